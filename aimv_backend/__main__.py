@@ -1,0 +1,3 @@
+from aimv_backend.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,175 @@
+"""Reading songs: validate up front, stream in blocks, mix to mono float32.
+
+Everything that reads audio in AIMV goes through here so that every stage refuses the same bad
+inputs with the same one-line message, and none of them holds float64 copies of a long song.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from aimv_backend.errors import AudioInputError
+
+MIN_SAMPLE_RATE = 8_000
+MAX_SAMPLE_RATE = 192_000
+DEFAULT_BLOCK_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What the file header says, checked. duration is in seconds."""
+
+    path: Path
+    sample_rate: int
+    channels: int
+    frames: int
+    format: str
+    subtype: str
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.sample_rate
+
+
+def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
+    """Check that ``path`` is a readable audio file and return its header facts.
+
+    Raises AudioInputError (one line, naming the file) for a missing path, a folder, an empty
+    file, bytes that are not audio, a broken header, zero-length audio or an unsupported rate.
+    """
+    p = Path(path)
+    name = str(p)
+    if not p.exists():
+        raise AudioInputError(f"audio file {name!r} does not exist")
+    if p.is_dir():
+        raise AudioInputError(f"audio file {name!r} is a folder, not a file")
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise AudioInputError(f"audio file {name!r} cannot be read: {exc.strerror}") from None
+    if size == 0:
+        raise AudioInputError(f"audio file {name!r} is empty (0 bytes)")
+    if not os.access(p, os.R_OK):
+        raise AudioInputError(f"audio file {name!r} is not readable (permission denied)")
+    try:
+        info = sf.info(str(p))
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        reason = str(exc).split(":")[-1].strip() or "unknown format"
+        raise AudioInputError(
+            f"audio file {name!r} is not audio that AIMV can read ({reason}); "
+            "use WAV, FLAC or OGG"
+        ) from None
+    if info.frames <= 0:
+        raise AudioInputError(f"audio file {name!r} contains no audio (0 samples)")
+    if info.channels <= 0:
+        raise AudioInputError(f"audio file {name!r} has no channels")
+    if not MIN_SAMPLE_RATE <= info.samplerate <= MAX_SAMPLE_RATE:
+        raise AudioInputError(
+            f"audio file {name!r} has sample rate {info.samplerate} Hz; "
+            f"AIMV reads {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz"
+        )
+    if info.format in ("WAV", "WAVEX"):
+        _check_wav_data_complete(p, size)
+    return AudioInfo(
+        path=p.resolve(),
+        sample_rate=int(info.samplerate),
+        channels=int(info.channels),
+        frames=int(info.frames),
+        format=str(info.format),
+        subtype=str(info.subtype),
+    )
+
+
+def _check_wav_data_complete(path: Path, size: int) -> None:
+    """Refuse a WAV whose data chunk promises more bytes than the file holds.
+
+    libsndfile silently shortens such files; a truncated download or copy should not become a
+    shorter song without a word.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return
+        offset = 12
+        while offset + 8 <= size:
+            fh.seek(offset)
+            chunk_id, chunk_size = struct.unpack("<4sI", fh.read(8))
+            if chunk_id == b"data":
+                if chunk_size in (0, 0xFFFFFFFF):  # streaming writers leave these
+                    return
+                available = size - offset - 8
+                if chunk_size > available:
+                    raise AudioInputError(
+                        f"audio file {str(path)!r} is truncated: its header promises "
+                        f"{chunk_size} bytes of audio, the file holds {available}"
+                    )
+                return
+            offset += 8 + chunk_size + (chunk_size & 1)
+
+
+def iter_mono_blocks(
+    info: AudioInfo, *, block_frames: int | None = None
+) -> Iterator[np.ndarray]:
+    """Yield the song as consecutive mono float32 blocks at its own sample rate.
+
+    Channels are averaged. Raises AudioInputError when a block holds NaN or infinity, or when the
+    file ends before the frame count its header promised (truncated data).
+    """
+    if block_frames is None:
+        block_frames = int(DEFAULT_BLOCK_SECONDS * info.sample_rate)
+    total = 0
+    name = str(info.path)
+    try:
+        with sf.SoundFile(name) as fh:
+            for block in fh.blocks(blocksize=block_frames, dtype="float32", always_2d=True):
+                mono = block.mean(axis=1, dtype=np.float32) if block.shape[1] > 1 else block[:, 0]
+                if not np.isfinite(mono).all():
+                    at = (total + int(np.argmin(np.isfinite(mono)))) / info.sample_rate
+                    raise AudioInputError(
+                        f"audio file {name!r} contains NaN or infinite samples (first at {at:.3f} s)"
+                    )
+                total += mono.shape[0]
+                yield np.ascontiguousarray(mono)
+    except sf.LibsndfileError as exc:
+        raise AudioInputError(f"audio file {name!r} is damaged: {exc}") from None
+    if total < info.frames:
+        raise AudioInputError(
+            f"audio file {name!r} is truncated: header promises {info.frames} samples, "
+            f"data holds {total}"
+        )
+
+
+def load_mono(
+    info: AudioInfo, *, sample_rate: int | None = None, block_seconds: float = DEFAULT_BLOCK_SECONDS
+) -> np.ndarray:
+    """The whole song as one mono float32 array, resampled to ``sample_rate`` (Hz) if given.
+
+    Resampling is streamed with soxr, so peak memory is the output array plus one block.
+    The models (taggers at 16 or 32 kHz, Whisper at 16 kHz) use this.
+    """
+    rate_out = sample_rate or info.sample_rate
+    expected = int(np.ceil(info.frames * rate_out / info.sample_rate)) + 16
+    out = np.empty(expected, dtype=np.float32)
+    n = 0
+    resampler = None
+    if rate_out != info.sample_rate:
+        import soxr
+
+        resampler = soxr.ResampleStream(info.sample_rate, rate_out, 1, dtype="float32")
+    blocks = iter_mono_blocks(info, block_frames=int(block_seconds * info.sample_rate))
+    for block in blocks:
+        chunk = block if resampler is None else resampler.resample_chunk(block)
+        out[n : n + chunk.shape[0]] = chunk
+        n += chunk.shape[0]
+    if resampler is not None:
+        tail = resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+        out[n : n + tail.shape[0]] = tail
+        n += tail.shape[0]
+    return out[: min(n, int(round(info.frames * rate_out / info.sample_rate)))]

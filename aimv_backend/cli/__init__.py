@@ -1,0 +1,1 @@
+"""The ``aimv`` command line. One module per subcommand (``<name>_cmd.py``)."""

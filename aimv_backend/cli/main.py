@@ -1,0 +1,101 @@
+"""``aimv`` entry point: parse, run one subcommand, turn user errors into one line and exit 2.
+
+Each subcommand lives in ``aimv_backend/cli/<name>_cmd.py`` and exposes
+``add_parser(subparsers, parents)`` and ``run(args, progress) -> int``. Modules are imported
+only when their subcommand runs, so ``aimv --help`` stays fast and light.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from aimv_backend import __version__
+from aimv_backend.errors import AimvError, Cancelled
+from aimv_backend.progress import JsonLinesProgress, SilentProgress, TqdmProgress
+from aimv_backend.timeline_schema import TimelineFormatError
+
+# subcommand name -> (module, one-line help)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "analyze": ("aimv_backend.cli.analyze_cmd", "analyse a song into out/timeline.json"),
+    "describe": ("aimv_backend.cli.describe_cmd", "write the sentence and prompt of every window"),
+    "textures": ("aimv_backend.cli.textures_cmd", "make one texture image per window"),
+    "render": ("aimv_backend.cli.render_cmd", "song.wav to music video: every stage, then Blender"),
+}
+EXIT_USER_ERROR = 2
+EXIT_CANCELLED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports errors on one line with exit code 2 (its default code too)."""
+
+    def error(self, message: str) -> None:  # noqa: D401 - argparse API
+        self.exit(EXIT_USER_ERROR, f"aimv: error: {message} (see '{self.prog} --help')\n")
+
+
+def common_options() -> argparse.ArgumentParser:
+    """Options every subcommand takes."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("common options")
+    group.add_argument("--seed", type=int, default=0,
+                       help="random seed: the same seed gives the same result (default: 0)")
+    group.add_argument("--force", action="store_true",
+                       help="overwrite outputs that exist and differ (default: refuse)")
+    group.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    group.add_argument("--progress", choices=("bar", "json", "none"), default="bar",
+                       help="progress display: a bar, JSON lines for tools, or none (default: bar)")
+    return parent
+
+
+def build_parser(*, load: str | None = None) -> argparse.ArgumentParser:
+    """The full parser. With ``load`` only that subcommand's module is imported."""
+    parser = _Parser(
+        prog="aimv",
+        description="AIMV turns a song into a music video that follows it second by second.",
+    )
+    parser.add_argument("--version", action="version", version=f"aimv {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parents = [common_options()]
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        if load is None or load == name:
+            module = importlib.import_module(module_name)
+            module.add_parser(sub, parents)
+        else:
+            sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def make_progress(args: argparse.Namespace):
+    if getattr(args, "quiet", False) or getattr(args, "progress", "bar") == "none":
+        return SilentProgress()
+    if args.progress == "json":
+        return JsonLinesProgress()
+    return TqdmProgress()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(load=chosen if chosen in SUBCOMMANDS else None)
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_USER_ERROR
+    progress = make_progress(args)
+    try:
+        return int(args.run(args, progress) or 0)
+    except KeyboardInterrupt:
+        print("aimv: cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except Cancelled as exc:
+        print(f"aimv: cancelled: {exc}", file=sys.stderr)
+        return EXIT_CANCELLED
+    except (AimvError, TimelineFormatError) as exc:
+        message = " ".join(str(exc).split())
+        print(f"aimv: error: {message}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

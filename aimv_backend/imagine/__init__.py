@@ -1,0 +1,17 @@
+"""Imagine: one texture image per window, from its prompt.
+
+Engines: ``diffusers`` (a turbo Stable Diffusion model, best on a GPU) and ``procedural``
+(numpy, offline, tens of milliseconds an image). See docs/textures.md.
+"""
+
+from aimv_backend.imagine.options import ENGINES, TextureOptions, parse_size
+from aimv_backend.imagine.run import continuity_strength, make_textures, window_prompt
+
+__all__ = [
+    "ENGINES",
+    "TextureOptions",
+    "continuity_strength",
+    "make_textures",
+    "parse_size",
+    "window_prompt",
+]

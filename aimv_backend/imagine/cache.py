@@ -1,0 +1,63 @@
+"""Texture cache: a PNG named by the hash of everything that made it.
+
+Why: re-running a stage must regenerate nothing, and an interrupted run must resume where it
+stopped. Each PNG is written atomically as soon as it is made, so a file that exists and is a
+complete PNG of the right size is a finished texture.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from aimv_backend.util.files import atomic_path
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+
+
+def cache_key(**parts: Any) -> str:
+    """sha1 hex of the JSON of the parts (engine, model, prompt, seed, size, ...)."""
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def texture_path(out_dir: Path, key: str) -> Path:
+    """textures/<first 16 hex digits of the key>.png"""
+    return Path(out_dir) / f"{key[:16]}.png"
+
+
+def png_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) of a complete PNG file, or None when missing, truncated or not a PNG.
+
+    Reads the header and the last 12 bytes only, so checking a large cache stays fast.
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(24)
+            if len(head) < 24 or head[:8] != PNG_SIGNATURE or head[12:16] != b"IHDR":
+                return None
+            fh.seek(-12, 2)
+            if fh.read(12) != _IEND:
+                return None
+    except OSError:
+        return None
+    width, height = struct.unpack(">II", head[16:24])
+    return int(width), int(height)
+
+
+def is_cached(path: Path, size: tuple[int, int]) -> bool:
+    """True when ``path`` is a complete PNG of ``size`` (width, height)."""
+    return png_size(path) == tuple(size)
+
+
+def save_png(image: Image.Image, path: Path) -> Path:
+    """Write an RGB PNG atomically (temporary file beside it, then a rename)."""
+    with atomic_path(path, suffix=".png") as tmp:
+        image.convert("RGB").save(tmp, format="PNG", compress_level=4)
+    return Path(path)

@@ -1,0 +1,276 @@
+"""The texture stage: plan one image per distinct prompt, make the missing ones, record paths.
+
+Why a plan first: windows with the same prompt share one image, every image is named by its
+cache key, and knowing all keys up front gives an honest progress total and lets a re-run (or
+a resumed run) skip every finished PNG.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from aimv_backend.errors import ModelUnavailableError
+from aimv_backend.imagine import procedural
+from aimv_backend.imagine.cache import cache_key, is_cached, save_png, texture_path
+from aimv_backend.imagine.options import TextureOptions
+from aimv_backend.progress import Progress
+from aimv_backend.timeline_schema import Timeline, Window, write_timeline
+from aimv_backend.util.files import ensure_output_dir
+
+_LEVEL_WORDS = {
+    "silent": "a still, calm and dark",
+    "quiet": "a soft, floating",
+    "normal": "a flowing, layered",
+    "loud": "a bright, bursting high-impact",
+}
+_WORD = re.compile(r"[a-z0-9']+")
+MIN_STRENGTH, MAX_STRENGTH = 0.3, 0.9
+
+
+def window_prompt(window: Window) -> str:
+    """The window's text-to-image prompt.
+
+    Without a description (describe not run) the prompt is made from the volume level and the
+    colour name: "a soft, floating abstract texture, the scene has a teal color palette".
+    """
+    if window.description is not None and window.description.prompt.strip():
+        return " ".join(window.description.prompt.split())
+    mood = _LEVEL_WORDS.get(window.volume.level, "an")
+    return f"{mood} abstract texture, the scene has a {window.colour.name} color palette"
+
+
+def continuity_strength(previous: str, current: str) -> float:
+    """img2img strength from how much the sentence changed: 1 - Jaccard similarity of the word
+    sets, clamped to [0.3, 0.9] (a small change keeps most of the previous image)."""
+    a, b = set(_WORD.findall(previous.lower())), set(_WORD.findall(current.lower()))
+    similarity = len(a & b) / len(a | b) if a | b else 1.0
+    return round(min(MAX_STRENGTH, max(MIN_STRENGTH, 1.0 - similarity)), 3)
+
+
+@dataclass
+class Job:
+    """One image to have: its cache key and file, and how to make it."""
+
+    key: str
+    path: Path
+    prompt: str
+    seed: int
+    style: procedural.Style | None = None
+    source: Job | None = None  # continuity: start from this job's image
+    strength: float = 1.0
+
+
+# --------------------------------------------------------------------------------------------
+# Engines
+
+
+class ProceduralEngine:
+    name = f"procedural:{procedural.ENGINE_VERSION}"
+
+    def __init__(self, options: TextureOptions):
+        self.options = options
+
+    def key(self, prompt: str, window: Window) -> tuple[dict[str, Any], procedural.Style]:
+        style = procedural.Style.from_window(window.colour, window.volume)
+        parts = {
+            "engine": "procedural",
+            "model": procedural.ENGINE_VERSION,
+            "prompt": prompt,
+            "seed": self.options.seed,
+            "size": list(self.options.size),
+            "style": style.key(),
+        }
+        return parts, style
+
+    def make(self, jobs: list[Job]) -> Iterator[tuple[Job, Image.Image]]:
+        for job in jobs:
+            yield (
+                job,
+                procedural.render_image(
+                    job.prompt, seed=job.seed, size=self.options.size, style=job.style
+                ),
+            )
+
+
+class DiffusersStage:
+    """Batches text-to-image jobs; runs continuity jobs one by one, in window order."""
+
+    def __init__(self, options: TextureOptions):
+        from aimv_backend.imagine.diffusion import DiffusionEngine
+
+        self.options = options
+        self.engine = DiffusionEngine(
+            model=options.model,
+            device=options.device,
+            tiny_vae=options.tiny_vae,
+            allow_download=options.allow_download,
+            size=options.size,
+            steps=options.steps,
+            guidance=options.guidance,
+        )
+        self.name = f"diffusers:{options.model}"
+
+    def key(self, prompt: str, window: Window) -> tuple[dict[str, Any], None]:
+        o = self.options
+        parts = {
+            "engine": "diffusers",
+            "model": self.engine.model,
+            "prompt": prompt,
+            "seed": o.seed,
+            "size": list(o.size),
+            "steps": o.steps,
+            "guidance": float(o.guidance),
+            "tiny_vae": self.engine.tiny_vae,
+        }
+        return parts, None
+
+    def make(self, jobs: list[Job]) -> Iterator[tuple[Job, Image.Image]]:
+        plain = [j for j in jobs if j.source is None]
+        for i in range(0, len(plain), self.options.batch_size):
+            batch = plain[i : i + self.options.batch_size]
+            images = self.engine.text_to_image([j.prompt for j in batch], [j.seed for j in batch])
+            yield from zip(batch, images, strict=True)
+        for job in (j for j in jobs if j.source is not None):
+            with Image.open(job.source.path) as init:
+                init.load()
+                image = self.engine.image_to_image(job.prompt, job.seed, init, job.strength)
+            yield job, image
+
+
+def choose_engine(options: TextureOptions, progress: Progress) -> ProceduralEngine | DiffusersStage:
+    """procedural, diffusers, or for auto: diffusers when a GPU is present (or --device is
+    given) and the model loads, else procedural with a notice saying why."""
+    if options.engine == "procedural":
+        return ProceduralEngine(options)
+    if options.engine == "auto" and options.device is None:
+        from aimv_backend.imagine.diffusion import has_gpu
+
+        if not has_gpu():
+            progress.notice(
+                "textures: no GPU found, making procedural textures "
+                "(--textures diffusers runs the model on the CPU, slowly)"
+            )
+            return ProceduralEngine(options)
+    try:
+        return DiffusersStage(options)
+    except ModelUnavailableError as exc:
+        if options.engine == "diffusers":
+            raise
+        progress.notice(f"textures: {exc}; falling back to procedural textures")
+        return ProceduralEngine(options)
+
+
+# --------------------------------------------------------------------------------------------
+# The stage
+
+
+def plan_jobs(
+    timeline: Timeline,
+    engine: ProceduralEngine | DiffusersStage,
+    out_dir: Path,
+    options: TextureOptions,
+) -> tuple[list[Job | None], list[Job]]:
+    """(job of each window, distinct jobs in window order)."""
+    continuity = options.continuity and isinstance(engine, DiffusersStage)
+    per_window: list[Job | None] = []
+    unique: dict[str, Job] = {}
+    previous: Job | None = None
+    for window in timeline.windows:
+        prompt = window_prompt(window)
+        parts, style = engine.key(prompt, window)
+        source, strength = None, 1.0
+        if continuity and previous is not None:
+            if previous.prompt == prompt:
+                per_window.append(previous)
+                continue
+            source, strength = previous, continuity_strength(previous.prompt, prompt)
+            parts = {**parts, "source": previous.key, "strength": strength}
+        key = cache_key(**parts)
+        job = unique.get(key)
+        if job is None:
+            seed = procedural.prompt_seed(prompt, options.seed, salt="texture-seed") % 2**63
+            job = Job(
+                key=key,
+                path=texture_path(out_dir, key),
+                prompt=prompt,
+                seed=seed,
+                style=style,
+                source=source,
+                strength=strength,
+            )
+            unique[key] = job
+        per_window.append(job)
+        previous = job
+    return per_window, list(unique.values())
+
+
+def _relative(path: Path, folder: Path) -> str:
+    try:
+        return Path(os.path.relpath(path, folder)).as_posix()
+    except ValueError:  # another drive on Windows
+        return Path(path).resolve().as_posix()
+
+
+def make_textures(
+    timeline: Timeline,
+    *,
+    timeline_dir: Path,
+    out_dir: Path | None = None,
+    options: TextureOptions,
+    progress: Progress,
+    timeline_path: Path | None = None,
+    force: bool = False,
+) -> Timeline:
+    """Make (or reuse from the cache) one texture per window and return the updated timeline.
+
+    timeline_dir: the timeline file's folder; textures go to ``out_dir`` (default
+    ``timeline_dir/textures``) and Window.texture is recorded relative to timeline_dir.
+    timeline_path: when given, the updated timeline is written there atomically.
+    force: remake every image even when its PNG exists.
+    """
+    timeline_dir = Path(timeline_dir)
+    out_dir = ensure_output_dir(
+        Path(out_dir) if out_dir else timeline_dir / "textures", what="textures folder"
+    )
+    engine = choose_engine(options, progress) if timeline.windows else ProceduralEngine(options)
+    per_window, jobs = plan_jobs(timeline, engine, out_dir, options)
+    todo = [j for j in jobs if force or not is_cached(j.path, options.size)]
+    started = time.perf_counter()
+    task = progress.task("textures", len(jobs))
+    try:
+        task.advance(len(jobs) - len(todo))
+        for job, image in engine.make(todo):
+            if image.size != tuple(options.size):
+                image = image.resize(options.size, Image.LANCZOS)
+            save_png(image, job.path)
+            task.advance()
+    finally:
+        task.close()
+    elapsed = time.perf_counter() - started
+
+    windows = tuple(
+        replace(w, texture=_relative(job.path, timeline_dir)) if job else w
+        for w, job in zip(timeline.windows, per_window, strict=True)
+    )
+    settings = dict(timeline.settings)
+    settings["textures"] = {
+        **options.as_settings(),
+        "engine_used": engine.name.split(":")[0],
+        "out_dir": _relative(out_dir, timeline_dir),
+        "images": len(jobs),
+        "generated": len(todo),
+        "seconds": round(elapsed, 3),
+    }
+    engines = {**timeline.engines, "texture": engine.name}
+    result = replace(timeline, windows=windows, settings=settings, engines=engines)
+    if timeline_path is not None:
+        write_timeline(result, timeline_path)
+    return result

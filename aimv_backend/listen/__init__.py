@@ -1,0 +1,1 @@
+"""Listen: cut the song into windows and measure each (volume, colour, instruments, voice)."""

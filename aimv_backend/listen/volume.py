@@ -1,0 +1,112 @@
+"""Loudness of each window, absolute (dBFS) and relative to the running average of the song.
+
+The design asks for "volume relative to the running average volume": a window is loud when it
+stands out from what came just before it, so a quiet song still has loud moments.
+
+Rules (documented in docs/timeline.md):
+- rms_dbfs = 20 log10(RMS) of the mono mix, floored at FLOOR_DBFS (-120 dBFS) so digital silence
+  gives a finite number.
+- The running average is the mean *power* of the non-silent windows whose end lies within the
+  preceding ``span_seconds`` (default 8 s), expressed in dB. The current window is excluded.
+- relative_db = rms_dbfs - running average; 0 when there is no history yet (first window, or
+  only silence before).
+- level: "silent" when rms_dbfs < silence_dbfs (-60 dBFS); else "loud" when relative_db >=
+  loud_db (+6 dB); "quiet" when relative_db <= quiet_db (-6 dB); otherwise "normal".
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from aimv_backend.errors import ParameterError
+from aimv_backend.timeline_schema import Volume
+
+FLOOR_DBFS = -120.0
+
+
+@dataclass(frozen=True)
+class VolumeOptions:
+    """Thresholds of the loudness labels. All in dB; span in seconds."""
+
+    span_seconds: float = 8.0
+    loud_db: float = 6.0
+    quiet_db: float = -6.0
+    silence_dbfs: float = -60.0
+
+    def check(self) -> VolumeOptions:
+        if not (math.isfinite(self.span_seconds) and 0.5 <= self.span_seconds <= 600):
+            raise ParameterError(f"span_seconds must be in [0.5, 600], got {self.span_seconds!r}")
+        if not (self.loud_db > 0 > self.quiet_db):
+            raise ParameterError(
+                f"loud_db must be > 0 and quiet_db < 0, got {self.loud_db!r}, {self.quiet_db!r}"
+            )
+        if not (FLOOR_DBFS < self.silence_dbfs < 0):
+            raise ParameterError(f"silence_dbfs must be in (-120, 0), got {self.silence_dbfs!r}")
+        return self
+
+
+@dataclass(frozen=True)
+class WindowLevel:
+    """Absolute levels of one window before the running average is known."""
+
+    rms_dbfs: float
+    peak_dbfs: float
+
+
+def to_dbfs(amplitude: float) -> float:
+    """Amplitude (RMS or peak, full scale = 1.0) to dBFS, floored at -120 dBFS."""
+    if amplitude <= 10 ** (FLOOR_DBFS / 20):
+        return FLOOR_DBFS
+    return max(FLOOR_DBFS, 20.0 * math.log10(amplitude))
+
+
+def measure_level(samples: np.ndarray) -> WindowLevel:
+    """RMS and peak of a mono float32 window, computed in float64 accumulators (no copy)."""
+    if samples.size == 0:
+        return WindowLevel(FLOOR_DBFS, FLOOR_DBFS)
+    power = float(np.dot(samples, samples)) / samples.size
+    peak = float(np.max(np.abs(samples)))
+    return WindowLevel(to_dbfs(math.sqrt(power)), to_dbfs(peak))
+
+
+class RunningVolume:
+    """Turns a stream of window levels into :class:`Volume` records with relative levels."""
+
+    def __init__(self, options: VolumeOptions):
+        self.options = options.check()
+        self._history: deque[tuple[float, float]] = deque()  # (end time, power)
+        self._sum = 0.0
+
+    def push(self, level: WindowLevel, *, start: float, end: float) -> Volume:
+        opts = self.options
+        # Drop history that ended before the span that precedes this window.
+        while self._history and self._history[0][0] <= start - opts.span_seconds + 1e-9:
+            self._sum -= self._history.popleft()[1]
+        if self._history:
+            mean_power = max(self._sum / len(self._history), 1e-30)
+            relative = level.rms_dbfs - 10.0 * math.log10(mean_power)
+        else:
+            relative = 0.0
+        silent = level.rms_dbfs < opts.silence_dbfs
+        if silent:
+            label = "silent"
+        elif relative >= opts.loud_db:
+            label = "loud"
+        elif relative <= opts.quiet_db:
+            label = "quiet"
+        else:
+            label = "normal"
+        if not silent:
+            power = 10.0 ** (level.rms_dbfs / 10.0)
+            self._history.append((end, power))
+            self._sum += power
+        return Volume(
+            rms_dbfs=round(level.rms_dbfs, 3),
+            peak_dbfs=round(level.peak_dbfs, 3),
+            relative_db=round(max(-200.0, min(200.0, relative)), 3),
+            level=label,
+        )

@@ -1,0 +1,112 @@
+"""Progress reporting shared by every stage.
+
+Stages call ``progress.task(name, total)`` and ``task.advance(n)``; the CLI chooses how that is
+shown: a tqdm bar on a terminal, JSON lines on stderr for the Blender add-on (``--progress json``),
+or nothing (``--quiet``). Cancellation (Blender's Cancel button sends SIGINT) surfaces as
+KeyboardInterrupt, which the CLI turns into :class:`aimv_backend.errors.Cancelled`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import IO, Protocol
+
+
+class Task(Protocol):
+    def advance(self, n: int = 1) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class Progress(Protocol):
+    def task(self, name: str, total: int | None) -> Task: ...
+
+    def notice(self, message: str) -> None: ...
+
+
+class _NullTask:
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> _NullTask:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SilentProgress:
+    """No output at all (``--quiet``, library use, tests)."""
+
+    def task(self, name: str, total: int | None) -> _NullTask:
+        return _NullTask()
+
+    def notice(self, message: str) -> None:
+        pass
+
+
+class _TqdmTask(_NullTask):
+    def __init__(self, name: str, total: int | None, stream: IO[str]):
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=total, desc=name, unit="step", file=stream, leave=True,
+                         dynamic_ncols=True)
+
+    def advance(self, n: int = 1) -> None:
+        self._bar.update(n)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+class TqdmProgress:
+    """A tqdm progress bar per task on stderr."""
+
+    def __init__(self, stream: IO[str] | None = None):
+        self._stream = stream or sys.stderr
+
+    def task(self, name: str, total: int | None) -> _TqdmTask:
+        return _TqdmTask(name, total, self._stream)
+
+    def notice(self, message: str) -> None:
+        print(f"aimv: {message}", file=self._stream, flush=True)
+
+
+class _JsonTask(_NullTask):
+    def __init__(self, owner: JsonLinesProgress, name: str, total: int | None):
+        self._owner, self._name, self._total, self._done = owner, name, total, 0
+        self._last = 0.0
+        owner.emit({"event": "start", "task": name, "total": total})
+
+    def advance(self, n: int = 1) -> None:
+        self._done += n
+        now = time.monotonic()
+        if now - self._last >= 0.1 or (self._total and self._done >= self._total):
+            self._last = now
+            self._owner.emit({"event": "progress", "task": self._name, "done": self._done,
+                              "total": self._total})
+
+    def close(self) -> None:
+        self._owner.emit({"event": "end", "task": self._name, "done": self._done})
+
+
+class JsonLinesProgress:
+    """One JSON object a line (``{"event": "progress", "task": ..., "done": 3, "total": 10}``)."""
+
+    def __init__(self, stream: IO[str] | None = None):
+        self._stream = stream or sys.stderr
+
+    def emit(self, event: dict) -> None:
+        self._stream.write("AIMV-PROGRESS " + json.dumps(event) + "\n")
+        self._stream.flush()
+
+    def task(self, name: str, total: int | None) -> _JsonTask:
+        return _JsonTask(self, name, total)
+
+    def notice(self, message: str) -> None:
+        self.emit({"event": "notice", "message": message})

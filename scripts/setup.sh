@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Set up AIMV in ./.venv on a fresh Debian machine with Python 3.11.
+#   scripts/setup.sh          the backend with every offline engine and Blender (bpy) for rendering
+#   scripts/setup.sh --dev    plus the test tools and the Debian programs the tests use to make
+#                             audio (fluidsynth + General MIDI soundfont, espeak-ng, sox, ffmpeg)
+# Re-running is cheap: a stamp records what was installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dev=0
+[ "${1:-}" = "--dev" ] && dev=1
+python=${PYTHON:-python3.11}
+command -v "$python" >/dev/null 2>&1 || python=python3
+
+if [ "$dev" = 1 ]; then
+  missing=()
+  for tool in fluidsynth espeak-ng sox ffmpeg ffprobe; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+  done
+  [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || missing+=("soundfont")
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "setup: installing Debian packages for the tests (missing: ${missing[*]})"
+    sudo_cmd=()
+    [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
+      fluidsynth fluid-soundfont-gm espeak-ng sox ffmpeg >/dev/null
+  fi
+fi
+
+stamp=".venv/.aimv-setup-$dev"
+want=$(cat pyproject.toml constraints.txt scripts/setup.sh | sha256sum | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x .venv/bin/aimv ]; then
+  exit 0
+fi
+
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
+"${pip[@]}" install -U pip
+extras="all"
+[ "$dev" = 1 ] && extras="all,dev"
+# torch is pinned in constraints.txt to the CPU build; an unpinned torch pulls a multi-GB CUDA build.
+"${pip[@]}" install -c constraints.txt -e ".[${extras}]"
+# musicnn ships the MTT weights we read without TensorFlow; its metadata pins numpy<1.17 and
+# tensorflow, so it is installed without dependencies. openai-whisper likewise (it would pull
+# triton, ~1 GB, which CPU inference does not need); its real dependencies come from the extras.
+"${pip[@]}" install -c constraints.txt --no-deps musicnn openai-whisper
+echo "$want" > "$stamp"
+echo "setup: ready (.venv)"

@@ -1,0 +1,95 @@
+"""The timeline file: round trip, validation that names the field, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from aimv_backend.timeline_schema import (
+    Colour,
+    Description,
+    InstrumentGuess,
+    Source,
+    Timeline,
+    TimelineFormatError,
+    Voice,
+    Volume,
+    Window,
+    Word,
+    read_timeline,
+    timeline_from_dict,
+    timeline_to_dict,
+    write_timeline,
+)
+
+
+def make_timeline(n: int = 3) -> Timeline:
+    windows = []
+    for i in range(n):
+        words = (Word("heart", i + 0.2, i + 0.6, 0.9),) if i == 1 else ()
+        windows.append(Window(
+            index=i, start=float(i), end=float(i + 1),
+            volume=Volume(-20.0 + i, -14.0, float(i), "normal"),
+            colour=Colour("#6109b9", "purple/blue", 270.0, 0.9, 0.7, 440.0, "pitch"),
+            instruments=(InstrumentGuess("piano", "piano", "keys", 0.91, True),),
+            voice=Voice(present=i == 1, probability=0.8 if i == 1 else 0.0,
+                        text="heart" if i == 1 else "", words=words, language="en"),
+            description=Description("A sentence.", "a prompt", ("deep",), "holding"),
+        ))
+    return Timeline(
+        source=Source("/x/song.wav", "ab" * 32, float(n), 44100, 2, 44100 * n),
+        window_seconds=1.0, windows=tuple(windows), settings={"analyze": {"window_seconds": 1.0}},
+        engines={"volume": "rms"}, language="en",
+    )
+
+
+def test_round_trip_through_a_file(tmp_path):
+    timeline = make_timeline()
+    path = write_timeline(timeline, tmp_path / "timeline.json")
+    again = read_timeline(path)
+    assert again == timeline
+    assert [w.text for w in again.words] == ["heart"]
+    assert json.loads(path.read_text())["schema_version"] == "1.0"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d["windows"][1]["volume"].update(level="deafening"), "windows[1].volume.level"),
+        (lambda d: d["windows"][0]["colour"].update(hex="red"), "windows[0].colour.hex"),
+        (lambda d: d["windows"][2].pop("start"), "windows[2].start: missing"),
+        (lambda d: d["windows"][0]["instruments"][0].update(score=1.5), "instruments[0].score"),
+        (lambda d: d.update(schema_version="2.0"), "schema_version"),
+        (lambda d: d["windows"][1].update(index=7), "windows[1].index"),
+        (lambda d: d["windows"][1].update(start=0.5), "overlaps"),
+        (lambda d: d["source"].update(sample_rate="44100"), "source.sample_rate"),
+    ],
+)
+def test_validation_names_the_offending_field(mutate, message):
+    data = timeline_to_dict(make_timeline())
+    mutate(data)
+    with pytest.raises(TimelineFormatError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        timeline_from_dict(data)
+
+
+def test_reader_refuses_missing_and_non_json_files(tmp_path):
+    with pytest.raises(TimelineFormatError, match="no such file"):
+        read_timeline(tmp_path / "none.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{ not json")
+    with pytest.raises(TimelineFormatError, match="not valid JSON"):
+        read_timeline(bad)
+
+
+def test_writer_never_leaves_a_half_file(tmp_path):
+    path = tmp_path / "timeline.json"
+    write_timeline(make_timeline(), path)
+    before = path.read_bytes()
+    broken = make_timeline()
+    object.__setattr__(broken.windows[0].volume, "rms_dbfs", float("nan"))
+    with pytest.raises(TimelineFormatError, match="non-finite"):
+        write_timeline(broken, path)
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["timeline.json"]

@@ -1,0 +1,107 @@
+"""Volume relative to the running average, and the pitch-class colour wheel, on real audio."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from aimv_backend.listen.analyze import AnalyzeOptions, analyze_song
+from aimv_backend.listen.colour import nearest_colour_name, pitch_class_hue
+from tests.conftest import db_to_amplitude, sine
+
+RATE = 22050
+
+
+def _analyze(path, **kwargs):
+    return analyze_song(path, options=AnalyzeOptions(**kwargs))
+
+
+def test_a440_gives_the_same_hue_and_name_in_every_window(write_wav):
+    timeline = _analyze(write_wav("a440.wav", sine(440, 6.0, RATE), RATE))
+    hues = {w.colour.hue for w in timeline.windows}
+    names = {w.colour.name for w in timeline.windows}
+    assert len(timeline.windows) == 6
+    assert len(names) == 1 and max(hues) - min(hues) < 1.0
+    assert all(w.colour.source == "pitch" for w in timeline.windows)
+    assert all(abs(w.colour.frequency_hz - 440) < 2 for w in timeline.windows)
+    # A is 9 semitones above C on the wheel.
+    assert abs(timeline.windows[0].colour.hue - 270.0) < 1.0
+
+
+def test_octaves_share_a_hue_and_other_notes_do_not(write_wav):
+    hue = {}
+    for freq in (220.0, 440.0, 880.0, 261.63, 329.63):
+        tl = _analyze(write_wav(f"f{freq}.wav", sine(freq, 2.0, RATE), RATE))
+        hue[freq] = tl.windows[1].colour.hue
+    assert abs(hue[880.0] - hue[440.0]) < 1.0 and abs(hue[220.0] - hue[440.0]) < 1.0
+    # C and E are four semitones apart: 120 degrees on the wheel.
+    assert abs((hue[329.63] - hue[261.63]) % 360 - 120.0) < 2.0
+    assert abs(hue[261.63] - hue[440.0]) > 60
+
+
+def test_higher_octave_is_a_brighter_shade(write_wav):
+    low = _analyze(write_wav("low.wav", sine(110, 2.0, RATE), RATE)).windows[1].colour
+    high = _analyze(write_wav("high.wav", sine(1760, 2.0, RATE), RATE)).windows[1].colour
+    assert high.value > low.value
+
+
+def test_noise_takes_its_hue_from_the_spectral_centroid(write_wav):
+    rng = np.random.default_rng(1)
+    noise = (0.2 * rng.standard_normal(3 * RATE)).astype(np.float32)
+    colour = _analyze(write_wav("noise.wav", noise, RATE)).windows[1].colour
+    assert colour.source == "centroid"
+    assert colour.saturation < 0.6  # noise is greyish, a pure tone vivid
+    assert abs(colour.hue - pitch_class_hue(colour.frequency_hz)) < 1.0
+
+
+def test_window_12_db_above_the_running_average_is_loud(write_wav):
+    quiet = db_to_amplitude(-30)
+    loud = db_to_amplitude(-18)
+    audio = np.concatenate([sine(440, 6.0, RATE, amplitude=quiet),
+                            sine(440, 1.0, RATE, amplitude=loud),
+                            sine(440, 3.0, RATE, amplitude=quiet)])
+    timeline = _analyze(write_wav("burst.wav", audio, RATE))
+    w = timeline.windows
+    assert w[6].volume.level == "loud"
+    assert abs(w[6].volume.relative_db - 12.0) < 0.5
+    assert [x.volume.level for x in w[1:6]] == ["normal"] * 5
+    assert abs(w[6].volume.rms_dbfs - (-18 - 3.01)) < 0.2  # RMS of a sine is peak - 3 dB
+
+
+def test_a_drop_after_loud_music_is_quiet(write_wav):
+    audio = np.concatenate([sine(440, 5.0, RATE, amplitude=0.5), sine(440, 2.0, RATE, amplitude=0.05)])
+    w = _analyze(write_wav("drop.wav", audio, RATE)).windows
+    assert w[5].volume.level == "quiet" and w[5].volume.relative_db < -15
+
+
+def test_silence_is_its_own_case_without_nan_or_infinity(write_wav, tmp_path):
+    audio = np.concatenate([np.zeros(2 * RATE, np.float32), sine(440, 2.0, RATE),
+                            np.full(RATE, 1e-7, np.float32), np.zeros(RATE, np.float32)])
+    timeline = _analyze(write_wav("silence.wav", audio, RATE))
+    levels = [w.volume.level for w in timeline.windows]
+    assert levels == ["silent", "silent", "normal", "normal", "silent", "silent"]
+    assert timeline.windows[0].volume.rms_dbfs == -120.0
+    assert timeline.windows[0].colour.hex == "#000000"
+    assert timeline.windows[2].volume.relative_db == 0.0  # nothing before it to compare with
+    from aimv_backend.timeline_schema import timeline_to_dict
+
+    text = json.dumps(timeline_to_dict(timeline), allow_nan=False)
+    assert "NaN" not in text and "Infinity" not in text
+
+
+def test_last_partial_window_keeps_its_true_end(write_wav):
+    timeline = _analyze(write_wav("p.wav", sine(440, 3.4, RATE), RATE))
+    assert [(w.start, w.end) for w in timeline.windows][-1] == (3.0, pytest.approx(3.4, abs=1e-4))
+    timeline = _analyze(write_wav("q.wav", sine(440, 3.0, RATE), RATE), window_seconds=0.25)
+    assert len(timeline.windows) == 12 and timeline.windows[5].start == 1.25
+
+
+def test_colour_names_are_nearest_in_cielab():
+    # Exact XKCD entries map to themselves, near neighbours to the closest entry.
+    assert nearest_colour_name("#e50000") == "red"
+    assert nearest_colour_name("#e40204") == "red"
+    assert nearest_colour_name("#0343df") == "blue"
+    assert nearest_colour_name("#ff0000") == "fire engine red"  # xkcd's #fe0002
+    assert nearest_colour_name("#000000") == "black"
