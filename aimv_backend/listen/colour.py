@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
-from scipy.signal import welch
-
 from aimv_backend.timeline_schema import Colour
 
 C0_HZ = 16.351597831287414  # C0; pitch class 0 = C
@@ -54,12 +52,30 @@ def pitch_class_hue(frequency_hz: float) -> float:
     return (semitones % 12.0) * 30.0 % 360.0
 
 
-def analyse_spectrum(samples: np.ndarray, sample_rate: int) -> SpectralFacts:
-    """Dominant pitch class (or centroid), tonality and centroid of a mono window."""
+@functools.lru_cache(maxsize=8)
+def _hann(n: int) -> np.ndarray:
+    return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)).astype(np.float32)
+
+
+def power_spectrum(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """Welch's averaged power spectrum with Hann segments of ~0.25-0.37 s, 50% overlap.
+
+    Written out with numpy because scipy.signal.welch's per-call set-up cost dominated the
+    whole analysis (it ran at 7 ms a window).
+    """
     n = samples.shape[0]
     nperseg = min(n, 1 << int(math.ceil(math.log2(max(256, sample_rate / 4.0)))))
-    freqs, power = welch(samples, fs=sample_rate, nperseg=nperseg, window="hann",
-                         detrend=False, scaling="spectrum")
+    hop = max(1, nperseg // 2)
+    count = 1 + (n - nperseg) // hop
+    frames = np.lib.stride_tricks.sliding_window_view(samples, nperseg)[::hop][:count]
+    spectrum = np.fft.rfft(frames * _hann(nperseg), axis=1)
+    power = (spectrum.real**2 + spectrum.imag**2).mean(axis=0)
+    return np.fft.rfftfreq(nperseg, 1.0 / sample_rate), power
+
+
+def analyse_spectrum(samples: np.ndarray, sample_rate: int) -> SpectralFacts:
+    """Dominant pitch class (or centroid), tonality and centroid of a mono window."""
+    freqs, power = power_spectrum(samples, sample_rate)
     total = float(power[1:].sum())
     centroid = float((freqs[1:] * power[1:]).sum() / total) if total > 0 else 1000.0
     centroid = min(max(centroid, 20.0), sample_rate / 2.0)
