@@ -73,8 +73,12 @@ def analyze_options_from_args(args: argparse.Namespace) -> AnalyzeOptions:
     if not args.no_voice:
         from aimv_backend.listen.voice import VoiceOptions
 
-        voice = VoiceOptions(asr=args.asr, model=args.asr_model, language=args.language,
-                             allow_download=not args.offline)
+        voice = VoiceOptions(
+            asr=args.asr,
+            model=args.asr_model,
+            language=args.language,
+            allow_download=not args.offline,
+        )
     return AnalyzeOptions(window_seconds=args.window, instruments=instruments, voice=voice)
 
 
@@ -82,8 +86,9 @@ def describe_options_from_args(args: argparse.Namespace) -> DescribeOptions:
     from aimv_backend.describe import DescribeOptions
 
     extra = {} if args.style is None else {"style": args.style}
-    return DescribeOptions(seed=args.seed, vectors=args.vectors,
-                           allow_download=not args.offline, **extra)
+    return DescribeOptions(
+        seed=args.seed, vectors=args.vectors, allow_download=not args.offline, **extra
+    )
 
 
 def read_existing(path: Path) -> Timeline | None:

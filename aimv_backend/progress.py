@@ -54,8 +54,9 @@ class _TqdmTask(_NullTask):
     def __init__(self, name: str, total: int | None, stream: IO[str]):
         from tqdm import tqdm
 
-        self._bar = tqdm(total=total, desc=name, unit="step", file=stream, leave=True,
-                         dynamic_ncols=True)
+        self._bar = tqdm(
+            total=total, desc=name, unit="step", file=stream, leave=True, dynamic_ncols=True
+        )
 
     def advance(self, n: int = 1) -> None:
         self._bar.update(n)
@@ -88,8 +89,9 @@ class _JsonTask(_NullTask):
         now = time.monotonic()
         if now - self._last >= 0.1 or (self._total and self._done >= self._total):
             self._last = now
-            self._owner.emit({"event": "progress", "task": self._name, "done": self._done,
-                              "total": self._total})
+            self._owner.emit(
+                {"event": "progress", "task": self._name, "done": self._done, "total": self._total}
+            )
 
     def close(self) -> None:
         self._owner.emit({"event": "end", "task": self._name, "done": self._done})

@@ -18,8 +18,10 @@ def machine_line() -> str:
         mem = f"{psutil.virtual_memory().total / 2**30:.0f} GiB"
     except ImportError:
         mem = "? GiB"
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {mem}, " \
-           f"Python {platform.python_version()}"
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {mem}, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def peak_rss_mb() -> float:
@@ -43,8 +45,12 @@ def synthetic_song(path: Path, *, seconds: float = 180.0, sample_rate: int = 441
     n = int(seconds * sample_rate)
     out = np.zeros((n, 2), dtype=np.float32)
     beat = int(0.5 * sample_rate)
-    chords = [(261.63, 329.63, 392.0), (220.0, 261.63, 329.63), (174.61, 220.0, 261.63),
-              (196.0, 246.94, 293.66)]
+    chords = [
+        (261.63, 329.63, 392.0),
+        (220.0, 261.63, 329.63),
+        (174.61, 220.0, 261.63),
+        (196.0, 246.94, 293.66),
+    ]
     t = np.arange(2 * sample_rate) / sample_rate
     for bar, start in enumerate(range(0, n, 2 * sample_rate)):
         chord = chords[bar % len(chords)]
@@ -53,7 +59,9 @@ def synthetic_song(path: Path, *, seconds: float = 180.0, sample_rate: int = 441
         end = min(n, start + seg.shape[0])
         out[start:end] += seg[: end - start, None]
     for start in range(0, n - beat, beat):
-        hit = rng.standard_normal(beat // 4).astype(np.float32) * np.exp(-np.linspace(0, 8, beat // 4))
+        hit = rng.standard_normal(beat // 4).astype(np.float32) * np.exp(
+            -np.linspace(0, 8, beat // 4)
+        )
         out[start : start + hit.shape[0]] += 0.2 * hit[:, None]
     out[int(60 * sample_rate) : int(62 * sample_rate)] = 0.0  # a silent break
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -44,16 +43,23 @@ def main() -> None:
     )
     root = Path(__file__).resolve().parent.parent
     # A fresh process, so the peak memory is the analysis's and not the song generator's.
-    out = subprocess.run([sys.executable, "-c", CHILD, str(song)], cwd=root, check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(song)],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     r = json.loads(out.stdout.strip().splitlines()[-1])
     rtf = r["elapsed"] / r["duration"]
     print(f"machine: {machine_line()}")
     print(f"song: {song} ({r['duration']:.1f} s, {r['windows']} windows)")
     print(f"analysis time: {r['elapsed']:.3f} s")
     print(f"real-time factor: {rtf:.4f} (goal <= 0.01)")
-    print(f"peak RSS above baseline: {r['peak_mb'] - r['base_mb']:.1f} MB (goal <= 300 MB; "
-          f"baseline {r['base_mb']:.1f} MB)")
+    print(
+        f"peak RSS above baseline: {r['peak_mb'] - r['base_mb']:.1f} MB (goal <= 300 MB; "
+        f"baseline {r['base_mb']:.1f} MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,14 @@ def db_to_amplitude(db: float) -> float:
 def write_wav(tmp_path: Path) -> Callable[..., Path]:
     """write_wav(name, samples, sample_rate, subtype=None, format=None) -> path."""
 
-    def _write(name: str, samples: np.ndarray, sample_rate: int, *, subtype: str | None = None,
-               format: str | None = None) -> Path:
+    def _write(
+        name: str,
+        samples: np.ndarray,
+        sample_rate: int,
+        *,
+        subtype: str | None = None,
+        format: str | None = None,
+    ) -> Path:
         path = tmp_path / name
         sf.write(path, samples, sample_rate, subtype=subtype, format=format)
         return path

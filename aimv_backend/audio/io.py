@@ -63,8 +63,7 @@ def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         reason = str(exc).split(":")[-1].strip() or "unknown format"
         raise AudioInputError(
-            f"audio file {name!r} is not audio that AIMV can read ({reason}); "
-            "use WAV, FLAC or OGG"
+            f"audio file {name!r} is not audio that AIMV can read ({reason}); use WAV, FLAC or OGG"
         ) from None
     if info.frames <= 0:
         raise AudioInputError(f"audio file {name!r} contains no audio (0 samples)")
@@ -114,9 +113,7 @@ def _check_wav_data_complete(path: Path, size: int) -> None:
             offset += 8 + chunk_size + (chunk_size & 1)
 
 
-def iter_mono_blocks(
-    info: AudioInfo, *, block_frames: int | None = None
-) -> Iterator[np.ndarray]:
+def iter_mono_blocks(info: AudioInfo, *, block_frames: int | None = None) -> Iterator[np.ndarray]:
     """Yield the song as consecutive mono float32 blocks at its own sample rate.
 
     Channels are averaged. Raises AudioInputError when a block holds NaN or infinity, or when the

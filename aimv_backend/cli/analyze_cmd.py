@@ -20,50 +20,91 @@ TIMELINE_NAME = "timeline.json"
 def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``analyze`` and ``render`` (window, engines, language)."""
     listen = parser.add_argument_group("listening")
-    listen.add_argument("--window", type=float, default=1.0, metavar="SECONDS",
-                        help="window length in seconds, 0.25 to 10 (default: 1.0)")
-    listen.add_argument("--instruments", choices=("auto", "musicnn", "panns", "none"),
-                        default="auto",
-                        help="instrument tagger: PANNs if its checkpoint is there, else musicnn "
-                             "(default: auto)")
-    listen.add_argument("--confidence", type=float, default=0.70, metavar="P",
-                        help="score from which an instrument is confident, 0-1 (default: 0.70)")
-    listen.add_argument("--panns-checkpoint", metavar="PATH",
-                        help="PANNs Cnn14 checkpoint (default: $AIMV_PANNS_CHECKPOINT, then "
-                             "~/panns_data/Cnn14_mAP=0.431.pth)")
-    listen.add_argument("--asr", choices=("faster-whisper", "openai-whisper", "none"),
-                        default="faster-whisper",
-                        help="speech recogniser; none keeps voice detection only "
-                             "(default: faster-whisper)")
-    listen.add_argument("--asr-model", default="base", metavar="NAME|PATH",
-                        help="Whisper model: base (multilingual, offline), tiny.en, a model "
-                             "folder or an openai-whisper .pt (default: base)")
-    listen.add_argument("--language", metavar="CODE|NAME",
-                        help="language of the lyrics, e.g. en, es or Spanish (default: detect)")
+    listen.add_argument(
+        "--window",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="window length in seconds, 0.25 to 10 (default: 1.0)",
+    )
+    listen.add_argument(
+        "--instruments",
+        choices=("auto", "musicnn", "panns", "none"),
+        default="auto",
+        help="instrument tagger: PANNs if its checkpoint is there, else musicnn (default: auto)",
+    )
+    listen.add_argument(
+        "--confidence",
+        type=float,
+        default=0.70,
+        metavar="P",
+        help="score from which an instrument is confident, 0-1 (default: 0.70)",
+    )
+    listen.add_argument(
+        "--panns-checkpoint",
+        metavar="PATH",
+        help="PANNs Cnn14 checkpoint (default: $AIMV_PANNS_CHECKPOINT, then "
+        "~/panns_data/Cnn14_mAP=0.431.pth)",
+    )
+    listen.add_argument(
+        "--asr",
+        choices=("faster-whisper", "openai-whisper", "none"),
+        default="faster-whisper",
+        help="speech recogniser; none keeps voice detection only (default: faster-whisper)",
+    )
+    listen.add_argument(
+        "--asr-model",
+        default="base",
+        metavar="NAME|PATH",
+        help="Whisper model: base (multilingual, offline), tiny.en, a model "
+        "folder or an openai-whisper .pt (default: base)",
+    )
+    listen.add_argument(
+        "--language",
+        metavar="CODE|NAME",
+        help="language of the lyrics, e.g. en, es or Spanish (default: detect)",
+    )
     listen.add_argument("--no-voice", action="store_true", help="skip voice detection and ASR")
-    listen.add_argument("--offline", action="store_true",
-                        default=os.environ.get("AIMV_OFFLINE", "") not in ("", "0"),
-                        help="never touch the network (default: $AIMV_OFFLINE)")
+    listen.add_argument(
+        "--offline",
+        action="store_true",
+        default=os.environ.get("AIMV_OFFLINE", "") not in ("", "0"),
+        help="never touch the network (default: $AIMV_OFFLINE)",
+    )
     describe = parser.add_argument_group("describing")
-    describe.add_argument("--no-describe", action="store_true",
-                          help="do not write sentences (run 'aimv describe' later)")
-    describe.add_argument("--vectors", default="default", metavar="NAME|PATH",
-                          help="word vectors for abstractions: default (shipped), a gensim "
-                               "downloader name or a KeyedVectors/word2vec file")
-    describe.add_argument("--style", default=None, metavar="TEXT",
-                          help="style words appended to every image prompt")
+    describe.add_argument(
+        "--no-describe",
+        action="store_true",
+        help="do not write sentences (run 'aimv describe' later)",
+    )
+    describe.add_argument(
+        "--vectors",
+        default="default",
+        metavar="NAME|PATH",
+        help="word vectors for abstractions: default (shipped), a gensim "
+        "downloader name or a KeyedVectors/word2vec file",
+    )
+    describe.add_argument(
+        "--style", default=None, metavar="TEXT", help="style words appended to every image prompt"
+    )
 
 
 def add_parser(subparsers, parents) -> None:
     parser = subparsers.add_parser(
-        "analyze", parents=parents, help="analyse a song into out/timeline.json",
+        "analyze",
+        parents=parents,
+        help="analyse a song into out/timeline.json",
         description="Cut a song into windows and record, for each, its volume, colour, "
-                    "instruments and voice; then write the design's sentence for it.",
+        "instruments and voice; then write the design's sentence for it.",
     )
     parser.add_argument("audio", metavar="SONG", help="audio file: WAV, FLAC or OGG")
-    parser.add_argument("-o", "--output", default="out", metavar="FOLDER",
-                        help=f"output folder; the timeline is FOLDER/{TIMELINE_NAME} "
-                             "(default: out)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        default="out",
+        metavar="FOLDER",
+        help=f"output folder; the timeline is FOLDER/{TIMELINE_NAME} (default: out)",
+    )
     add_listen_arguments(parser)
     parser.set_defaults(run=run)
 
@@ -71,8 +112,10 @@ def add_parser(subparsers, parents) -> None:
 def run(args: argparse.Namespace, progress) -> int:
     out_dir = Path(args.output)
     if out_dir.suffix == ".json":
-        raise OutputError(f"--output is a folder, got {str(out_dir)!r}; the timeline is written "
-                          f"to FOLDER/{TIMELINE_NAME}")
+        raise OutputError(
+            f"--output is a folder, got {str(out_dir)!r}; the timeline is written "
+            f"to FOLDER/{TIMELINE_NAME}"
+        )
     request = AnalyzeRequest(
         audio=Path(args.audio),
         timeline_path=out_dir / TIMELINE_NAME,

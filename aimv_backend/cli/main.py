@@ -38,13 +38,24 @@ def common_options() -> argparse.ArgumentParser:
     """Options every subcommand takes."""
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("common options")
-    group.add_argument("--seed", type=int, default=0,
-                       help="random seed: the same seed gives the same result (default: 0)")
-    group.add_argument("--force", action="store_true",
-                       help="overwrite outputs that exist and differ (default: refuse)")
+    group.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="random seed: the same seed gives the same result (default: 0)",
+    )
+    group.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite outputs that exist and differ (default: refuse)",
+    )
     group.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
-    group.add_argument("--progress", choices=("bar", "json", "none"), default="bar",
-                       help="progress display: a bar, JSON lines for tools, or none (default: bar)")
+    group.add_argument(
+        "--progress",
+        choices=("bar", "json", "none"),
+        default="bar",
+        help="progress display: a bar, JSON lines for tools, or none (default: bar)",
+    )
     return parent
 
 

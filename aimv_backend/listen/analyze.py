@@ -106,8 +106,9 @@ def measure_windows(
 def _measure(samples: np.ndarray, rate: int, span: WindowSpan, running: RunningVolume):
     level = measure_level(samples)
     volume = running.push(level, start=span.start, end=span.end)
-    colour = colour_of_window(samples, rate, rms_dbfs=level.rms_dbfs,
-                              silent=volume.level == "silent")
+    colour = colour_of_window(
+        samples, rate, rms_dbfs=level.rms_dbfs, silent=volume.level == "silent"
+    )
     return volume, colour
 
 
@@ -132,8 +133,9 @@ def analyze_song(
             f"audio file {str(info.path)!r} is {info.duration:.3f} s long, shorter than one "
             f"window ({window_seconds} s); use a shorter --window"
         )
-    spans = make_windows(frames=info.frames, sample_rate=info.sample_rate,
-                         window_seconds=window_seconds)
+    spans = make_windows(
+        frames=info.frames, sample_rate=info.sample_rate, window_seconds=window_seconds
+    )
     if on_stage:
         on_stage("volume+colour")
     measured = measure_windows(info, spans, volume_options=options.volume, progress=progress)
@@ -146,8 +148,13 @@ def analyze_song(
 
         if on_stage:
             on_stage("instruments")
-        result = tag_instruments(audio_info=info, windows=spans, options=options.instruments,
-                                 progress=progress, silent=silent)
+        result = tag_instruments(
+            audio_info=info,
+            windows=spans,
+            options=options.instruments,
+            progress=progress,
+            silent=silent,
+        )
         instruments = result.windows
         engines["instruments"] = result.engine
 
@@ -158,21 +165,40 @@ def analyze_song(
 
         if on_stage:
             on_stage("voice")
-        vresult = listen_voice(audio_info=info, windows=spans, options=options.voice,
-                               progress=progress)
+        vresult = listen_voice(
+            audio_info=info, windows=spans, options=options.voice, progress=progress
+        )
         voices = vresult.windows
         language = vresult.language
         engines["voice"] = vresult.vad_engine
         engines["transcription"] = vresult.engine
 
     windows = tuple(
-        Window(index=span.index, start=round(span.start, 6), end=round(span.end, 6),
-               volume=volume, colour=colour, instruments=inst, voice=voice)
-        for span, (volume, colour), inst, voice in zip(spans, measured, instruments, voices)
+        Window(
+            index=span.index,
+            start=round(span.start, 6),
+            end=round(span.end, 6),
+            volume=volume,
+            colour=colour,
+            instruments=inst,
+            voice=voice,
+        )
+        for span, (volume, colour), inst, voice in zip(spans, measured, instruments, voices, strict=True)
     )
-    source = Source(path=str(info.path), sha256=sha256_file(info.path),
-                    duration=round(info.duration, 6), sample_rate=info.sample_rate,
-                    channels=info.channels, frames=info.frames)
-    return Timeline(source=source, window_seconds=window_seconds, windows=windows,
-                    settings={"analyze": options.settings()}, engines=engines,
-                    language=language, created_by=f"aimv {__version__}")
+    source = Source(
+        path=str(info.path),
+        sha256=sha256_file(info.path),
+        duration=round(info.duration, 6),
+        sample_rate=info.sample_rate,
+        channels=info.channels,
+        frames=info.frames,
+    )
+    return Timeline(
+        source=source,
+        window_seconds=window_seconds,
+        windows=windows,
+        settings={"analyze": options.settings()},
+        engines=engines,
+        language=language,
+        created_by=f"aimv {__version__}",
+    )

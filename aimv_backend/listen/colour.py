@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
+
 from aimv_backend.timeline_schema import Colour
 
 C0_HZ = 16.351597831287414  # C0; pitch class 0 = C
@@ -124,8 +125,15 @@ def colour_of_window(
 ) -> Colour:
     """The :class:`Colour` of one window (see the module docstring for the rules)."""
     if silent or samples.size == 0:
-        return Colour(hex="#000000", name="black", hue=0.0, saturation=0.0, value=0.0,
-                      frequency_hz=None, source="silence")
+        return Colour(
+            hex="#000000",
+            name="black",
+            hue=0.0,
+            saturation=0.0,
+            value=0.0,
+            frequency_hz=None,
+            source="silence",
+        )
     facts = analyse_spectrum(samples, sample_rate)
     loudness = float(np.clip((rms_dbfs + 60.0) / 60.0, 0.0, 1.0))
     brightness = float(np.clip(math.log2(facts.centroid_hz / 100.0) / 7.0, 0.0, 1.0))
@@ -157,14 +165,20 @@ def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """sRGB in [0, 1] (..., 3) to CIELAB (D65)."""
     rgb = np.asarray(rgb, dtype=np.float64)
     linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-    m = np.array([[0.4124564, 0.3575761, 0.1804375],
-                  [0.2126729, 0.7151522, 0.0721750],
-                  [0.0193339, 0.1191920, 0.9503041]])
+    m = np.array(
+        [
+            [0.4124564, 0.3575761, 0.1804375],
+            [0.2126729, 0.7151522, 0.0721750],
+            [0.0193339, 0.1191920, 0.9503041],
+        ]
+    )
     xyz = linear @ m.T / np.array([0.95047, 1.0, 1.08883])
     eps, kappa = 216 / 24389, 24389 / 27
     f = np.where(xyz > eps, np.cbrt(xyz), (kappa * xyz + 16) / 116)
-    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]),
-                     200 * (f[..., 1] - f[..., 2])], axis=-1)
+    return np.stack(
+        [116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])],
+        axis=-1,
+    )
 
 
 @functools.lru_cache(maxsize=1)

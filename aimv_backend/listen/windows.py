@@ -31,7 +31,9 @@ def check_window_seconds(window_seconds: float) -> float:
     try:
         value = float(window_seconds)
     except (TypeError, ValueError):
-        raise ParameterError(f"--window must be a number of seconds, got {window_seconds!r}") from None
+        raise ParameterError(
+            f"--window must be a number of seconds, got {window_seconds!r}"
+        ) from None
     if not math.isfinite(value) or not MIN_WINDOW_SECONDS <= value <= MAX_WINDOW_SECONDS:
         raise ParameterError(
             f"--window must be between {MIN_WINDOW_SECONDS} and {MAX_WINDOW_SECONDS} seconds, "
@@ -49,7 +51,9 @@ def make_windows(*, frames: int, sample_rate: int, window_seconds: float) -> lis
     """
     window_seconds = check_window_seconds(window_seconds)
     if frames <= 0 or sample_rate <= 0:
-        raise ParameterError(f"frames and sample_rate must be positive, got {frames}, {sample_rate}")
+        raise ParameterError(
+            f"frames and sample_rate must be positive, got {frames}, {sample_rate}"
+        )
     step = window_seconds * sample_rate
     count = max(1, math.ceil(frames / step - 1e-9))
     spans = []

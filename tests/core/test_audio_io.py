@@ -13,8 +13,14 @@ from tests.conftest import sine
 
 @pytest.mark.parametrize(
     ("subtype", "tolerance"),
-    [("PCM_U8", 2e-2), ("PCM_16", 1e-3), ("PCM_24", 1e-5), ("PCM_32", 1e-6), ("FLOAT", 1e-7),
-     ("DOUBLE", 1e-7)],
+    [
+        ("PCM_U8", 2e-2),
+        ("PCM_16", 1e-3),
+        ("PCM_24", 1e-5),
+        ("PCM_32", 1e-6),
+        ("FLOAT", 1e-7),
+        ("DOUBLE", 1e-7),
+    ],
 )
 def test_wav_sample_formats_read_back_as_the_same_tone(write_wav, subtype, tolerance):
     tone = sine(440, 1.0, 16000)

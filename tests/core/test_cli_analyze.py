@@ -54,7 +54,9 @@ def test_rerun_is_cached_and_other_settings_need_force(run_aimv, song, tmp_path)
     assert len(read_timeline(path).windows) == 2
 
 
-def test_existing_timeline_from_another_song_is_not_overwritten(run_aimv, song, write_wav, tmp_path):
+def test_existing_timeline_from_another_song_is_not_overwritten(
+    run_aimv, song, write_wav, tmp_path
+):
     out = tmp_path / "out"
     assert run_aimv("analyze", song, "-o", out, *FAST).code == 0
     before = (out / "timeline.json").read_bytes()
@@ -93,8 +95,17 @@ def _bad_inputs(tmp_path, write_wav):
 
 @pytest.mark.parametrize(
     "case",
-    ["missing", "folder", "empty", "junk", "truncated header", "truncated data", "zero length",
-     "shorter than a window", "nan"],
+    [
+        "missing",
+        "folder",
+        "empty",
+        "junk",
+        "truncated header",
+        "truncated data",
+        "zero length",
+        "shorter than a window",
+        "nan",
+    ],
 )
 def test_bad_audio_exits_2_with_one_line_and_keeps_existing_output(
     run_aimv, write_wav, tmp_path, song, case
@@ -124,8 +135,18 @@ def test_unwritable_output_folder(run_aimv, song, tmp_path):
 
 
 def test_progress_json_lines_for_tools(run_aimv, song, tmp_path):
-    result = run_aimv("analyze", song, "-o", tmp_path / "o", "--instruments", "none",
-                      "--no-voice", "--no-describe", "--progress", "json")
+    result = run_aimv(
+        "analyze",
+        song,
+        "-o",
+        tmp_path / "o",
+        "--instruments",
+        "none",
+        "--no-voice",
+        "--no-describe",
+        "--progress",
+        "json",
+    )
     assert result.code == 0
     events = [line for line in result.err.splitlines() if line.startswith("AIMV-PROGRESS ")]
     assert any('"event": "progress"' in e and '"done": 4' in e for e in events)

@@ -29,19 +29,31 @@ def make_timeline(n: int = 3) -> Timeline:
     windows = []
     for i in range(n):
         words = (Word("heart", i + 0.2, i + 0.6, 0.9),) if i == 1 else ()
-        windows.append(Window(
-            index=i, start=float(i), end=float(i + 1),
-            volume=Volume(-20.0 + i, -14.0, float(i), "normal"),
-            colour=Colour("#6109b9", "purple/blue", 270.0, 0.9, 0.7, 440.0, "pitch"),
-            instruments=(InstrumentGuess("piano", "piano", "keys", 0.91, True),),
-            voice=Voice(present=i == 1, probability=0.8 if i == 1 else 0.0,
-                        text="heart" if i == 1 else "", words=words, language="en"),
-            description=Description("A sentence.", "a prompt", ("deep",), "holding"),
-        ))
+        windows.append(
+            Window(
+                index=i,
+                start=float(i),
+                end=float(i + 1),
+                volume=Volume(-20.0 + i, -14.0, float(i), "normal"),
+                colour=Colour("#6109b9", "purple/blue", 270.0, 0.9, 0.7, 440.0, "pitch"),
+                instruments=(InstrumentGuess("piano", "piano", "keys", 0.91, True),),
+                voice=Voice(
+                    present=i == 1,
+                    probability=0.8 if i == 1 else 0.0,
+                    text="heart" if i == 1 else "",
+                    words=words,
+                    language="en",
+                ),
+                description=Description("A sentence.", "a prompt", ("deep",), "holding"),
+            )
+        )
     return Timeline(
         source=Source("/x/song.wav", "ab" * 32, float(n), 44100, 2, 44100 * n),
-        window_seconds=1.0, windows=tuple(windows), settings={"analyze": {"window_seconds": 1.0}},
-        engines={"volume": "rms"}, language="en",
+        window_seconds=1.0,
+        windows=tuple(windows),
+        settings={"analyze": {"window_seconds": 1.0}},
+        engines={"volume": "rms"},
+        language="en",
     )
 
 

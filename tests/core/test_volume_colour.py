@@ -59,9 +59,13 @@ def test_noise_takes_its_hue_from_the_spectral_centroid(write_wav):
 def test_window_12_db_above_the_running_average_is_loud(write_wav):
     quiet = db_to_amplitude(-30)
     loud = db_to_amplitude(-18)
-    audio = np.concatenate([sine(440, 6.0, RATE, amplitude=quiet),
-                            sine(440, 1.0, RATE, amplitude=loud),
-                            sine(440, 3.0, RATE, amplitude=quiet)])
+    audio = np.concatenate(
+        [
+            sine(440, 6.0, RATE, amplitude=quiet),
+            sine(440, 1.0, RATE, amplitude=loud),
+            sine(440, 3.0, RATE, amplitude=quiet),
+        ]
+    )
     timeline = _analyze(write_wav("burst.wav", audio, RATE))
     w = timeline.windows
     assert w[6].volume.level == "loud"
@@ -71,14 +75,22 @@ def test_window_12_db_above_the_running_average_is_loud(write_wav):
 
 
 def test_a_drop_after_loud_music_is_quiet(write_wav):
-    audio = np.concatenate([sine(440, 5.0, RATE, amplitude=0.5), sine(440, 2.0, RATE, amplitude=0.05)])
+    audio = np.concatenate(
+        [sine(440, 5.0, RATE, amplitude=0.5), sine(440, 2.0, RATE, amplitude=0.05)]
+    )
     w = _analyze(write_wav("drop.wav", audio, RATE)).windows
     assert w[5].volume.level == "quiet" and w[5].volume.relative_db < -15
 
 
 def test_silence_is_its_own_case_without_nan_or_infinity(write_wav, tmp_path):
-    audio = np.concatenate([np.zeros(2 * RATE, np.float32), sine(440, 2.0, RATE),
-                            np.full(RATE, 1e-7, np.float32), np.zeros(RATE, np.float32)])
+    audio = np.concatenate(
+        [
+            np.zeros(2 * RATE, np.float32),
+            sine(440, 2.0, RATE),
+            np.full(RATE, 1e-7, np.float32),
+            np.zeros(RATE, np.float32),
+        ]
+    )
     timeline = _analyze(write_wav("silence.wav", audio, RATE))
     levels = [w.volume.level for w in timeline.windows]
     assert levels == ["silent", "silent", "normal", "normal", "silent", "silent"]

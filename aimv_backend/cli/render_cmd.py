@@ -1,0 +1,130 @@
+"""``aimv render song.wav -o video.mp4``: every stage, from song to music video.
+
+listen (+ describe) -> textures -> stage and render in Blender. Each stage's output lives in a
+work folder beside the video (``video.aimv/``: timeline.json, textures/, scene.blend) and is
+reused when still valid, so a re-run after an interruption picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from aimv_backend.cli.analyze_cmd import TIMELINE_NAME, add_listen_arguments
+from aimv_backend.errors import ParameterError
+from aimv_backend.render import PRESETS, RenderRequest, render_song
+from aimv_backend.stage.blender_runner import RenderSettings
+
+
+def _resolution(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT such as 640x360, got {text!r}"
+        ) from None
+    return w, h
+
+
+def add_parser(subparsers, parents) -> None:
+    parser = subparsers.add_parser(
+        "render",
+        parents=parents,
+        help="song.wav to music video: every stage, then Blender",
+        description="Analyse, describe, make textures, stage in Blender and render an MP4 with "
+        "the original audio. Stages whose outputs are cached and valid are skipped.",
+    )
+    parser.add_argument("audio", metavar="SONG", help="audio file: WAV, FLAC or OGG")
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="VIDEO.mp4", help="the video to write"
+    )
+    parser.add_argument(
+        "--work-dir",
+        metavar="FOLDER",
+        help="where the timeline, textures and scene.blend go "
+        "(default: VIDEO.aimv/ beside the video)",
+    )
+    video = parser.add_argument_group("video")
+    video.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default="preview",
+        help="preview: 640x360, 24 fps, Workbench (fast on a CPU); "
+        "final: 1280x720, 30 fps, EEVEE (default: preview)",
+    )
+    video.add_argument(
+        "--resolution",
+        type=_resolution,
+        metavar="WxH",
+        help="frame size in pixels (default: the preset's)",
+    )
+    video.add_argument("--fps", type=int, help="frames per second (default: the preset's)")
+    video.add_argument(
+        "--engine",
+        choices=("workbench", "eevee", "cycles"),
+        help="Blender render engine (default: the preset's)",
+    )
+    video.add_argument("--samples", type=int, help="EEVEE/Cycles samples (default: preset's)")
+    video.add_argument(
+        "--blender",
+        metavar="PATH",
+        help="a Blender 4.2+ binary to render with (default: the bpy module)",
+    )
+    textures = parser.add_argument_group("textures")
+    textures.add_argument(
+        "--textures",
+        choices=("auto", "procedural", "diffusers"),
+        default="auto",
+        help="texture engine: diffusers on a GPU, else procedural (default: auto)",
+    )
+    textures.add_argument(
+        "--model",
+        default=None,
+        metavar="ID|PATH",
+        help="diffusers model folder or hub id (default: stabilityai/sd-turbo)",
+    )
+    textures.add_argument(
+        "--texture-size",
+        type=int,
+        default=None,
+        metavar="PIXELS",
+        help="texture width and height (default: the preset's)",
+    )
+    add_listen_arguments(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, progress) -> int:
+    from aimv_backend.pipeline import analyze_options_from_args, describe_options_from_args
+
+    output = Path(args.output)
+    if output.suffix.lower() != ".mp4":
+        raise ParameterError(f"--output must name an .mp4 file, got {str(output)!r}")
+    preset = PRESETS[args.preset]
+    settings = RenderSettings(
+        resolution=args.resolution or preset.resolution,
+        fps=args.fps or preset.fps,
+        engine=args.engine or preset.engine,
+        samples=args.samples or preset.samples,
+        blender=args.blender,
+    ).check()
+    work_dir = Path(args.work_dir) if args.work_dir else output.with_suffix(".aimv")
+    request = RenderRequest(
+        audio=Path(args.audio),
+        output=output,
+        work_dir=work_dir,
+        timeline_path=work_dir / TIMELINE_NAME,
+        analyze=analyze_options_from_args(args),
+        describe=None if args.no_describe else describe_options_from_args(args),
+        textures_engine=args.textures,
+        textures_model=args.model,
+        texture_size=args.texture_size or preset.texture_size,
+        seed=args.seed,
+        offline=args.offline,
+        render=settings,
+        force=args.force,
+    )
+    result = render_song(request, progress=progress)
+    if not args.quiet:
+        print(f"{result.message}: {result.output}")
+    return 0

@@ -1,0 +1,195 @@
+"""From song to music video: run every stage, reusing each stage's output while it is valid.
+
+Stage outputs live in the work folder (default ``VIDEO.aimv/`` beside the video):
+``timeline.json`` (listen + describe), ``textures/`` (one PNG per distinct prompt),
+``scene.blend`` (the staged scene, for an artist to open) and ``render.json`` (what the last
+video was made from). The video is rendered to a temporary file and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from aimv_backend.errors import OutputError
+from aimv_backend.listen.analyze import AnalyzeOptions
+from aimv_backend.pipeline import AnalyzeRequest, run_analyze
+from aimv_backend.progress import Progress
+from aimv_backend.stage.blender_runner import RenderSettings, run_headless
+from aimv_backend.timeline_schema import Timeline, write_json_atomic, write_timeline
+from aimv_backend.util.files import ensure_output_dir
+
+
+@dataclass(frozen=True)
+class Preset:
+    resolution: tuple[int, int]
+    fps: int
+    engine: str
+    samples: int
+    texture_size: int
+
+
+PRESETS = {
+    "preview": Preset((640, 360), 24, "workbench", 8, 512),
+    "final": Preset((1280, 720), 30, "eevee", 32, 768),
+}
+STAGES = 3
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """Everything ``aimv render`` needs. Paths as given by the user."""
+
+    audio: Path
+    output: Path
+    work_dir: Path
+    timeline_path: Path
+    analyze: AnalyzeOptions
+    describe: object | None  # DescribeOptions
+    textures_engine: str = "auto"
+    textures_model: str | None = None
+    texture_size: int = 512
+    seed: int = 0
+    offline: bool = False
+    render: RenderSettings = RenderSettings()
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    output: Path
+    timeline: Timeline
+    rendered: bool
+    message: str
+
+
+def _texture_options(request: RenderRequest):
+    from aimv_backend.imagine import TextureOptions
+
+    extra = {} if request.textures_model is None else {"model": request.textures_model}
+    return TextureOptions(
+        engine=request.textures_engine,
+        size=(request.texture_size,) * 2,
+        seed=request.seed,
+        allow_download=not request.offline,
+        **extra,
+    )
+
+
+def _render_fingerprint(timeline_path: Path, timeline: Timeline, settings: RenderSettings) -> str:
+    """Hash of everything the video depends on: the timeline, its textures, the settings."""
+    digest = hashlib.sha256(timeline_path.read_bytes())
+    for window in timeline.windows:
+        if window.texture:
+            tex = timeline_path.parent / window.texture
+            stat = tex.stat()
+            digest.update(f"{window.texture}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    digest.update(json.dumps(asdict(settings), sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _stamp_matches(stamp_path: Path, output: Path, fingerprint: str | None) -> bool:
+    """Whether ``output`` is the video AIMV last wrote there (and, given a fingerprint, from
+    the same inputs)."""
+    if not stamp_path.exists() or not output.exists():
+        return False
+    try:
+        stamp = json.loads(stamp_path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+    stat = output.stat()
+    ours = (
+        stamp.get("output") == str(output.resolve())
+        and stamp.get("size") == stat.st_size
+        and stamp.get("mtime_ns") == stat.st_mtime_ns
+    )
+    return ours and (fingerprint is None or stamp.get("fingerprint") == fingerprint)
+
+
+def render_song(request: RenderRequest, *, progress: Progress) -> RenderResult:
+    """Run listen, describe, textures, staging and rendering; see the module docstring."""
+    settings = request.render.check()
+    output = request.output
+    ensure_output_dir(output.parent if str(output.parent) else Path("."), what="video folder")
+    ensure_output_dir(request.work_dir, what="work folder")
+    stamp_path = request.work_dir / "render.json"
+    if output.exists() and not request.force and not _stamp_matches(stamp_path, output, None):
+        raise OutputError(
+            f"{str(output)!r} exists and was not made by this work folder; "
+            "use --force to overwrite it"
+        )
+
+    progress.notice(f"[1/{STAGES}] listening and describing")
+    analyzed = run_analyze(
+        AnalyzeRequest(
+            audio=request.audio,
+            timeline_path=request.timeline_path,
+            analyze=request.analyze,
+            describe=request.describe,
+            force=request.force,
+        ),
+        progress=progress,
+    )
+
+    progress.notice(f"[2/{STAGES}] textures")
+    from aimv_backend.imagine import make_textures
+
+    timeline = make_textures(
+        analyzed.timeline,
+        timeline_dir=request.timeline_path.parent,
+        options=_texture_options(request),
+        progress=progress,
+    )
+    if timeline != analyzed.timeline:
+        write_timeline(timeline, request.timeline_path)
+
+    fingerprint = _render_fingerprint(request.timeline_path, timeline, settings)
+    if _stamp_matches(stamp_path, output, fingerprint):
+        progress.notice(f"[3/{STAGES}] video is up to date")
+        return RenderResult(output, timeline, rendered=False, message="up to date")
+
+    progress.notice(f"[3/{STAGES}] staging and rendering in Blender")
+    partial = output.with_name(f".{output.stem}.partial.mp4")
+    w, h = settings.resolution
+    arguments = [
+        str(Path(timeline.source.path)),
+        "--timeline",
+        str(request.timeline_path.resolve()),
+        "-o",
+        str(partial.resolve()),
+        "--resolution",
+        f"{w}x{h}",
+        "--fps",
+        str(settings.fps),
+        "--engine",
+        settings.engine,
+        "--samples",
+        str(settings.samples),
+        "--seed",
+        str(request.seed),
+        "--blend-out",
+        str((request.work_dir / "scene.blend").resolve()),
+    ]
+    try:
+        run_headless(arguments, settings=settings, progress=progress)
+        if not partial.exists() or partial.stat().st_size == 0:
+            raise OutputError(f"Blender wrote no video to {str(partial)!r}")
+        os.replace(partial, output)
+    finally:
+        if partial.exists():
+            partial.unlink()
+    stat = output.stat()
+    write_json_atomic(
+        {
+            "output": str(output.resolve()),
+            "size": stat.st_size,
+            "mtime_ns": stat.st_mtime_ns,
+            "fingerprint": fingerprint,
+            "settings": asdict(settings),
+        },
+        stamp_path,
+    )
+    return RenderResult(output, timeline, rendered=True, message="wrote")

@@ -1,0 +1,1 @@
+"""Staging: run the Blender add-on headless from the backend."""
