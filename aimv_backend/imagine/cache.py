@@ -59,5 +59,5 @@ def is_cached(path: Path, size: tuple[int, int]) -> bool:
 def save_png(image: Image.Image, path: Path) -> Path:
     """Write an RGB PNG atomically (temporary file beside it, then a rename)."""
     with atomic_path(path, suffix=".png") as tmp:
-        image.convert("RGB").save(tmp, format="PNG", compress_level=4)
+        image.convert("RGB").save(tmp, format="PNG", compress_level=1)
     return Path(path)

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import math
 import os
+import socket
+import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from PIL import Image
 
@@ -83,25 +86,37 @@ def load_pipeline(model: str, device: str, tiny_vae: str | None, allow_download:
     with the reason on one line when diffusers is missing or the weights cannot be had.
     """
     try:
-        import torch
-        from diffusers import AutoencoderTiny, AutoPipelineForText2Image
+        import diffusers  # noqa: F401
+        import torch  # noqa: F401
     except ImportError as exc:
         raise ModelUnavailableError(
             f"--textures diffusers needs diffusers and torch (pip install 'aimv[diffusers]'): {exc}"
         ) from None
     half = device.startswith(("cuda", "mps"))
+    with warnings.catch_warnings():
+        # Loading prints deprecation chatter of the hub client; the CLI keeps errors on one line.
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        return _load(model, device, tiny_vae, _offline(allow_download), half=half)
+
+
+def _load(model: str, device: str, tiny_vae: str | None, local_only: bool, *, half: bool) -> Any:
+    import torch
+    from diffusers import AutoencoderTiny, AutoPipelineForText2Image
+
     dtype = torch.float16 if half else torch.float32
-    local_only = _offline(allow_download)
-    kwargs: dict[str, Any] = {"torch_dtype": dtype, "local_files_only": local_only}
+    kwargs: dict[str, Any] = {"torch_dtype": dtype}
     if tiny_vae is not None:
         try:
-            kwargs["vae"] = AutoencoderTiny.from_pretrained(
-                tiny_vae, torch_dtype=dtype, local_files_only=local_only
+            kwargs["vae"] = _pretrained(
+                AutoencoderTiny, tiny_vae, half=False, local_only=local_only, torch_dtype=dtype
             )
         except Exception as exc:  # noqa: BLE001 - any load failure is "model unavailable"
             raise ModelUnavailableError(_why("--tiny-vae", tiny_vae, exc, local_only)) from None
     try:
-        pipe = _from_pretrained(AutoPipelineForText2Image, model, half=half, **kwargs)
+        pipe = _pretrained(
+            AutoPipelineForText2Image, model, half=half, local_only=local_only, **kwargs
+        )
     except Exception as exc:  # noqa: BLE001 - any load failure is "model unavailable"
         raise ModelUnavailableError(_why("--model", model, exc, local_only)) from None
     pipe = pipe.to(device)
@@ -109,9 +124,58 @@ def load_pipeline(model: str, device: str, tiny_vae: str | None, allow_download:
     return pipe
 
 
+def hub_endpoint() -> str:
+    """The Hugging Face endpoint the hub client uses (HF_ENDPOINT or huggingface.co)."""
+    try:
+        from huggingface_hub import constants
+
+        return str(constants.ENDPOINT)
+    except ImportError:
+        return os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+
+
+def hub_reachable(*, timeout_s: float = 3.0) -> bool:
+    """Can a TCP connection to the hub be opened within ``timeout_s`` seconds?
+
+    Why: without a network the hub client retries with back-off for about half a minute;
+    this check answers in at most a few seconds. Behind a proxy it defers to the client.
+    """
+    if any(os.environ.get(k) for k in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True
+    url = urlparse(hub_endpoint())
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname or "", port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def _pretrained(cls: Any, ref: str, *, half: bool, local_only: bool, **kwargs: Any) -> Any:
+    """Load a local folder; a hub id from the local Hugging Face cache first, then (when
+    allowed and the hub answers) by download. Downloads go to the hub cache through
+    temporary files, so a failed download never damages a cached model."""
+    if Path(ref).is_dir():
+        try:
+            return cls.from_pretrained(ref, **kwargs)
+        except (OSError, ValueError):  # a folder holding only the fp16 files
+            return cls.from_pretrained(ref, variant="fp16", **kwargs)
+    try:
+        return _from_pretrained(cls, ref, half=half, local_files_only=True, **kwargs)
+    except Exception:  # noqa: BLE001 - not in the cache (or incomplete): maybe download
+        if local_only:
+            raise
+    if not hub_reachable():
+        raise OSError(
+            f"{hub_endpoint()} cannot be reached (no network?) and {ref!r} is not in the "
+            "local Hugging Face cache"
+        )
+    return _from_pretrained(cls, ref, half=half, local_files_only=False, **kwargs)
+
+
 def _from_pretrained(cls: Any, model: str, *, half: bool, **kwargs: Any) -> Any:
     """Prefer a hub model's fp16 files on a GPU (half the download), else its default files."""
-    if half and not Path(model).is_dir():
+    if half:
         try:
             return cls.from_pretrained(model, variant="fp16", **kwargs)
         except (OSError, ValueError):

@@ -15,175 +15,60 @@ from scipy import ndimage
 
 MOTIFS = ("burst", "flow", "deep", "grid", "rings", "particles")
 
-# Word stems (matched as prefixes of the prompt's lower-case words) -> motif.
+# Word stems -> motif. Stems of four letters or more match as prefixes ("vibrat" matches
+# "vibrate", "vibrating"); shorter ones match the word or its plural only ("hit", "hits").
+# The words are the instrument words and the describe stage's evocative vocabulary.
 MOTIF_STEMS: dict[str, tuple[str, ...]] = {
-    "burst": (
-        "impact",
-        "crash",
-        "hit",
-        "explo",
-        "burst",
-        "punch",
-        "strike",
-        "strik",
-        "snare",
-        "splash",
-        "cymbal",
-        "clap",
-        "shatter",
-        "blast",
-        "bang",
-        "cannon",
-        "canon",
-        "rimshot",
-        "scream",
-        "yell",
-        "fire",
-        "flash",
-        "shout",
-        "collision",
-        "collide",
-        "smash",
-        "thunder",
+    "burst": tuple(
+        """impact crash hit explo burst punch strik strike snare splash cymbal clap shatter
+        blast bang cannon canon rimshot scream yell fire flame blaze inferno volcan erupt
+        detonat firework flare flash shout collision collid smash thunder lightning shock thump
+        thud slam crack ruptur jolt intens dramat rocket launch""".split()
     ),
-    "flow": (
-        "wave",
-        "float",
-        "flow",
-        "water",
-        "drift",
-        "string",
-        "violin",
-        "viola",
-        "cello",
-        "glide",
-        "ocean",
-        "river",
-        "smooth",
-        "pedal",
-        "breath",
-        "wind",
-        "choir",
-        "sing",
-        "sung",
-        "vocal",
-        "voice",
-        "whisper",
-        "silk",
-        "liquid",
-        "sway",
-        "dream",
-        "waterfall",
-        "dive",
-        "swim",
+    "flow": tuple(
+        """wave float flow water drift string violin viola cello glid ocean river smooth pedal
+        breath wind choir sing sung vocal voice whisper silk liquid fluid sway dream waterfall
+        dive swim soar hover cascade tide surf sea stream current mist fog smoke breeze cloud
+        aurora ribbon weav undulat melt pour wing feather flight""".split()
     ),
-    "deep": (
-        "deep",
-        "bass",
-        "kick",
-        "low",
-        "dark",
-        "heavy",
-        "boom",
-        "tom",
-        "sub",
-        "rumble",
-        "night",
-        "shadow",
-        "abyss",
-        "cave",
-        "still",
-        "silen",
-        "quiet",
-        "calm",
-        "grave",
-        "earth",
+    "deep": tuple(
+        """deep bass kick low dark heavy boom tom sub rumble night midnight shadow abyss depth
+        trench underwater submerg cave silen quiet calm hush grave earth gloom dim sink
+        plung""".split()
     ),
-    "grid": (
-        "tech",
-        "synth",
-        "digital",
-        "electr",
-        "crystal",
-        "futur",
-        "grid",
-        "laser",
-        "robot",
-        "machine",
-        "circuit",
-        "neon",
-        "glitch",
-        "code",
-        "pixel",
-        "cyber",
-        "metal",
-        "chip",
-        "organ",
-        "keyboard",
-        "arpeggi",
+    "grid": tuple(
+        """tech synth digital electr crystal futur grid laser robot machine circuit neon glitch
+        code pixel cyber metal chrome hologra prism mirror strobe matrix chip organ keyboard
+        arpeggi shard glacier frozen""".split()
     ),
-    "rings": (
-        "vibrat",
-        "echo",
-        "bell",
-        "ring",
-        "piano",
-        "pulse",
-        "ripple",
-        "resonan",
-        "hum",
-        "gong",
-        "heart",
-        "circle",
-        "orbit",
-        "bounc",
-        "drum",
-        "beat",
-        "throb",
-        "loop",
-        "halo",
-        "marimba",
+    "rings": tuple(
+        """vibrat echo bell ring piano pulse ripple resonan hum humm gong heart circle orbit
+        bounc rebound drum beat throb loop halo marimba oscillat wobble quake trembl quiver
+        spin twirl whirl spiral vortex whirlpool""".split()
     ),
-    "particles": (
-        "spark",
-        "star",
-        "glitter",
-        "particle",
-        "rain",
-        "dust",
-        "hat",
-        "hihat",
-        "shimmer",
-        "twinkl",
-        "flute",
-        "harp",
-        "bright",
-        "snow",
-        "glow",
-        "light",
-        "firefl",
-        "tambourine",
-        "shaker",
-        "chime",
-        "sitar",
-        "guitar",
-        "pluck",
-        "pick",
-        "bubble",
+    "particles": tuple(
+        """spark star stars starry starlight glitter particle rain dust hat hats hihat shimmer
+        twinkl glimmer glint flute harp bright vivid snow glow light firefl tambourine shaker
+        chime sitar guitar pluck pick bubble fizz droplet drizzl ember galax nebula cosmos
+        cosmic scatter debris fragment confetti dew hail""".split()
     ),
 }
 
 _WORD = re.compile(r"[a-z]+")
 
 
+def _matches(word: str, stem: str) -> bool:
+    if len(stem) >= 4:
+        return word.startswith(stem)
+    return word == stem or word == stem + "s"
+
+
 def motif_scores(prompt: str) -> dict[str, float]:
     """How strongly the prompt's words call for each motif (count of matching words)."""
     scores = dict.fromkeys(MOTIFS, 0.0)
     for word in _WORD.findall(prompt.lower()):
-        if len(word) < 3:
-            continue
         for motif, stems in MOTIF_STEMS.items():
-            if any(word.startswith(stem) for stem in stems):
+            if any(_matches(word, stem) for stem in stems):
                 scores[motif] += 1.0
     return scores
 
@@ -191,7 +76,7 @@ def motif_scores(prompt: str) -> dict[str, float]:
 def choose_motifs(
     prompt: str, rng: np.random.Generator, *, most: int = 2
 ) -> list[tuple[str, float]]:
-    """The one or two strongest motifs with weights in (0, 1]; a seeded pick when no word matches."""
+    """The one or two strongest motifs, weights in (0, 1]; a seeded pick when no word matches."""
     scores = motif_scores(prompt)
     ranked = sorted((s, -MOTIFS.index(m), m) for m, s in scores.items() if s > 0)[::-1]
     if not ranked:
@@ -239,7 +124,9 @@ def flow(x, y, xs, ys, rng, energy, noise):
     a = np.sin(2 * np.pi * s * freq + bend * noise)
     b = np.sin(2 * np.pi * s * freq * 2.03 + 1.7 * bend * noise + 1.3)
     bands = 0.5 + 0.5 * (0.7 * a + 0.3 * b)
-    return (bands ** (1.5 + 2.0 * energy)).astype(np.float32)
+    threads = (1.0 - np.abs(b)) ** (6.0 - 2.0 * energy)  # thin silk lines between the bands
+    out = 0.7 * bands ** (1.5 + 2.0 * energy) + 0.35 * threads
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
 def deep(x, y, xs, ys, rng, energy, noise):
@@ -249,7 +136,7 @@ def deep(x, y, xs, ys, rng, energy, noise):
     r = np.sqrt((x - cx) ** 2 + ((y - cy) * 1.4) ** 2)
     glow = np.exp(-((r / (0.35 + 0.25 * energy)) ** 2))
     swell = 0.5 + 0.5 * np.sin(2 * np.pi * (r * (1.5 + 1.5 * energy)) - 2.0 * noise)
-    return np.clip(glow * (0.55 + 0.45 * swell), 0.0, 1.0).astype(np.float32)
+    return np.clip(glow * (0.3 + 0.7 * swell**2), 0.0, 1.0).astype(np.float32)
 
 
 def grid(x, y, xs, ys, rng, energy, noise):

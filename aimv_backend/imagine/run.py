@@ -33,6 +33,7 @@ _LEVEL_WORDS = {
 }
 _WORD = re.compile(r"[a-z0-9']+")
 MIN_STRENGTH, MAX_STRENGTH = 0.3, 0.9
+CHECKPOINT_SECONDS = 20.0  # how often a long run writes its partial timeline
 
 
 def window_prompt(window: Window) -> str:
@@ -243,34 +244,48 @@ def make_textures(
     engine = choose_engine(options, progress) if timeline.windows else ProceduralEngine(options)
     per_window, jobs = plan_jobs(timeline, engine, out_dir, options)
     todo = [j for j in jobs if force or not is_cached(j.path, options.size)]
-    started = time.perf_counter()
+    started = last_write = time.perf_counter()
+    done = {j.key for j in jobs} - {j.key for j in todo}
+
+    def updated() -> Timeline:
+        windows = tuple(
+            w
+            if job is None
+            else replace(w, texture=_relative(job.path, timeline_dir) if job.key in done else None)
+            for w, job in zip(timeline.windows, per_window, strict=True)
+        )
+        settings = dict(timeline.settings)
+        settings["textures"] = {
+            **options.as_settings(),
+            "engine_used": engine.name.split(":")[0],
+            "out_dir": _relative(out_dir, timeline_dir),
+            "images": len(jobs),
+            "complete": len(done) == len(jobs),
+        }
+        engines = {**timeline.engines, "texture": engine.name}
+        return replace(timeline, windows=windows, settings=settings, engines=engines)
+
     task = progress.task("textures", len(jobs))
     try:
-        task.advance(len(jobs) - len(todo))
+        task.advance(len(done))
         for job, image in engine.make(todo):
             if image.size != tuple(options.size):
                 image = image.resize(options.size, Image.LANCZOS)
             save_png(image, job.path)
+            done.add(job.key)
             task.advance()
+            now = time.perf_counter()
+            if timeline_path is not None and now - last_write >= CHECKPOINT_SECONDS:
+                # A partial timeline lets a viewer (the Blender add-on) show what is done.
+                write_timeline(updated(), timeline_path)
+                last_write = now
     finally:
         task.close()
-    elapsed = time.perf_counter() - started
-
-    windows = tuple(
-        replace(w, texture=_relative(job.path, timeline_dir)) if job else w
-        for w, job in zip(timeline.windows, per_window, strict=True)
+    result = updated()
+    progress.notice(
+        f"textures: {len(jobs)} images for {len(per_window)} windows, {len(todo)} made in "
+        f"{time.perf_counter() - started:.1f} s ({engine.name})"
     )
-    settings = dict(timeline.settings)
-    settings["textures"] = {
-        **options.as_settings(),
-        "engine_used": engine.name.split(":")[0],
-        "out_dir": _relative(out_dir, timeline_dir),
-        "images": len(jobs),
-        "generated": len(todo),
-        "seconds": round(elapsed, 3),
-    }
-    engines = {**timeline.engines, "texture": engine.name}
-    result = replace(timeline, windows=windows, settings=settings, engines=engines)
     if timeline_path is not None:
         write_timeline(result, timeline_path)
     return result

@@ -1,4 +1,4 @@
-"""Tiny random-weight diffusers models saved in the real on-disk format.
+"""Tiny random-weight diffusers models saved in the real on-disk format (tests, benchmarks).
 
 They exercise the real loading (from_pretrained offline) and calling code of the diffusers
 engine in a fraction of a second; the images are noise, which is all the tests need.
@@ -10,13 +10,25 @@ import json
 from pathlib import Path
 
 
+def _bytes_to_unicode() -> dict[int, str]:
+    """GPT-2/CLIP's reversible map of the 256 bytes to printable characters."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
+    bs += list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, (chr(c) for c in cs), strict=True))
+
+
 def _tokenizer(folder: Path):
     from transformers import CLIPTokenizer
 
     # The byte-level alphabet CLIP's BPE uses, plus the "</w>" (end of word) forms.
-    from transformers.models.clip.tokenization_clip import bytes_to_unicode
-
-    chars = sorted(set(bytes_to_unicode().values()))
+    chars = sorted(set(_bytes_to_unicode().values()))
     vocab = ["<|startoftext|>", "<|endoftext|>"] + chars + [c + "</w>" for c in chars]
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(vocab)}))
@@ -73,7 +85,9 @@ def build_tiny_sd(folder: Path, *, seed: int = 0) -> Path:
         )
     )
     scheduler = EulerDiscreteScheduler(
-        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
         timestep_spacing="trailing",
     )
     tokenizer = _tokenizer(folder / "_tokenizer_src")

@@ -1,0 +1,173 @@
+"""`aimv textures timeline.json` through the real CLI entry point."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from aimv_backend.cli.main import main
+from aimv_backend.timeline_schema import read_timeline, write_timeline
+
+
+@pytest.fixture
+def timeline_file(tmp_path, song_timeline):
+    path = tmp_path / "out" / "timeline.json"
+    path.parent.mkdir()
+    write_timeline(song_timeline, path)
+    return path
+
+
+def _one_line_error(capsys, *words):
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("aimv: error:")
+    for word in words:
+        assert word in err, err
+    return err
+
+
+def test_textures_command_writes_pngs_and_updates_the_timeline(timeline_file):
+    code = main(
+        [
+            "textures",
+            str(timeline_file),
+            "--textures",
+            "procedural",
+            "--size",
+            "128x64",
+            "--seed",
+            "3",
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    timeline = read_timeline(timeline_file)
+    assert timeline.engines["texture"].startswith("procedural")
+    assert timeline.settings["textures"]["seed"] == 3
+    for window in timeline.windows:
+        assert window.texture.startswith("textures/")
+        with Image.open(timeline_file.parent / window.texture) as img:
+            assert img.size == (128, 64)
+    assert not [p for p in timeline_file.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_out_dir_option(timeline_file, tmp_path):
+    out = tmp_path / "pngs"
+    assert (
+        main(
+            [
+                "textures",
+                str(timeline_file),
+                "--textures",
+                "procedural",
+                "--size",
+                "64",
+                "--out-dir",
+                str(out),
+                "--progress",
+                "none",
+            ]
+        )
+        == 0
+    )
+    timeline = read_timeline(timeline_file)
+    assert all(w.texture.startswith("../pngs/") for w in timeline.windows)
+    assert len(list(out.glob("*.png"))) == 4
+
+
+def test_missing_timeline_is_one_line_exit_2(tmp_path, capsys):
+    missing = tmp_path / "nope.json"
+    assert main(["textures", str(missing), "--textures", "procedural"]) == 2
+    _one_line_error(capsys, "nope.json")
+
+
+def test_invalid_timeline_is_one_line_exit_2(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema_version": "1.0"}')
+    assert main(["textures", str(bad), "--textures", "procedural"]) == 2
+    _one_line_error(capsys, "source")
+
+
+@pytest.mark.parametrize("size", ["0", "7", "100", "64x4096", "big"])
+def test_bad_size_is_one_line_exit_2(timeline_file, capsys, size):
+    assert main(["textures", str(timeline_file), "--size", size]) == 2
+    _one_line_error(capsys, "--size")
+
+
+def test_unwritable_out_dir_is_one_line_exit_2(timeline_file, tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert (
+        main(
+            [
+                "textures",
+                str(timeline_file),
+                "--textures",
+                "procedural",
+                "--out-dir",
+                str(blocker / "textures"),
+            ]
+        )
+        == 2
+    )
+    _one_line_error(capsys, "textures folder")
+    assert read_timeline(timeline_file).windows[0].texture is None  # timeline untouched
+
+
+@pytest.mark.slow
+def test_diffusers_hub_id_offline_is_one_line_exit_2(timeline_file, capsys, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert (
+        main(
+            [
+                "textures",
+                str(timeline_file),
+                "--textures",
+                "diffusers",
+                "--device",
+                "cpu",
+                "--model",
+                "stabilityai/sd-turbo",
+                "--size",
+                "64",
+            ]
+        )
+        == 2
+    )
+    _one_line_error(capsys, "--model", "stabilityai/sd-turbo")
+
+
+@pytest.mark.slow
+def test_diffusers_from_a_local_folder(timeline_file, tiny_sd, monkeypatch):
+    import torch
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        code = main(
+            [
+                "textures",
+                str(timeline_file),
+                "--textures",
+                "diffusers",
+                "--device",
+                "cpu",
+                "--model",
+                str(tiny_sd),
+                "--size",
+                "64",
+                "--steps",
+                "1",
+                "--offline",
+                "--quiet",
+            ]
+        )
+    finally:
+        torch.set_num_threads(threads)
+    assert code == 0
+    timeline = read_timeline(timeline_file)
+    assert timeline.engines["texture"] == f"diffusers:{tiny_sd}"
+    assert timeline.settings["textures"]["steps"] == 1
+    with Image.open(timeline_file.parent / timeline.windows[0].texture) as img:
+        assert img.size == (64, 64)
