@@ -19,7 +19,7 @@ from aimv_backend.listen.analyze import AnalyzeOptions
 from aimv_backend.pipeline import AnalyzeRequest, run_analyze
 from aimv_backend.progress import Progress
 from aimv_backend.stage.blender_runner import RenderSettings, run_headless
-from aimv_backend.timeline_schema import Timeline, write_json_atomic, write_timeline
+from aimv_backend.timeline_schema import Timeline, write_json_atomic
 from aimv_backend.util.files import ensure_output_dir
 
 
@@ -142,9 +142,8 @@ def render_song(request: RenderRequest, *, progress: Progress) -> RenderResult:
         timeline_dir=request.timeline_path.parent,
         options=_texture_options(request),
         progress=progress,
+        timeline_path=request.timeline_path,  # written as images complete: resumable
     )
-    if timeline != analyzed.timeline:
-        write_timeline(timeline, request.timeline_path)
 
     fingerprint = _render_fingerprint(request.timeline_path, timeline, settings)
     if _stamp_matches(stamp_path, output, fingerprint):
