@@ -1,0 +1,566 @@
+"""Word lists and small word rules of the describe stage (standard library only).
+
+Kept apart from the sentence builder so the vocabulary builder (tools/build_vocab_vectors.py)
+and the tests can use the same lists: what counts as an instrument word, each category's verb,
+the actions, the stop words, and the adjective and article rules. docs/sentences.md explains
+every choice.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+# --------------------------------------------------------------------------------------------
+# Instruments
+
+# Single words that name an instrument (or a part of a kit): never an abstraction.
+INSTRUMENT_NOUNS = frozenset(
+    """
+    guitar guitars bass basses banjo sitar mandolin zither ukulele lute harp harps piano pianos
+    keyboard keyboards keys organ harpsichord clavinet synth synths synthesizer synthesiser
+    sampler drum drums drummer snare snares rimshot kick kicks timpani tabla cymbal cymbals crash
+    splash ride hihat hat hats tom toms conga congas bongo bongos djembe cajon tambourine rattle
+    maraca maracas shaker cowbell clap claps handclap gong bell bells marimba xylophone
+    glockenspiel vibraphone steelpan orchestra brass horn horns trumpet trumpets trombone tuba
+    cornet flugelhorn violin violins fiddle viola cello cellos contrabass strings string
+    pizzicato flute flutes piccolo saxophone sax clarinet oboe bassoon recorder woodwind
+    harmonica accordion bagpipes bagpipe didgeridoo shofar theremin chime chimes vocal vocals
+    voice voices choir singer singers percussion beatbox beatboxing guitarist pianist violinist
+    cellist bassist instrument instruments yodel vocoder rap mallet mallets whistle turntable
+    """.split()
+)
+
+# Instrument words and labels the listen stage can produce (musicnn tags, AudioSet instrument
+# classes, docs/instruments.md): they get a vector in the shipped file so they can be queried.
+INSTRUMENT_QUERIES = tuple(
+    sorted(
+        INSTRUMENT_NOUNS
+        | {
+            "electric guitar",
+            "bass guitar",
+            "acoustic guitar",
+            "steel guitar",
+            "slide guitar",
+            "electric piano",
+            "electronic organ",
+            "hammond organ",
+            "drum kit",
+            "drum machine",
+            "snare drum",
+            "bass drum",
+            "kick drum",
+            "drum roll",
+            "floor tom",
+            "ride cymbal",
+            "crash cymbal",
+            "splash cymbal",
+            "hi-hat",
+            "wood block",
+            "tubular bells",
+            "mallet percussion",
+            "french horn",
+            "string section",
+            "double bass",
+            "church bell",
+            "jingle bell",
+            "wind chime",
+            "singing bowl",
+            "male vocal",
+            "female vocal",
+            "male voice",
+            "female voice",
+            "brass instrument",
+            "wind instrument",
+            "plucked string",
+            "bowed string",
+            "synth pad",
+            "synth lead",
+            "steel drum",
+            "sub bass",
+            "beat",
+            "other",
+            "child vocal",
+            "plucked strings",
+            "sleigh bells",
+            "wind chimes",
+            "turntable scratch",
+            "chant",
+            "humming",
+            "music",
+            "silence",
+        }
+    )
+)
+
+# Words that make a drum the kick (the design: "If Drum category and not Kick ...").
+KICK_WORDS = frozenset({"kick", "kick drum", "bass drum", "kicks"})
+
+
+@dataclass(frozen=True)
+class CategoryWords:
+    """How an instrument category acts in a sentence.
+
+    verb: with one instrument ("Bass plays"); plural: with two of them ("Cello and Violin
+    play"); noun: the sound as a thing, for the sung form ("alongside a Crash and Splash hit").
+    """
+
+    verb: str
+    plural: str
+    noun: str
+
+
+# The design gives drum/guitar/violin/vocal/piano/bass -> hits/picks/plays/sings/plays/plays;
+# the other categories of timeline_schema.INSTRUMENT_CATEGORIES are our choice.
+CATEGORY_WORDS: dict[str, CategoryWords] = {
+    "drum": CategoryWords("hits", "hit", "hit"),
+    "guitar": CategoryWords("picks", "pick", "riff"),
+    "strings": CategoryWords("plays", "play", "melody"),
+    "vocal": CategoryWords("sings", "sing", "chant"),
+    "keys": CategoryWords("plays", "play", "chord"),
+    "bass": CategoryWords("plays", "play", "line"),
+    "synth": CategoryWords("pulses", "pulse", "pulse"),
+    "brass": CategoryWords("blares", "blare", "blast"),
+    "woodwind": CategoryWords("breathes", "breathe", "breath"),
+    "other": CategoryWords("plays", "play", "sound"),
+}
+DRUM_STICK = "drum stick strikes"  # the verb of a drum that is not the kick (the design)
+
+# An abstraction of last resort when no vector can be found for an instrument at all; the
+# design's own examples where they exist.
+CATEGORY_FALLBACK_ABSTRACTION: dict[str, str] = {
+    "drum": "impact",
+    "guitar": "pedal",
+    "strings": "floating",
+    "vocal": "vibrate",
+    "keys": "crystal",
+    "bass": "deep",
+    "synth": "tech",
+    "brass": "blaze",
+    "woodwind": "breeze",
+    "other": "echo",
+}
+
+# --------------------------------------------------------------------------------------------
+# People and words
+
+# The design: "Action being looking at, running at, holding, etc ... Choose action randomly."
+ACTIONS = (
+    "holding",
+    "looking at",
+    "running at",
+    "reaching for",
+    "dancing with",
+    "chasing",
+    "carrying",
+    "staring at",
+    "walking toward",
+    "clutching",
+    "throwing",
+    "embracing",
+    "lifting",
+    "pointing at",
+    "spinning with",
+    "drawing",
+)
+
+STOPWORDS = frozenset(
+    """
+    a an the and or but if of to in on at by for with from into onto over under up down out off
+    i me my mine you your yours he him his she her hers it its we us our they them their this
+    that these those there here what who whom which when where why how all any some no not nor
+    so too very just only own same than then once again also ever never now still yet is am are
+    was were be been being do does did done have has had having will would shall should can
+    could may might must let get got go goes going gone come came make made say said know see
+    oh ooh ah yeah yes hey baby gonna wanna gotta cause 'cause ain't im i'm you're it's don't
+    el la los las un una unos unas y o de del al en con por para que se su sus mi tu yo es
+    le les des et ou du au aux je tu il elle nous vous ils elles est dans pour pas ne qui
+    der die das ein eine und oder ich du er sie wir ihr ist nicht mit auf zu im den dem
+    il lo gli e di da per non che io sei o os as um uma eu não com por
+    """.split()
+)
+
+# Sung syllables without meaning: a window whose words are only these "hums" (the design's
+# "hmmmmm" / "oooooooo" case).
+_VOCABLE = re.compile(r"^(?:h*m+|o+h*|a+h*|u+h*|e+h*|la+|na+|da+|doo+|du+|ba+|hm+|mm+|yeah+|uh+)$")
+
+# Short words and ones that start with a vowel letter but a consonant sound, and the reverse.
+_AN_EXCEPTIONS = ("hour", "honest", "honou", "heir")
+_A_EXCEPTIONS = ("one", "once", "uni", "use", "usu", "ute", "eu", "ewe", "ufo", "uk")
+
+
+def article(word: str) -> str:
+    """'a' or 'an' before ``word`` (by its first letter, with the usual exceptions)."""
+    w = word.strip().lower()
+    if not w:
+        return "a"
+    if w.startswith(_AN_EXCEPTIONS):
+        return "an"
+    if w.startswith(_A_EXCEPTIONS):
+        return "a"
+    return "an" if w[0] in "aeiou" else "a"
+
+
+def with_article(phrase: str) -> str:
+    """``phrase`` with its article: 'an orange', 'a heart'."""
+    return f"{article(phrase)} {phrase}"
+
+
+# --------------------------------------------------------------------------------------------
+# Adjectives
+
+# Irregular or better forms; everything else follows the rules of :func:`adjective`.
+_ADJECTIVE_EXCEPTIONS = {
+    "metal": "metallic",
+    "crystal": "crystalline",
+    "gold": "golden",
+    "wood": "wooden",
+    "silk": "silken",
+    "wool": "woolen",
+    "fire": "fiery",
+    "energy": "energetic",
+    "melody": "melodic",
+    "harmony": "harmonic",
+    "rhythm": "rhythmic",
+    "magic": "magical",
+    "mystery": "mysterious",
+    "glory": "glorious",
+    "fury": "furious",
+    "beauty": "beautiful",
+    "sorrow": "sorrowful",
+    "power": "powerful",
+    "peace": "peaceful",
+    "grace": "graceful",
+    "joy": "joyful",
+    "hope": "hopeful",
+    "fear": "fearful",
+    "dream": "dreamy",
+    "ghost": "ghostly",
+    "angel": "angelic",
+    "heaven": "heavenly",
+    "volcano": "volcanic",
+    "atom": "atomic",
+    "cosmos": "cosmic",
+    "ocean": "oceanic",
+    "sun": "sunny",
+    "star": "starry",
+    "moon": "moonlit",
+    "night": "nightly",
+    "water": "watery",
+    "heart": "hearty",
+    "glass": "glassy",
+    "drama": "dramatic",
+    "chaos": "chaotic",
+    "storm": "stormy",
+    "electricity": "electric",
+    "technology": "technological",
+    "machine": "mechanical",
+    "robot": "robotic",
+    "geometry": "geometric",
+    "infinity": "infinite",
+    "eternity": "eternal",
+    "silence": "silent",
+    "darkness": "dark",
+    "light": "luminous",
+    "depth": "deep",
+    "height": "high",
+    "strength": "strong",
+    "weight": "weighty",
+    "roar": "roaring",
+    "boots": "booted",
+    "eye": "watchful",
+    "eyes": "watchful",
+    "lens": "optical",
+    "pulse": "pulsing",
+    "rise": "rising",
+    "chase": "chasing",
+    "collapse": "collapsing",
+    "scar": "scarred",
+    "bone": "bony",
+    "stone": "stony",
+}
+_ADJECTIVE_SUFFIXES = (
+    "y",
+    "ing",
+    "ed",
+    "ous",
+    "ful",
+    "ive",
+    "ic",
+    "ical",
+    "less",
+    "ish",
+    "ent",
+    "ant",
+    "able",
+    "ible",
+    "ary",
+    "ory",
+    "ile",
+    "ine",
+    "ly",
+    "en",
+    "like",
+    "ial",
+    "est",
+)
+# Abstract nouns read well as they are before a noun ("a collision synth"); "collisiony" not.
+_NOUN_ADJUNCT_SUFFIXES = ("ion", "ness", "ment", "ity", "ism", "ance", "ence", "ure", "scape")
+# Words of the vocabulary that already are adjectives although no suffix says so.
+_PLAIN_ADJECTIVES = frozenset(
+    """
+    deep dark dim pale bright vivid calm quiet still wild free slow swift rapid vast huge tiny
+    small wide narrow soft hard sharp rough smooth fine thick thin dense hollow solid heavy
+    warm hot cold cool wet dry old young pure sad happy lost brave bold fierce strong tender
+    gentle loud silent serene tranquil sublime divine holy sacred noble regal royal eternal
+    infinite immense giant micro urban cyber digital virtual optical magnetic electric neon
+    remote distant far open empty lonely lazy naive brief matte glossy opaque fragile brittle
+    sturdy blunt jagged coarse airy ethereal tense weird strange eerie awake asleep chilly
+    intense close
+    """.split()
+)
+_VOWELS = "aeiou"
+
+
+def adjective(word: str) -> str:
+    """The adjective the design puts before the foreground instrument.
+
+    The design turns the last abstraction into an adjective by adding "y": tech -> techy,
+    bounce -> bouncy (the design writes "bouncey"), pedal -> pedaly. Rules, in order:
+    a known irregular form (metal -> metallic); a word that already is an adjective (deep,
+    floating, misty) and an abstract noun (collision, darkness) stay; a long verb in -ate/-ize
+    takes "-ing" (vibrate -> vibrating); a final silent "e" is dropped (wave -> wavy); a short
+    consonant-vowel-consonant word doubles its last letter (sun -> sunny, fog -> foggy); a
+    final vowel takes "-like" (echo -> echo-like); otherwise "y" is added. A plural takes the
+    adjective of its singular (sparks -> sparky).
+    """
+    w = word.strip().lower()
+    if not w:
+        return w
+    if " " in w:  # a phrase: make its last word the adjective
+        head, _, last = w.rpartition(" ")
+        return f"{head} {adjective(last)}"
+    if w in _ADJECTIVE_EXCEPTIONS:
+        return _ADJECTIVE_EXCEPTIONS[w]
+    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is", "as", "os")):
+        # a plural: the adjective of its singular (sparks -> sparky, ashes -> ashy)
+        if w.endswith("ies"):
+            return adjective(w[:-3] + "y")
+        if w.endswith(("ches", "shes", "xes", "oes")):
+            return adjective(w[:-2])
+        return adjective(w[:-1])
+    if w in _PLAIN_ADJECTIVES or len(w) <= 2:
+        return w
+    if w.endswith(_ADJECTIVE_SUFFIXES) or w.endswith(_NOUN_ADJUNCT_SUFFIXES):
+        return w
+    if len(w) >= 7 and w.endswith(("ate", "ize", "ise")):
+        return w[:-1] + "ing"  # verbs: vibrate -> vibrating
+    if w.endswith("e") and not w.endswith(("ee", "ie", "oe")):
+        return w[:-1] + "y"
+    if w[-1] in "aiou" or w.endswith(("ee", "ie", "oe")):
+        return w + "-like"
+    if (
+        len(w) <= 4
+        and w[-1] not in _VOWELS + "wxy"
+        and w[-2] in _VOWELS
+        and w[-3] not in _VOWELS
+        and sum(c in _VOWELS for c in w) == 1
+    ):
+        return w + w[-1] + "y"
+    return w + "y"
+
+
+# --------------------------------------------------------------------------------------------
+# Stems and transcriptions
+
+
+@lru_cache(maxsize=1)
+def _porter():
+    from gensim.parsing.porter import PorterStemmer  # pure Python, ships with gensim
+
+    return PorterStemmer()
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Porter stem of a lowercase word ("vibrating" -> "vibrat")."""
+    w = word.lower()
+    try:
+        return _porter().stem(w)
+    except ImportError:  # gensim missing: a crude suffix strip keeps the filter working
+        return re.sub(r"(ing|ed|es|s|y|er|ly)$", "", w) or w
+
+
+def same_family(a: str, b: str) -> bool:
+    """True when two words share a stem ("synth"/"synthetic", "crash"/"crashing")."""
+    sa, sb = stem(a), stem(b)
+    if sa == sb:
+        return True
+    short, long_ = sorted((sa, sb), key=len)
+    return len(short) >= 4 and long_.startswith(short)
+
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
+
+
+def words_of(text: str) -> list[str]:
+    """The words of a transcription, lowercase, without punctuation or digits."""
+    text = unicodedata.normalize("NFC", text)
+    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+
+
+def is_vocable(word: str) -> bool:
+    """True for sung syllables such as "ooh", "hmm", "la", "na"."""
+    return bool(_VOCABLE.match(word.lower()))
+
+
+def has_words(text: str) -> bool:
+    """True when a transcription holds real words, not only sung syllables."""
+    return any(not is_vocable(w) for w in words_of(text))
+
+
+def salient_word(text: str) -> str:
+    """The one word of a transcription that becomes the design's object ("holding a heart").
+
+    The longest word that is neither a stop word nor a sung syllable, the later one on a tie
+    (the end of a sung line tends to carry its image); "" when only syllables or only stop
+    words were sung.
+    """
+    words = [w for w in words_of(text) if not is_vocable(w)]
+    if not words:
+        return ""
+    content = [w for w in words if w not in STOPWORDS and len(w) > 1]
+    if not content:  # "you and me": words, but no object to hold
+        return ""
+    best = content[0]
+    for w in content[1:]:
+        if len(w) >= len(best):
+            best = w
+    return best
+
+
+# --------------------------------------------------------------------------------------------
+# Glosses: a few words of each instrument's character that steer its neighbourhood
+
+# A word vector of "tom" is mostly a man's name and "bass" mostly a fish. Each instrument is
+# therefore looked up together with a few words of its sound's character (half the weight),
+# all from the evocative vocabulary; the design's own pairs (crash -> impact, ...) are among
+# them. See docs/sentences.md.
+INSTRUMENT_GLOSSES: dict[str, tuple[str, ...]] = {
+    "crash": ("impact", "shatter", "burst"),
+    "splash": ("wave", "spray", "ripple"),
+    "ride": ("shimmer", "glide", "sparkle"),
+    "hihat": ("tick", "sparkle", "hiss"),
+    "hi-hat": ("tick", "sparkle", "hiss"),
+    "hat": ("tick", "sparkle", "hiss"),
+    "cymbal": ("shimmer", "impact", "wave"),
+    "snare": ("snap", "crack", "strike"),
+    "rimshot": ("crack", "snap", "click"),
+    "kick": ("cannon", "punch", "thump"),
+    "kick drum": ("cannon", "punch", "thump"),
+    "bass drum": ("cannon", "boom", "thump"),
+    "tom": ("bounce", "thud", "rolling"),
+    "toms": ("bounce", "thud", "rolling"),
+    "floor tom": ("bounce", "thud", "rumble"),
+    "drum": ("pound", "heartbeat", "thunder"),
+    "drums": ("pound", "heartbeat", "thunder"),
+    "drum kit": ("pound", "heartbeat", "thunder"),
+    "drum machine": ("pulse", "circuit", "tick"),
+    "clap": ("snap", "crack", "spark"),
+    "tambourine": ("jingle", "sparkle", "shake"),
+    "shaker": ("sand", "dust", "shake"),
+    "cowbell": ("clang", "metal", "knock"),
+    "timpani": ("thunder", "boom", "rumble"),
+    "tabla": ("patter", "bounce", "ripple"),
+    "percussion": ("patter", "pound", "knock"),
+    "guitar": ("pedal", "spark", "crackle"),
+    "electric guitar": ("pedal", "voltage", "roar"),
+    "acoustic guitar": ("wood", "warmth", "campfire"),
+    "bass": ("deep", "rumble", "undertow"),
+    "bass guitar": ("deep", "rumble", "undertow"),
+    "double bass": ("deep", "velvet", "shadow"),
+    "piano": ("cascade", "ivory", "raindrop"),
+    "electric piano": ("glow", "velvet", "neon"),
+    "keyboard": ("cascade", "glow", "ivory"),
+    "keys": ("cascade", "glow", "ivory"),
+    "organ": ("cathedral", "breath", "hum"),
+    "harpsichord": ("lace", "crystal", "palace"),
+    "synth": ("tech", "neon", "circuit"),
+    "synthesizer": ("tech", "neon", "circuit"),
+    "violin": ("soaring", "silk", "tears"),
+    "viola": ("dusk", "velvet", "longing"),
+    "cello": ("floating", "velvet", "dusk"),
+    "strings": ("soaring", "silk", "floating"),
+    "harp": ("ripple", "angelic", "cascade"),
+    "vocal": ("vibrate", "breath", "echo"),
+    "vocals": ("vibrate", "breath", "echo"),
+    "voice": ("vibrate", "breath", "echo"),
+    "choir": ("cathedral", "angelic", "echo"),
+    "male vocal": ("vibrate", "breath", "echo"),
+    "female vocal": ("vibrate", "breath", "echo"),
+    "trumpet": ("blaze", "triumph", "golden"),
+    "trombone": ("slide", "golden", "swagger"),
+    "horn": ("majestic", "horizon", "golden"),
+    "french horn": ("majestic", "horizon", "golden"),
+    "tuba": ("heavy", "bounce", "elephant"),
+    "brass": ("blaze", "golden", "triumph"),
+    "saxophone": ("smoky", "velvet", "midnight"),
+    "sax": ("smoky", "velvet", "midnight"),
+    "flute": ("breeze", "bird", "airy"),
+    "clarinet": ("wood", "twilight", "breeze"),
+    "oboe": ("reed", "meadow", "longing"),
+    "bassoon": ("wood", "grumble", "dusk"),
+    "woodwind": ("breeze", "reed", "meadow"),
+    "harmonica": ("railway", "dust", "wander"),
+    "accordion": ("breath", "harbor", "dance"),
+    "bagpipes": ("highland", "mist", "drone"),
+    "sitar": ("shimmer", "spice", "temple"),
+    "banjo": ("porch", "dust", "bounce"),
+    "mandolin": ("sparkle", "sunlight", "ripple"),
+    "ukulele": ("beach", "sunny", "breeze"),
+    "marimba": ("wood", "raindrop", "bounce"),
+    "xylophone": ("raindrop", "sparkle", "bounce"),
+    "glockenspiel": ("sparkle", "starlight", "twinkle"),
+    "vibraphone": ("shimmer", "midnight", "glow"),
+    "bell": ("glimmer", "halo", "cathedral"),
+    "bells": ("glimmer", "halo", "cathedral"),
+    "gong": ("boom", "temple", "ripple"),
+    "chime": ("wind", "glimmer", "breeze"),
+    "chimes": ("wind", "glimmer", "breeze"),
+    "orchestra": ("majestic", "storm", "cathedral"),
+    "theremin": ("ghostly", "eerie", "oscillate"),
+    "beat": ("pulse", "heartbeat", "pound"),
+    "other": ("echo", "mystery", "shimmer"),
+    "music": ("echo", "shimmer", "pulse"),
+    "silence": ("stillness", "hush", "void"),
+    # the other words of the listen stage (aimv_backend/listen/instruments/labels.py)
+    "chant": ("cathedral", "echo", "ancient"),
+    "rap": ("street", "urban", "punch"),
+    "yodel": ("mountain", "echo", "valley"),
+    "humming": ("breath", "murmur", "warmth"),
+    "beatbox": ("street", "pulse", "click"),
+    "whistle": ("breeze", "bird", "shrill"),
+    "turntable scratch": ("spin", "glitch", "vortex"),
+    "sleigh bells": ("snow", "sparkle", "frost"),
+    "wind chimes": ("breeze", "glimmer", "porch"),
+    "church bell": ("cathedral", "halo", "dawn"),
+    "tubular bells": ("cathedral", "shimmer", "halo"),
+    "singing bowl": ("temple", "ripple", "serene"),
+    "drum roll": ("thunder", "rumble", "tension"),
+    "vocoder": ("robot", "circuit", "voltage"),
+    "child vocal": ("innocence", "playful", "breath"),
+    "plucked strings": ("ripple", "raindrop", "sparkle"),
+    "mallets": ("raindrop", "wood", "bounce"),
+    "steelpan": ("beach", "sunny", "ripple"),
+    "maracas": ("sand", "shake", "sunny"),
+    "didgeridoo": ("drone", "earth", "desert"),
+    "shofar": ("ancient", "horizon", "desert"),
+    "zither": ("ripple", "lace", "mountain"),
+    "pizzicato": ("raindrop", "droplet", "playful"),
+    "sampler": ("circuit", "glitch", "loop"),
+    "slide guitar": ("desert", "dust", "glide"),
+    "wood block": ("knock", "wood", "tick"),
+    "rattle": ("shake", "dust", "tremble"),
+}
