@@ -484,6 +484,16 @@ def read_timeline(path: str | os.PathLike[str]) -> Timeline:
         raise TimelineFormatError(f"timeline {str(p)!r}: {exc}") from None
 
 
+def preserved_file_mode(path: Path) -> int:
+    """The permissions a rewritten file should have: its current ones, else 0666 - umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_json_atomic(data: Any, path: str | os.PathLike[str]) -> Path:
     """Write JSON to a temporary file beside ``path`` and rename it over: never a half file."""
     p = Path(path)
@@ -494,6 +504,7 @@ def write_json_atomic(data: Any, path: str | os.PathLike[str]) -> Path:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, preserved_file_mode(p))  # mkstemp makes 0600; keep the file's own permissions
         os.replace(tmp, p)
     except BaseException:
         try:

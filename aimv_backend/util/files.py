@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from aimv_backend.errors import OutputError
+from aimv_backend.timeline_schema import preserved_file_mode
 
 
 def sha256_file(path: str | os.PathLike[str], *, chunk_bytes: int = 1 << 20) -> str:
@@ -34,6 +35,7 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str = "") -> Iterator[P
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, preserved_file_mode(target))  # mkstemp makes 0600
         os.replace(tmp_path, target)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -105,3 +105,18 @@ def test_writer_never_leaves_a_half_file(tmp_path):
         write_timeline(broken, path)
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["timeline.json"]
+
+
+def test_rewrite_keeps_the_files_permissions(tmp_path):
+    path = tmp_path / "timeline.json"
+    write_timeline(make_timeline(), path)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    os.chmod(path, 0o640)
+    write_timeline(make_timeline(2), path)
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
