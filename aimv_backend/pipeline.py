@@ -101,16 +101,10 @@ def read_existing(path: Path) -> Timeline | None:
         raise TimelineError(f"{exc}; use --force to replace it") from None
 
 
-def describe_settings(options: DescribeOptions) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return _normalised(asdict(options))
-
-
 def needs_description(timeline: Timeline, options: DescribeOptions) -> bool:
-    if any(w.description is None for w in timeline.windows):
-        return True
-    return timeline.settings.get("describe") != describe_settings(options)
+    from aimv_backend.describe import needs_describe
+
+    return needs_describe(timeline, options=options)
 
 
 def run_describe(timeline: Timeline, options: DescribeOptions, progress: Progress) -> Timeline:
