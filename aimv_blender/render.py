@@ -1,0 +1,207 @@
+"""Render the AIMV stage to an MP4 (H.264 + AAC) through the Video Sequencer.
+
+A separate scene, "AIMV Render", holds the sequencer: a scene strip showing the stage scene
+(through its camera and its render engine) and the original audio as a sound strip. A scene
+strip cannot show its own scene, hence the second scene; it is AIMV's and is rebuilt each time.
+The video is written to a temporary file beside the output and renamed over it at the end, so
+an interrupted render never leaves a half MP4 under the user's name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import bpy
+
+RENDER_SCENE = "AIMV Render"
+ENGINES = ("workbench", "eevee", "cycles")
+
+
+class RenderSetupError(RuntimeError):
+    """Bad render settings or an unusable output path. One-line message."""
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """output: the MP4 path. resolution: pixels. engine: workbench, eevee or cycles.
+    samples: EEVEE/Cycles samples per pixel. frames: optional (start, end) inclusive sub-range.
+    overwrite: replace an existing output (refused otherwise).
+    """
+
+    output: Path
+    resolution: tuple[int, int] = (1280, 720)
+    engine: str = "workbench"
+    samples: int = 16
+    frames: tuple[int, int] | None = None
+    overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise RenderSetupError(
+                f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}"
+            )
+        w, h = self.resolution
+        if not (16 <= w <= 8192 and 16 <= h <= 8192) or w % 2 or h % 2:
+            raise RenderSetupError(f"resolution must be even numbers in [16, 8192], got {w}x{h}")
+        if self.samples < 1:
+            raise RenderSetupError(f"samples must be >= 1, got {self.samples}")
+
+
+def _set_eevee(scene: bpy.types.Scene) -> None:
+    """EEVEE's id is BLENDER_EEVEE_NEXT in 4.2-4.4 and BLENDER_EEVEE again from 5.0."""
+    for ident in ("BLENDER_EEVEE_NEXT", "BLENDER_EEVEE"):
+        try:
+            scene.render.engine = ident
+            return
+        except TypeError:
+            continue
+    raise RenderSetupError("this Blender has no EEVEE render engine")
+
+
+def _use_gpu_for_cycles(scene: bpy.types.Scene) -> bool:
+    """Switch Cycles to a GPU when one is there; False on CPU-only machines."""
+    addon = bpy.context.preferences.addons.get("cycles")
+    if addon is None:
+        return False
+    prefs = addon.preferences
+    for kind in ("OPTIX", "CUDA", "HIP", "METAL", "ONEAPI"):
+        try:
+            prefs.compute_device_type = kind
+        except TypeError:
+            continue
+        prefs.get_devices()
+        devices = [d for d in prefs.devices if d.type == kind]
+        if devices:
+            for d in devices:
+                d.use = True
+            scene.cycles.device = "GPU"
+            return True
+    prefs.compute_device_type = "NONE"
+    scene.cycles.device = "CPU"
+    return False
+
+
+def configure_engine(scene: bpy.types.Scene, *, engine: str, samples: int, textured: bool) -> str:
+    """Set the stage scene's engine; returns Blender's engine id.
+
+    Workbench is the fast preview path: flat lighting (lights do not matter) showing the
+    texture, or each object's keyed material colour when there are no textures.
+    """
+    if engine == "workbench":
+        scene.render.engine = "BLENDER_WORKBENCH"
+        shading = scene.display.shading
+        shading.light = "FLAT"
+        shading.color_type = "TEXTURE" if textured else "MATERIAL"
+    elif engine == "eevee":
+        _set_eevee(scene)
+        scene.eevee.taa_render_samples = samples
+    else:
+        scene.render.engine = "CYCLES"
+        scene.cycles.samples = samples
+        scene.cycles.use_denoising = False
+        _use_gpu_for_cycles(scene)
+    scene.view_settings.view_transform = "Standard"  # keep the window colours as they are
+    return scene.render.engine
+
+
+def render_scene(
+    stage: bpy.types.Scene, *, audio: Path | None, options: RenderOptions
+) -> bpy.types.Scene:
+    """Create or refresh the "AIMV Render" scene: scene strip + sound strip + MP4 output."""
+    rs = bpy.data.scenes.get(RENDER_SCENE) or bpy.data.scenes.new(RENDER_SCENE)
+    if rs == stage:
+        raise RenderSetupError(f"the stage scene cannot be {RENDER_SCENE!r} itself")
+    rs.render.fps, rs.render.fps_base = stage.render.fps, stage.render.fps_base
+    w, h = options.resolution
+    for sc in (rs, stage):
+        sc.render.resolution_x, sc.render.resolution_y = w, h
+        sc.render.resolution_percentage = 100
+    start, end = options.frames or (stage.frame_start, stage.frame_end)
+    if not stage.frame_start <= start <= end <= stage.frame_end:
+        raise RenderSetupError(
+            f"frames must be within {stage.frame_start}:{stage.frame_end}, got {start}:{end}"
+        )
+    rs.frame_start, rs.frame_end = start, end
+    seq = rs.sequence_editor or rs.sequence_editor_create()
+    strips = seq.strips if hasattr(seq, "strips") else seq.sequences  # 5.0 renamed it
+    for strip in list(strips):
+        strips.remove(strip)
+    length = stage.frame_end - stage.frame_start + 1
+    scene_strip = strips.new_scene("AIMV Stage", stage, 1, stage.frame_start)
+    scene_strip.frame_final_duration = length
+    if audio is not None:
+        sound = strips.new_sound("AIMV Audio", str(audio), 2, stage.frame_start)
+        sound.frame_final_duration = min(sound.frame_final_duration, length)
+    r = rs.render
+    r.use_sequencer = True
+    r.use_compositing = False
+    if hasattr(r.image_settings, "media_type"):  # 5.0: choose video before the format
+        r.image_settings.media_type = "VIDEO"
+    r.image_settings.file_format = "FFMPEG"
+    ff = r.ffmpeg
+    ff.format = "MPEG4"
+    ff.codec = "H264"
+    ff.constant_rate_factor = "HIGH"
+    ff.audio_codec = "AAC" if audio is not None else "NONE"
+    ff.audio_bitrate = 192
+    ff.audio_mixrate = 48000
+    ff.audio_channels = "STEREO"
+    rs.view_settings.view_transform = "Standard"
+    return rs
+
+
+def check_output(options: RenderOptions) -> Path:
+    """The absolute output path, or RenderSetupError when it cannot (or may not) be written."""
+    output = Path(options.output).absolute()
+    if output.suffix.lower() != ".mp4":
+        raise RenderSetupError(f"output must be an .mp4 file, got {str(output)!r}")
+    if not output.parent.is_dir():
+        raise RenderSetupError(f"output folder {str(output.parent)!r} does not exist")
+    if output.exists() and not options.overwrite:
+        raise RenderSetupError(f"output {str(output)!r} exists (allow overwriting to replace it)")
+    return output
+
+
+def _temp_output(output: Path) -> Path:
+    return output.with_name(f".{output.stem}.aimv-part-{os.getpid()}{output.suffix or '.mp4'}")
+
+
+def render_video(
+    rs: bpy.types.Scene,
+    *,
+    options: RenderOptions,
+    on_frame: Callable[[int, int, int], None] | None = None,
+) -> Path:
+    """Render ``rs`` (blocking) to ``options.output`` and return it.
+
+    on_frame(frame, done, total) is called after each written frame (for progress).
+    """
+    output = check_output(options)
+    temp = _temp_output(output)
+    rs.render.filepath = str(temp)
+    rs.render.use_file_extension = False
+    total = rs.frame_end - rs.frame_start + 1
+    state = {"done": 0}
+
+    def _written(scene, *_args):
+        if scene == rs and on_frame is not None:
+            state["done"] += 1
+            on_frame(scene.frame_current, state["done"], total)
+
+    handlers = bpy.app.handlers.render_write
+    handlers.append(_written)
+    try:
+        bpy.ops.render.render(animation=True, scene=rs.name)
+    except RuntimeError as exc:
+        temp.unlink(missing_ok=True)
+        raise RenderSetupError(f"Blender could not render: {' '.join(str(exc).split())}") from None
+    finally:
+        handlers.remove(_written)
+    if not temp.is_file() or temp.stat().st_size == 0:
+        temp.unlink(missing_ok=True)
+        raise RenderSetupError(f"Blender wrote no video to {str(temp)!r}")
+    os.replace(temp, output)
+    return output

@@ -1,0 +1,367 @@
+"""Run the AIMV backend (the user's own ``aimv`` program) as a subprocess, without blocking.
+
+The backend lives in its own Python environment with heavy dependencies Blender must never
+import, so the add-on only starts it with an argument list (never a shell) and reads its
+``AIMV-PROGRESS {json}`` lines from stderr on a reader thread. The UI polls :meth:`poll` from a
+timer, so Blender stays responsive; Cancel sends SIGINT (the backend turns it into a clean
+"cancelled" exit), then terminates and finally kills a process that does not stop.
+
+No bpy here: the operators and ``headless.py`` share this module, and tests run it directly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shlex
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROGRESS_PREFIX = "AIMV-PROGRESS "
+TIMELINE_NAME = "timeline.json"
+CANCEL_GRACE_S = 3.0
+
+
+class BackendError(RuntimeError):
+    """The backend could not be started or failed. The message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class BackendSettings:
+    """A snapshot of what to ask the backend for (taken from the panel or the command line).
+
+    command: how to start the backend: ``aimv``, a path to it, or an interpreter plus
+        ``-m aimv_backend`` (parsed with shlex, run without a shell).
+    audio: the song. work_dir: the backend's output folder (timeline.json, textures/).
+    textures: "auto", "procedural", "diffusers", or "none" to skip the texture stage.
+    online: Blender's "Allow Online Access"; False makes the backend stay offline.
+    """
+
+    command: str
+    audio: Path
+    work_dir: Path
+    window_seconds: float = 1.0
+    instruments: str = "auto"
+    asr: str = "faster-whisper"
+    language: str = ""
+    textures: str = "auto"
+    texture_size: tuple[int, int] = (512, 512)
+    seed: int = 0
+    force: bool = False
+    online: bool = False
+
+    @property
+    def timeline_path(self) -> Path:
+        return self.work_dir / TIMELINE_NAME
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    argv: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One parsed progress line: event is start, progress, end or notice."""
+
+    event: str
+    task: str = ""
+    done: int = 0
+    total: int | None = None
+    message: str = ""
+
+
+def resolve_command(command: str) -> list[str]:
+    """Split the configured command and check that its program exists.
+
+    Raises BackendError naming the command when it cannot be found.
+    """
+    try:
+        argv = shlex.split(command.strip())
+    except ValueError as exc:
+        raise BackendError(f"backend command {command!r} cannot be parsed ({exc})") from None
+    if not argv:
+        raise BackendError("backend command is empty; set it in the AIMV add-on preferences")
+    program = argv[0]
+    found = (
+        shutil.which(program)
+        if os.sep not in program
+        else (program if os.access(program, os.X_OK) else None)
+    )
+    if found is None:
+        raise BackendError(
+            f"backend command {program!r} not found; install AIMV's backend or set its path "
+            "in the AIMV add-on preferences"
+        )
+    return [found, *argv[1:]]
+
+
+def backend_steps(settings: BackendSettings, program: list[str]) -> list[Step]:
+    """The backend runs for ``settings``: ``aimv analyze`` then, unless disabled, ``textures``."""
+    common = ["--seed", str(settings.seed), "--progress", "json"]
+    if settings.force:
+        common.append("--force")
+    analyze = [
+        *program,
+        "analyze",
+        str(settings.audio),
+        "-o",
+        str(settings.work_dir),
+        "--window",
+        f"{settings.window_seconds:g}",
+        "--instruments",
+        settings.instruments,
+        "--asr",
+        settings.asr,
+    ]
+    if settings.language.strip():
+        analyze += ["--language", settings.language.strip()]
+    if not settings.online:
+        analyze.append("--offline")
+    steps = [Step("analyze", tuple(analyze + common))]
+    if settings.textures != "none":
+        w, h = settings.texture_size
+        textures = [
+            *program,
+            "textures",
+            str(settings.timeline_path),
+            "--textures",
+            settings.textures,
+            "--size",
+            f"{w}x{h}",
+        ]
+        if not settings.online:
+            textures.append("--offline")
+        steps.append(Step("textures", tuple(textures + common)))
+    return steps
+
+
+def backend_env(*, online: bool, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The backend's environment: unbuffered output, and offline unless Blender allows online."""
+    env = dict(os.environ if base is None else base)
+    env["PYTHONUNBUFFERED"] = "1"
+    if not online:
+        env["AIMV_OFFLINE"] = "1"
+        env["HF_HUB_OFFLINE"] = "1"
+    return env
+
+
+def parse_progress_line(line: str) -> ProgressEvent | None:
+    """The event of an ``AIMV-PROGRESS {json}`` line, or None for any other line."""
+    if not line.startswith(PROGRESS_PREFIX):
+        return None
+    try:
+        data = json.loads(line[len(PROGRESS_PREFIX) :])
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("event"), str):
+        return None
+    total = data.get("total")
+    return ProgressEvent(
+        event=data["event"],
+        task=str(data.get("task", "")),
+        done=int(data.get("done", 0) or 0),
+        total=int(total) if isinstance(total, (int, float)) and total > 0 else None,
+        message=str(data.get("message", "")),
+    )
+
+
+class BackendProcess:
+    """One backend subprocess whose stderr/stdout lines are collected by reader threads."""
+
+    def __init__(
+        self,
+        argv: list[str] | tuple[str, ...],
+        *,
+        env: dict[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+    ):
+        self.argv = list(argv)
+        self._lines: queue.Queue[tuple[str, str]] = queue.Queue()
+        self._cancel_at: float | None = None
+        self.stderr_tail: list[str] = []
+        kwargs = {}
+        if os.name == "nt":
+            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
+        try:
+            self._proc = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                bufsize=1,
+                env=env,
+                cwd=cwd,
+                **kwargs,
+            )
+        except OSError as exc:
+            raise BackendError(f"cannot start {self.argv[0]!r}: {exc.strerror or exc}") from None
+        self._threads = [
+            threading.Thread(target=self._read, args=(self._proc.stderr, "err"), daemon=True),
+            threading.Thread(target=self._read, args=(self._proc.stdout, "out"), daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+
+    def _read(self, stream, name: str) -> None:
+        for line in stream:
+            self._lines.put((name, line.rstrip("\n")))
+        stream.close()
+
+    def lines(self) -> list[tuple[str, str]]:
+        """Lines read since the last call, as (stream, text); never blocks."""
+        out = []
+        while True:
+            try:
+                item = self._lines.get_nowait()
+            except queue.Empty:
+                return out
+            if item[0] == "err" and not item[1].startswith(PROGRESS_PREFIX):
+                self.stderr_tail = (self.stderr_tail + [item[1]])[-20:]
+            out.append(item)
+
+    @property
+    def returncode(self) -> int | None:
+        """None while running; escalates a pending cancel to terminate/kill as time passes."""
+        rc = self._proc.poll()
+        if rc is None and self._cancel_at is not None:
+            waited = time.monotonic() - self._cancel_at
+            if waited > 2 * CANCEL_GRACE_S:
+                self._proc.kill()
+            elif waited > CANCEL_GRACE_S:
+                self._proc.terminate()
+        if rc is not None:
+            for t in self._threads:
+                t.join(timeout=1.0)
+        return rc
+
+    def cancel(self) -> None:
+        """Ask the backend to stop (SIGINT, like Ctrl-C); returncode escalates if it ignores it."""
+        if self._proc.poll() is not None or self._cancel_at is not None:
+            return
+        self._cancel_at = time.monotonic()
+        try:
+            if os.name == "nt":
+                self._proc.send_signal(signal.CTRL_BREAK_EVENT)
+            else:
+                self._proc.send_signal(signal.SIGINT)
+        except OSError:
+            pass
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self._proc.wait(timeout)
+
+    def error_message(self) -> str:
+        """The backend's own error line (``aimv: error: ...``) or its last stderr line."""
+        for line in reversed(self.stderr_tail):
+            if "error" in line.lower():
+                return line.strip()
+        return self.stderr_tail[-1].strip() if self.stderr_tail else ""
+
+
+@dataclass
+class Pipeline:
+    """Runs the backend steps one after the other; :meth:`poll` advances it without blocking.
+
+    fraction: overall progress in [0, 1]; status: a short text for the UI.
+    state: "running", "done", "failed" or "cancelled". error: one line when failed.
+    """
+
+    steps: list[Step]
+    env: dict[str, str] | None = None
+    on_line: Callable[[str, str], None] | None = None
+    fraction: float = 0.0
+    status: str = "starting"
+    state: str = "running"
+    error: str = ""
+    _index: int = -1
+    _proc: BackendProcess | None = None
+    _task_fraction: float = 0.0
+    _cancelled: bool = False
+    notices: list[str] = field(default_factory=list)
+
+    def _start_next(self) -> None:
+        self._index += 1
+        self._task_fraction = 0.0
+        if self._index >= len(self.steps):
+            self.state, self.fraction, self.status = "done", 1.0, "done"
+            self._proc = None
+            return
+        step = self.steps[self._index]
+        self.status = step.name
+        self._proc = BackendProcess(step.argv, env=self.env)
+
+    def poll(self) -> str:
+        """Read pending output, advance to the next step when one ends; returns ``state``."""
+        if self.state != "running":
+            return self.state
+        if self._proc is None:
+            try:
+                self._start_next()
+            except BackendError as exc:
+                self.state, self.error = "failed", str(exc)
+            return self.state
+        for stream, line in self._proc.lines():
+            if self.on_line is not None:
+                self.on_line(stream, line)
+            event = parse_progress_line(line)
+            if event is None:
+                continue
+            if event.event == "notice" and event.message:
+                self.notices.append(event.message)
+            elif event.event in ("start", "progress"):
+                self.status = f"{self.steps[self._index].name}: {event.task}"
+                if event.total:
+                    self._task_fraction = min(1.0, event.done / event.total)
+        rc = self._proc.returncode
+        n = max(1, len(self.steps))
+        self.fraction = min(1.0, (self._index + self._task_fraction) / n)
+        if rc is None:
+            return self.state
+        self._proc.lines()  # drain what the threads read last
+        if self._cancelled:
+            self.state, self.status = "cancelled", "cancelled"
+        elif rc != 0:
+            name = self.steps[self._index].name
+            detail = self._proc.error_message() or f"exit code {rc}"
+            self.state, self.error = "failed", f"backend {name} failed: {detail}"
+        else:
+            try:
+                self._start_next()
+            except BackendError as exc:
+                self.state, self.error = "failed", str(exc)
+        return self.state
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        if self._proc is not None:
+            self._proc.cancel()
+        else:
+            self.state, self.status = "cancelled", "cancelled"
+
+    def run(self, *, interval: float = 0.05) -> str:
+        """Block until the pipeline ends (headless use). Ctrl-C cancels the backend too."""
+        try:
+            while self.poll() == "running":
+                time.sleep(interval)
+        except KeyboardInterrupt:
+            self.cancel()
+            while self.poll() == "running":
+                time.sleep(interval)
+        return self.state
+
+
+def timeline_in(work_dir: Path) -> Path:
+    """Where the backend writes the timeline for ``work_dir``."""
+    return Path(work_dir) / TIMELINE_NAME

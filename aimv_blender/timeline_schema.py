@@ -1,0 +1,532 @@
+"""The AIMV timeline file: typed records, a validating JSON reader and an atomic writer.
+
+This module is the contract between the backend (which writes timelines) and the Blender
+add-on (which keys them onto a scene). It uses the Python standard library only, because the
+add-on runs inside Blender's own Python. ``aimv_blender/timeline_schema.py`` is a verbatim copy
+of this file (``python tools/sync_schema.py`` refreshes it; a test fails when they differ).
+
+The format is documented in ``docs/timeline.md``. Readers accept any file whose major
+``schema_version`` equals :data:`SCHEMA_MAJOR`; writers always write :data:`SCHEMA_VERSION`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = "1.0"
+SCHEMA_MAJOR = 1
+
+VOLUME_LEVELS = ("silent", "quiet", "normal", "loud")
+COLOUR_SOURCES = ("pitch", "centroid", "silence")
+INSTRUMENT_CATEGORIES = (
+    "drum",
+    "guitar",
+    "strings",
+    "vocal",
+    "keys",
+    "bass",
+    "synth",
+    "brass",
+    "woodwind",
+    "other",
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "SCHEMA_MAJOR",
+    "VOLUME_LEVELS",
+    "COLOUR_SOURCES",
+    "INSTRUMENT_CATEGORIES",
+    "TimelineFormatError",
+    "Volume",
+    "Colour",
+    "InstrumentGuess",
+    "Word",
+    "Voice",
+    "Description",
+    "Window",
+    "Source",
+    "Timeline",
+    "timeline_to_dict",
+    "timeline_from_dict",
+    "read_timeline",
+    "write_timeline",
+    "write_json_atomic",
+    "replace",
+]
+
+
+class TimelineFormatError(ValueError):
+    """A timeline file or dict does not follow the schema. The message names the field."""
+
+
+@dataclass(frozen=True)
+class Volume:
+    """Loudness of one window.
+
+    rms_dbfs: RMS level in dB relative to full scale, floored at -120 dBFS (digital silence).
+    peak_dbfs: sample peak in dBFS, floored the same way.
+    relative_db: rms_dbfs minus the running average level of the preceding seconds (dB).
+    level: "silent", "quiet", "normal" or "loud" (thresholds in docs/timeline.md).
+    """
+
+    rms_dbfs: float
+    peak_dbfs: float
+    relative_db: float
+    level: str
+
+
+@dataclass(frozen=True)
+class Colour:
+    """The window's colour from its frequency content.
+
+    hex: "#rrggbb". name: nearest XKCD colour name (CIELAB distance).
+    hue: degrees in [0, 360). saturation, value: in [0, 1].
+    frequency_hz: the pitch (or spectral centroid) that gave the hue; None when silent.
+    source: "pitch", "centroid" or "silence".
+    """
+
+    hex: str
+    name: str
+    hue: float
+    saturation: float
+    value: float
+    frequency_hz: float | None
+    source: str
+
+
+@dataclass(frozen=True)
+class InstrumentGuess:
+    """One instrument chosen for a window by the design's selection rule.
+
+    label: the engine's own label ("Crash cymbal", "piano").
+    word: the project's instrument word ("crash", "piano"); see docs/instruments.md.
+    category: one of INSTRUMENT_CATEGORIES; it picks the sentence's verb.
+    score: the engine's probability in [0, 1].
+    confident: score >= the confidence threshold (default 0.70); False for runner-up fills.
+    """
+
+    label: str
+    word: str
+    category: str
+    score: float
+    confident: bool
+
+
+@dataclass(frozen=True)
+class Word:
+    """One transcribed word with its absolute time in the song (seconds)."""
+
+    text: str
+    start: float
+    end: float
+    probability: float
+
+
+@dataclass(frozen=True)
+class Voice:
+    """Whether a voice sounds in the window and what it says.
+
+    present: voice activity detected in the window.
+    probability: the highest voice-activity probability in the window, in [0, 1].
+    text: the words said in this window joined by spaces; "" for voice without words
+        (the design's "hmmmm / oooooo" case) or no voice.
+    words: the words whose middle falls in this window.
+    language: ISO 639-1 code of the transcription language, or None when not transcribed.
+    """
+
+    present: bool
+    probability: float
+    text: str = ""
+    words: tuple[Word, ...] = ()
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Description:
+    """The design's sentence for the window and the text-to-image prompt made from it."""
+
+    sentence: str
+    prompt: str
+    abstractions: tuple[str, ...] = ()
+    action: str | None = None
+
+
+@dataclass(frozen=True)
+class Window:
+    """One time window of the song. Optional fields are None until their stage has run."""
+
+    index: int
+    start: float
+    end: float
+    volume: Volume
+    colour: Colour
+    instruments: tuple[InstrumentGuess, ...] | None = None
+    voice: Voice | None = None
+    description: Description | None = None
+    texture: str | None = None  # path relative to the timeline file's folder
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    @property
+    def middle(self) -> float:
+        return 0.5 * (self.start + self.end)
+
+
+@dataclass(frozen=True)
+class Source:
+    """The analysed audio file. path is absolute; sha256 is of the file's bytes."""
+
+    path: str
+    sha256: str
+    duration: float
+    sample_rate: int
+    channels: int
+    frames: int
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A whole analysed song.
+
+    settings: per stage, the options that produced the fields ({"analyze": {...}, ...}).
+    engines: per field, the engine that produced it ({"instruments": "musicnn:MTT_musicnn"}).
+    """
+
+    source: Source
+    window_seconds: float
+    windows: tuple[Window, ...]
+    settings: dict[str, Any] = field(default_factory=dict)
+    engines: dict[str, str] = field(default_factory=dict)
+    language: str | None = None
+    created_by: str = "aimv"
+    schema_version: str = SCHEMA_VERSION
+
+    @property
+    def words(self) -> list[Word]:
+        """All transcribed words of the song in time order (for lyric markers)."""
+        out: list[Word] = []
+        for window in self.windows:
+            if window.voice is not None:
+                out.extend(window.voice.words)
+        return sorted(out, key=lambda w: w.start)
+
+
+# --------------------------------------------------------------------------------------------
+# Serialisation
+
+
+def _clean(value: Any) -> Any:
+    """Turn tuples into lists and refuse non-finite floats (JSON has no NaN)."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise TimelineFormatError(f"non-finite number {value!r} cannot be written")
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    return value
+
+
+def timeline_to_dict(timeline: Timeline) -> dict[str, Any]:
+    """The JSON-ready dict of a timeline (keys in schema order)."""
+    data = asdict(timeline)
+    data = {"schema_version": data.pop("schema_version"), **data}
+    return _clean(data)
+
+
+class _Reader:
+    """Typed field access that reports the JSON path of what is wrong."""
+
+    def __init__(self, data: Any, path: str):
+        if not isinstance(data, dict):
+            raise TimelineFormatError(f"{path or 'timeline'}: expected an object, got {_kind(data)}")
+        self.data = data
+        self.path = path
+
+    def _where(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def get(self, key: str, kind: type | tuple[type, ...], *, optional: bool = False) -> Any:
+        if key not in self.data:
+            if optional:
+                return None
+            raise TimelineFormatError(f"{self._where(key)}: missing")
+        value = self.data[key]
+        if value is None and optional:
+            return None
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if isinstance(value, bool) and kind is not bool:
+            raise TimelineFormatError(f"{self._where(key)}: expected {_name(kind)}, got bool")
+        if not isinstance(value, kind):
+            raise TimelineFormatError(
+                f"{self._where(key)}: expected {_name(kind)}, got {_kind(value)}"
+            )
+        if isinstance(value, float) and not math.isfinite(value):
+            raise TimelineFormatError(f"{self._where(key)}: not a finite number")
+        return value
+
+    def number(self, key: str, *, optional: bool = False, lo: float | None = None,
+               hi: float | None = None) -> float | None:
+        value = self.get(key, float, optional=optional)
+        if value is None:
+            return None
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise TimelineFormatError(f"{self._where(key)}: {value} is outside [{lo}, {hi}]")
+        return value
+
+    def choice(self, key: str, options: tuple[str, ...]) -> str:
+        value = self.get(key, str)
+        if value not in options:
+            raise TimelineFormatError(
+                f"{self._where(key)}: {value!r} is not one of {', '.join(options)}"
+            )
+        return value
+
+    def child(self, key: str, *, optional: bool = False) -> _Reader | None:
+        value = self.get(key, dict, optional=optional)
+        return None if value is None else _Reader(value, self._where(key))
+
+    def items(self, key: str, *, optional: bool = False) -> list[Any] | None:
+        return self.get(key, list, optional=optional)
+
+    def item_path(self, key: str, i: int) -> str:
+        return f"{self._where(key)}[{i}]"
+
+
+def _name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {float: "number", int: "integer", str: "string", bool: "boolean",
+             dict: "object", list: "array"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _kind(value: Any) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer",
+            float: "number", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _hex(reader: _Reader, key: str) -> str:
+    value = reader.get(key, str)
+    ok = len(value) == 7 and value[0] == "#" and all(c in "0123456789abcdefABCDEF" for c in value[1:])
+    if not ok:
+        raise TimelineFormatError(f"{reader._where(key)}: {value!r} is not a #rrggbb colour")
+    return value.lower()
+
+
+def _volume(r: _Reader) -> Volume:
+    return Volume(
+        rms_dbfs=r.number("rms_dbfs", lo=-200.0, hi=60.0),
+        peak_dbfs=r.number("peak_dbfs", lo=-200.0, hi=60.0),
+        relative_db=r.number("relative_db", lo=-300.0, hi=300.0),
+        level=r.choice("level", VOLUME_LEVELS),
+    )
+
+
+def _colour(r: _Reader) -> Colour:
+    return Colour(
+        hex=_hex(r, "hex"),
+        name=r.get("name", str),
+        hue=r.number("hue", lo=0.0, hi=360.0),
+        saturation=r.number("saturation", lo=0.0, hi=1.0),
+        value=r.number("value", lo=0.0, hi=1.0),
+        frequency_hz=r.number("frequency_hz", optional=True, lo=0.0),
+        source=r.choice("source", COLOUR_SOURCES),
+    )
+
+
+def _instrument(r: _Reader) -> InstrumentGuess:
+    return InstrumentGuess(
+        label=r.get("label", str),
+        word=r.get("word", str),
+        category=r.choice("category", INSTRUMENT_CATEGORIES),
+        score=r.number("score", lo=0.0, hi=1.0),
+        confident=r.get("confident", bool),
+    )
+
+
+def _word(r: _Reader) -> Word:
+    return Word(
+        text=r.get("text", str),
+        start=r.number("start", lo=0.0),
+        end=r.number("end", lo=0.0),
+        probability=r.number("probability", lo=0.0, hi=1.0),
+    )
+
+
+def _voice(r: _Reader) -> Voice:
+    words = r.items("words", optional=True) or []
+    return Voice(
+        present=r.get("present", bool),
+        probability=r.number("probability", lo=0.0, hi=1.0),
+        text=r.get("text", str, optional=True) or "",
+        words=tuple(_word(_Reader(w, r.item_path("words", i))) for i, w in enumerate(words)),
+        language=r.get("language", str, optional=True),
+    )
+
+
+def _description(r: _Reader) -> Description:
+    abstractions = r.items("abstractions", optional=True) or []
+    for i, a in enumerate(abstractions):
+        if not isinstance(a, str):
+            raise TimelineFormatError(f"{r.item_path('abstractions', i)}: expected string")
+    return Description(
+        sentence=r.get("sentence", str),
+        prompt=r.get("prompt", str),
+        abstractions=tuple(abstractions),
+        action=r.get("action", str, optional=True),
+    )
+
+
+def _window(r: _Reader) -> Window:
+    instruments = r.items("instruments", optional=True)
+    voice = r.child("voice", optional=True)
+    description = r.child("description", optional=True)
+    window = Window(
+        index=r.get("index", int),
+        start=r.number("start", lo=0.0),
+        end=r.number("end", lo=0.0),
+        volume=_volume(r.child("volume")),
+        colour=_colour(r.child("colour")),
+        instruments=None if instruments is None else tuple(
+            _instrument(_Reader(x, r.item_path("instruments", i)))
+            for i, x in enumerate(instruments)
+        ),
+        voice=None if voice is None else _voice(voice),
+        description=None if description is None else _description(description),
+        texture=r.get("texture", str, optional=True),
+    )
+    if window.end <= window.start:
+        raise TimelineFormatError(f"{r.path}: end {window.end} is not after start {window.start}")
+    return window
+
+
+def timeline_from_dict(data: Any) -> Timeline:
+    """Validate a parsed JSON document and build the typed :class:`Timeline`.
+
+    Raises TimelineFormatError naming the first offending field (e.g. "windows[3].volume.level").
+    """
+    r = _Reader(data, "")
+    version = r.get("schema_version", str)
+    try:
+        major = int(version.split(".")[0])
+    except ValueError:
+        raise TimelineFormatError(f"schema_version: {version!r} is not MAJOR.MINOR") from None
+    if major != SCHEMA_MAJOR:
+        raise TimelineFormatError(
+            f"schema_version: {version!r} is not supported (this reader reads {SCHEMA_MAJOR}.x)"
+        )
+    s = r.child("source")
+    source = Source(
+        path=s.get("path", str),
+        sha256=s.get("sha256", str),
+        duration=s.number("duration", lo=0.0),
+        sample_rate=s.get("sample_rate", int),
+        channels=s.get("channels", int),
+        frames=s.get("frames", int),
+    )
+    window_seconds = r.number("window_seconds", lo=1e-3)
+    raw_windows = r.items("windows")
+    windows = tuple(_window(_Reader(w, r.item_path("windows", i))) for i, w in enumerate(raw_windows))
+    for i, w in enumerate(windows):
+        if w.index != i:
+            raise TimelineFormatError(f"windows[{i}].index: expected {i}, got {w.index}")
+        if i and w.start < windows[i - 1].end - 1e-6:
+            raise TimelineFormatError(f"windows[{i}].start: overlaps the previous window")
+    settings = r.get("settings", dict, optional=True) or {}
+    engines = r.get("engines", dict, optional=True) or {}
+    for key, value in engines.items():
+        if not isinstance(value, str):
+            raise TimelineFormatError(f"engines.{key}: expected string, got {_kind(value)}")
+    return Timeline(
+        schema_version=version,
+        source=source,
+        window_seconds=window_seconds,
+        windows=windows,
+        settings=settings,
+        engines=engines,
+        language=r.get("language", str, optional=True),
+        created_by=r.get("created_by", str, optional=True) or "aimv",
+    )
+
+
+def read_timeline(path: str | os.PathLike[str]) -> Timeline:
+    """Read and validate a timeline JSON file.
+
+    Raises TimelineFormatError for a missing file, invalid JSON or a schema violation.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TimelineFormatError(f"timeline {str(p)!r}: no such file") from None
+    except IsADirectoryError:
+        raise TimelineFormatError(f"timeline {str(p)!r}: is a directory") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TimelineFormatError(f"timeline {str(p)!r}: cannot be read ({exc})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TimelineFormatError(f"timeline {str(p)!r}: not valid JSON ({exc})") from None
+    try:
+        return timeline_from_dict(data)
+    except TimelineFormatError as exc:
+        raise TimelineFormatError(f"timeline {str(p)!r}: {exc}") from None
+
+
+def preserved_file_mode(path: Path) -> int:
+    """The permissions a rewritten file should have: its current ones, else 0666 - umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def write_json_atomic(data: Any, path: str | os.PathLike[str]) -> Path:
+    """Write JSON to a temporary file beside ``path`` and rename it over: never a half file."""
+    p = Path(path)
+    text = json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, preserved_file_mode(p))  # mkstemp makes 0600; keep the file's own permissions
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return p
+
+
+def write_timeline(timeline: Timeline, path: str | os.PathLike[str]) -> Path:
+    """Validate and atomically write a timeline to ``path``."""
+    data = timeline_to_dict(timeline)
+    timeline_from_dict(data)  # never write a file the reader would refuse
+    return write_json_atomic(data, path)
+
+
+def field_names(cls: type) -> list[str]:
+    """The field names of one of the record classes (for docs and tests)."""
+    return [f.name for f in fields(cls)]
+
+
+def with_fields(obj: Any, **changes: Any) -> Any:
+    """dataclasses.replace, re-exported so stages need only this module."""
+    return replace(obj, **changes)

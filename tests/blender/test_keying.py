@@ -1,0 +1,181 @@
+"""The keying maths without Blender: timeline in, (frame, value) keys out."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from aimv_blender import keying
+from aimv_blender import timeline_schema as ts
+from tests.blender import fixtures
+
+
+@pytest.fixture(scope="module")
+def timeline(tmp_path_factory) -> ts.Timeline:
+    return ts.read_timeline(fixtures.make_timeline(tmp_path_factory.mktemp("k"), textures=True))
+
+
+def evaluate(keys, frame):
+    """Piecewise-linear value of LINEAR keys at ``frame`` (independent of keying._interp)."""
+    for (f0, v0), (f1, v1) in zip(keys, keys[1:], strict=False):
+        if f0 <= frame <= f1:
+            return v0 + (v1 - v0) * (frame - f0) / (f1 - f0)
+    return keys[0][1] if frame < keys[0][0] else keys[-1][1]
+
+
+def test_hex_to_linear_uses_the_srgb_curve():
+    assert keying.hex_to_linear_rgb("#000000") == (0.0, 0.0, 0.0)
+    assert keying.hex_to_linear_rgb("#ffffff") == pytest.approx((1.0, 1.0, 1.0))
+    r, g, b = keying.hex_to_linear_rgb("#808080")
+    assert r == pytest.approx(0.2158605, abs=1e-6)  # sRGB 128 is ~21.6 % linear light
+    with pytest.raises(ValueError, match="#rrggbb"):
+        keying.hex_to_linear_rgb("#12345")
+
+
+def test_window_spans_touch_and_cover_the_song(timeline):
+    spans = keying.window_frames(timeline, 12)
+    assert [(s.start, s.end) for s in spans] == [(1, 13), (13, 25), (25, 37), (37, 49)]
+    assert [s.middle for s in spans] == [6, 18, 30, 42]
+
+
+@pytest.mark.parametrize("fps", [12, 24, 30])
+def test_light_colour_holds_each_window_colour_and_blends_at_boundaries(timeline, fps):
+    keys = keying.build_keys(timeline, keying.KeyingOptions(fps=fps, crossfade=0.25))
+    red = keys.channel("key_light", "color", 0).keys
+    for span, window in zip(keys.windows, timeline.windows, strict=True):
+        want = keying.hex_to_linear_rgb(window.colour.hex)[0]
+        assert evaluate(red, span.middle) == pytest.approx(want)
+        assert evaluate(red, span.start) == pytest.approx(want)
+    # half-way through the fade before the yellow window, red is between blue's and yellow's
+    b = keys.windows[3].start
+    mid_fade = evaluate(red, b - round(0.25 * fps) / 2)
+    lo, hi = sorted(keying.hex_to_linear_rgb(w.colour.hex)[0] for w in timeline.windows[2:4])
+    assert lo < mid_fade < hi
+
+
+def test_louder_windows_drive_harder():
+    def vol(rms, rel, level="normal"):
+        return ts.Volume(rms_dbfs=rms, peak_dbfs=rms, relative_db=rel, level=level)
+
+    assert keying.volume_drive(vol(-120, 0, "silent")) == 0.0
+    assert keying.volume_drive(vol(-6, 6, "loud")) > keying.volume_drive(vol(-6, 0))
+    assert keying.volume_drive(vol(-6, 0)) > keying.volume_drive(vol(-30, 0))
+    assert keying.volume_drive(vol(-30, -12, "quiet")) < 0.2
+
+
+def test_camera_moves_more_when_loud_and_kicks_on_loud_onsets(timeline):
+    keys = keying.build_keys(timeline, keying.KeyingOptions(fps=24, crossfade=0.0))
+    x = dict(keys.channel("camera", "location", 0).keys)
+    y = dict(keys.channel("camera", "location", 1).keys)
+
+    def travel(span):
+        frames = [f for f in sorted(x) if span.start <= f < span.end]
+        return sum(abs(x[b] - x[a]) for a, b in zip(frames, frames[1:], strict=False))
+
+    travels = [travel(s) for s in keys.windows]
+    assert travels[0] > 3 * travels[1] and travels[3] > 3 * travels[1]
+    # the loud yellow window (after a normal one) is an onset: the camera jolts forward
+    still = keying.build_keys(timeline, keying.KeyingOptions(fps=24, crossfade=0.0, kick=0.0))
+    y0 = dict(still.channel("camera", "location", 1).keys)
+    start = float(keys.windows[3].start)
+    assert y[start] - y0[start] > 0.2  # metres towards the screen
+    assert y[start + 21] - y0[start + 21] == pytest.approx(0.0, abs=0.02)  # gone in < 1 s
+    inside = next(f for f in sorted(y) if f >= keys.windows[2].start + 3)  # no onset there
+    assert y[inside] == pytest.approx(y0[inside])
+
+    # push-in: on average the camera is closer to the screen (larger y) in loud windows
+    def mean_y(span):
+        ys = [v for f, v in y.items() if span.start <= f < span.end]
+        return sum(ys) / len(ys)
+
+    assert mean_y(keys.windows[0]) > mean_y(keys.windows[1]) + 0.5
+
+
+def test_same_seed_same_motion_other_seed_other_motion(timeline):
+    a = keying.build_keys(timeline, keying.KeyingOptions(seed=1))
+    b = keying.build_keys(timeline, keying.KeyingOptions(seed=1))
+    c = keying.build_keys(timeline, keying.KeyingOptions(seed=2))
+    assert a == b
+    assert a.channel("camera", "location", 0) != c.channel("camera", "location", 0)
+
+
+def test_markers_for_windows_and_words(timeline):
+    keys = keying.build_keys(timeline, keying.KeyingOptions(fps=10))
+    names = {m.name: m.frame for m in keys.markers}
+    assert names["AIMV 0 red"] == 1 and names["AIMV 3 yellow"] == 31
+    assert names["AIMV \u266a hello"] == 3 and names["AIMV \u266a world"] == 32
+
+
+def test_texture_swap_keys_and_crossfade(timeline):
+    keys = keying.build_keys(timeline, keying.KeyingOptions(fps=12, crossfade=0.25))
+    a = keys.channel("screen_nodes", 'nodes["AIMV Texture A"].image_user.frame_offset')
+    b = keys.channel("screen_nodes", 'nodes["AIMV Texture B"].image_user.frame_offset')
+    assert a.keys == ((1, 0), (13, 1), (25, 2), (37, 3))
+    assert b.keys == ((1, 1), (13, 2), (25, 3), (37, 3))
+    assert set(a.interpolations()) == {"CONSTANT"}
+    mix = keys.channel("screen_nodes", 'nodes["AIMV Crossfade"].inputs[0].default_value')
+    values = dict(mix.keys)
+    # 3 frames of fade before frame 13: 0 at 10, then 2/3 held on 12, back to 0 on 13
+    assert values[10.0] == 0.0 and values[12.0] == pytest.approx(2 / 3) and values[13.0] == 0.0
+
+
+def test_windows_without_texture_reuse_the_previous_one(timeline):
+    windows = list(timeline.windows)
+    windows[2] = dataclasses.replace(windows[2], texture=None)
+    gap = dataclasses.replace(timeline, windows=tuple(windows))
+    assert keying.texture_numbers(gap) == [0, 1, 1, 3]
+    none = dataclasses.replace(
+        timeline, windows=tuple(dataclasses.replace(w, texture=None) for w in timeline.windows)
+    )
+    assert keying.texture_numbers(none) == [None] * 4
+    names = {
+        (c.target, c.data_path) for c in keying.build_keys(none, keying.KeyingOptions()).channels
+    }
+    assert not any("Texture" in path for _t, path in names)
+
+
+def test_long_song_stays_light():
+    windows = tuple(
+        ts.Window(
+            index=i,
+            start=float(i),
+            end=float(i + 1),
+            volume=ts.Volume(
+                rms_dbfs=-20.0, peak_dbfs=-10.0, relative_db=float(i % 7 - 3), level="normal"
+            ),
+            colour=ts.Colour(
+                hex="#336699",
+                name="blue",
+                hue=210.0,
+                saturation=0.5,
+                value=0.6,
+                frequency_hz=440.0,
+                source="pitch",
+            ),
+        )
+        for i in range(600)
+    )
+    tl = ts.Timeline(
+        source=ts.Source(
+            path="/x.wav",
+            sha256="0",
+            duration=600.0,
+            sample_rate=44100,
+            channels=2,
+            frames=600 * 44100,
+        ),
+        window_seconds=1.0,
+        windows=windows,
+    )
+    keys = keying.build_keys(tl, keying.KeyingOptions(fps=24))
+    assert keys.frame_end == 600 * 24
+    assert max(len(c.keys) for c in keys.channels) <= 600 * 8 + 1
+    assert sum(len(c.keys) for c in keys.channels) < 60_000
+
+
+def test_bad_options_are_refused():
+    with pytest.raises(ValueError, match="fps"):
+        keying.KeyingOptions(fps=0)
+    with pytest.raises(ValueError, match="crossfade"):
+        keying.KeyingOptions(crossfade=-1)

@@ -1,0 +1,220 @@
+"""Headless render: a 4 s song at 160x90, 12 fps, Workbench, to MP4 with H.264 and AAC."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.blender import fixtures
+from tests.blender.conftest import FPS, ROOT, needs_bpy
+
+pytestmark = [
+    pytest.mark.blender,
+    pytest.mark.slow,
+    needs_bpy,
+    pytest.mark.skipif(shutil.which("ffprobe") is None, reason="needs ffmpeg"),
+]
+HEADLESS = ROOT / "aimv_blender" / "headless.py"
+W, H = 160, 90
+
+
+def headless(*args, env):
+    return subprocess.run(
+        [sys.executable, str(HEADLESS), "--", *map(str, args)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def video(timelines, blender_env, tmp_path_factory):
+    out = tmp_path_factory.mktemp("render") / "video.mp4"
+    done = headless(
+        "--timeline",
+        timelines["textured"],
+        "-o",
+        out,
+        "--resolution",
+        f"{W}x{H}",
+        "--fps",
+        FPS,
+        "--engine",
+        "workbench",
+        "--progress",
+        "json",
+        env=blender_env,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out, done
+
+
+def probe(path: Path) -> dict:
+    done = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def frames(path: Path) -> np.ndarray:
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    return np.frombuffer(raw, np.uint8).reshape(-1, H, W, 3).astype(float)
+
+
+def test_mp4_has_h264_and_aac_and_the_song_length(video, timelines):
+    path, done = video
+    assert done.stdout.strip().splitlines()[-1] == str(path)
+    info = probe(path)
+    codecs = {s["codec_type"]: s["codec_name"] for s in info["streams"]}
+    assert codecs == {"video": "h264", "audio": "aac"}
+    song = sf.info(timelines["textured"].parent / "song.wav")
+    audio_seconds = song.frames / song.samplerate
+    assert abs(float(info["format"]["duration"]) - audio_seconds) <= 1 / FPS
+    video_stream = next(s for s in info["streams"] if s["codec_type"] == "video")
+    assert (int(video_stream["width"]), int(video_stream["height"])) == (W, H)
+    assert int(video_stream["nb_frames"]) == round(audio_seconds * FPS)
+
+
+def test_frames_show_each_window_and_change_at_boundaries(video):
+    path, _done = video
+    video_frames = frames(path)
+    means = video_frames.mean(axis=(1, 2))
+    for i, (hex_colour, *_rest) in enumerate(fixtures.WINDOWS):
+        middle = i * FPS + FPS // 2  # 0-based frame index of the window's middle
+        want = np.array(fixtures.hex_rgb(hex_colour), float)
+        assert np.abs(means[middle] - want).max() < 30, (i, means[middle], want)
+        if i:
+            before, after = means[i * FPS - FPS // 4 - 1], means[i * FPS + 1]
+            assert np.abs(before - after).max() > 60, (i, before, after)
+
+
+def test_progress_is_reported_as_json_lines(video):
+    _path, done = video
+    events = [
+        json.loads(line.split(" ", 1)[1])
+        for line in done.stderr.splitlines()
+        if line.startswith("AIMV-PROGRESS ")
+    ]
+    assert events[0] == {"event": "start", "task": "render", "total": 4 * FPS}
+    assert events[-1]["event"] == "end"
+    assert [e["done"] for e in events if e["event"] == "progress"][-1] == 4 * FPS
+
+
+def test_bad_input_is_one_line_and_exit_code_2(tmp_path, blender_env, timelines):
+    done = headless(tmp_path / "missing.wav", "-o", tmp_path / "v.mp4", env=blender_env)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"aimv-blender: error: SONG {str(tmp_path / 'missing.wav')!r}: no such file"
+    ]
+    existing = tmp_path / "taken.mp4"
+    existing.write_bytes(b"the user's file")
+    done = headless("--timeline", timelines["plain"], "-o", existing, env=blender_env)
+    assert done.returncode == 2 and "exists" in done.stderr
+    assert existing.read_bytes() == b"the user's file"
+
+
+def test_partial_frames_and_blend_out_without_textures(tmp_path, blender_env, timelines):
+    out, blend = tmp_path / "part.mp4", tmp_path / "stage.blend"
+    blend.write_bytes(b"an older scene")  # kept as stage.blend1, like Blender's own Save
+    done = headless(
+        "--timeline",
+        timelines["plain"],
+        "-o",
+        out,
+        "--resolution",
+        f"{W}x{H}",
+        "--fps",
+        FPS,
+        "--frames",
+        "13:24",
+        "--blend-out",
+        blend,
+        env=blender_env,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert blend.stat().st_size > 10_000  # a real .blend (zstd-compressed in 5.0)
+    assert (tmp_path / "stage.blend1").read_bytes() == b"an older scene"
+    means = frames(out).mean(axis=(1, 2))
+    assert len(means) == 12
+    # frames 13-24 are window 1 (green): without textures the planes show the window colour
+    green = np.array(fixtures.hex_rgb(fixtures.WINDOWS[1][0]), float)
+    assert np.abs(means[FPS // 2] - green).max() < 30, means[FPS // 2]
+
+
+def test_without_timeline_the_backend_makes_one(tmp_path, blender_env, timelines):
+    fake = shlex.join([sys.executable, str(Path(__file__).parent / "fake_backend.py")])
+    song = fixtures.write_song(tmp_path / "song.wav")
+    out = tmp_path / "clip.mp4"
+    env = dict(blender_env, AIMV_FAKE_TIMELINE=str(timelines["textured"]))
+    done = headless(
+        song,
+        "-o",
+        out,
+        "--aimv",
+        fake,
+        "--resolution",
+        f"{W}x{H}",
+        "--fps",
+        FPS,
+        "--frames",
+        "1:12",
+        "--textures",
+        "procedural",
+        "--progress",
+        "json",
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    work = tmp_path / "clip.aimv"
+    calls = [json.loads(x) for x in (work / "calls.jsonl").read_text().splitlines()]
+    assert [c[0] for c in calls] == ["analyze", "textures"]
+    assert calls[0][1] == str(song.absolute())
+    tasks = [
+        json.loads(x.split(" ", 1)[1])["task"]
+        for x in done.stderr.splitlines()
+        if x.startswith("AIMV-PROGRESS ")
+    ]
+    assert {"analyze", "textures", "render"} <= set(tasks)  # backend progress is relayed
+    red = np.array(fixtures.hex_rgb(fixtures.WINDOWS[0][0]), float)
+    assert np.abs(frames(out).mean(axis=(1, 2))[6] - red).max() < 30
+
+
+@pytest.mark.parametrize("engine", ["eevee", "cycles"])
+def test_eevee_and_cycles_render_a_frame(engine, tmp_path, blender_env, timelines):
+    out = tmp_path / f"{engine}.mp4"
+    done = headless(
+        "--timeline",
+        timelines["textured"],
+        "-o",
+        out,
+        "--resolution",
+        "64x36",
+        "--fps",
+        FPS,
+        "--engine",
+        engine,
+        "--samples",
+        1,
+        "--frames",
+        "7:7",
+        env=blender_env,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    video = next(s for s in probe(out)["streams"] if s["codec_type"] == "video")
+    assert (video["codec_name"], int(video["nb_frames"])) == ("h264", 1)
