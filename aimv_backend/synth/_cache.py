@@ -18,17 +18,22 @@ import numpy as np
 from aimv_backend.util.files import atomic_path
 
 #: Bump when the rendering code changes what a given parameter set sounds like.
-CACHE_VERSION = 3
+CACHE_VERSION = 7
 ENV_CACHE_DIR = "AIMV_CACHE_DIR"
 ENV_NO_CACHE = "AIMV_SYNTH_NO_CACHE"
 
 
 def cache_dir() -> Path:
-    """``$AIMV_CACHE_DIR/synth`` if set, else ``~/.cache/aimv/synth``."""
+    """``$AIMV_CACHE_DIR/synth``, else ``$XDG_CACHE_HOME/aimv/synth``, else ``~/.cache/aimv/synth``.
+
+    Same root as the models' cache (aimv_backend.listen.voice.models.cache_root).
+    """
     root = os.environ.get(ENV_CACHE_DIR)
     if root:
         return Path(root).expanduser() / "synth"
-    return Path.home() / ".cache" / "aimv" / "synth"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "aimv" / "synth"
 
 
 def cache_key(kind: str, params: dict) -> str:

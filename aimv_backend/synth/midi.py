@@ -44,8 +44,9 @@ def fluidsynth_exe() -> str:
 
 @functools.lru_cache(maxsize=1)
 def fluidsynth_version() -> str:
-    out = subprocess.run([fluidsynth_exe(), "--version"], capture_output=True, text=True,
-                         check=False, timeout=30)
+    out = subprocess.run(
+        [fluidsynth_exe(), "--version"], capture_output=True, text=True, check=False, timeout=30
+    )
     return (out.stdout.splitlines() or ["unknown"])[0].strip()
 
 
@@ -72,7 +73,9 @@ def check_seconds(seconds: float, *, name: str = "seconds") -> float:
 
 def check_rate(sample_rate: int) -> int:
     if not isinstance(sample_rate, int | np.integer) or not 8000 <= int(sample_rate) <= 96000:
-        raise ParameterError(f"sample_rate must be an integer in 8000-96000 Hz, got {sample_rate!r}")
+        raise ParameterError(
+            f"sample_rate must be an integer in 8000-96000 Hz, got {sample_rate!r}"
+        )
     return int(sample_rate)
 
 
@@ -94,6 +97,7 @@ class Track:
     volume: int = 100
     pan: int = 64
     reverb: int = 0
+    volume_changes: tuple[tuple[float, int], ...] = ()  # (seconds, CC7 value) later on
 
 
 def _write_midi(tracks: Sequence[Track], path: Path) -> None:
@@ -101,19 +105,29 @@ def _write_midi(tracks: Sequence[Track], path: Path) -> None:
 
     pm = pretty_midi.PrettyMIDI(initial_tempo=120.0)
     for tr in tracks:
-        inst = pretty_midi.Instrument(program=tr.instrument.program, is_drum=tr.instrument.is_drum,
-                                      name=tr.instrument.name)
+        inst = pretty_midi.Instrument(
+            program=tr.instrument.program, is_drum=tr.instrument.is_drum, name=tr.instrument.name
+        )
         for number, value in ((7, tr.volume), (10, tr.pan), (91, tr.reverb), (93, 0)):
             inst.control_changes.append(pretty_midi.ControlChange(number, int(value), 0.0))
+        for when, value in tr.volume_changes:
+            inst.control_changes.append(pretty_midi.ControlChange(7, int(value), float(when)))
         for n in tr.notes:
-            inst.notes.append(pretty_midi.Note(velocity=int(n.velocity), pitch=int(n.pitch),
-                                               start=float(n.start), end=float(max(n.end, n.start + 0.01))))
+            inst.notes.append(
+                pretty_midi.Note(
+                    velocity=int(n.velocity),
+                    pitch=int(n.pitch),
+                    start=float(n.start),
+                    end=float(max(n.end, n.start + 0.01)),
+                )
+            )
         pm.instruments.append(inst)
     pm.write(str(path))
 
 
-def render_tracks(tracks: Sequence[Track], *, seconds: float, sample_rate: int,
-                  reverb: bool = False) -> np.ndarray:
+def render_tracks(
+    tracks: Sequence[Track], *, seconds: float, sample_rate: int, reverb: bool = False
+) -> np.ndarray:
     """Render tracks together to a (frames, 2) float32 array of exactly ``seconds``.
 
     pretty_midi gives each non-drum track its own channel (at most 15); the drum tracks share
@@ -123,14 +137,35 @@ def render_tracks(tracks: Sequence[Track], *, seconds: float, sample_rate: int,
     seconds = check_seconds(seconds)
     sample_rate = check_rate(sample_rate)
     if sum(not t.instrument.is_drum for t in tracks) > 15:
-        raise ParameterError(f"at most 15 melodic tracks can be rendered together, got {len(tracks)}")
+        raise ParameterError(
+            f"at most 15 melodic tracks can be rendered together, got {len(tracks)}"
+        )
     exe, sf2 = fluidsynth_exe(), soundfont_path()
     frames = int(round(seconds * sample_rate))
     with tempfile.TemporaryDirectory(prefix="aimv-synth-") as tmp:
         mid, wav = Path(tmp) / "in.mid", Path(tmp) / "out.wav"
         _write_midi(tracks, mid)
-        cmd = [exe, "-q", "-ni", "-R", "1" if reverb else "0", "-C", "0", "-g", "0.5",
-               "-O", "float", "-T", "wav", "-F", str(wav), "-r", str(sample_rate), str(sf2), str(mid)]
+        cmd = [
+            exe,
+            "-q",
+            "-ni",
+            "-R",
+            "1" if reverb else "0",
+            "-C",
+            "0",
+            "-g",
+            "0.5",
+            "-O",
+            "float",
+            "-T",
+            "wav",
+            "-F",
+            str(wav),
+            "-r",
+            str(sample_rate),
+            str(sf2),
+            str(mid),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=600)
         if proc.returncode != 0 or not wav.is_file():
             msg = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
@@ -140,35 +175,67 @@ def render_tracks(tracks: Sequence[Track], *, seconds: float, sample_rate: int,
         raise ModelUnavailableError(f"fluidsynth wrote {rate} Hz instead of {sample_rate} Hz")
     out = np.zeros((frames, 2), dtype=np.float32)
     n = min(frames, data.shape[0])
-    out[:n] = data[:n, :2]
+    out[:n] = remove_dc(data[:n, :2], sample_rate)
     fade = min(frames, int(0.01 * sample_rate))
-    out[frames - fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
+    out[frames - fade :] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
     return out
 
 
-def render_part(*, instrument: str, seconds: float, sample_rate: int = 22050, seed: int = 0,
-                velocity: int = 90, bpm: float = 100.0, key: str | None = None,
-                stereo: bool = False, reverb: bool = False,
-                harmony: Harmony | None = None) -> np.ndarray:
+def remove_dc(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """High-pass at 20 Hz: some FluidR3 samples (e.g. the warm pad) carry a DC offset."""
+    from scipy.signal import butter, sosfilt
+
+    sos = butter(2, 20.0, btype="highpass", fs=sample_rate, output="sos")
+    return sosfilt(sos, audio, axis=0).astype(np.float32)
+
+
+def render_part(
+    *,
+    instrument: str,
+    seconds: float,
+    sample_rate: int = 22050,
+    seed: int = 0,
+    velocity: int = 90,
+    bpm: float = 100.0,
+    key: str | None = None,
+    stereo: bool = False,
+    reverb: bool = False,
+    harmony: Harmony | None = None,
+) -> np.ndarray:
     """Render ``seconds`` of one part (e.g. "piano", "drum_kit", "crash") as float32 audio.
 
-    Mono (frames,) unless ``stereo``. The chords, melody and key follow ``seed`` (or
-    ``key``/``harmony``); the same arguments give the same samples, cached on disk.
-    Raises ParameterError for an unknown instrument or bad numbers.
+    Mono (frames,) unless ``stereo``. The chords, melody and key follow ``seed`` unless
+    ``key`` is given; a ``harmony`` (shared key, tempo and chords) overrides seed/bpm/key for the
+    harmony, the seed still varies the melody and dynamics. The same arguments give the same
+    samples, cached on disk. Raises ParameterError for an unknown instrument or bad numbers.
     """
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ParameterError(f"seed must be a non-negative integer, got {seed!r}")
     inst = get_instrument(instrument)
     seconds = check_seconds(seconds)
     sample_rate = check_rate(sample_rate)
     velocity = check_velocity(velocity)
     h = harmony or make_harmony(seed=seed, bpm=bpm, key=key)
-    params = {"inst": inst.name, "seconds": seconds, "rate": sample_rate, "seed": int(seed),
-              "velocity": velocity, "harmony": repr(h), "reverb": bool(reverb),
-              "fluidsynth": fluidsynth_version(), "sf2": _sf2_id()}
+    params = {
+        "inst": inst.name,
+        "seconds": seconds,
+        "rate": sample_rate,
+        "seed": int(seed),
+        "velocity": velocity,
+        "harmony": repr(h),
+        "reverb": bool(reverb),
+        "fluidsynth": fluidsynth_version(),
+        "sf2": _sf2_id(),
+    }
 
     def make() -> np.ndarray:
         notes = tuple(part_notes(inst, harmony=h, seconds=seconds, seed=seed, velocity=velocity))
-        return render_tracks([Track(inst, notes, reverb=40 if reverb else 0)], seconds=seconds,
-                             sample_rate=sample_rate, reverb=reverb)
+        return render_tracks(
+            [Track(inst, notes, reverb=40 if reverb else 0)],
+            seconds=seconds,
+            sample_rate=sample_rate,
+            reverb=reverb,
+        )
 
     audio = cached_array("part", params, make)
     return audio if stereo else np.ascontiguousarray(audio.mean(axis=1, dtype=np.float32))

@@ -35,8 +35,12 @@ def resample(audio: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarray:
         return np.asarray(audio, dtype=np.float32)
     import soxr
 
-    return np.asarray(soxr.resample(np.asarray(audio, dtype=np.float32), int(orig_rate),
-                                    int(target_rate), quality="HQ"), dtype=np.float32)
+    return np.asarray(
+        soxr.resample(
+            np.asarray(audio, dtype=np.float32), int(orig_rate), int(target_rate), quality="HQ"
+        ),
+        dtype=np.float32,
+    )
 
 
 def to_mono(audio: np.ndarray) -> np.ndarray:
@@ -82,8 +86,9 @@ def active_rms(audio: np.ndarray, *, rate: int = 22050, floor_db: float = -40.0)
     return float(np.sqrt(power[keep].mean()))
 
 
-def scale_to_snr(signal: np.ndarray, noise: np.ndarray, *, snr_db: float,
-                 rate: int = 22050) -> np.ndarray:
+def scale_to_snr(
+    signal: np.ndarray, noise: np.ndarray, *, snr_db: float, rate: int = 22050
+) -> np.ndarray:
     """Return ``noise`` scaled so that active_rms(signal) / rms(noise) is ``snr_db`` dB."""
     if not math.isfinite(float(snr_db)):
         raise ParameterError(f"snr_db must be a finite number of dB, got {snr_db!r}")
@@ -103,8 +108,9 @@ class Layer:
     start: float = 0.0
 
 
-def mix(*layers: Layer, seconds: float, sample_rate: int, stereo: bool = True,
-        peak: float | None = 0.89) -> np.ndarray:
+def mix(
+    *layers: Layer, seconds: float, sample_rate: int, stereo: bool = True, peak: float | None = 0.89
+) -> np.ndarray:
     """Sum layers into ``seconds`` of audio; stereo (frames, 2) unless ``stereo=False``.
 
     Layers are cut at the end; ``peak`` (linear, None to keep levels) normalises the result
@@ -131,8 +137,9 @@ def mix(*layers: Layer, seconds: float, sample_rate: int, stereo: bool = True,
     return out
 
 
-def write_audio(path: str | os.PathLike[str], audio: np.ndarray, sample_rate: int, *,
-                subtype: str | None = None) -> Path:
+def write_audio(
+    path: str | os.PathLike[str], audio: np.ndarray, sample_rate: int, *, subtype: str | None = None
+) -> Path:
     """Write WAV/FLAC/OGG (chosen by the extension) atomically; samples clipped to [-1, 1].
 
     Default subtypes: 16-bit PCM for WAV and FLAC, Vorbis for OGG. Raises OutputError for an
@@ -150,7 +157,17 @@ def write_audio(path: str | os.PathLike[str], audio: np.ndarray, sample_rate: in
         raise OutputError(f"audio output folder {str(target.parent)!r} does not exist")
     try:
         with atomic_path(target, suffix=ext) as tmp:
-            sf.write(str(tmp), arr, int(sample_rate), format=fmt, subtype=subtype or default_subtype)
+            sf.write(
+                str(tmp), arr, int(sample_rate), format=fmt, subtype=subtype or default_subtype
+            )
+            _chmod_like_new_file(tmp)
     except OSError as exc:
         raise OutputError(f"audio output {str(target)!r} cannot be written: {exc}") from None
     return target
+
+
+def _chmod_like_new_file(path: Path) -> None:
+    """Temporary files are created 0600; give the output the permissions open() would."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)

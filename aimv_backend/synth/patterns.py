@@ -16,8 +16,23 @@ from aimv_backend.errors import ParameterError
 from aimv_backend.synth.instruments import InstrumentDef
 
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
-KEYS = {"C": 0, "C#": 1, "Db": 1, "D": 2, "Eb": 3, "E": 4, "F": 5, "F#": 6, "Gb": 6,
-        "G": 7, "Ab": 8, "A": 9, "Bb": 10, "B": 11}
+KEYS = {
+    "C": 0,
+    "C#": 1,
+    "Db": 1,
+    "D": 2,
+    "Eb": 3,
+    "E": 4,
+    "F": 5,
+    "F#": 6,
+    "Gb": 6,
+    "G": 7,
+    "Ab": 8,
+    "A": 9,
+    "Bb": 10,
+    "B": 11,
+}
+KEY_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 # Scale degrees (0 = I) of one chord per bar; classic pop/rock loops.
 PROGRESSIONS = ((0, 4, 5, 3), (5, 3, 0, 4), (0, 5, 3, 4), (0, 3, 4, 3), (0, 3, 5, 4))
 
@@ -63,8 +78,13 @@ class Harmony:
         return [p for p in range(low, high + 1) if p % 12 in pcs]
 
 
-def make_harmony(*, seed: int = 0, bpm: float = 100.0, key: str | None = None,
-                 progression: tuple[int, ...] | None = None) -> Harmony:
+def make_harmony(
+    *,
+    seed: int = 0,
+    bpm: float = 100.0,
+    key: str | None = None,
+    progression: tuple[int, ...] | None = None,
+) -> Harmony:
     """A Harmony; key and progression are drawn from ``seed`` when not given."""
     if not (isinstance(bpm, int | float) and math.isfinite(bpm) and 40 <= bpm <= 220):
         raise ParameterError(f"bpm must be between 40 and 220, got {bpm!r}")
@@ -73,8 +93,11 @@ def make_harmony(*, seed: int = 0, bpm: float = 100.0, key: str | None = None,
     key_name = key if key is not None else names[int(rng.integers(len(names)))]
     if key_name not in KEYS:
         raise ParameterError(f"key must be one of {', '.join(KEYS)}; got {key!r}")
-    prog = progression if progression is not None else PROGRESSIONS[
-        int(rng.integers(len(PROGRESSIONS)))]
+    prog = (
+        progression
+        if progression is not None
+        else PROGRESSIONS[int(rng.integers(len(PROGRESSIONS)))]
+    )
     if not prog or any(not 0 <= int(d) < 7 for d in prog):
         raise ParameterError(f"progression must be scale degrees 0-6, got {progression!r}")
     return Harmony(key_root=KEYS[key_name], bpm=float(bpm), progression=tuple(int(d) for d in prog))
@@ -93,8 +116,9 @@ def _vel(rng: np.random.Generator, velocity: int, accent: int = 0) -> int:
     return int(np.clip(velocity + accent + rng.integers(-5, 6), 1, 127))
 
 
-def part_notes(inst: InstrumentDef, *, harmony: Harmony, seconds: float, seed: int = 0,
-               velocity: int = 90) -> list[NoteEvent]:
+def part_notes(
+    inst: InstrumentDef, *, harmony: Harmony, seconds: float, seed: int = 0, velocity: int = 90
+) -> list[NoteEvent]:
     """The notes ``inst`` plays from 0 to ``seconds`` over ``harmony`` (deterministic in seed)."""
     rng = _rng(seed, inst.name)
     fn = _ROLE_FUNCS[inst.role]
@@ -129,14 +153,15 @@ def _strum(inst, h, seconds, rng, velocity):
         voicing = [_pitch(r, inst.octave), _pitch(fifth, inst.octave) + (12 if fifth < r else 0)]
         voicing += [_pitch(r, inst.octave + 1), _pitch(third, inst.octave + 1)]
         voicing += [_pitch(fifth, inst.octave + 1) + (12 if fifth < r else 0)]
-        for k, beat in enumerate(rhythm):
+        for beat in rhythm:
             s = t0 + beat * h.beat
             down = beat == int(beat)
             order = voicing if down else voicing[::-1][:3]
             for j, p in enumerate(order):
                 st = s + j * 0.012
-                out.append(NoteEvent(p, st, s + h.beat * 0.95, _vel(rng, velocity, 0 if down else -15)))
-            del k
+                out.append(
+                    NoteEvent(p, st, s + h.beat * 0.95, _vel(rng, velocity, 0 if down else -15))
+                )
     return out
 
 
@@ -147,7 +172,9 @@ def _pad(inst, h, seconds, rng, velocity):
         for pc in (r, third, fifth):
             p = _pitch(pc, inst.octave)
             out.append(NoteEvent(p, t0, t0 + h.bar * 0.98, _vel(rng, velocity - 10)))
-        out.append(NoteEvent(_pitch(r, inst.octave - 1), t0, t0 + h.bar * 0.98, _vel(rng, velocity - 15)))
+        out.append(
+            NoteEvent(_pitch(r, inst.octave - 1), t0, t0 + h.bar * 0.98, _vel(rng, velocity - 15))
+        )
     return out
 
 
@@ -169,8 +196,11 @@ def _melody(inst, h, seconds, rng, velocity):
                 idx = min(cands, key=lambda i: abs(i - idx) + 0.1 * rng.random())
             else:
                 idx = int(np.clip(idx + rng.choice((-2, -1, -1, 1, 1, 2)), 0, len(scale) - 1))
-            out.append(NoteEvent(scale[idx], t, t + dur * h.beat * 0.92,
-                                 _vel(rng, velocity, 8 if k == 0 else 0)))
+            out.append(
+                NoteEvent(
+                    scale[idx], t, t + dur * h.beat * 0.92, _vel(rng, velocity, 8 if k == 0 else 0)
+                )
+            )
             t += dur * h.beat
     return out
 
@@ -184,7 +214,9 @@ def _bass(inst, h, seconds, rng, velocity):
         for k in range(2 * h.beats_per_bar):
             p = root + 12 if k == 3 else fifth_p if k == 6 else root
             s = t0 + k * h.beat / 2
-            out.append(NoteEvent(p, s, s + h.beat * 0.45, _vel(rng, velocity, 8 if k % 2 == 0 else -6)))
+            out.append(
+                NoteEvent(p, s, s + h.beat * 0.45, _vel(rng, velocity, 8 if k % 2 == 0 else -6))
+            )
     return out
 
 
@@ -194,8 +226,14 @@ def _root(inst, h, seconds, rng, velocity):
         r, _, fifth = h.chord(b)
         half = h.bar / 2
         out.append(NoteEvent(_pitch(r, inst.octave - 1), t0, t0 + half * 0.97, _vel(rng, velocity)))
-        out.append(NoteEvent(_pitch(fifth, inst.octave - 1) + (12 if fifth < r else 0), t0 + half,
-                             t0 + h.bar * 0.97, _vel(rng, velocity - 5)))
+        out.append(
+            NoteEvent(
+                _pitch(fifth, inst.octave - 1) + (12 if fifth < r else 0),
+                t0 + half,
+                t0 + h.bar * 0.97,
+                _vel(rng, velocity - 5),
+            )
+        )
     return out
 
 
@@ -206,7 +244,9 @@ def _stabs(inst, h, seconds, rng, velocity):
         for beat in (0.0, 1.5, 3.0):
             s = t0 + beat * h.beat
             for pc in pcs:
-                out.append(NoteEvent(_pitch(pc, inst.octave), s, s + h.beat * 0.4, _vel(rng, velocity)))
+                out.append(
+                    NoteEvent(_pitch(pc, inst.octave), s, s + h.beat * 0.4, _vel(rng, velocity))
+                )
     return out
 
 
@@ -256,6 +296,12 @@ def _drums(inst, h, seconds, rng, velocity):
 
 
 _ROLE_FUNCS = {
-    "arpeggio": _arpeggio, "strum": _strum, "pad": _pad, "melody": _melody, "bass": _bass,
-    "root": _root, "stabs": _stabs, "drums": _drums,
+    "arpeggio": _arpeggio,
+    "strum": _strum,
+    "pad": _pad,
+    "melody": _melody,
+    "bass": _bass,
+    "root": _root,
+    "stabs": _stabs,
+    "drums": _drums,
 }

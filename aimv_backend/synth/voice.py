@@ -3,8 +3,9 @@
 espeak-ng cannot report word times, so :func:`place_words` renders every word as its own
 utterance, trims its silence and places it at a known offset: the truth (start, end) of each
 word is then exact by construction. ``sing=True`` flattens espeak's intonation (SSML
-``prosody range="x-low"``) and, given a MIDI ``note``, pitch-shifts the word onto that note and
-stretches it to ``hold`` seconds, which is close enough to a sung line for an ASR test.
+``prosody range="x-low"``); given a MIDI ``note`` and a ``hold`` length, espeak's own pitch and
+speed are chosen to land near them and librosa does the small rest, which keeps the word
+intelligible: close enough to a sung line for a music video demo and for ASR tests.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ def espeak_exe() -> str:
 
 @functools.lru_cache(maxsize=1)
 def espeak_version() -> str:
-    out = subprocess.run([espeak_exe(), "--version"], capture_output=True, text=True,
-                         check=False, timeout=30)
+    out = subprocess.run(
+        [espeak_exe(), "--version"], capture_output=True, text=True, check=False, timeout=30
+    )
     return " ".join(out.stdout.split()[:4])
 
 
@@ -86,8 +88,9 @@ def _espeak(text: str, *, voice: str, speed: int, pitch: int, sing: bool) -> np.
         if sing:
             cmd.insert(1, "-m")
             body = f'<speak><prosody range="x-low">{escape(text)}</prosody></speak>'
-        proc = subprocess.run(cmd, input=body, capture_output=True, text=True, check=False,
-                              timeout=120)
+        proc = subprocess.run(
+            cmd, input=body, capture_output=True, text=True, check=False, timeout=120
+        )
         if proc.returncode != 0 or not wav.is_file() or wav.stat().st_size <= 44:
             msg = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
             raise ParameterError(f"espeak-ng could not speak with voice {voice!r}: {msg[0]}")
@@ -100,20 +103,30 @@ def _espeak(text: str, *, voice: str, speed: int, pitch: int, sing: bool) -> np.
 def _median_f0(audio: np.ndarray, rate: int) -> float | None:
     import librosa
 
-    f0, voiced, _ = librosa.pyin(audio.astype(np.float32), fmin=60, fmax=500, sr=rate,
-                                 frame_length=1024)
+    f0, voiced, _ = librosa.pyin(
+        audio.astype(np.float32), fmin=60, fmax=500, sr=rate, frame_length=1024
+    )
     f0 = f0[voiced & np.isfinite(f0)]
     return float(np.median(f0)) if f0.size else None
 
 
-def speak(*, text: str, sample_rate: int = 22050, voice: str = "en", speed: int = 140,
-          pitch: int = 50, sing: bool = False, note: int | None = None,
-          hold: float | None = None) -> np.ndarray:
+def speak(
+    *,
+    text: str,
+    sample_rate: int = 22050,
+    voice: str = "en",
+    speed: int = 140,
+    pitch: int = 50,
+    sing: bool = False,
+    note: int | None = None,
+    hold: float | None = None,
+) -> np.ndarray:
     """Say ``text`` with espeak-ng; mono float32 at ``sample_rate`` (Hz), peak about 0.5.
 
     ``speed`` is words per minute (80-450), ``pitch`` espeak's 0-99 base pitch. With ``sing``
-    the intonation is flattened; ``note`` (MIDI number) pitch-shifts onto that note and ``hold``
-    (seconds) time-stretches the result, both only when singing. Cached on disk.
+    the intonation is flattened; ``note`` (MIDI number) puts the word on that note (``pitch`` is
+    then chosen to match) and ``hold`` (seconds) sets its length, both only when singing.
+    Leading and trailing silence is trimmed. Cached on disk.
     """
     text = _check_text(text)
     sample_rate = check_rate(sample_rate)
@@ -127,26 +140,25 @@ def speak(*, text: str, sample_rate: int = 22050, voice: str = "en", speed: int 
         raise ParameterError(f"note must be a MIDI note number 36-84, got {note!r}")
     if hold is not None:
         hold = check_seconds(hold, name="hold")
-    params = {"text": text, "rate": sample_rate, "voice": voice, "speed": speed, "pitch": pitch,
-              "sing": bool(sing), "note": note if sing else None, "hold": hold if sing else None,
-              "espeak": espeak_version()}
+    params = {
+        "text": text,
+        "rate": sample_rate,
+        "voice": voice,
+        "speed": speed,
+        "pitch": pitch,
+        "sing": bool(sing),
+        "note": note if sing else None,
+        "hold": hold if sing else None,
+        "espeak": espeak_version(),
+    }
 
     def make() -> np.ndarray:
-        audio = _espeak(text, voice=voice, speed=speed, pitch=pitch, sing=sing)
-        audio = trim_silence(audio, ESPEAK_RATE)
-        if sing and note is not None:
-            f0 = _median_f0(audio, ESPEAK_RATE)
-            if f0:
-                import librosa
-
-                target = 440.0 * 2 ** ((note - 69) / 12)
-                steps = 12 * math.log2(target / f0)
-                audio = librosa.effects.pitch_shift(audio, sr=ESPEAK_RATE, n_steps=steps)
-        if sing and hold is not None and audio.size:
-            import librosa
-
-            rate = float(np.clip(audio.size / ESPEAK_RATE / hold, 0.4, 2.5))
-            audio = librosa.effects.time_stretch(audio, rate=rate)
+        if sing and (note is not None or hold is not None):
+            audio = _sung(text, voice=voice, speed=speed, pitch=pitch, note=note, hold=hold)
+        else:
+            audio = trim_silence(
+                _espeak(text, voice=voice, speed=speed, pitch=pitch, sing=sing), ESPEAK_RATE
+            )
         peak = float(np.max(np.abs(audio))) if audio.size else 0.0
         if peak > 0:
             audio = audio * (0.5 / peak)
@@ -154,7 +166,71 @@ def speak(*, text: str, sample_rate: int = 22050, voice: str = "en", speed: int 
             audio = resample(audio, ESPEAK_RATE, sample_rate)
         return audio.astype(np.float32)
 
-    return cached_array("speak", params, make)
+    audio = cached_array("speak", params, make)
+    if audio.size == 0 or not np.any(audio):
+        raise ParameterError(f"text {text!r} makes no sound when spoken (no letters?)")
+    return audio
+
+
+PITCH_STEPS = (0, 25, 50, 75, 99)
+
+
+def _pitch_curve(voice: str) -> np.ndarray:
+    """Median f0 (Hz) of a flattened "ah" at espeak pitch 0, 25, 50, 75, 99 for ``voice``."""
+    params = {"voice": voice, "espeak": espeak_version(), "steps": PITCH_STEPS}
+
+    def make() -> np.ndarray:
+        out = []
+        for p in PITCH_STEPS:
+            ah = trim_silence(
+                _espeak("ah", voice=voice, speed=120, pitch=p, sing=True), ESPEAK_RATE
+            )
+            out.append(_median_f0(ah, ESPEAK_RATE) or 0.0)
+        return np.asarray(out, dtype=np.float32)
+
+    return cached_array("pitchcurve", params, make)
+
+
+def _sung(
+    text: str, *, voice: str, speed: int, pitch: int, note: int | None, hold: float | None
+) -> np.ndarray:
+    """A flattened word on ``note`` lasting about ``hold`` s, shaped mostly by espeak itself.
+
+    espeak changes pitch and length cleanly (it is a source-filter synthesiser), so the base
+    pitch is chosen from the voice's measured pitch curve and the speed from a first render's
+    length; only the small remainder is done by librosa (pitch shift <= a few semitones, time
+    stretch within 0.8-1.25x), which keeps the word intelligible.
+    """
+    import librosa
+
+    if note is not None:
+        curve = _pitch_curve(voice)
+        target = 440.0 * 2 ** ((note - 69) / 12)
+        ok = curve > 0
+        if ok.sum() >= 2:
+            logs = np.log2(curve[ok])
+            pitch = int(round(np.interp(math.log2(target), logs, np.asarray(PITCH_STEPS)[ok])))
+    audio = trim_silence(
+        _espeak(text, voice=voice, speed=speed, pitch=pitch, sing=True), ESPEAK_RATE
+    )
+    if hold is not None and audio.size:
+        length = audio.size / ESPEAK_RATE
+        new_speed = int(np.clip(round(speed * length / hold), 80, 450))
+        if new_speed != speed:
+            audio = trim_silence(
+                _espeak(text, voice=voice, speed=new_speed, pitch=pitch, sing=True), ESPEAK_RATE
+            )
+    if note is not None and audio.size:
+        f0 = _median_f0(audio, ESPEAK_RATE)
+        if f0:
+            steps = 12 * math.log2(440.0 * 2 ** ((note - 69) / 12) / f0)
+            if abs(steps) > 0.15:
+                audio = librosa.effects.pitch_shift(audio, sr=ESPEAK_RATE, n_steps=steps)
+    if hold is not None and audio.size:
+        rate = float(np.clip(audio.size / ESPEAK_RATE / hold, 0.8, 1.25))
+        if abs(rate - 1.0) > 0.03:
+            audio = librosa.effects.time_stretch(audio, rate=rate)
+    return audio
 
 
 def trim_silence(audio: np.ndarray, rate: int, *, threshold_db: float = -40.0) -> np.ndarray:
@@ -174,21 +250,39 @@ def trim_silence(audio: np.ndarray, rate: int, *, threshold_db: float = -40.0) -
     return np.ascontiguousarray(audio[active[0] * hop : (active[-1] + 1) * hop])
 
 
-def phrase(text: str, *, start: float, notes: Sequence[int] | None = None,
-           holds: Sequence[float] | None = None) -> list[VocalWord]:
+def phrase(
+    text: str,
+    *,
+    start: float,
+    notes: Sequence[int] | None = None,
+    holds: Sequence[float] | None = None,
+) -> list[VocalWord]:
     """Split ``text`` into words sung/spoken back to back from ``start`` seconds."""
     words = _check_text(text).split(" ")
     out = []
     for i, w in enumerate(words):
-        out.append(VocalWord(w, start if i == 0 else None,
-                             None if notes is None else int(notes[i % len(notes)]),
-                             None if holds is None else float(holds[i % len(holds)])))
+        out.append(
+            VocalWord(
+                w,
+                start if i == 0 else None,
+                None if notes is None else int(notes[i % len(notes)]),
+                None if holds is None else float(holds[i % len(holds)]),
+            )
+        )
     return out
 
 
-def place_words(*, words: Sequence[tuple[str, float] | VocalWord], seconds: float,
-                sample_rate: int = 22050, voice: str = "en", speed: int = 140, pitch: int = 50,
-                sing: bool = False, gap: float = 0.06) -> tuple[np.ndarray, list[WordTruth]]:
+def place_words(
+    *,
+    words: Sequence[tuple[str, float] | VocalWord],
+    seconds: float,
+    sample_rate: int = 22050,
+    voice: str = "en",
+    speed: int = 140,
+    pitch: int = 50,
+    sing: bool = False,
+    gap: float = 0.06,
+) -> tuple[np.ndarray, list[WordTruth]]:
     """Place each word at its offset in a silent clip of ``seconds``; return audio and truth.
 
     ``words`` holds (word, start seconds) pairs or :class:`VocalWord` (start None = ``gap``
@@ -204,22 +298,32 @@ def place_words(*, words: Sequence[tuple[str, float] | VocalWord], seconds: floa
     for item in words:
         w = item if isinstance(item, VocalWord) else VocalWord(str(item[0]), float(item[1]))
         text = _check_text(w.text)
-        clip = speak(text=text, sample_rate=sample_rate, voice=voice, speed=speed, pitch=pitch,
-                     sing=sing, note=w.note, hold=w.hold)
+        clip = speak(
+            text=text,
+            sample_rate=sample_rate,
+            voice=voice,
+            speed=speed,
+            pitch=pitch,
+            sing=sing,
+            note=w.note,
+            hold=w.hold,
+        )
         start = cursor + (gap if truth else 0.0) if w.start is None else float(w.start)
         if not math.isfinite(start) or start < 0:
             raise ParameterError(f"word {text!r} start must be >= 0 seconds, got {w.start!r}")
         if truth and start < truth[-1].end - 1e-9:
             raise ParameterError(
                 f"word {text!r} at {start:.3f} s overlaps {truth[-1].word!r} which ends at "
-                f"{truth[-1].end:.3f} s")
+                f"{truth[-1].end:.3f} s"
+            )
         a = int(round(start * sample_rate))
         b = a + clip.size
         if b > frames:
             raise ParameterError(
                 f"word {text!r} at {start:.3f} s ends at {b / sample_rate:.3f} s, past the clip "
-                f"end ({seconds:g} s)")
+                f"end ({seconds:g} s)"
+            )
         out[a:b] += clip
-        truth.append(WordTruth(text, a / sample_rate, b / sample_rate))
+        truth.append(WordTruth(text, round(a / sample_rate, 6), round(b / sample_rate, 6)))
         cursor = b / sample_rate
     return out, truth
