@@ -65,7 +65,7 @@ def analyze_options_from_args(args: argparse.Namespace) -> AnalyzeOptions:
 
         instruments = InstrumentOptions(
             engine=args.instruments,
-            confidence=args.confidence,
+            confidence=args.instrument_confidence,
             panns_checkpoint=args.panns_checkpoint,
             allow_download=not args.offline,
         )

@@ -34,7 +34,7 @@ def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
         help="instrument tagger: PANNs if its checkpoint is there, else musicnn (default: auto)",
     )
     listen.add_argument(
-        "--confidence",
+        "--instrument-confidence",
         type=float,
         default=0.70,
         metavar="P",

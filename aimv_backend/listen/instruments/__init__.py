@@ -1,0 +1,157 @@
+"""Which instruments play in each window: PANNs Cnn14 or the offline musicnn tagger.
+
+``tag_instruments`` loads the song at the engine's rate, scores every non-silent window, and
+applies the design's selection rule (selection.py) through the engine's label table
+(labels.py). ``--instruments auto`` uses PANNs when its checkpoint is present or can be
+downloaded, and otherwise falls back to musicnn, whose weights ship in the musicnn package.
+See docs/instruments.md.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aimv_backend.audio.io import AudioInfo, load_mono
+from aimv_backend.errors import ModelUnavailableError, ParameterError
+from aimv_backend.listen.instruments.base import SILENCE_DBFS, TaggerEngine, window_rms_dbfs
+from aimv_backend.listen.instruments.selection import DEFAULT_CONFIDENCE, select_instruments
+from aimv_backend.listen.windows import WindowSpan
+from aimv_backend.progress import Progress
+from aimv_backend.timeline_schema import InstrumentGuess
+
+ENGINES = ("auto", "musicnn", "panns", "none")
+
+__all__ = [
+    "ENGINES",
+    "InstrumentOptions",
+    "InstrumentResult",
+    "check_instrument_options",
+    "load_engine",
+    "tag_instruments",
+]
+
+
+@dataclass(frozen=True)
+class InstrumentOptions:
+    """How to tag instruments.
+
+    engine: "auto" (PANNs if available, else musicnn), "musicnn", "panns" or "none".
+    confidence: score in [0, 1] from which a label counts as confident (design: 0.70).
+    panns_checkpoint: path of Cnn14_mAP=0.431.pth; None: $AIMV_PANNS_CHECKPOINT or
+        ~/panns_data/Cnn14_mAP=0.431.pth.
+    allow_download: fetch a missing PANNs checkpoint (327 MB); False never touches the network.
+    batch_size: patches (musicnn) or 20 s chunks (PANNs) per model call.
+    """
+
+    engine: str = "auto"
+    confidence: float = DEFAULT_CONFIDENCE
+    panns_checkpoint: str | None = None
+    allow_download: bool = True
+    batch_size: int = 8
+
+
+@dataclass(frozen=True)
+class InstrumentResult:
+    """engine: what produced the guesses ("musicnn:MTT_musicnn", "panns:Cnn14", "none").
+
+    windows: one tuple of guesses per input window, in order; () for silent windows.
+    """
+
+    engine: str
+    windows: tuple[tuple[InstrumentGuess, ...], ...]
+
+
+def check_instrument_options(options: InstrumentOptions) -> None:
+    """Refuse bad options up front with a ParameterError naming the option and its value."""
+    if options.engine not in ENGINES:
+        raise ParameterError(
+            f"--instruments must be one of {', '.join(ENGINES)}, got {options.engine!r}"
+        )
+    c = options.confidence
+    if isinstance(c, bool) or not isinstance(c, (int, float)) or not math.isfinite(c):
+        raise ParameterError(f"--instrument-confidence must be a number in [0, 1], got {c!r}")
+    if not 0.0 <= c <= 1.0:
+        raise ParameterError(f"--instrument-confidence must be between 0 and 1, got {c!r}")
+    b = options.batch_size
+    if isinstance(b, bool) or not isinstance(b, int) or not 1 <= b <= 4096:
+        raise ParameterError(f"--instrument-batch-size must be an integer in [1, 4096], got {b!r}")
+    p = options.panns_checkpoint
+    if p is not None and (not isinstance(p, (str, os.PathLike)) or not os.fspath(p).strip()):
+        raise ParameterError(f"--panns-checkpoint must be a file path, got {p!r}")
+    if not isinstance(options.allow_download, bool):
+        raise ParameterError(
+            f"allow_download must be True or False, got {options.allow_download!r}"
+        )
+
+
+def load_engine(options: InstrumentOptions, progress: Progress) -> TaggerEngine:
+    """The engine ``options`` ask for, loaded (models are cached per process).
+
+    Raises ModelUnavailableError when the named engine cannot run; under "auto" a PANNs
+    failure becomes a notice and musicnn is used instead.
+    """
+    from aimv_backend.listen.instruments.musicnn_engine import MusicnnEngine
+
+    if options.engine == "musicnn":
+        return MusicnnEngine()
+    if options.engine == "panns":
+        return _panns(options, progress)
+    try:
+        return _panns(options, progress)
+    except ModelUnavailableError as exc:
+        progress.notice(f"instruments: PANNs is not available ({exc}); using musicnn instead")
+        return MusicnnEngine()
+
+
+def _panns(options: InstrumentOptions, progress: Progress) -> TaggerEngine:
+    from aimv_backend.listen.instruments import panns_engine
+
+    path = panns_engine.resolve_checkpoint(options.panns_checkpoint)
+    path = panns_engine.ensure_checkpoint(
+        path, allow_download=options.allow_download, progress=progress
+    )
+    return panns_engine.PannsEngine(path)
+
+
+def tag_instruments(
+    *,
+    audio_info: AudioInfo,
+    windows: Sequence[WindowSpan],
+    options: InstrumentOptions,
+    progress: Progress,
+    silent: Sequence[bool] | None = None,
+) -> InstrumentResult:
+    """Guess the instruments of every window of the song.
+
+    silent[i] True (e.g. the window's volume level is "silent") skips window i; windows whose
+    RMS is below -60 dBFS are skipped too. Skipped windows get () -- no instrument at all.
+    Window times are taken from ``WindowSpan.start``/``end`` (seconds).
+    """
+    check_instrument_options(options)
+    if silent is not None and len(silent) != len(windows):
+        raise ParameterError(f"silent has {len(silent)} entries for {len(windows)} windows")
+    if options.engine == "none" or not windows:
+        return InstrumentResult("none", tuple(() for _ in windows))
+    engine = load_engine(options, progress)
+    audio = load_mono(audio_info, sample_rate=engine.sample_rate)
+    spans = [(w.start, w.end) for w in windows]
+    levels = window_rms_dbfs(audio, spans, engine.sample_rate)
+    active = [
+        level >= SILENCE_DBFS and not (silent is not None and silent[i])
+        for i, level in enumerate(levels)
+    ]
+    scores = engine.window_scores(
+        audio, spans, active, batch_size=options.batch_size, progress=progress
+    )
+    out = tuple(
+        select_instruments(
+            scores[i], labels=engine.labels, table=engine.table, confidence=options.confidence
+        )
+        if on
+        else ()
+        for i, on in enumerate(active)
+    )
+    return InstrumentResult(engine.name, out)
