@@ -52,7 +52,9 @@ def speak(text: str, *, voice: str = "en", speed: int = 140, pitch: int = 50) ->
     return audio[loud[0] : loud[-1] + 1] if loud.size else audio
 
 
-def pad(seconds: float, *, program: int = 89, notes: tuple[int, ...] = (48, 55, 60, 64)) -> np.ndarray:
+def pad(
+    seconds: float, *, program: int = 89, notes: tuple[int, ...] = (48, 55, 60, 64)
+) -> np.ndarray:
     """A sustained General MIDI chord (default program 89, "Pad 2 (warm)") from fluidsynth."""
     import pretty_midi
 
@@ -111,7 +113,9 @@ def rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if x.size else 0.0
 
 
-def place(bed: np.ndarray, clip: np.ndarray, at: float, *, snr_db: float | None = None) -> np.ndarray:
+def place(
+    bed: np.ndarray, clip: np.ndarray, at: float, *, snr_db: float | None = None
+) -> np.ndarray:
     """``clip`` added into a copy of ``bed`` starting at ``at`` seconds.
 
     snr_db: scale the clip so its RMS is this many dB above the bed's RMS (None: as is).
@@ -132,3 +136,20 @@ def write(path: Path, audio: np.ndarray) -> Path:
         audio = audio * (0.89 / peak)
     sf.write(str(path), audio, RATE, subtype="PCM_16")
     return path
+
+
+def place_words(
+    bed: np.ndarray, words: list[tuple[str, float]], *, snr_db: float = 6.0
+) -> tuple[np.ndarray, dict[str, tuple[float, float]]]:
+    """Speak each word on its own and add it at its start time (s): exact ground truth.
+
+    Returns the mix and {word: (start, end)} in seconds. Every word gets the same level,
+    ``snr_db`` above the bed's RMS.
+    """
+    out = bed.copy()
+    truth = {}
+    for word, at in words:
+        clip = speak(word)
+        out = place(out, clip * (rms(bed) * 10 ** (snr_db / 20) / max(rms(clip), 1e-9)), at)
+        truth[word] = (at, at + clip.shape[0] / RATE)
+    return out, truth

@@ -20,6 +20,7 @@ from aimv_backend.audio.io import AudioInfo, load_mono
 from aimv_backend.errors import ParameterError
 from aimv_backend.listen.voice.assign import build_voices, clean_words, words_by_window
 from aimv_backend.listen.voice.languages import normalize_language
+from aimv_backend.listen.voice.models import HUB_NAMES
 from aimv_backend.listen.windows import WindowSpan
 from aimv_backend.progress import Progress
 from aimv_backend.timeline_schema import Voice, Word
@@ -35,16 +36,14 @@ __all__ = [
 
 ASR_ENGINES = ("faster-whisper", "openai-whisper", "none")
 SAMPLE_RATE = 16_000
-_FW_NAMES = (
-    "tiny", "tiny.en", "base", "base.en", "small", "small.en", "distil-small.en", "medium",
-    "medium.en", "distil-medium.en", "large-v1", "large-v2", "large-v3", "large",
-    "distil-large-v2", "distil-large-v3", "large-v3-turbo", "turbo",
-)  # fmt: skip
+TOKENS_PER_SECOND = 8
+MIN_TOKENS = 16
+MAX_TOKENS = 220  # Whisper's context is 448 tokens, half of it for the sample
 _OW_NAMES = (
     "tiny.en", "tiny", "base.en", "base", "small.en", "small", "medium.en", "medium",
     "large-v1", "large-v2", "large-v3", "large", "large-v3-turbo", "turbo",
 )  # fmt: skip
-_COMPUTE_TYPES = (
+COMPUTE_TYPES = (
     "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16",
     "float32", "default", "auto",
 )  # fmt: skip
@@ -77,7 +76,8 @@ class VoiceResult:
 
     engine: the recogniser, e.g. "faster-whisper:base" ("none" with --asr none).
     vad_engine: e.g. "silero-vad:6.2.3".
-    language: the language given or detected; None when nothing was transcribed.
+    language: the language given or detected; None when none was given and nothing was
+        transcribed (no voice, or --asr none).
     """
 
     engine: str
@@ -101,16 +101,16 @@ def check_voice_options(options: VoiceOptions) -> None:
         or not 0.0 < threshold < 1.0
     ):
         raise ParameterError(f"--vad-threshold must be between 0 and 1, got {threshold!r}")
-    if options.compute_type not in _COMPUTE_TYPES:
+    if options.compute_type not in COMPUTE_TYPES:
         raise ParameterError(
-            f"--compute-type must be one of {', '.join(_COMPUTE_TYPES)}, "
+            f"--compute-type must be one of {', '.join(COMPUTE_TYPES)}, "
             f"got {options.compute_type!r}"
         )
     if options.asr == "none":
         return
     path = Path(options.model).expanduser()
     if options.asr == "faster-whisper":
-        if options.model not in _FW_NAMES and not path.is_dir():
+        if options.model not in HUB_NAMES and not path.is_dir():
             raise ParameterError(
                 f"--asr-model {options.model!r} is neither a faster-whisper model name "
                 "(base, tiny.en, small, ...) nor a model folder"
@@ -139,7 +139,7 @@ def listen_voice(
     Raises ParameterError for bad options, ModelUnavailableError when the chosen model's
     weights are missing and cannot be fetched, AudioInputError for unreadable audio.
     """
-    from aimv_backend.listen.voice.regions import pack_regions, plan_regions, snap_to_regions
+    from aimv_backend.listen.voice.regions import group_spans, plan_regions
     from aimv_backend.listen.voice.vad import detect_speech, window_presence
 
     check_voice_options(options)
@@ -154,66 +154,119 @@ def listen_voice(
     finally:
         task.close()
     presence = window_presence(vad, windows)
+    no_words = [[] for _ in windows]
 
     if options.asr == "none":
-        voices = build_voices(
-            presence=presence, words=[[] for _ in windows], language=None, transcribed=False
-        )
+        voices = build_voices(presence=presence, words=no_words, language=None, transcribed=False)
         return VoiceResult("none", vad.engine, None, voices)
 
-    spans = plan_regions(vad.regions, duration=duration)
-    packed, mapping = pack_regions(audio, spans, sample_rate=SAMPLE_RATE)
-    del audio
-    engine, transcript = _transcribe(options, packed, language, progress)
-    if transcript is None:  # no voice anywhere: nothing to recognise
-        voices = build_voices(
-            presence=presence, words=[[] for _ in windows], language=None, transcribed=False
-        )
+    # Resolve the model up front (a missing model fails the same way for every song; the
+    # default is assembled here at first use); load it only when there is voice to recognise.
+    recogniser = _Recogniser(options, progress)
+    engine = recogniser.engine
+    groups = group_spans(plan_regions(vad.regions, duration=duration))
+    if not groups:  # no voice anywhere: nothing to recognise
+        voices = build_voices(presence=presence, words=no_words, language=None, transcribed=False)
         return VoiceResult(engine, vad.engine, language, voices)
 
-    song_words = []
-    for w in transcript.words:
-        start = min(mapping.to_song(w.start), duration)
-        end = max(start, min(mapping.to_song(w.end), start + (w.end - w.start), duration))
-        start, end = snap_to_regions(start, end, vad.regions)
-        song_words.append(Word(text=w.text, start=start, end=end, probability=w.probability))
-    per_window = words_by_window(clean_words(song_words), windows)
-    voices = build_voices(
-        presence=presence, words=per_window, language=transcript.language, transcribed=True
+    words, language = _recognise(
+        audio, groups, vad.regions, duration, language, recogniser, progress
     )
-    return VoiceResult(engine, vad.engine, transcript.language, voices)
+    per_window = words_by_window(clean_words(words), windows)
+    voices = build_voices(presence=presence, words=per_window, language=language, transcribed=True)
+    return VoiceResult(engine, vad.engine, language, voices)
 
 
-def _transcribe(options: VoiceOptions, packed, language: str | None, progress: Progress):
-    """(engine name, Transcript or None when there is nothing to transcribe)."""
-    if options.asr == "faster-whisper":
-        from aimv_backend.listen.voice import asr_faster_whisper
-        from aimv_backend.listen.voice.models import resolve_faster_whisper
+def token_budget(seconds: float) -> int:
+    """Most tokens one recogniser call may decode for ``seconds`` of voiced audio.
 
-        ref = resolve_faster_whisper(options.model, allow_download=options.allow_download)
-        engine = f"faster-whisper:{ref.name}"
-        if packed.shape[0] == 0:
-            return engine, None
-        transcript = asr_faster_whisper.transcribe(
-            ref=ref,
-            audio=packed,
+    Fast singing or rap stays under ~7 tokens a second (timestamps included); a Whisper loop on
+    a hum would otherwise run to its 224-token limit, at a full decode's cost.
+    """
+    return int(min(MAX_TOKENS, MIN_TOKENS + TOKENS_PER_SECOND * min(seconds, 30.0)))
+
+
+def _recognise(audio, groups, regions, duration, language, recogniser, progress):
+    """Recognise each group of voiced spans; return (words in song time, language).
+
+    The longest group goes first, so that with no --language Whisper detects the language on
+    the most voice, and the other groups reuse it.
+    """
+    from aimv_backend.listen.voice.assign import usable_words
+    from aimv_backend.listen.voice.regions import pack_regions, snap_to_regions
+
+    order = sorted(range(len(groups)), key=lambda i: -sum(b - a for a, b in groups[i]))
+    total = sum(b - a for group in groups for a, b in group)
+    words: list[Word] = []
+    task = progress.task("voice: transcribe", max(1, int(math.ceil(total))))
+    try:
+        done = 0.0
+        for i in order:
+            packed, mapping = pack_regions(audio, groups[i], sample_rate=SAMPLE_RATE)
+            seconds = packed.shape[0] / SAMPLE_RATE
+            transcript = recogniser.transcribe(packed, language, token_budget(seconds))
+            language = language or transcript.language
+            for w in usable_words(transcript):
+                start, end = mapping.span_to_song(w.start, max(w.start, w.end))
+                start, end = min(start, duration), min(end, duration)
+                start, end = snap_to_regions(start, max(start, end), regions)
+                words.append(Word(text=w.text, start=start, end=end, probability=w.probability))
+            before, done = int(done), done + seconds
+            task.advance(int(done) - before)
+    finally:
+        task.close()
+    return words, language
+
+
+class _Recogniser:
+    """The chosen engine, its model resolved at once and loaded at the first ``transcribe``."""
+
+    def __init__(self, options: VoiceOptions, progress: Progress):
+        self.options = options
+        self.progress = progress
+        if options.asr == "faster-whisper":
+            from aimv_backend.listen.voice.models import resolve_faster_whisper
+
+            self.ref = resolve_faster_whisper(
+                options.model, allow_download=options.allow_download, notice=progress.notice
+            )
+            self.engine = f"faster-whisper:{self.ref.name}"
+            language = normalize_language(options.language)
+            if self.ref.english_only and language not in (None, "en"):
+                raise ParameterError(
+                    f"--language {options.language!r} cannot be used with the English-only "
+                    f"--asr-model {options.model!r}"
+                )
+        else:
+            from aimv_backend.listen.voice import asr_openai_whisper
+
+            path, name = asr_openai_whisper.resolve_checkpoint(
+                options.model, allow_download=options.allow_download
+            )
+            self.checkpoint = (str(path), name)
+            self.engine = f"openai-whisper:{name or path.name}"
+
+    def transcribe(self, audio, language: str | None, max_new_tokens: int):
+        """Transcript of mono 16 kHz ``audio`` (times in seconds into it)."""
+        if self.options.asr == "faster-whisper":
+            from aimv_backend.listen.voice import asr_faster_whisper
+
+            return asr_faster_whisper.transcribe(
+                ref=self.ref,
+                audio=audio,
+                language=language,
+                compute_type=self.options.compute_type,
+                max_new_tokens=max_new_tokens,
+            )
+        from aimv_backend.listen.voice import asr_openai_whisper
+
+        transcript, notice = asr_openai_whisper.transcribe(
+            checkpoint=self.checkpoint,
+            audio=audio,
             language=language,
-            compute_type=options.compute_type,
-            progress=progress,
+            max_new_tokens=max_new_tokens,
         )
-        return engine, transcript
-    from aimv_backend.listen.voice import asr_openai_whisper
-
-    if packed.shape[0] == 0:
-        path, name = asr_openai_whisper.resolve_checkpoint(
-            options.model, allow_download=options.allow_download
-        )
-        return f"openai-whisper:{name or path.name}", None
-    transcript, engine = asr_openai_whisper.transcribe(
-        model=options.model,
-        audio=packed,
-        language=language,
-        allow_download=options.allow_download,
-        progress=progress,
-    )
-    return engine, transcript
+        if notice and not getattr(self, "_noticed", False):
+            self.progress.notice(notice)
+            self._noticed = True
+        return transcript

@@ -13,23 +13,9 @@ import os
 import numpy as np
 
 from aimv_backend.errors import ModelUnavailableError, ParameterError
-from aimv_backend.listen.voice.assign import Transcript
+from aimv_backend.listen.voice.assign import AsrSegment, Transcript
 from aimv_backend.listen.voice.models import FasterWhisperModelRef
-from aimv_backend.progress import Progress
 from aimv_backend.timeline_schema import Word
-
-COMPUTE_TYPES = (
-    "int8",
-    "int8_float32",
-    "int8_float16",
-    "int8_bfloat16",
-    "int16",
-    "float16",
-    "bfloat16",
-    "float32",
-    "default",
-    "auto",
-)
 
 
 def _device() -> str:
@@ -57,7 +43,11 @@ def load_model(ref: FasterWhisperModelRef, compute_type: str):
             local_files_only=ref.local,
         )
     except ValueError as exc:
-        raise ParameterError(f"--compute-type {compute_type!r}: {exc}") from None
+        if "compute" in str(exc).lower():
+            raise ParameterError(f"--compute-type {compute_type!r}: {exc}") from None
+        raise ModelUnavailableError(
+            f"faster-whisper model {ref.source!r} cannot be loaded: {str(exc).splitlines()[0]}"
+        ) from None
     except (OSError, RuntimeError) as exc:
         what = "cannot be loaded" if ref.local else "cannot be downloaded or loaded"
         raise ModelUnavailableError(
@@ -71,13 +61,14 @@ def transcribe(
     audio: np.ndarray,
     language: str | None,
     compute_type: str,
-    progress: Progress,
+    max_new_tokens: int,
 ) -> Transcript:
-    """Words with times (seconds into ``audio``, mono 16 kHz float32) and the language.
+    """Segments with word times (seconds into ``audio``, mono 16 kHz float32) and the language.
 
-    Greedy-free beam search as in faster-whisper's defaults, but without conditioning on the
-    previous text (a hallucination stops there) and without faster-whisper's own VAD (the
-    caller passes voiced audio only).
+    Beam search as in faster-whisper's defaults, but one temperature (no fallback: a hum makes
+    Whisper loop, and each retry costs a full decode), no conditioning on the previous text,
+    ``max_new_tokens`` per 30 s window (bounds a loop), and no VAD of its own (the caller passes
+    voiced audio only).
     """
     model = load_model(ref, compute_type)
     if ref.english_only:
@@ -87,27 +78,27 @@ def transcribe(
         language=language,
         word_timestamps=True,
         condition_on_previous_text=False,
+        temperature=0.0,
+        max_new_tokens=max_new_tokens,
         vad_filter=False,
     )
-    duration = audio.shape[0] / 16_000
-    words: list[Word] = []
-    task = progress.task("voice: transcribe (faster-whisper)", max(1, int(np.ceil(duration))))
-    try:
-        done = 0
-        for segment in segments:  # a lazy generator: decoding happens here
-            for w in segment.words or ():
-                words.append(
-                    Word(
-                        text=w.word.strip(),
-                        start=float(w.start),
-                        end=float(w.end),
-                        probability=float(w.probability),
-                    )
-                )
-            reached = min(int(segment.end), int(np.ceil(duration)))
-            if reached > done:
-                task.advance(reached - done)
-                done = reached
-    finally:
-        task.close()
-    return Transcript(language=info.language or language, words=tuple(words))
+    out = []
+    for segment in segments:  # a lazy generator: decoding happens while iterating
+        words = tuple(
+            Word(
+                text=w.word.strip(),
+                start=float(w.start),
+                end=float(w.end),
+                probability=float(w.probability),
+            )
+            for w in segment.words or ()
+        )
+        out.append(
+            AsrSegment(
+                words=words,
+                avg_logprob=float(segment.avg_logprob),
+                compression_ratio=float(segment.compression_ratio),
+                no_speech_prob=float(segment.no_speech_prob),
+            )
+        )
+    return Transcript(language=info.language or language, segments=tuple(out))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import pickle
 import shutil
 import tempfile
 from pathlib import Path
@@ -21,8 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from aimv_backend.errors import ModelUnavailableError, ParameterError
-from aimv_backend.listen.voice.assign import Transcript
-from aimv_backend.progress import Progress
+from aimv_backend.listen.voice.assign import AsrSegment, Transcript
 from aimv_backend.timeline_schema import Word
 
 
@@ -126,6 +126,16 @@ def load_model(path: str, name: str | None, device: str):
 
     try:
         checkpoint = torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError:
+        raise ModelUnavailableError(
+            f"openai-whisper checkpoint {path!r} cannot be loaded: it holds objects other than "
+            "weights, which AIMV refuses to unpickle (torch.load weights_only=True)"
+        ) from None
+    except (OSError, RuntimeError, EOFError) as exc:
+        raise ModelUnavailableError(
+            f"openai-whisper checkpoint {path!r} cannot be loaded: {str(exc).splitlines()[0]}"
+        ) from None
+    try:
         dims = ModelDimensions(**checkpoint["dims"])
         model = Whisper(dims)
         model.load_state_dict(checkpoint["model_state_dict"])
@@ -139,7 +149,7 @@ def load_model(path: str, name: str | None, device: str):
     if heads is not None:
         try:
             model.set_alignment_heads(heads)
-        except ValueError:
+        except (ValueError, RuntimeError):  # the heads of a model of another size
             heads = None
     if heads is None:
         notice = (
@@ -151,53 +161,59 @@ def load_model(path: str, name: str | None, device: str):
 
 def transcribe(
     *,
-    model: str,
+    checkpoint: tuple[str, str | None],
     audio: np.ndarray,
     language: str | None,
-    allow_download: bool,
-    progress: Progress,
-) -> tuple[Transcript, str]:
-    """(words with times in seconds into ``audio`` + language, engine name).
+    max_new_tokens: int,
+) -> tuple[Transcript, str | None]:
+    """(segments with word times in seconds into ``audio``, notice for the user or None).
 
-    audio: mono 16 kHz float32. Decoding is greedy with temperature fallback, not conditioned
-    on the previous text, fp16 only on a GPU.
+    checkpoint: (path, official name or None) from :func:`resolve_checkpoint`.
+    audio: mono 16 kHz float32. One temperature, at most ``max_new_tokens`` per 30 s window,
+    no conditioning on the previous text, fp16 only on a GPU (the same choices as the
+    faster-whisper engine).
     """
     import torch
+    import whisper
 
-    path, name = resolve_checkpoint(model, allow_download=allow_download)
+    path, name = checkpoint
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    whisper_model, notice = load_model(str(path), name, device)
-    if notice:
-        progress.notice(notice)
+    whisper_model, notice = load_model(path, name, device)
     if not whisper_model.is_multilingual:
         if language not in (None, "en"):
             raise ParameterError(
-                f"--language {language!r}: openai-whisper model {model!r} is English-only"
+                f"--language {language!r}: openai-whisper model {Path(path).name!r} is English-only"
             )
         language = "en"
-    import whisper
-
-    with progress.task("voice: transcribe (openai-whisper)", 1) as task:
-        result = whisper.transcribe(
-            whisper_model,
-            np.ascontiguousarray(audio, dtype=np.float32),
-            language=language,
-            word_timestamps=True,
-            condition_on_previous_text=False,
-            fp16=device == "cuda",
-            verbose=None,
-        )
-        task.advance()
-    words = []
-    for segment in result.get("segments", ()):
-        for w in segment.get("words", ()) or ():
-            words.append(
-                Word(
-                    text=str(w["word"]).strip(),
-                    start=float(w["start"]),
-                    end=float(w["end"]),
-                    probability=float(w.get("probability", 0.0)),
-                )
+    result = whisper.transcribe(
+        whisper_model,
+        np.ascontiguousarray(audio, dtype=np.float32),
+        language=language,
+        word_timestamps=True,
+        condition_on_previous_text=False,
+        temperature=0.0,
+        sample_len=max_new_tokens,
+        fp16=next(whisper_model.parameters()).is_cuda,
+        verbose=None,
+    )
+    segments = []
+    for seg in result.get("segments", ()):
+        words = tuple(
+            Word(
+                text=str(w["word"]).strip(),
+                start=float(w["start"]),
+                end=float(w["end"]),
+                probability=float(w.get("probability", 0.0)),
             )
-    engine = f"openai-whisper:{name or path.name}"
-    return Transcript(language=result.get("language") or language, words=tuple(words)), engine
+            for w in seg.get("words", ()) or ()
+        )
+        segments.append(
+            AsrSegment(
+                words=words,
+                avg_logprob=float(seg.get("avg_logprob", 0.0)),
+                compression_ratio=float(seg.get("compression_ratio", 1.0)),
+                no_speech_prob=float(seg.get("no_speech_prob", 0.0)),
+            )
+        )
+    transcript = Transcript(language=result.get("language") or language, segments=tuple(segments))
+    return transcript, notice

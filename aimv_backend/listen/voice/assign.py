@@ -16,19 +16,45 @@ from dataclasses import dataclass
 from aimv_backend.listen.windows import WindowSpan
 from aimv_backend.timeline_schema import Voice, Word
 
-# Whole-token hums and vowels: hm, hmm, mmm, mhm, ooh, oooo, aah, uh, um, erm, ...
-_NON_WORD = re.compile(r"^(?:h*m+h*m*|m+h+m+|o{2,}h*|a{2,}h*|u{2,}h*|uh+|um+|e+r+m*|h+)$")
+# Whole-token hums and held vowels: hm, hmm, mmm, mhm, ooh, oh, aah, ah, uh, umm, erm, ...
+# (Short words that are real in some language, such as "a", "o", "er", "um", "la", stay.)
+_NON_WORD = re.compile(
+    r"^(?:h*m{2,}|hm+|m+h+m+|o{2,}h*|oh+|a{2,}h*|ah+|u{2,}h*|uh+|um{2,}|erm+|h+)$"
+)
+# Stutters the recognisers write for a held vowel: "H-h-h-h", "I-I-I-I", "la-la-la".
+_STUTTER = re.compile(r"^(\w{1,3})(?:-\1){2,}-?$", re.IGNORECASE)
 _TAG = re.compile(r"[\[(<{][^\])>}]*[\])>}]")
 _MUSIC = re.compile(r"[♪♫♬♩]")
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$", re.UNICODE)
 
+# Whisper's own failure signs (it retries at a higher temperature past these; AIMV drops the
+# segment instead, which is cheaper and turns a hum's hallucination into voice without words).
+MAX_COMPRESSION_RATIO = 2.4
+MIN_AVG_LOGPROB = -1.0
+# Stricter than Whisper's own no-speech rule (> 0.6 with log-probability < -1): on hums it
+# lets through short confident inventions ("BAM BAM"); on the benchmark song it drops no word.
+NO_SPEECH_PROB = 0.6
+NO_SPEECH_LOGPROB = -0.5
+LOOP_REPEATS = 4  # the same 1-3 words this many times in a row is a decoding loop
+
+
+@dataclass(frozen=True)
+class AsrSegment:
+    """One decoded stretch with Whisper's quality figures (log-probability per token, gzip
+    compression ratio of the text, probability that the stretch holds no speech)."""
+
+    words: tuple[Word, ...]
+    avg_logprob: float = 0.0
+    compression_ratio: float = 1.0
+    no_speech_prob: float = 0.0
+
 
 @dataclass(frozen=True)
 class Transcript:
-    """What a recogniser heard: words with times in the audio it was given (seconds)."""
+    """What a recogniser heard: segments whose word times are seconds into its audio."""
 
     language: str | None
-    words: tuple[Word, ...]
+    segments: tuple[AsrSegment, ...]
 
 
 def is_word(text: str) -> bool:
@@ -37,7 +63,37 @@ def is_word(text: str) -> bool:
     core = _EDGE_PUNCT.sub("", t).lower()
     if not core or not any(ch.isalnum() for ch in core):
         return False
-    return _NON_WORD.match(core) is None
+    return _NON_WORD.match(core) is None and _STUTTER.match(core) is None
+
+
+def _norm(text: str) -> str:
+    return _EDGE_PUNCT.sub("", text.strip()).lower()
+
+
+def is_loop(words: Sequence[Word], *, repeats: int = LOOP_REPEATS) -> bool:
+    """Whether the words hold a run of the same 1-3 word phrase ``repeats`` times in a row."""
+    tokens = [_norm(w.text) for w in words]
+    for n in (1, 2, 3):
+        need = n * repeats
+        for i in range(0, len(tokens) - need + 1):
+            unit = tokens[i : i + n]
+            if all(tokens[i + k] == unit[k % n] for k in range(need)):
+                return True
+    return False
+
+
+def usable_words(transcript: Transcript) -> list[Word]:
+    """The words of the segments that show none of Whisper's failure signs, loops removed."""
+    out: list[Word] = []
+    for seg in transcript.segments:
+        if seg.compression_ratio > MAX_COMPRESSION_RATIO or seg.avg_logprob < MIN_AVG_LOGPROB:
+            continue
+        if seg.no_speech_prob > NO_SPEECH_PROB and seg.avg_logprob < NO_SPEECH_LOGPROB:
+            continue
+        if is_loop(seg.words):
+            continue
+        out.extend(seg.words)
+    return out
 
 
 def clean_words(words: Sequence[Word]) -> list[Word]:

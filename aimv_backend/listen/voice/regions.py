@@ -17,6 +17,7 @@ from aimv_backend.listen.voice.vad import SpeechRegion
 
 PAD_SECONDS = 0.4  # context kept around each region (Whisper cuts words at hard edges)
 MERGE_GAP_SECONDS = 1.0  # regions closer than this are recognised as one
+CHUNK_SECONDS = 28.0  # one recogniser call: under Whisper's 30 s window, so one decode each
 
 
 def plan_regions(
@@ -40,6 +41,29 @@ def plan_regions(
     return [(a, b) for a, b in out]
 
 
+def group_spans(
+    spans: Sequence[tuple[float, float]], *, max_seconds: float = CHUNK_SECONDS
+) -> list[list[tuple[float, float]]]:
+    """Consecutive spans grouped so each group's total length stays within ``max_seconds``.
+
+    A span longer than ``max_seconds`` is cut into pieces of at most that length. Each group
+    becomes one recogniser call, whose token budget then follows its length (see __init__).
+    """
+    groups: list[list[tuple[float, float]]] = []
+    total = max_seconds + 1.0
+    for a, b in spans:
+        while b - a > max_seconds + 1e-9:
+            groups.append([(a, a + max_seconds)])
+            a += max_seconds
+            total = max_seconds
+        if total + (b - a) > max_seconds:
+            groups.append([])
+            total = 0.0
+        groups[-1].append((a, b))
+        total += b - a
+    return groups
+
+
 @dataclass(frozen=True)
 class OffsetMap:
     """Maps a time in the packed audio to the song: piece i starts at packed[i] and song[i]."""
@@ -55,6 +79,28 @@ class OffsetMap:
         i = max(0, bisect.bisect_right(self.packed_starts, t) - 1)
         offset = min(max(t - self.packed_starts[i], 0.0), self.lengths[i])
         return self.song_starts[i] + offset
+
+    def span_to_song(self, a: float, b: float) -> tuple[float, float]:
+        """Song (start, end) of the packed span [a, b] (s).
+
+        A span that straddles the joint of two pieces (Whisper stretches a word's start back
+        over the joint) is kept in the piece that holds most of it, so it does not spread over
+        the song's silence between the pieces.
+        """
+        if not self.packed_starts:
+            return a, b
+        best, best_len = None, -1.0
+        for k, (p0, n) in enumerate(zip(self.packed_starts, self.lengths, strict=True)):
+            overlap = min(b, p0 + n) - max(a, p0)
+            if overlap > best_len:
+                best, best_len = k, overlap
+            if p0 > b:
+                break
+        p0, n = self.packed_starts[best], self.lengths[best]
+        lo = min(max(a, p0), p0 + n)
+        hi = min(max(b, lo), p0 + n)
+        s0 = self.song_starts[best]
+        return s0 + (lo - p0), s0 + (hi - p0)
 
 
 def pack_regions(
@@ -82,14 +128,17 @@ def pack_regions(
 def snap_to_regions(
     start: float, end: float, regions: Sequence[SpeechRegion]
 ) -> tuple[float, float]:
-    """Trim a word's (start, end) to the speech regions it overlaps.
+    """Trim a word's (start, end) to the speech region it overlaps most.
 
-    Whisper tends to stretch a region's first word back into the padding before it; the VAD
-    knows better where the voice begins and ends. A word overlapping no region is unchanged.
+    Whisper tends to stretch a word back over the silence before it (into the padding, or
+    across a pause); the VAD knows better where the voice is. A word overlapping no region is
+    unchanged.
     """
-    hits = [r for r in regions if r.start < end and r.end > start]
-    if not hits:
+    best, best_overlap = None, 0.0
+    for r in regions:
+        overlap = min(end, r.end) - max(start, r.start)
+        if overlap > best_overlap:
+            best, best_overlap = r, overlap
+    if best is None:
         return start, end
-    a = max(start, hits[0].start)
-    b = min(end, hits[-1].end)
-    return (a, b) if b > a else (start, end)
+    return max(start, best.start), min(end, best.end)

@@ -1,6 +1,7 @@
 """Voice activity with silero-vad: a probability every 32 ms, speech regions, per-window facts.
 
-silero-vad runs through onnxruntime on one thread (~0.3 s per minute of audio here). Importing
+silero-vad runs through onnxruntime on one thread (~0.3 s per minute of audio here; without
+onnxruntime its TorchScript model on one torch thread, ~0.7 s per minute). Importing
 the ``silero_vad`` package sets torch's global thread count to 1; the count is restored so the
 other listeners in the same process keep their threads.
 """
@@ -8,6 +9,7 @@ other listeners in the same process keep their threads.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -54,8 +56,13 @@ def _load_silero():
     finally:
         torch.set_num_threads(threads)
     version = getattr(silero_vad, "__version__", "unknown")
-    model = silero_vad.load_silero_vad(onnx=True)
-    return model, silero_vad.get_speech_timestamps_from_probs, f"silero-vad:{version}"
+    try:
+        model, jit = silero_vad.load_silero_vad(onnx=True), False
+    except ImportError:  # no onnxruntime: the TorchScript model, ~2x slower
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.load's notice
+            model, jit = silero_vad.load_silero_vad(onnx=False), True
+    return model, silero_vad.get_speech_timestamps_from_probs, f"silero-vad:{version}", jit
 
 
 def vad_engine_name() -> str:
@@ -70,12 +77,18 @@ def detect_speech(audio: np.ndarray, *, threshold: float = 0.5) -> VadResult:
     """
     import torch
 
-    model, from_probs, engine = _load_silero()
+    model, from_probs, engine, jit = _load_silero()
     if audio.shape[0] < CHUNK:
         return VadResult(np.zeros(0, dtype=np.float32), (), engine)
     x = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
-    with torch.inference_mode():
-        probs = model.audio_forward(x, SAMPLE_RATE)[0].numpy().astype(np.float32)
+    threads = torch.get_num_threads()
+    if jit:
+        torch.set_num_threads(1)  # 32 ms frames: more threads only add overhead
+    try:
+        with torch.inference_mode():
+            probs = model.audio_forward(x, SAMPLE_RATE)[0].numpy().astype(np.float32)
+    finally:
+        torch.set_num_threads(threads)
     stamps = from_probs(
         probs.tolist(),
         sampling_rate=SAMPLE_RATE,
