@@ -77,6 +77,8 @@ def analyze_options_from_args(args: argparse.Namespace) -> AnalyzeOptions:
             asr=args.asr,
             model=args.asr_model,
             language=args.language,
+            vad_threshold=args.vad_threshold,
+            compute_type=args.compute_type,
             allow_download=not args.offline,
         )
     return AnalyzeOptions(window_seconds=args.window, instruments=instruments, voice=voice)

@@ -64,6 +64,19 @@ def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="CODE|NAME",
         help="language of the lyrics, e.g. en, es or Spanish (default: detect)",
     )
+    listen.add_argument(
+        "--vad-threshold",
+        type=float,
+        default=0.5,
+        metavar="P",
+        help="voice-activity probability from which a window has voice, 0-1 (default: 0.5)",
+    )
+    listen.add_argument(
+        "--compute-type",
+        default="int8",
+        metavar="TYPE",
+        help="faster-whisper compute type: int8 (CPU), float16 (GPU), ... (default: int8)",
+    )
     listen.add_argument("--no-voice", action="store_true", help="skip voice detection and ASR")
     listen.add_argument(
         "--offline",
