@@ -129,6 +129,10 @@ def render_scene(
         )
     rs.frame_start, rs.frame_end = start, end
     seq = rs.sequence_editor or rs.sequence_editor_create()
+    # Every frame is rendered once, straight to the encoder: the sequencer's frame cache would
+    # only grow towards its 4 GB default (3 GB for a 30 s song at 640x360 was measured).
+    seq.use_cache_raw = False
+    seq.use_cache_final = False
     strips = seq.strips if hasattr(seq, "strips") else seq.sequences  # 5.0 renamed it
     for strip in list(strips):
         strips.remove(strip)
