@@ -8,6 +8,7 @@ demo:
 test:
 	scripts/setup.sh --dev
 	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
 	.venv/bin/python -m pytest
 
 setup:

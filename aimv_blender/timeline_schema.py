@@ -249,7 +249,9 @@ class _Reader:
 
     def __init__(self, data: Any, path: str):
         if not isinstance(data, dict):
-            raise TimelineFormatError(f"{path or 'timeline'}: expected an object, got {_kind(data)}")
+            raise TimelineFormatError(
+                f"{path or 'timeline'}: expected an object, got {_kind(data)}"
+            )
         self.data = data
         self.path = path
 
@@ -276,8 +278,9 @@ class _Reader:
             raise TimelineFormatError(f"{self._where(key)}: not a finite number")
         return value
 
-    def number(self, key: str, *, optional: bool = False, lo: float | None = None,
-               hi: float | None = None) -> float | None:
+    def number(
+        self, key: str, *, optional: bool = False, lo: float | None = None, hi: float | None = None
+    ) -> float | None:
         value = self.get(key, float, optional=optional)
         if value is None:
             return None
@@ -306,19 +309,36 @@ class _Reader:
 
 def _name(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {float: "number", int: "integer", str: "string", bool: "boolean",
-             dict: "object", list: "array"}
+    names = {
+        float: "number",
+        int: "integer",
+        str: "string",
+        bool: "boolean",
+        dict: "object",
+        list: "array",
+    }
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
 def _kind(value: Any) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer",
-            float: "number", type(None): "null"}.get(type(value), type(value).__name__)
+    return {
+        dict: "object",
+        list: "array",
+        str: "string",
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
 
 
 def _hex(reader: _Reader, key: str) -> str:
     value = reader.get(key, str)
-    ok = len(value) == 7 and value[0] == "#" and all(c in "0123456789abcdefABCDEF" for c in value[1:])
+    ok = (
+        len(value) == 7
+        and value[0] == "#"
+        and all(c in "0123456789abcdefABCDEF" for c in value[1:])
+    )
     if not ok:
         raise TimelineFormatError(f"{reader._where(key)}: {value!r} is not a #rrggbb colour")
     return value.lower()
@@ -398,7 +418,9 @@ def _window(r: _Reader) -> Window:
         end=r.number("end", lo=0.0),
         volume=_volume(r.child("volume")),
         colour=_colour(r.child("colour")),
-        instruments=None if instruments is None else tuple(
+        instruments=None
+        if instruments is None
+        else tuple(
             _instrument(_Reader(x, r.item_path("instruments", i)))
             for i, x in enumerate(instruments)
         ),
@@ -437,7 +459,9 @@ def timeline_from_dict(data: Any) -> Timeline:
     )
     window_seconds = r.number("window_seconds", lo=1e-3)
     raw_windows = r.items("windows")
-    windows = tuple(_window(_Reader(w, r.item_path("windows", i))) for i, w in enumerate(raw_windows))
+    windows = tuple(
+        _window(_Reader(w, r.item_path("windows", i))) for i, w in enumerate(raw_windows)
+    )
     for i, w in enumerate(windows):
         if w.index != i:
             raise TimelineFormatError(f"windows[{i}].index: expected {i}, got {w.index}")

@@ -51,12 +51,19 @@ def main() -> None:
 
         song = render_bench_song(seconds=args.seconds)
     root = Path(__file__).resolve().parent.parent
-    out = subprocess.run([sys.executable, "-c", CHILD, str(song), args.language], cwd=root,
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(song), args.language],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     r = json.loads(out.stdout.strip().splitlines()[-1])
     print(f"machine: {machine_line()}")
-    print(f"song: {song} ({r['duration']:.1f} s, {r['windows']} windows, {r['voiced']} with "
-          f"voice, {r['words']} words)")
+    print(
+        f"song: {song} ({r['duration']:.1f} s, {r['windows']} windows, {r['voiced']} with "
+        f"voice, {r['words']} words)"
+    )
     print(f"engines: {r['engines']}")
     print(f"analysis time (models loaded once, included): {r['elapsed']:.1f} s")
     print(f"real-time factor: {r['elapsed'] / r['duration']:.3f} (goal <= 0.25)")

@@ -56,45 +56,72 @@ def main() -> None:
     times: dict[str, float] = {}
 
     t0 = time.perf_counter()
-    options = AnalyzeOptions(instruments=InstrumentOptions(allow_download=False),
-                             voice=VoiceOptions(allow_download=False))
+    options = AnalyzeOptions(
+        instruments=InstrumentOptions(allow_download=False),
+        voice=VoiceOptions(allow_download=False),
+    )
     timeline = analyze_song(song, options=options, progress=progress)
     times["listen"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    timeline = describe_timeline(timeline, options=DescribeOptions(allow_download=False),
-                                 progress=progress)
+    timeline = describe_timeline(
+        timeline, options=DescribeOptions(allow_download=False), progress=progress
+    )
     times["describe"] = time.perf_counter() - t0
     path = work / "timeline.json"
     write_timeline(timeline, path)
 
     t0 = time.perf_counter()
-    timeline = make_textures(timeline, timeline_dir=work, progress=progress, timeline_path=path,
-                             options=TextureOptions(engine="procedural", size=(512, 512)))
+    timeline = make_textures(
+        timeline,
+        timeline_dir=work,
+        progress=progress,
+        timeline_path=path,
+        options=TextureOptions(engine="procedural", size=(512, 512)),
+    )
     times["textures"] = time.perf_counter() - t0
 
     w, h = (int(x) for x in args.resolution.split("x"))
     settings = RenderSettings(resolution=(w, h), fps=args.fps, engine=args.engine).check()
     video = work / "video.mp4"
     t0 = time.perf_counter()
-    run_headless([str(song), "--timeline", str(path), "-o", str(video), "--resolution",
-                  args.resolution, "--fps", str(args.fps), "--engine", args.engine, "--force"],
-                 settings=settings, progress=progress)
+    run_headless(
+        [
+            str(song),
+            "--timeline",
+            str(path),
+            "-o",
+            str(video),
+            "--resolution",
+            args.resolution,
+            "--fps",
+            str(args.fps),
+            "--engine",
+            args.engine,
+            "--force",
+        ],
+        settings=settings,
+        progress=progress,
+    )
     times["stage+render"] = time.perf_counter() - t0
 
     duration = timeline.source.duration
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"machine: {machine_line()}")
-    print(f"song: {song} ({duration:.1f} s); video: {video} ({args.resolution}, {args.fps} fps, "
-          f"{args.engine})")
+    print(
+        f"song: {song} ({duration:.1f} s); video: {video} ({args.resolution}, {args.fps} fps, "
+        f"{args.engine})"
+    )
     for stage, seconds in times.items():
         print(f"  {stage:<13} {seconds:8.1f} s   RTF {seconds / duration:6.3f}")
     total = sum(times.values())
     print(f"total         {total:8.1f} s   RTF {total / duration:6.3f} (goal <= 3)")
     # A child's figure never reads below the parent's size at fork time (it starts as a copy).
-    print(f"peak RSS: {max(own, child):.0f} MB (backend {own:.0f} MB, largest child "
-          f"{child:.0f} MB; goal <= 4096 MB)")
+    print(
+        f"peak RSS: {max(own, child):.0f} MB (backend {own:.0f} MB, largest child "
+        f"{child:.0f} MB; goal <= 4096 MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -183,7 +183,9 @@ def analyze_song(
             instruments=inst,
             voice=voice,
         )
-        for span, (volume, colour), inst, voice in zip(spans, measured, instruments, voices, strict=True)
+        for span, (volume, colour), inst, voice in zip(
+            spans, measured, instruments, voices, strict=True
+        )
     )
     source = Source(
         path=str(info.path),

@@ -25,8 +25,9 @@ WORDS = [("the", 3.0), ("ocean", 3.45), ("is", 4.3), ("on", 4.65), ("fire", 5.1)
 
 for tool in ("fluidsynth", "espeak-ng", "ffprobe", "ffmpeg"):
     if shutil.which(tool) is None:
-        pytest.skip(f"{tool} is not installed (scripts/setup.sh --dev installs it)",
-                    allow_module_level=True)
+        pytest.skip(
+            f"{tool} is not installed (scripts/setup.sh --dev installs it)", allow_module_level=True
+        )
 
 
 @pytest.fixture(scope="module")
@@ -37,29 +38,76 @@ def song(tmp_path_factory) -> Path:
     drums = render_part(instrument="drum_kit", seconds=SECONDS, sample_rate=RATE, seed=1)
     voice, _truth = place_words(words=WORDS, seconds=SECONDS, sample_rate=RATE)
     # A quiet first half, a loud second half, the words on top.
-    audio = mix(Layer(piano, -14.0), Layer(drums[: int(5 * RATE)], -30.0),
-                Layer(drums[int(5 * RATE):], -8.0, start=5.0), Layer(voice, -2.0),
-                seconds=SECONDS, sample_rate=RATE)
+    audio = mix(
+        Layer(piano, -14.0),
+        Layer(drums[: int(5 * RATE)], -30.0),
+        Layer(drums[int(5 * RATE) :], -8.0, start=5.0),
+        Layer(voice, -2.0),
+        seconds=SECONDS,
+        sample_rate=RATE,
+    )
     return write_audio(tmp_path_factory.mktemp("song") / "song.wav", audio, RATE)
 
 
 def _render(run_aimv, song: Path, out: Path, *extra: str):
-    return run_aimv("render", song, "-o", out, "--resolution", f"{SIZE[0]}x{SIZE[1]}",
-                    "--fps", str(FPS), "--language", "en", "--texture-size", "256", "--quiet",
-                    *extra)
+    return run_aimv(
+        "render",
+        song,
+        "-o",
+        out,
+        "--resolution",
+        f"{SIZE[0]}x{SIZE[1]}",
+        "--fps",
+        str(FPS),
+        "--language",
+        "en",
+        "--texture-size",
+        "256",
+        "--quiet",
+        *extra,
+    )
 
 
 def _streams(video: Path) -> dict[str, dict]:
     probe = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_type,codec_name,duration",
-         "-of", "json", str(video)], check=True, capture_output=True, text=True)
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type,codec_name,duration",
+            "-of",
+            "json",
+            str(video),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return {s["codec_type"]: s for s in json.loads(probe.stdout)["streams"]}
 
 
 def _frame(video: Path, seconds: float) -> np.ndarray:
     raw = subprocess.run(
-        ["ffmpeg", "-v", "error", "-ss", f"{seconds:.3f}", "-i", str(video), "-frames:v", "1",
-         "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], check=True, capture_output=True).stdout
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-ss",
+            f"{seconds:.3f}",
+            "-i",
+            str(video),
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
     return np.frombuffer(raw, np.uint8).reshape(SIZE[1], SIZE[0], 3).astype(float)
 
 
@@ -101,8 +149,10 @@ def test_song_to_video_then_resume_without_redoing_textures(run_aimv, song, tmp_
     assert "ocean" in timeline.windows[3].voice.text.lower()
     assert "fire" in timeline.windows[5].voice.text.lower()
     assert timeline.windows[3].voice.present
-    assert "ocean" in timeline.windows[3].description.sentence.lower() or \
-        "ocean" in timeline.windows[3].voice.text.lower()
+    assert (
+        "ocean" in timeline.windows[3].description.sentence.lower()
+        or "ocean" in timeline.windows[3].voice.text.lower()
+    )
     assert all(w.description and w.texture for w in timeline.windows)
 
     # Frames follow the timeline's colours: the backdrop at each window's middle frame.
@@ -110,8 +160,11 @@ def test_song_to_video_then_resume_without_redoing_textures(run_aimv, song, tmp_
         frame = _frame(out, window.middle)
         border = np.concatenate([frame[:6].reshape(-1, 3), frame[-6:].reshape(-1, 3)])
         seen = np.median(border, axis=0)
-        assert np.abs(seen - _hex_rgb(window.colour.hex)).max() < 40, (window.index, seen,
-                                                                       window.colour.hex)
+        assert np.abs(seen - _hex_rgb(window.colour.hex)).max() < 40, (
+            window.index,
+            seen,
+            window.colour.hex,
+        )
 
     # 3. A third run has nothing to do.
     mtime = out.stat().st_mtime_ns
