@@ -3,7 +3,7 @@
 
 demo:
 	scripts/setup.sh
-	.venv/bin/aimv render examples/demo.wav -o demo-out/demo.mp4 --force
+	.venv/bin/aimv render examples/demo.wav -o demo-out/demo.mp4
 
 test:
 	scripts/setup.sh --dev
