@@ -117,3 +117,9 @@ def test_colour_names_are_nearest_in_cielab():
     assert nearest_colour_name("#0343df") == "blue"
     assert nearest_colour_name("#ff0000") == "fire engine red"  # xkcd's #fe0002
     assert nearest_colour_name("#000000") == "black"
+
+
+def test_colour_names_never_name_bodily_fluids():
+    # xkcd's "puke" (#a5a502) and "snot" (#acbb0d) would end up in the image prompts.
+    assert nearest_colour_name("#a5a502") not in {"puke", "snot", "vomit", "booger"}
+    assert nearest_colour_name("#acbb0d") != "snot"
