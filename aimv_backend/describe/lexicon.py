@@ -126,7 +126,33 @@ CATEGORY_WORDS: dict[str, CategoryWords] = {
     "woodwind": CategoryWords("breathes", "breathe", "breath"),
     "other": CategoryWords("plays", "play", "sound"),
 }
-DRUM_STICK = "drum stick strikes"  # the verb of a drum that is not the kick (the design)
+DRUM_STICK = "drum stick strikes"
+
+# Instrument words that are plural nouns and so take the plural verb ("Strings play").
+PLURAL_INSTRUMENTS = frozenset(
+    {
+        "strings",
+        "drums",
+        "vocals",
+        "cymbals",
+        "toms",
+        "bells",
+        "keys",
+        "woodwinds",
+        "bongos",
+        "congas",
+        "timpani",
+        "horns",
+        "voices",
+    }
+)
+
+
+def is_plural_instrument(word: str) -> bool:
+    return (
+        word.strip().lower() in PLURAL_INSTRUMENTS
+    )  # the verb of a drum that is not the kick (the design)
+
 
 # An abstraction of last resort when no vector can be found for an instrument at all; the
 # design's own examples where they exist.
@@ -174,6 +200,8 @@ STOPWORDS = frozenset(
     so too very just only own same than then once again also ever never now still yet is am are
     was were be been being do does did done have has had having will would shall should can
     could may might must let get got go goes going gone come came make made say said know see
+    give gave given take took taken want need feel felt tell told think thought keep kept put
+    bring brought leave call find found seem try tried saw seen looking
     oh ooh ah yeah yes hey baby gonna wanna gotta cause 'cause ain't im i'm you're it's don't
     el la los las un una unos unas y o de del al en con por para que se su sus mi tu yo es
     le les des et ou du au aux je tu il elle nous vous ils elles est dans pour pas ne qui

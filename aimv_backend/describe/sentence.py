@@ -119,9 +119,9 @@ def _background_clause(instruments: Sequence[SentenceInstrument]) -> str:
             return f"{names[0]} and {names[1]} {_words(instruments[0].category).plural}"
     parts = []
     for inst, name, stick in zip(instruments, names, sticks, strict=True):
-        parts.append(
-            f"{lexicon.DRUM_STICK} the {name}" if stick else f"{name} {_words(inst.category).verb}"
-        )
+        words = _words(inst.category)
+        verb = words.plural if lexicon.is_plural_instrument(inst.word) else words.verb
+        parts.append(f"{lexicon.DRUM_STICK} the {name}" if stick else f"{name} {verb}")
     return _cap(" and ".join(parts))
 
 

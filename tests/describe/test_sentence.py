@@ -191,6 +191,18 @@ def test_shared_verb_goes_plural():
     assert s.startswith("Cello and Violin play in the background.")
 
 
+def test_plural_instruments_take_the_plural_verb():
+    s = build_sentence(
+        SentenceInputs(
+            volume="normal",
+            colour="blue",
+            instruments=(I("guitar", "guitar"), I("strings", "strings"), I("piano", "keys")),
+            abstractions=("dusk", "silk", "ivory"),
+        )
+    )
+    assert s.startswith("Guitar picks and Strings play in the background.")
+
+
 @pytest.mark.parametrize(
     "level,db,opening",
     [
@@ -280,6 +292,7 @@ def test_bad_tuples_are_refused():
         ("oh", ""),
         ("go go", ""),
         ("you and me", ""),
+        ("give me a life", "life"),
     ],
 )
 def test_salient_word_of_a_transcription(text, word):
