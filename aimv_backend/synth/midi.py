@@ -8,10 +8,8 @@ cached by a hash of their parameters.
 
 from __future__ import annotations
 
-import functools
 import math
 import os
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -23,6 +21,7 @@ import soundfile as sf
 
 from aimv_backend.errors import ModelUnavailableError, ParameterError
 from aimv_backend.synth._cache import cached_array
+from aimv_backend.synth._tools import require_tool, tool_version
 from aimv_backend.synth.instruments import InstrumentDef, get_instrument
 from aimv_backend.synth.patterns import Harmony, NoteEvent, make_harmony, part_notes
 
@@ -31,23 +30,14 @@ ENV_SOUNDFONT = "AIMV_SOUNDFONT"
 MAX_SECONDS = 600.0
 
 
-@functools.lru_cache(maxsize=1)
 def fluidsynth_exe() -> str:
-    exe = shutil.which("fluidsynth")
-    if exe is None:
-        raise ModelUnavailableError(
-            "fluidsynth is not installed (needed to synthesize test audio); "
-            "install it with `apt-get install fluidsynth fluid-soundfont-gm`"
-        )
-    return exe
-
-
-@functools.lru_cache(maxsize=1)
-def fluidsynth_version() -> str:
-    out = subprocess.run(
-        [fluidsynth_exe(), "--version"], capture_output=True, text=True, check=False, timeout=30
+    return require_tool(
+        "fluidsynth", purpose="test audio", packages="fluidsynth fluid-soundfont-gm"
     )
-    return (out.stdout.splitlines() or ["unknown"])[0].strip()
+
+
+def fluidsynth_version() -> str:
+    return tool_version(fluidsynth_exe())
 
 
 def soundfont_path() -> Path:

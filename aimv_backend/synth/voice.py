@@ -10,9 +10,7 @@ intelligible: close enough to a sung line for a music video demo and for ASR tes
 
 from __future__ import annotations
 
-import functools
 import math
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -23,8 +21,9 @@ from xml.sax.saxutils import escape
 import numpy as np
 import soundfile as sf
 
-from aimv_backend.errors import ModelUnavailableError, ParameterError
+from aimv_backend.errors import ParameterError
 from aimv_backend.synth._cache import cached_array
+from aimv_backend.synth._tools import require_tool, tool_version
 from aimv_backend.synth.midi import check_rate, check_seconds
 from aimv_backend.synth.mixing import resample
 
@@ -32,23 +31,12 @@ ESPEAK_RATE = 22050
 MAX_TEXT = 2000
 
 
-@functools.lru_cache(maxsize=1)
 def espeak_exe() -> str:
-    exe = shutil.which("espeak-ng")
-    if exe is None:
-        raise ModelUnavailableError(
-            "espeak-ng is not installed (needed to synthesize speech for tests); "
-            "install it with `apt-get install espeak-ng`"
-        )
-    return exe
+    return require_tool("espeak-ng", purpose="speech for tests", packages="espeak-ng")
 
 
-@functools.lru_cache(maxsize=1)
 def espeak_version() -> str:
-    out = subprocess.run(
-        [espeak_exe(), "--version"], capture_output=True, text=True, check=False, timeout=30
-    )
-    return " ".join(out.stdout.split()[:4])
+    return tool_version(espeak_exe(), words=4)
 
 
 @dataclass(frozen=True)
