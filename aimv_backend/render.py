@@ -14,11 +14,12 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from aimv_backend.audio.io import probe_audio
 from aimv_backend.errors import OutputError
 from aimv_backend.listen.analyze import AnalyzeOptions
 from aimv_backend.pipeline import AnalyzeRequest, run_analyze
 from aimv_backend.progress import Progress
-from aimv_backend.stage.blender_runner import RenderSettings, run_headless
+from aimv_backend.stage.blender_runner import RenderSettings, blender_command, run_headless
 from aimv_backend.timeline_schema import Timeline, write_json_atomic
 from aimv_backend.util.files import ensure_output_dir
 
@@ -112,6 +113,10 @@ def _stamp_matches(stamp_path: Path, output: Path, fingerprint: str | None) -> b
 def render_song(request: RenderRequest, *, progress: Progress) -> RenderResult:
     """Run listen, describe, textures, staging and rendering; see the module docstring."""
     settings = request.render.check()
+    blender_command(settings)  # a missing bpy or a bad --blender fails before any work
+    request.analyze.check()
+    texture_options = _texture_options(request)  # TextureOptions validates itself
+    probe_audio(request.audio)
     output = request.output
     ensure_output_dir(output.parent if str(output.parent) else Path("."), what="video folder")
     ensure_output_dir(request.work_dir, what="work folder")
@@ -140,7 +145,7 @@ def render_song(request: RenderRequest, *, progress: Progress) -> RenderResult:
     timeline = make_textures(
         analyzed.timeline,
         timeline_dir=request.timeline_path.parent,
-        options=_texture_options(request),
+        options=texture_options,
         progress=progress,
         timeline_path=request.timeline_path,  # written as images complete: resumable
     )

@@ -103,9 +103,9 @@ def run(args: argparse.Namespace, progress) -> int:
     preset = PRESETS[args.preset]
     settings = RenderSettings(
         resolution=args.resolution or preset.resolution,
-        fps=args.fps or preset.fps,
+        fps=preset.fps if args.fps is None else args.fps,
         engine=args.engine or preset.engine,
-        samples=args.samples or preset.samples,
+        samples=preset.samples if args.samples is None else args.samples,
         blender=args.blender,
     ).check()
     work_dir = Path(args.work_dir) if args.work_dir else output.with_suffix(".aimv")
@@ -118,7 +118,7 @@ def run(args: argparse.Namespace, progress) -> int:
         describe=None if args.no_describe else describe_options_from_args(args),
         textures_engine=args.textures,
         textures_model=args.model,
-        texture_size=args.texture_size or preset.texture_size,
+        texture_size=preset.texture_size if args.texture_size is None else args.texture_size,
         seed=args.seed,
         offline=args.offline,
         render=settings,
