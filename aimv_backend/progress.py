@@ -54,8 +54,15 @@ class _TqdmTask(_NullTask):
     def __init__(self, name: str, total: int | None, stream: IO[str]):
         from tqdm import tqdm
 
+        # Redraw at most twice a second: logs of non-terminal runs stay readable.
         self._bar = tqdm(
-            total=total, desc=name, unit="step", file=stream, leave=True, dynamic_ncols=True
+            total=total,
+            desc=name,
+            unit="step",
+            file=stream,
+            leave=True,
+            dynamic_ncols=True,
+            mininterval=0.5,
         )
 
     def advance(self, n: int = 1) -> None:
