@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from aimv_backend import __version__
 from aimv_backend.audio.io import probe_audio
-from aimv_backend.errors import OutputError
+from aimv_backend.errors import OutputError, ParameterError, TimelineError
 from aimv_backend.listen.analyze import AnalyzeOptions
 from aimv_backend.pipeline import AnalyzeRequest, run_analyze
 from aimv_backend.progress import Progress
@@ -89,6 +90,7 @@ def _render_fingerprint(timeline_path: Path, timeline: Timeline, settings: Rende
             stat = tex.stat()
             digest.update(f"{window.texture}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     digest.update(json.dumps(asdict(settings), sort_keys=True).encode())
+    digest.update(__version__.encode())  # new keying or render code makes a new video
     return digest.hexdigest()
 
 
@@ -110,13 +112,38 @@ def _stamp_matches(stamp_path: Path, output: Path, fingerprint: str | None) -> b
     return ours and (fingerprint is None or stamp.get("fingerprint") == fingerprint)
 
 
+def _listen(request: RenderRequest, progress: Progress):
+    """Listen and describe, reusing a valid cached timeline even under --force.
+
+    --force lets the video replace a file AIMV did not make; it replaces the timeline only when
+    that timeline no longer matches the song or the settings (so hand edits survive).
+    """
+    analyze = AnalyzeRequest(
+        audio=request.audio,
+        timeline_path=request.timeline_path,
+        analyze=request.analyze,
+        describe=request.describe,
+    )
+    try:
+        return run_analyze(analyze, progress=progress)
+    except (OutputError, TimelineError):
+        if not request.force:
+            raise
+        return run_analyze(replace(analyze, force=True), progress=progress)
+
+
 def render_song(request: RenderRequest, *, progress: Progress) -> RenderResult:
     """Run listen, describe, textures, staging and rendering; see the module docstring."""
     settings = request.render.check()
     blender_command(settings)  # a missing bpy or a bad --blender fails before any work
     request.analyze.check()
     texture_options = _texture_options(request)  # TextureOptions validates itself
-    probe_audio(request.audio)
+    if settings.fps * request.analyze.window_seconds < 1.0:
+        raise ParameterError(
+            f"--fps {settings.fps} gives less than one frame per --window of "
+            f"{request.analyze.window_seconds} s; raise --fps or --window"
+        )
+    song = probe_audio(request.audio).path  # the song as given now, even if it moved
     output = request.output
     ensure_output_dir(output.parent if str(output.parent) else Path("."), what="video folder")
     ensure_output_dir(request.work_dir, what="work folder")
@@ -128,16 +155,7 @@ def render_song(request: RenderRequest, *, progress: Progress) -> RenderResult:
         )
 
     progress.notice(f"[1/{STAGES}] listening and describing")
-    analyzed = run_analyze(
-        AnalyzeRequest(
-            audio=request.audio,
-            timeline_path=request.timeline_path,
-            analyze=request.analyze,
-            describe=request.describe,
-            force=request.force,
-        ),
-        progress=progress,
-    )
+    analyzed = _listen(request, progress)
 
     progress.notice(f"[2/{STAGES}] textures")
     from aimv_backend.imagine import make_textures
@@ -156,10 +174,10 @@ def render_song(request: RenderRequest, *, progress: Progress) -> RenderResult:
         return RenderResult(output, timeline, rendered=False, message="up to date")
 
     progress.notice(f"[3/{STAGES}] staging and rendering in Blender")
-    partial = output.with_name(f".{output.stem}.partial.mp4")
+    partial = output.with_name(f".{output.stem}.partial.mp4")  # ours: a stale one is replaced
     w, h = settings.resolution
     arguments = [
-        str(Path(timeline.source.path)),
+        str(song),
         "--timeline",
         str(request.timeline_path.resolve()),
         "-o",
@@ -176,6 +194,7 @@ def render_song(request: RenderRequest, *, progress: Progress) -> RenderResult:
         str(request.seed),
         "--blend-out",
         str((request.work_dir / "scene.blend").resolve()),
+        "--force",  # only the partial file and AIMV's scene.blend are written
     ]
     try:
         run_headless(arguments, settings=settings, progress=progress)

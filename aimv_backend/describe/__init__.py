@@ -14,6 +14,7 @@ import os
 import random
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from aimv_backend.describe.abstractions import choose_abstractions
 from aimv_backend.describe.lexicon import ACTIONS, adjective, has_words, salient_word
@@ -77,6 +78,13 @@ class DescribeOptions:
     style: str = DEFAULT_STYLE
     allow_download: bool = True
     top_k: int = 8
+
+    def settings(self) -> dict[str, Any]:
+        """What decides the sentences (recorded, and compared for caching): not whether a
+        download was allowed."""
+        data = asdict(self)
+        data.pop("allow_download")
+        return data
 
     def check(self) -> DescribeOptions:
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
@@ -175,7 +183,7 @@ def describe_timeline(
             task.advance()
     finally:
         task.close()
-    settings = {**timeline.settings, "describe": asdict(options)}
+    settings = {**timeline.settings, "describe": options.settings()}
     engines = {**timeline.engines, "description": f"gensim:{space.name}"}
     return replace(timeline, windows=tuple(windows), settings=settings, engines=engines)
 
@@ -187,7 +195,7 @@ def needs_describe(timeline: Timeline, *, options: DescribeOptions | None = None
     ``aimv describe`` always refreshes (after a hand edit the settings are unchanged).
     """
     options = (options or DescribeOptions()).check()
-    if timeline.settings.get("describe") != asdict(options):
+    if timeline.settings.get("describe") != options.settings():
         return True
     return any(w.description is None for w in timeline.windows)
 

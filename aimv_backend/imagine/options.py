@@ -47,9 +47,12 @@ class TextureOptions:
         validate_options(self)
 
     def as_settings(self) -> dict[str, Any]:
-        """JSON-ready record for timeline.settings["textures"]."""
+        """JSON-ready record for timeline.settings["textures"]: what decides the images, not
+        whether a download was allowed or which device ran the model."""
         data = asdict(self)
         data["size"] = list(self.size)
+        data.pop("allow_download")
+        data.pop("device")
         return data
 
 

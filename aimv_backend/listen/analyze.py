@@ -59,13 +59,26 @@ class AnalyzeOptions:
         return self
 
     def settings(self) -> dict[str, Any]:
-        """The JSON-ready record of these options (what a cached result must match)."""
+        """The JSON-ready record of these options: what a cached result must match.
+
+        Options that do not change the result (whether a download was allowed, batch sizes)
+        are left out, so going offline does not invalidate a timeline.
+        """
         return {
             "window_seconds": self.window_seconds,
             "volume": asdict(self.volume),
-            "instruments": None if self.instruments is None else asdict(self.instruments),
-            "voice": None if self.voice is None else asdict(self.voice),
+            "instruments": _result_options(self.instruments, "allow_download", "batch_size"),
+            "voice": _result_options(self.voice, "allow_download"),
         }
+
+
+def _result_options(options: Any, *ignored: str) -> dict[str, Any] | None:
+    if options is None:
+        return None
+    data = asdict(options)
+    for key in ignored:
+        data.pop(key, None)
+    return data
 
 
 def measure_windows(

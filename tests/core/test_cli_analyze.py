@@ -150,3 +150,13 @@ def test_progress_json_lines_for_tools(run_aimv, song, tmp_path):
     assert result.code == 0
     events = [line for line in result.err.splitlines() if line.startswith("AIMV-PROGRESS ")]
     assert any('"event": "progress"' in e and '"done": 4' in e for e in events)
+
+
+def test_going_offline_does_not_invalidate_the_cached_timeline(run_aimv, song, tmp_path):
+    out = tmp_path / "out"
+    args = ("analyze", song, "-o", out, "--instruments", "musicnn", "--asr", "none", "--quiet")
+    assert run_aimv(*args).code == 0
+    mtime = (out / "timeline.json").stat().st_mtime_ns
+    result = run_aimv(*args, "--offline")
+    assert result.code == 0, result.err
+    assert (out / "timeline.json").stat().st_mtime_ns == mtime
