@@ -15,7 +15,7 @@ import json
 import math
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -240,7 +240,8 @@ def _clean(value: Any) -> Any:
 def timeline_to_dict(timeline: Timeline) -> dict[str, Any]:
     """The JSON-ready dict of a timeline (keys in schema order)."""
     data = asdict(timeline)
-    data = {"schema_version": data.pop("schema_version"), **data}
+    data.pop("schema_version")  # a writer always writes the version it knows
+    data = {"schema_version": SCHEMA_VERSION, **data}
     return _clean(data)
 
 
@@ -508,14 +509,21 @@ def read_timeline(path: str | os.PathLike[str]) -> Timeline:
         raise TimelineFormatError(f"timeline {str(p)!r}: {exc}") from None
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()  # read once: os.umask is process-wide, not thread-safe to probe later
+
+
 def preserved_file_mode(path: Path) -> int:
     """The permissions a rewritten file should have: its current ones, else 0666 - umask."""
     try:
         return path.stat().st_mode & 0o777
     except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return 0o666 & ~_UMASK
 
 
 def write_json_atomic(data: Any, path: str | os.PathLike[str]) -> Path:
@@ -544,13 +552,3 @@ def write_timeline(timeline: Timeline, path: str | os.PathLike[str]) -> Path:
     data = timeline_to_dict(timeline)
     timeline_from_dict(data)  # never write a file the reader would refuse
     return write_json_atomic(data, path)
-
-
-def field_names(cls: type) -> list[str]:
-    """The field names of one of the record classes (for docs and tests)."""
-    return [f.name for f in fields(cls)]
-
-
-def with_fields(obj: Any, **changes: Any) -> Any:
-    """dataclasses.replace, re-exported so stages need only this module."""
-    return replace(obj, **changes)

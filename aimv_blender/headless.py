@@ -146,6 +146,8 @@ class _Progress:
 
 
 def _make_timeline(args, pkg: str, progress: _Progress) -> Path:
+    import bpy  # noqa: PLC0415 - Blender is only needed once the arguments are good
+
     runner = importlib.import_module(f"{pkg}.subprocess_runner")
     song = Path(args.song)
     work = Path(args.work_dir) if args.work_dir else Path(args.output).with_suffix(".aimv")
@@ -159,8 +161,8 @@ def _make_timeline(args, pkg: str, progress: _Progress) -> Path:
         language=args.language,
         textures=args.textures,
         seed=args.seed,
-        force=args.force or args.work_dir is None,  # the default work folder is ours
-        online=True,
+        force=args.force,
+        online=bool(bpy.app.online_access),  # Blender's "Allow Online Access" (--online-mode)
     )
     steps = runner.backend_steps(settings, runner.resolve_command(args.aimv))
 
@@ -171,7 +173,9 @@ def _make_timeline(args, pkg: str, progress: _Progress) -> Path:
         elif stream == "err" and not progress.enabled:
             print(line, file=sys.stderr, flush=True)
 
-    pipeline = runner.Pipeline(steps=steps, env=runner.backend_env(online=True), on_line=relay)
+    pipeline = runner.Pipeline(
+        steps=steps, env=runner.backend_env(online=settings.online), on_line=relay
+    )
     state = pipeline.run()
     if state == "cancelled":
         raise KeyboardInterrupt

@@ -153,7 +153,7 @@ class AIMV_OT_generate(bpy.types.Operator):
                 language=snap.language,
                 textures=snap.textures,
                 seed=snap.seed,
-                force=True,
+                force=snap.overwrite,
                 online=bool(bpy.app.online_access),
             )
             program = subprocess_runner.resolve_command(backend.command)

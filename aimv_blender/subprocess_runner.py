@@ -107,8 +107,6 @@ def resolve_command(command: str) -> list[str]:
 def backend_steps(settings: BackendSettings, program: list[str]) -> list[Step]:
     """The backend runs for ``settings``: ``aimv analyze`` then, unless disabled, ``textures``."""
     common = ["--seed", str(settings.seed), "--progress", "json"]
-    if settings.force:
-        common.append("--force")
     analyze = [
         *program,
         "analyze",
@@ -126,6 +124,10 @@ def backend_steps(settings: BackendSettings, program: list[str]) -> list[Step]:
         analyze += ["--language", settings.language.strip()]
     if not settings.online:
         analyze.append("--offline")
+    if settings.force:  # replace a timeline made from another song or settings
+        analyze.append("--force")
+    # textures never get --force: their cache is keyed by content, so only missing images are
+    # made, and --force there would remake every one of them.
     steps = [Step("analyze", tuple(analyze + common))]
     if settings.textures != "none":
         w, h = settings.texture_size

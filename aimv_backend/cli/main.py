@@ -106,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         message = " ".join(str(exc).split())
         print(f"aimv: error: {message}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except OSError as exc:  # a full disk, a folder where a file should be, permissions ...
+        where = f" {exc.filename!r}" if exc.filename else ""
+        print(f"aimv: error:{where} {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from aimv_backend.errors import ParameterError, TimelineError
@@ -73,7 +74,9 @@ def add_parser(subparsers, parents) -> argparse.ArgumentParser:
     p.add_argument(
         "--offline",
         action="store_true",
-        help="never download a model; use local folders only (like HF_HUB_OFFLINE=1)",
+        default=os.environ.get("AIMV_OFFLINE", "") not in ("", "0"),
+        help="never download a model; use local folders only (like HF_HUB_OFFLINE=1; "
+        "default: $AIMV_OFFLINE)",
     )
     p.set_defaults(run=run)
     return p

@@ -9,6 +9,7 @@ from aimv_backend.errors import ParameterError
 
 MIN_WINDOW_SECONDS = 0.25
 MAX_WINDOW_SECONDS = 10.0
+MIN_LAST_FRACTION = 0.1
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ def check_window_seconds(window_seconds: float) -> float:
 def make_windows(*, frames: int, sample_rate: int, window_seconds: float) -> list[WindowSpan]:
     """Cut ``frames`` samples into consecutive windows of ``window_seconds``.
 
-    The last partial window is kept with its true end time. Times are the nominal
+    The last partial window is kept with its true end time; a remainder shorter than a tenth
+    of a window is added to the window before it. Times are the nominal
     ``i * window_seconds`` (so a 0.25 s grid reads 1.25, not 1.249977); sample boundaries are
     ``round(i * window * rate)``, computed from the index so they do not drift over a long song.
     """
@@ -56,13 +58,15 @@ def make_windows(*, frames: int, sample_rate: int, window_seconds: float) -> lis
         )
     step = window_seconds * sample_rate
     count = max(1, math.ceil(frames / step - 1e-9))
+    # A remainder under a tenth of a window (a few stray samples) joins the window before it
+    # rather than becoming a window of its own with a colour, a sentence and a texture.
+    if count > 1 and frames - (count - 1) * step < MIN_LAST_FRACTION * step:
+        count -= 1
     spans = []
     for i in range(count):
         a = int(round(i * step))
-        b = min(frames, int(round((i + 1) * step)))
-        if b <= a:
-            break
+        b = frames if i == count - 1 else min(frames, int(round((i + 1) * step)))
         start = i * window_seconds
-        end = min((i + 1) * window_seconds, frames / sample_rate)
+        end = frames / sample_rate if i == count - 1 else (i + 1) * window_seconds
         spans.append(WindowSpan(i, round(start, 6), round(end, 6), a, b))
     return spans

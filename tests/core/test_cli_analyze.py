@@ -160,3 +160,11 @@ def test_going_offline_does_not_invalidate_the_cached_timeline(run_aimv, song, t
     result = run_aimv(*args, "--offline")
     assert result.code == 0, result.err
     assert (out / "timeline.json").stat().st_mtime_ns == mtime
+
+
+def test_a_folder_where_the_timeline_goes_is_one_line(run_aimv, song, tmp_path):
+    out = tmp_path / "out"
+    (out / "timeline.json").mkdir(parents=True)
+    result = run_aimv("analyze", song, "-o", out, *FAST, "--force")
+    _one_line_error(result, "timeline.json")
+    assert (out / "timeline.json").is_dir()

@@ -123,3 +123,10 @@ def test_colour_names_never_name_bodily_fluids():
     # xkcd's "puke" (#a5a502) and "snot" (#acbb0d) would end up in the image prompts.
     assert nearest_colour_name("#a5a502") not in {"puke", "snot", "vomit", "booger"}
     assert nearest_colour_name("#acbb0d") != "snot"
+
+
+def test_a_few_stray_samples_join_the_last_window(write_wav):
+    audio = np.concatenate([sine(440, 2.0, RATE), sine(440, 3 / RATE, RATE)])
+    timeline = _analyze(write_wav("stray.wav", audio, RATE))
+    assert len(timeline.windows) == 2
+    assert timeline.windows[-1].end == pytest.approx(2.0 + 3 / RATE, abs=1e-6)
