@@ -202,8 +202,10 @@ def render_song(request: RenderRequest, *, progress: Progress) -> RenderResult:
             raise OutputError(f"Blender wrote no video to {str(partial)!r}")
         os.replace(partial, output)
     finally:
-        if partial.exists():
-            partial.unlink()
+        # The partial video, and Blender's own temporary file for it when Blender was stopped
+        # mid-render (a terminated process runs no cleanup of its own).
+        for leftover in [partial, *partial.parent.glob(f".{partial.stem}.aimv-part-*")]:
+            leftover.unlink(missing_ok=True)
     stat = output.stat()
     write_json_atomic(
         {

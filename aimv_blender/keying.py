@@ -11,6 +11,7 @@ boundary, so the value at a window's middle frame is exactly that window's value
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 from dataclasses import dataclass, field
@@ -175,7 +176,15 @@ def is_onset(window: Window, previous: Window | None) -> bool:
 
 
 def window_frames(timeline: Timeline, fps: int) -> tuple[WindowFrames, ...]:
-    """Whole-frame spans of the windows; consecutive spans touch (no gaps, no overlaps)."""
+    """Whole-frame spans of the windows; consecutive spans touch (no gaps, no overlaps).
+
+    Raises ValueError when a window would last less than a frame (keys would run backwards).
+    """
+    if timeline.window_seconds * fps < 1.0:
+        raise ValueError(
+            f"fps {fps} gives less than one frame per {timeline.window_seconds} s window; "
+            "raise the frame rate or the window length"
+        )
     spans = []
     n = len(timeline.windows)
     last_frame = frame_count(timeline.source.duration, fps) + 1
@@ -306,11 +315,12 @@ def camera_keys(
             )
         )
         y = -options.camera_distance + options.push_in * min(d, 1.5)
-        for onset in onsets:
-            if onset <= f:
-                dt = (f - onset) / fps
-                if dt < 1.0:
-                    y += options.kick * onset_drive[onset] * math.exp(-dt / 0.2)
+        # only the onsets of the last second can still be felt (onsets are in frame order)
+        for onset in onsets[
+            bisect.bisect_left(onsets, f - fps + 1) : bisect.bisect_right(onsets, f)
+        ]:
+            dt = (f - onset) / fps
+            y += options.kick * onset_drive[onset] * math.exp(-dt / 0.2)
         roll = 0.04 * d * math.sin(2 * math.pi * t / 4.7 + phase_r)
         xs.append(x)
         ys.append(y)

@@ -62,24 +62,35 @@ def _set_eevee(scene: bpy.types.Scene) -> None:
 
 
 def _use_gpu_for_cycles(scene: bpy.types.Scene) -> bool:
-    """Switch Cycles to a GPU when one is there; False on CPU-only machines."""
+    """Switch Cycles to a GPU when one is there; False on CPU-only machines.
+
+    The artist's own device choice in Preferences wins. Only when none is set (NONE, the
+    factory default, as in background renders) is the first GPU backend found chosen; a
+    CPU-only machine leaves the preferences exactly as they were.
+    """
     addon = bpy.context.preferences.addons.get("cycles")
     if addon is None:
         return False
     prefs = addon.preferences
-    for kind in ("OPTIX", "CUDA", "HIP", "METAL", "ONEAPI"):
-        try:
-            prefs.compute_device_type = kind
-        except TypeError:
-            continue
+    if prefs.compute_device_type != "NONE":
         prefs.get_devices()
-        devices = [d for d in prefs.devices if d.type == kind]
-        if devices:
-            for d in devices:
-                d.use = True
+        if any(d.use and d.type != "CPU" for d in prefs.devices):
             scene.cycles.device = "GPU"
             return True
-    prefs.compute_device_type = "NONE"
+    else:
+        for kind in ("OPTIX", "CUDA", "HIP", "METAL", "ONEAPI"):
+            try:
+                prefs.compute_device_type = kind
+            except TypeError:
+                continue
+            prefs.get_devices()
+            devices = [d for d in prefs.devices if d.type == kind]
+            if devices:
+                for d in devices:
+                    d.use = True
+                scene.cycles.device = "GPU"
+                return True
+        prefs.compute_device_type = "NONE"
     scene.cycles.device = "CPU"
     return False
 
@@ -201,14 +212,15 @@ def render_video(
     handlers = bpy.app.handlers.render_write
     handlers.append(_written)
     try:
-        bpy.ops.render.render(animation=True, scene=rs.name)
-    except RuntimeError as exc:
-        temp.unlink(missing_ok=True)
-        raise RenderSetupError(f"Blender could not render: {' '.join(str(exc).split())}") from None
-    finally:
+        try:
+            bpy.ops.render.render(animation=True, scene=rs.name)
+        except RuntimeError as exc:
+            message = " ".join(str(exc).split())
+            raise RenderSetupError(f"Blender could not render: {message}") from None
+        if not temp.is_file() or temp.stat().st_size == 0:
+            raise RenderSetupError(f"Blender wrote no video to {str(temp)!r}")
+        os.replace(temp, output)
+    finally:  # also on Ctrl-C or SIGTERM (Cancel): no half video left beside the user's files
         handlers.remove(_written)
-    if not temp.is_file() or temp.stat().st_size == 0:
         temp.unlink(missing_ok=True)
-        raise RenderSetupError(f"Blender wrote no video to {str(temp)!r}")
-    os.replace(temp, output)
     return output

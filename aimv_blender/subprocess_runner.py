@@ -304,16 +304,7 @@ class Pipeline:
         self.status = step.name
         self._proc = BackendProcess(step.argv, env=self.env)
 
-    def poll(self) -> str:
-        """Read pending output, advance to the next step when one ends; returns ``state``."""
-        if self.state != "running":
-            return self.state
-        if self._proc is None:
-            try:
-                self._start_next()
-            except BackendError as exc:
-                self.state, self.error = "failed", str(exc)
-            return self.state
+    def _read_lines(self) -> None:
         for stream, line in self._proc.lines():
             if self.on_line is not None:
                 self.on_line(stream, line)
@@ -326,12 +317,24 @@ class Pipeline:
                 self.status = f"{self.steps[self._index].name}: {event.task}"
                 if event.total:
                     self._task_fraction = min(1.0, event.done / event.total)
+
+    def poll(self) -> str:
+        """Read pending output, advance to the next step when one ends; returns ``state``."""
+        if self.state != "running":
+            return self.state
+        if self._proc is None:
+            try:
+                self._start_next()
+            except BackendError as exc:
+                self.state, self.error = "failed", str(exc)
+            return self.state
+        self._read_lines()
         rc = self._proc.returncode
         n = max(1, len(self.steps))
         self.fraction = min(1.0, (self._index + self._task_fraction) / n)
         if rc is None:
             return self.state
-        self._proc.lines()  # drain what the threads read last
+        self._read_lines()  # what the reader threads got after the last poll
         if self._cancelled:
             self.state, self.status = "cancelled", "cancelled"
         elif rc != 0:
