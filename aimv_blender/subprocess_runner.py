@@ -365,8 +365,3 @@ class Pipeline:
             while self.poll() == "running":
                 time.sleep(interval)
         return self.state
-
-
-def timeline_in(work_dir: Path) -> Path:
-    """Where the backend writes the timeline for ``work_dir``."""
-    return Path(work_dir) / TIMELINE_NAME

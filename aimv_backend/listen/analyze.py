@@ -7,7 +7,7 @@ come from their engines, which load the song at their own sample rate.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -130,7 +130,6 @@ def analyze_song(
     *,
     options: AnalyzeOptions | None = None,
     progress: Progress | None = None,
-    on_stage: Callable[[str], None] | None = None,
 ) -> Timeline:
     """Analyse ``path`` into a timeline (no description yet; see aimv_backend.describe).
 
@@ -149,8 +148,6 @@ def analyze_song(
     spans = make_windows(
         frames=info.frames, sample_rate=info.sample_rate, window_seconds=window_seconds
     )
-    if on_stage:
-        on_stage("volume+colour")
     measured = measure_windows(info, spans, volume_options=options.volume, progress=progress)
     silent = [volume.level == "silent" for volume, _ in measured]
     engines = {"volume": VOLUME_ENGINE, "colour": COLOUR_ENGINE}
@@ -159,8 +156,6 @@ def analyze_song(
     if options.instruments is not None and options.instruments.engine != "none":
         from aimv_backend.listen.instruments import tag_instruments
 
-        if on_stage:
-            on_stage("instruments")
         result = tag_instruments(
             audio_info=info,
             windows=spans,
@@ -176,8 +171,6 @@ def analyze_song(
     if options.voice is not None:
         from aimv_backend.listen.voice import listen_voice
 
-        if on_stage:
-            on_stage("voice")
         vresult = listen_voice(
             audio_info=info, windows=spans, options=options.voice, progress=progress
         )

@@ -134,8 +134,8 @@ def test_label_tables_cover_the_engines_and_use_schema_categories():
         ({"confidence": 1.5}, "--instrument-confidence"),
         ({"confidence": float("nan")}, "--instrument-confidence"),
         ({"confidence": "high"}, "--instrument-confidence"),
-        ({"batch_size": 0}, "--instrument-batch-size"),
-        ({"batch_size": 2.5}, "--instrument-batch-size"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"batch_size": 2.5}, "batch_size"),
         ({"panns_checkpoint": "  "}, "--panns-checkpoint"),
     ],
 )

@@ -77,7 +77,9 @@ def check_instrument_options(options: InstrumentOptions) -> None:
         raise ParameterError(f"--instrument-confidence must be between 0 and 1, got {c!r}")
     b = options.batch_size
     if isinstance(b, bool) or not isinstance(b, int) or not 1 <= b <= 4096:
-        raise ParameterError(f"--instrument-batch-size must be an integer in [1, 4096], got {b!r}")
+        raise ParameterError(
+            f"InstrumentOptions.batch_size must be an integer in [1, 4096], got {b!r}"
+        )
     p = options.panns_checkpoint
     if p is not None and (not isinstance(p, (str, os.PathLike)) or not os.fspath(p).strip()):
         raise ParameterError(f"--panns-checkpoint must be a file path, got {p!r}")

@@ -12,7 +12,6 @@ decoder) and a notice says so.
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import pickle
 import shutil
@@ -24,6 +23,7 @@ import numpy as np
 from aimv_backend.errors import ModelUnavailableError, ParameterError
 from aimv_backend.listen.voice.assign import AsrSegment, Transcript
 from aimv_backend.timeline_schema import Word
+from aimv_backend.util.files import sha256_file
 
 
 def whisper_cache_dir() -> Path:
@@ -43,19 +43,6 @@ def _expected_sha(url: str) -> str:
     return url.split("/")[-2]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def model_names() -> tuple[str, ...]:
-    """The official checkpoint names openai-whisper knows."""
-    return tuple(_registry()[0])
-
-
 def resolve_checkpoint(model: str, *, allow_download: bool) -> tuple[Path, str | None]:
     """(checkpoint path, official name or None) for --asr-model, downloading only if allowed."""
     urls, _ = _registry()
@@ -70,7 +57,7 @@ def resolve_checkpoint(model: str, *, allow_download: bool) -> tuple[Path, str |
     url = urls[model]
     target = whisper_cache_dir() / os.path.basename(url)
     if target.is_file():
-        if _sha256(target) != _expected_sha(url):
+        if sha256_file(target) != _expected_sha(url):
             raise ModelUnavailableError(
                 f"openai-whisper checkpoint {str(target)!r} fails its sha256 check; "
                 "delete it to download it again"
@@ -108,7 +95,7 @@ def _official_name(path: Path) -> str | None:
     for name, url in urls.items():
         if path.name == os.path.basename(url) or path.stem == name:
             return name
-    digest = _sha256(path)
+    digest = sha256_file(path)
     for name, url in urls.items():
         if _expected_sha(url) == digest:
             return name

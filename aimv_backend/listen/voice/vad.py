@@ -65,11 +65,6 @@ def _load_silero():
     return model, silero_vad.get_speech_timestamps_from_probs, f"silero-vad:{version}", jit
 
 
-def vad_engine_name() -> str:
-    """ "silero-vad:<version>" (loads the model if it is not loaded yet)."""
-    return _load_silero()[2]
-
-
 def detect_speech(audio: np.ndarray, *, threshold: float = 0.5) -> VadResult:
     """Run silero-vad over mono 16 kHz float32 ``audio``.
 
