@@ -25,7 +25,7 @@ from aimv_backend.timeline_schema import (
     read_timeline,
     write_timeline,
 )
-from aimv_backend.util.files import ensure_output_dir, sha256_file
+from aimv_backend.util.files import output_dir, sha256_file
 
 if TYPE_CHECKING:
     from aimv_backend.describe import DescribeOptions
@@ -119,7 +119,21 @@ def run_analyze(request: AnalyzeRequest, *, progress: Progress) -> StageOutcome:
     """Analyse (and describe) unless a valid cached timeline exists. See the module docstring."""
     options = request.analyze.check()
     info = probe_audio(request.audio)  # fail on bad audio before touching the output
-    ensure_output_dir(request.timeline_path.parent)
+    if request.describe is not None:
+        check_describe(request.describe)  # a bad --vectors fails before minutes of listening
+    with output_dir(request.timeline_path.parent):
+        return _analyze_into(request, options, info, progress)
+
+
+def check_describe(options: DescribeOptions) -> None:
+    """Validate describe options and load their word vectors (cached for the real run)."""
+    from aimv_backend.describe.vectors import load_space
+
+    options.check()
+    load_space(options.vectors, allow_download=options.allow_download)
+
+
+def _analyze_into(request, options, info, progress) -> StageOutcome:
     path = request.timeline_path
     existing = None if request.force else read_existing(path)
     if existing is not None:

@@ -18,11 +18,11 @@ from aimv_backend import __version__
 from aimv_backend.audio.io import probe_audio
 from aimv_backend.errors import OutputError, ParameterError, TimelineError
 from aimv_backend.listen.analyze import AnalyzeOptions
-from aimv_backend.pipeline import AnalyzeRequest, run_analyze
+from aimv_backend.pipeline import AnalyzeRequest, check_describe, run_analyze
 from aimv_backend.progress import Progress
 from aimv_backend.stage.blender_runner import RenderSettings, blender_command, run_headless
 from aimv_backend.timeline_schema import Timeline, write_json_atomic
-from aimv_backend.util.files import ensure_output_dir
+from aimv_backend.util.files import output_dir
 
 
 @dataclass(frozen=True)
@@ -144,9 +144,18 @@ def render_song(request: RenderRequest, *, progress: Progress) -> RenderResult:
             f"{request.analyze.window_seconds} s; raise --fps or --window"
         )
     song = probe_audio(request.audio).path  # the song as given now, even if it moved
+    if request.describe is not None:
+        check_describe(request.describe)
+    video_dir = request.output.parent if str(request.output.parent) else Path(".")
+    with (
+        output_dir(video_dir, what="video folder"),
+        output_dir(request.work_dir, what="work folder"),
+    ):
+        return _render_stages(request, settings, texture_options, song, progress)
+
+
+def _render_stages(request, settings, texture_options, song, progress) -> RenderResult:
     output = request.output
-    ensure_output_dir(output.parent if str(output.parent) else Path("."), what="video folder")
-    ensure_output_dir(request.work_dir, what="work folder")
     stamp_path = request.work_dir / "render.json"
     if output.exists() and not request.force and not _stamp_matches(stamp_path, output, None):
         raise OutputError(

@@ -107,10 +107,8 @@ class AIMV_OT_render(bpy.types.Operator):
                 out = render.render_video(rs, options=options)
                 self.report({"INFO"}, f"AIMV: wrote {out}")
             else:
-                render.check_output(options)
-                rs.render.filepath = str(options.output)
-                rs.render.use_file_extension = False
-                bpy.ops.render.render("INVOKE_DEFAULT", animation=True, scene=rs.name)
+                out = render.start_render_job(rs, options=options)
+                self.report({"INFO"}, f"AIMV: rendering to {out}")
         except (
             TimelineFormatError,
             scene_build.BuildError,

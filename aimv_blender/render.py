@@ -224,3 +224,47 @@ def render_video(
         handlers.remove(_written)
         temp.unlink(missing_ok=True)
     return output
+
+
+def start_render_job(rs: bpy.types.Scene, *, options: RenderOptions) -> Path:
+    """Start Blender's own render job for ``rs`` (the interface stays live) and return the
+    output path.
+
+    The job writes a temporary file; a one-shot ``render_complete`` handler renames it into
+    place and a ``render_cancel`` handler removes it, so a cancelled render never leaves half a
+    video under the user's name.
+    """
+    output = check_output(options)
+    temp = _temp_output(output)
+    rs.render.filepath = str(temp)
+    rs.render.use_file_extension = False
+    handlers = bpy.app.handlers
+
+    def _detach() -> None:
+        for hooks, hook in (
+            (handlers.render_complete, _complete),
+            (handlers.render_cancel, _cancel),
+        ):
+            if hook in hooks:
+                hooks.remove(hook)
+
+    def _complete(scene, *_args) -> None:
+        if scene != rs:
+            return
+        _detach()
+        if temp.is_file() and temp.stat().st_size > 0:
+            os.replace(temp, output)
+
+    def _cancel(scene, *_args) -> None:
+        if scene != rs:
+            return
+        _detach()
+        temp.unlink(missing_ok=True)
+
+    handlers.render_complete.append(_complete)
+    handlers.render_cancel.append(_cancel)
+    result = bpy.ops.render.render("INVOKE_DEFAULT", animation=True, scene=rs.name)
+    if "RUNNING_MODAL" not in result and "FINISHED" not in result:
+        _detach()
+        raise RenderSetupError(f"Blender did not start the render ({', '.join(result)})")
+    return output

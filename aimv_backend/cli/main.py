@@ -89,7 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     chosen = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(load=chosen if chosen in SUBCOMMANDS else None)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # name the subcommand's --help, where the valid options are
+        sub = f"{parser.prog} {args.command}" if getattr(args, "command", None) else parser.prog
+        parser.exit(
+            EXIT_USER_ERROR,
+            f"aimv: error: unrecognized arguments: {' '.join(unknown)} (see '{sub} --help')\n",
+        )
     if not args.command:
         parser.print_help()
         return EXIT_USER_ERROR

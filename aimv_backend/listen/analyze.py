@@ -19,7 +19,12 @@ from aimv_backend.audio.io import AudioInfo, iter_mono_blocks, probe_audio
 from aimv_backend.errors import AudioInputError
 from aimv_backend.listen.colour import colour_of_window
 from aimv_backend.listen.volume import RunningVolume, VolumeOptions, measure_level
-from aimv_backend.listen.windows import WindowSpan, check_window_seconds, make_windows
+from aimv_backend.listen.windows import (
+    MIN_WINDOW_SECONDS,
+    WindowSpan,
+    check_window_seconds,
+    make_windows,
+)
 from aimv_backend.progress import Progress, SilentProgress
 from aimv_backend.timeline_schema import Colour, Source, Timeline, Volume, Window
 from aimv_backend.util.files import sha256_file
@@ -143,7 +148,8 @@ def analyze_song(
     if info.duration < window_seconds:
         raise AudioInputError(
             f"audio file {str(info.path)!r} is {info.duration:.3f} s long, shorter than one "
-            f"window ({window_seconds} s); use a shorter --window"
+            f"window ({window_seconds} s)"
+            + ("; use a shorter --window" if window_seconds > MIN_WINDOW_SECONDS else "")
         )
     spans = make_windows(
         frames=info.frames, sample_rate=info.sample_rate, window_seconds=window_seconds

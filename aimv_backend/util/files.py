@@ -62,3 +62,19 @@ def ensure_output_dir(path: str | os.PathLike[str], *, what: str = "output folde
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"{what} {str(folder)!r} is not writable")
     return folder
+
+
+@contextlib.contextmanager
+def output_dir(path: str | os.PathLike[str], *, what: str = "output folder") -> Iterator[Path]:
+    """:func:`ensure_output_dir`, and remove the folder again if this run created it and fails
+    before writing anything into it (a failed run leaves no empty folders behind)."""
+    folder = Path(path)
+    existed = folder.exists()
+    yield_value = ensure_output_dir(folder, what=what)
+    try:
+        yield yield_value
+    except BaseException:
+        if not existed:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only succeeds while it is empty
+        raise

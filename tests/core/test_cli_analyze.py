@@ -168,3 +168,10 @@ def test_a_folder_where_the_timeline_goes_is_one_line(run_aimv, song, tmp_path):
     result = run_aimv("analyze", song, "-o", out, *FAST, "--force")
     _one_line_error(result, "timeline.json")
     assert (out / "timeline.json").is_dir()
+
+
+def test_bad_vectors_fail_before_listening_and_leave_no_folder(run_aimv, song, tmp_path):
+    result = run_aimv("analyze", song, "-o", tmp_path / "w", "--vectors", "no-such", "--offline")
+    assert result.code == 2 and "--vectors" in result.err
+    assert "volume+colour" not in result.err  # nothing was listened to
+    assert not (tmp_path / "w").exists()

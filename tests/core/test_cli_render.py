@@ -48,3 +48,18 @@ def test_bad_texture_size_fails_before_any_work(run_aimv, song, tmp_path):
     result = run_aimv("render", song, "-o", tmp_path / "v.mp4", "--texture-size", "7")
     assert result.code == 2 and "size" in result.err
     assert not (tmp_path / "v.aimv").exists()
+
+
+def test_a_failed_run_leaves_no_empty_folders(run_aimv, song, tmp_path):
+    result = run_aimv(
+        "render",
+        song,
+        "-o",
+        tmp_path / "new" / "v.mp4",
+        "--vectors",
+        "no-such",
+        "--offline",
+        "--quiet",
+    )
+    assert result.code == 2 and "--vectors" in result.err
+    assert not (tmp_path / "new").exists()
