@@ -2,8 +2,8 @@
 
 Run it after editing instruments or words by hand; ``aimv analyze`` runs the same step. The
 timeline is rewritten atomically and only the description fields, ``settings["describe"]``
-and ``engines["description"]`` change. :func:`add_describe_options` and
-:func:`describe_options_from_args` let ``aimv analyze`` offer the same options.
+and ``engines["description"]`` change. (``aimv analyze`` and ``render`` offer ``--vectors``
+and ``--style`` through their own listening options; ``--top-k`` is this command's.)
 """
 
 from __future__ import annotations
