@@ -25,7 +25,19 @@ def machine_line() -> str:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB."""
+    """Peak resident memory of this process so far, in MB.
+
+    Read from /proc (VmHWM, the high-water mark of this process image) rather than
+    getrusage's ru_maxrss, which Linux carries across exec: a child would report its parent's
+    peak from before the fork, such as the memory used to generate the test song.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
