@@ -438,6 +438,19 @@ def build_keys(timeline: Timeline, options: KeyingOptions) -> SceneKeys:
                 interps,
             )
         )
+        # Workbench (the CPU preview) shows one image per material and ignores the Mix node: a
+        # second screen just in front shows the next window's texture, and its material's
+        # alpha, which Workbench honours, follows the same crossfade.
+        channels.append(
+            Channel(
+                "fade_nodes",
+                'nodes["AIMV Texture B"].image_user.frame_offset',
+                0,
+                step_keys(nxt, spans),
+                CONSTANT,
+            )
+        )
+        channels.append(Channel("fade_material", "diffuse_color", 3, mix, LINEAR, interps))
     channels.extend(camera_keys(timeline, spans, drive_keys, options, frame_end))
     return SceneKeys(
         frame_start=1,

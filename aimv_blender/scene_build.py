@@ -36,6 +36,7 @@ NAMES = {
     "key_light": "AIMV Key Light",
     "rim_light": "AIMV Rim Light",
     "camera": "AIMV Camera",
+    "fade": "AIMV Screen Fade",
 }
 # two images over the same files: each Image holds one GPU texture (one frame) at a time, so the
 # crossfade's "this window" and "next window" nodes need one each
@@ -165,18 +166,10 @@ def _screen_material(images: list[bpy.types.Image] | None) -> bpy.types.Material
     if not images:
         _principled(nt, rgb.outputs[0], emission=0.6)
         return mat
-    textures = []
-    for i, (label, image) in enumerate(zip(("A", "B"), images, strict=True)):
-        tex = nt.nodes.new("ShaderNodeTexImage")
-        tex.name = tex.label = f"AIMV Texture {label}"
-        tex.location = (-500, 300 - 300 * i)
-        tex.image = image
-        user = tex.image_user
-        user.frame_start = 1
-        user.frame_duration = 1  # the shown file is 1 + frame_offset, whatever the frame
-        user.use_auto_refresh = True
-        user.use_cyclic = False
-        textures.append(tex)
+    textures = [
+        _image_node(nt, label, image, (-500, 300 - 300 * i))
+        for i, (label, image) in enumerate(zip(("A", "B"), images, strict=True))
+    ]
     mix = nt.nodes.new("ShaderNodeMix")
     mix.name = mix.label = "AIMV Crossfade"
     mix.data_type = "RGBA"
@@ -186,6 +179,61 @@ def _screen_material(images: list[bpy.types.Image] | None) -> bpy.types.Material
     _principled(nt, mix.outputs[2], emission=0.6)
     nt.nodes.active = textures[0]  # what Workbench and the viewport's texture mode show
     return mat
+
+
+def _image_node(nt, label: str, image: bpy.types.Image, location: tuple[float, float]):
+    tex = nt.nodes.new("ShaderNodeTexImage")
+    tex.name = tex.label = f"AIMV Texture {label}"
+    tex.location = location
+    tex.image = image
+    user = tex.image_user
+    user.frame_start = 1
+    user.frame_duration = 1  # the shown file is 1 + frame_offset, whatever the frame
+    user.use_auto_refresh = True
+    user.use_cyclic = False
+    return tex
+
+
+def _fade_material(image: bpy.types.Image) -> bpy.types.Material:
+    """The Workbench crossfade: the next window's texture, faded in by the material's alpha.
+
+    Workbench shows a material's active image node whether or not it is linked, blended by
+    ``diffuse_color``'s alpha; EEVEE and Cycles see only a Transparent BSDF, so there the
+    screen's own Mix node does the crossfade and this plane is invisible.
+    """
+    mat = _material(NAMES["fade"])
+    nt = mat.node_tree
+    nt.nodes.clear()
+    tex = _image_node(nt, "B", image, (-300, 100))
+    clear = nt.nodes.new("ShaderNodeBsdfTransparent")
+    out = nt.nodes.new("ShaderNodeOutputMaterial")
+    out.location = (200, 0)
+    nt.links.new(clear.outputs[0], out.inputs["Surface"])
+    nt.nodes.active = tex
+    mat.diffuse_color = (1.0, 1.0, 1.0, 0.0)
+    if hasattr(mat, "surface_render_method"):  # 4.2+
+        mat.surface_render_method = "BLENDED"
+    if hasattr(mat, "blend_method"):
+        mat.blend_method = "BLEND"
+    return mat
+
+
+def _fade_screen(coll, screen: bpy.types.Object, image: bpy.types.Image | None, size):
+    """The fade plane (its own mesh, the screen's size), parented to the screen just in front
+    of it so it follows the artist's moves of the screen; removed when there are no textures."""
+    existing = bpy.data.objects.get(NAMES["fade"])
+    if image is None:
+        if existing is not None:
+            bpy.data.objects.remove(existing)
+        return None
+    fade, new = _object(coll, NAMES["fade"], lambda: _plane_mesh(NAMES["fade"], *size), "MESH")
+    _plane_mesh(fade.data.name, *size)
+    if new:
+        fade.parent = screen
+        fade.location = (0.0, -0.002, 0.0)  # towards the camera
+    mat = _fade_material(image)
+    _assign(fade, mat)
+    return fade, mat
 
 
 def _backdrop_material() -> bpy.types.Material:
@@ -348,6 +396,9 @@ def build_scene(
     if images is None:
         anim.remove_channels(screen_mat.node_tree, set(TEXTURE_PATHS))
 
+    fade = _fade_screen(
+        coll, screen, images[1] if images else None, (SCREEN_HEIGHT * aspect, SCREEN_HEIGHT)
+    )
     targets = {
         "camera": (camera, "AIMV Camera"),
         "key_light": (key_light.data, "AIMV Key Light"),
@@ -357,6 +408,9 @@ def build_scene(
         "screen_nodes": (screen_mat.node_tree, "AIMV Screen Nodes"),
         "backdrop_nodes": (backdrop_mat.node_tree, "AIMV Backdrop Nodes"),
     }
+    if fade is not None:
+        targets["fade_material"] = (fade[1], "AIMV Screen Fade Material")
+        targets["fade_nodes"] = (fade[1].node_tree, "AIMV Screen Fade Nodes")
     by_target: dict[str, list] = {}
     for ch in keys.channels:
         by_target.setdefault(ch.target, []).append(ch)

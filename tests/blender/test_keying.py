@@ -118,6 +118,11 @@ def test_texture_swap_keys_and_crossfade(timeline):
     values = dict(mix.keys)
     # 3 frames of fade before frame 13: 0 at 10, then 2/3 held on 12, back to 0 on 13
     assert values[10.0] == 0.0 and values[12.0] == pytest.approx(2 / 3) and values[13.0] == 0.0
+    # Workbench's fade screen shows the next texture with the same fade as its alpha
+    fade_b = keys.channel("fade_nodes", 'nodes["AIMV Texture B"].image_user.frame_offset')
+    assert fade_b.keys == b.keys
+    alpha = keys.channel("fade_material", "diffuse_color", 3)
+    assert alpha.keys == mix.keys and alpha.interpolations() == mix.interpolations()
 
 
 def test_windows_without_texture_reuse_the_previous_one(timeline):
