@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from aimv_backend.errors import OutputError
@@ -78,12 +77,6 @@ def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
         help="faster-whisper compute type: int8 (CPU), float16 (GPU), ... (default: int8)",
     )
     listen.add_argument("--no-voice", action="store_true", help="skip voice detection and ASR")
-    listen.add_argument(
-        "--offline",
-        action="store_true",
-        default=os.environ.get("AIMV_OFFLINE", "") not in ("", "0"),
-        help="never touch the network (default: $AIMV_OFFLINE)",
-    )
     describe = parser.add_argument_group("describing")
     describe.add_argument(
         "--no-describe",

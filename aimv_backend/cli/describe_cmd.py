@@ -9,14 +9,13 @@ and ``--style`` through their own listening options; ``--top-k`` is this command
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from aimv_backend.describe.prompt import DEFAULT_STYLE
 
 
 def add_describe_options(parser) -> None:
-    """Add --vectors, --style, --no-download and --top-k to a parser or argument group."""
+    """Add --vectors, --style and --top-k to a parser or argument group (--offline is common)."""
     parser.add_argument(
         "--vectors",
         default="default",
@@ -29,15 +28,6 @@ def add_describe_options(parser) -> None:
         "--style",
         default=DEFAULT_STYLE,
         help=f"style words appended to every image prompt (default: {DEFAULT_STYLE!r})",
-    )
-    parser.add_argument(
-        "--no-download",
-        "--offline",
-        dest="allow_download",
-        action="store_false",
-        default=os.environ.get("AIMV_OFFLINE", "") in ("", "0"),
-        help="never download word vectors; fail if a named model is not local "
-        "(default: $AIMV_OFFLINE)",
     )
     parser.add_argument(
         "--top-k",
@@ -56,7 +46,7 @@ def describe_options_from_args(args: argparse.Namespace):
         seed=args.seed,
         vectors=args.vectors,
         style=args.style,
-        allow_download=args.allow_download,
+        allow_download=not args.offline,
         top_k=args.top_k,
     ).check()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from aimv_backend import __version__
@@ -50,6 +51,12 @@ def common_options() -> argparse.ArgumentParser:
         help="overwrite outputs that exist and differ (default: refuse)",
     )
     group.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    group.add_argument(
+        "--offline",
+        action="store_true",
+        default=os.environ.get("AIMV_OFFLINE", "") not in ("", "0"),
+        help="never touch the network: local models only (default: $AIMV_OFFLINE)",
+    )
     group.add_argument(
         "--progress",
         choices=("bar", "json", "none"),

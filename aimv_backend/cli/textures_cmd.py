@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from aimv_backend.errors import ParameterError, TimelineError
@@ -70,13 +69,6 @@ def add_parser(subparsers, parents) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--device", default=None, help="cuda, cuda:N, mps or cpu (default: the first GPU, else cpu)"
-    )
-    p.add_argument(
-        "--offline",
-        action="store_true",
-        default=os.environ.get("AIMV_OFFLINE", "") not in ("", "0"),
-        help="never download a model; use local folders only (like HF_HUB_OFFLINE=1; "
-        "default: $AIMV_OFFLINE)",
     )
     p.set_defaults(run=run)
     return p

@@ -92,7 +92,7 @@ def test_unavailable_vectors_are_one_line(tmp_path, song_timeline, run_aimv, mon
     path = tmp_path / "timeline.json"
     write_timeline(song_timeline, path)
     before = path.read_text()
-    result = run_aimv("describe", path, "-q", "--vectors", "glove-twitter-25", "--no-download")
+    result = run_aimv("describe", path, "-q", "--vectors", "glove-twitter-25", "--offline")
     assert result.code == 2
     assert "glove-twitter-25" in result.err and len(result.err.strip().splitlines()) == 1
     assert path.read_text() == before
