@@ -220,6 +220,25 @@ def _relative(path: Path, folder: Path) -> str:
         return Path(path).resolve().as_posix()
 
 
+class _HeldNotices:
+    """A Progress that holds back notices until :meth:`release` (tasks pass straight through)."""
+
+    def __init__(self, progress: Progress):
+        self._progress = progress
+        self._held: list[str] = []
+
+    def task(self, name: str, total: int | None):
+        return self._progress.task(name, total)
+
+    def notice(self, message: str) -> None:
+        self._held.append(message)
+
+    def release(self) -> None:
+        for message in self._held:
+            self._progress.notice(message)
+        self._held.clear()
+
+
 def make_textures(
     timeline: Timeline,
     *,
@@ -241,9 +260,12 @@ def make_textures(
     out_dir = ensure_output_dir(
         Path(out_dir) if out_dir else timeline_dir / "textures", what="textures folder"
     )
-    engine = choose_engine(options, progress) if timeline.windows else ProceduralEngine(options)
+    choice = _HeldNotices(progress)  # the engine's notices matter only if images are made
+    engine = choose_engine(options, choice) if timeline.windows else ProceduralEngine(options)
     per_window, jobs = plan_jobs(timeline, engine, out_dir, options)
     todo = [j for j in jobs if force or not is_cached(j.path, options.size)]
+    if todo:
+        choice.release()
     started = last_write = time.perf_counter()
     done = {j.key for j in jobs} - {j.key for j in todo}
 
