@@ -29,22 +29,12 @@ sys.path.insert(0, str(ROOT))
 
 from aimv_backend.describe import lexicon  # noqa: E402
 from aimv_backend.describe.vectors import (  # noqa: E402
+    DESIGN_PAIRS,
     SHIPPED_PATH,
     VOCABULARY_PATH,
     read_vocabulary,
 )
 
-DESIGN_PAIRS = (
-    ("crash", "impact"),
-    ("splash", "wave"),
-    ("synth", "tech"),
-    ("kick", "cannon"),
-    ("bass", "deep"),
-    ("tom", "bounce"),
-    ("cello", "floating"),
-    ("vocal", "vibrate"),
-    ("guitar", "pedal"),
-)
 DEFAULT_TEMPLATE = "{word}"
 
 

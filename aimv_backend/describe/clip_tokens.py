@@ -25,7 +25,7 @@ _PATTERN = re.compile(
 
 
 @lru_cache(maxsize=1)
-def _byte_encoder() -> dict[int, str]:
+def byte_encoder() -> dict[int, str]:
     """CLIP's reversible map of the 256 bytes to printable characters."""
     bs = (
         list(range(ord("!"), ord("~") + 1))
@@ -50,7 +50,7 @@ def _tables() -> tuple[dict[tuple[str, str], int], dict[str, int]] | None:
     except OSError:
         return None
     merges = [tuple(line.split()) for line in lines[1 : _N_MERGES + 1]]
-    symbols = list(_byte_encoder().values())
+    symbols = list(byte_encoder().values())
     vocab = symbols + [s + "</w>" for s in symbols] + ["".join(m) for m in merges]
     vocab += [START, END]
     ranks = {m: i for i, m in enumerate(merges)}
@@ -93,7 +93,7 @@ def clip_token_ids(text: str) -> list[int]:
     if tables is None:
         raise FileNotFoundError(f"CLIP BPE merges {str(MERGES_PATH)!r} are missing")
     vocab = tables[1]
-    encoder = _byte_encoder()
+    encoder = byte_encoder()
     ids = [vocab[START]]
     for piece in _PATTERN.findall(" ".join(text.split()).lower()):
         token = "".join(encoder[b] for b in piece.encode("utf-8"))

@@ -55,6 +55,21 @@ _KV_SUFFIXES = (".kv", ".model", ".wordvectors", ".kv.gz")
 _BINARY_SUFFIXES = (".bin", ".bin.gz")
 
 
+# The design's instrument -> abstraction examples ("kick -> canon" read as cannon): what the
+# shipped vectors are checked against (tools/build_vocab_vectors.py and the tests).
+DESIGN_PAIRS = (
+    ("crash", "impact"),
+    ("splash", "wave"),
+    ("synth", "tech"),
+    ("kick", "cannon"),
+    ("bass", "deep"),
+    ("tom", "bounce"),
+    ("cello", "floating"),
+    ("vocal", "vibrate"),
+    ("guitar", "pedal"),
+)
+
+
 def read_vocabulary(path: str | os.PathLike[str] = VOCABULARY_PATH) -> list[str]:
     """The words of a vocabulary file: whitespace-separated, '#' starts a comment line."""
     words: list[str] = []

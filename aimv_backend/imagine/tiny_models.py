@@ -9,26 +9,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
-def _bytes_to_unicode() -> dict[int, str]:
-    """GPT-2/CLIP's reversible map of the 256 bytes to printable characters."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
-    bs += list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, (chr(c) for c in cs), strict=True))
+from aimv_backend.describe.clip_tokens import byte_encoder
 
 
 def _tokenizer(folder: Path):
     from transformers import CLIPTokenizer
 
     # The byte-level alphabet CLIP's BPE uses, plus the "</w>" (end of word) forms.
-    chars = sorted(set(_bytes_to_unicode().values()))
+    chars = sorted(set(byte_encoder().values()))
     vocab = ["<|startoftext|>", "<|endoftext|>"] + chars + [c + "</w>" for c in chars]
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(vocab)}))

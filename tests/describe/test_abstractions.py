@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from aimv_backend.describe import DescribeOptions, describe_timeline, describe_window, load_space
 from aimv_backend.describe.abstractions import choose_abstractions
 from aimv_backend.describe.lexicon import INSTRUMENT_NOUNS, same_family
-from aimv_backend.describe.vectors import read_vocabulary
+from aimv_backend.describe.vectors import DESIGN_PAIRS, read_vocabulary
 from aimv_backend.timeline_schema import INSTRUMENT_CATEGORIES, VOLUME_LEVELS
 
 from .conftest import guess, timeline, window
@@ -55,17 +55,7 @@ def test_three_abstractions_of_a_window_differ(space):
 
 
 def test_most_design_pairs_are_near_neighbours(space):
-    pairs = [
-        ("crash", "impact"),
-        ("splash", "wave"),
-        ("synth", "tech"),
-        ("kick", "cannon"),
-        ("bass", "deep"),
-        ("tom", "bounce"),
-        ("cello", "floating"),
-        ("vocal", "vibrate"),
-        ("guitar", "pedal"),
-    ]
+    pairs = DESIGN_PAIRS
     in_top10 = [t for q, t in pairs if t in [w for w, _ in space.ranked(q)[:10]]]
     assert len(in_top10) >= 7, in_top10
 

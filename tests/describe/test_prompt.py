@@ -43,7 +43,7 @@ def test_clip_bpe_matches_transformers_clip_tokenizer(tmp_path, song_timeline):
     transformers = pytest.importorskip("transformers")
     lines = gzip.open(clip_tokens.MERGES_PATH, "rt", encoding="utf-8").read().split("\n")
     merges = [m for m in lines[1:] if m]
-    symbols = list(clip_tokens._byte_encoder().values())
+    symbols = list(clip_tokens.byte_encoder().values())
     vocab = symbols + [x + "</w>" for x in symbols] + ["".join(m.split()) for m in merges]
     vocab += [clip_tokens.START, clip_tokens.END]
     (tmp_path / "vocab.json").write_text(json.dumps({v: i for i, v in enumerate(vocab)}))
