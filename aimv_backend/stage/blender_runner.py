@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aimv_backend.errors import Cancelled, ParameterError, RenderError
-from aimv_backend.progress import Progress
+from aimv_backend.progress import Progress, Task
 
 PROGRESS_PREFIX = "AIMV-PROGRESS "
 
@@ -93,7 +93,7 @@ def run_headless(
     child_env = dict(os.environ if env is None else env)
     child_env.setdefault("PYTHONUNBUFFERED", "1")
     tail: list[str] = []
-    tasks: dict[str, object] = {}
+    tasks: dict[str, _ForwardedTask] = {}
     proc = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=child_env
     )
@@ -113,15 +113,23 @@ def run_headless(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        for task in tasks.values():
-            task.close()  # type: ignore[attr-defined]
+        for forwarded in tasks.values():
+            forwarded.task.close()
     if code != 0:
         errors = [t for t in tail if "error" in t.lower()] or tail or ["(no output)"]
         message = errors[-1].removeprefix("aimv: error: ").removeprefix("aimv-blender: error: ")
         raise RenderError(f"Blender failed (exit {code}): {message}")
 
 
-def _forward(payload: str, progress: Progress, tasks: dict[str, object]) -> None:
+@dataclass
+class _ForwardedTask:
+    """A child's progress task mirrored in ours; ``done`` is the child's last count."""
+
+    task: Task
+    done: int = 0
+
+
+def _forward(payload: str, progress: Progress, tasks: dict[str, _ForwardedTask]) -> None:
     try:
         event = json.loads(payload)
     except json.JSONDecodeError:
@@ -129,14 +137,13 @@ def _forward(payload: str, progress: Progress, tasks: dict[str, object]) -> None
     name = str(event.get("task", "render"))
     kind = event.get("event")
     if kind == "start":
-        tasks[name] = progress.task(name, event.get("total"))
-        tasks[name].done = 0  # type: ignore[attr-defined]
+        tasks[name] = _ForwardedTask(progress.task(name, event.get("total")))
     elif kind == "progress" and name in tasks:
-        task = tasks[name]
+        forwarded = tasks[name]
         done = int(event.get("done", 0))
-        task.advance(max(0, done - task.done))  # type: ignore[attr-defined]
-        task.done = done  # type: ignore[attr-defined]
+        forwarded.task.advance(max(0, done - forwarded.done))
+        forwarded.done = done
     elif kind == "end" and name in tasks:
-        tasks.pop(name).close()  # type: ignore[attr-defined]
+        tasks.pop(name).task.close()
     elif kind == "notice":
         progress.notice(str(event.get("message", "")))
