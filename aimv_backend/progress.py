@@ -8,10 +8,11 @@ KeyboardInterrupt, which the CLI turns into :class:`aimv_backend.errors.Cancelle
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
+
+from aimv_timeline.events import error_line, format_event
 
 
 class Task(Protocol):
@@ -89,33 +90,51 @@ class _JsonTask(_NullTask):
     def __init__(self, owner: JsonLinesProgress, name: str, total: int | None):
         self._owner, self._name, self._total, self._done = owner, name, total, 0
         self._last = 0.0
-        owner.emit({"event": "start", "task": name, "total": total})
+        owner.emit("start", task=name, total=total)
 
     def advance(self, n: int = 1) -> None:
         self._done += n
         now = time.monotonic()
         if now - self._last >= 0.1 or (self._total and self._done >= self._total):
             self._last = now
-            self._owner.emit(
-                {"event": "progress", "task": self._name, "done": self._done, "total": self._total}
-            )
+            self._owner.emit("progress", task=self._name, done=self._done, total=self._total)
 
     def close(self) -> None:
-        self._owner.emit({"event": "end", "task": self._name, "done": self._done})
+        self._owner.emit("end", task=self._name, done=self._done)
 
 
 class JsonLinesProgress:
-    """One JSON object a line (``{"event": "progress", "task": ..., "done": 3, "total": 10}``)."""
+    """The event protocol of :mod:`aimv_timeline.events`, one event a line on stderr."""
 
     def __init__(self, stream: IO[str] | None = None):
         self._stream = stream or sys.stderr
 
-    def emit(self, event: dict) -> None:
-        self._stream.write("AIMV-PROGRESS " + json.dumps(event) + "\n")
+    def emit(self, kind: str, **fields: Any) -> None:
+        self._write(format_event(kind, **fields))
+
+    def _write(self, line: str) -> None:
+        self._stream.write(line + "\n")
         self._stream.flush()
 
     def task(self, name: str, total: int | None) -> _JsonTask:
         return _JsonTask(self, name, total)
 
     def notice(self, message: str) -> None:
-        self.emit({"event": "notice", "message": message})
+        self.emit("notice", message=message)
+
+    def stage(self, *, name: str, index: int, total: int, message: str) -> None:
+        self.emit("stage", stage=name, index=index, total=total, message=message)
+
+    def error(self, error: BaseException) -> None:
+        """The ``error`` event the parent process reads (type and one-line message)."""
+        self._write(error_line(error))
+
+
+def announce_stage(progress: Progress, *, name: str, index: int, total: int, doing: str) -> None:
+    """Say that stage ``name`` (``index`` of ``total``, from 1) begins: a ``stage`` event for
+    tools, a ``[1/4] listening`` line on a terminal."""
+    stage = getattr(progress, "stage", None)
+    if stage is not None:
+        stage(name=name, index=index, total=total, message=doing)
+    else:
+        progress.notice(f"[{index}/{total}] {doing}")

@@ -3,6 +3,7 @@
 - :mod:`.schema`: the timeline file: typed records, validating reader, atomic writer;
 - :mod:`.events`: the event protocol between processes (progress, stage, warning, error);
 - :mod:`.names`: file names, stage and engine names, and their limits;
+- :mod:`.presets`: the video presets and defaults every entry point shares;
 - :mod:`.errors`: the base error class of the one exception hierarchy.
 
 The backend imports this package; the extension build copies it into the add-on's zip, so the
@@ -11,7 +12,7 @@ add-on runs with nothing but bpy and this package.
 
 from __future__ import annotations
 
-from . import errors, events, names, schema
+from . import errors, events, names, presets, schema
 from .errors import AimvError
 
-__all__ = ["AimvError", "errors", "events", "names", "schema"]
+__all__ = ["AimvError", "errors", "events", "names", "presets", "schema"]

@@ -10,11 +10,15 @@ errors cross the boundary as data rather than by searching stderr for the word "
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 PREFIX = "AIMV-PROGRESS "
 KINDS = ("start", "progress", "end", "stage", "notice", "warning", "error")
+# Lines bpy prints that mean nothing to a user: Mesa's software EGL reports the configs it
+# rejects while Blender probes for a GPU context (EEVEE/Workbench on a machine without one).
+_NOISE = re.compile(r"EGL_BAD_MATCH|^EGL Error|eglCreateContext|^Unable to open a display")
 
 
 @dataclass(frozen=True)
@@ -52,3 +56,8 @@ def parse_line(line: str) -> Event | None:
         return None
     kind = data.pop("event")
     return Event(kind=kind, fields=data)
+
+
+def is_noise(line: str) -> bool:
+    """Whether a child's output line is known noise to keep from the user's terminal."""
+    return bool(_NOISE.search(line))

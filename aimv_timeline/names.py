@@ -12,6 +12,10 @@ TEXTURES_DIR = "textures"
 RENDER_RECORD_FILE = "render.json"
 SCENE_FILE = "scene.blend"
 
+# What the backend reads (libsndfile through soundfile) and Blender's sound strip plays.
+AUDIO_FORMATS = "WAV, FLAC, MP3, OGG or AIFF"
+AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".aif", ".aiff")
+
 # The four stages, in order: folder names, CLI subcommands, option classes and docs use these.
 STAGES = ("listen", "describe", "imagine", "stage")
 # Older subcommand names kept as aliases.

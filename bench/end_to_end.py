@@ -35,13 +35,11 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the outputs in this folder")
     args = parser.parse_args()
 
-    from aimv_backend.describe import DescribeOptions, describe_timeline
-    from aimv_backend.imagine import TextureOptions, make_textures
-    from aimv_backend.listen.analyze import AnalyzeOptions, analyze_song
+    from aimv_backend import describe, imagine, listen, stage
     from aimv_backend.listen.instruments import InstrumentOptions
     from aimv_backend.listen.voice import VoiceOptions
     from aimv_backend.progress import SilentProgress
-    from aimv_backend.stage.blender_runner import RenderSettings, run_headless
+    from aimv_timeline.names import TIMELINE_FILE
     from aimv_timeline.schema import write_timeline
 
     if args.song:
@@ -56,54 +54,42 @@ def main() -> None:
     times: dict[str, float] = {}
 
     t0 = time.perf_counter()
-    options = AnalyzeOptions(
+    options = listen.Options(
         instruments=InstrumentOptions(allow_download=False),
         voice=VoiceOptions(allow_download=False),
     )
-    timeline = analyze_song(song, options=options, progress=progress)
+    timeline = listen.run(song, options=options, progress=progress)
     times["listen"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    timeline = describe_timeline(
-        timeline, options=DescribeOptions(allow_download=False), progress=progress
+    timeline = describe.run(
+        timeline, options=describe.Options(allow_download=False), progress=progress
     )
     times["describe"] = time.perf_counter() - t0
-    path = work / "timeline.json"
+    path = work / TIMELINE_FILE
     write_timeline(timeline, path)
 
     t0 = time.perf_counter()
-    timeline = make_textures(
+    timeline = imagine.run(
         timeline,
         timeline_dir=work,
         progress=progress,
         timeline_path=path,
-        options=TextureOptions(engine="procedural", size=(512, 512)),
+        options=imagine.Options(engine="procedural", size=(512, 512)),
     )
-    times["textures"] = time.perf_counter() - t0
+    times["imagine"] = time.perf_counter() - t0
 
     w, h = (int(x) for x in args.resolution.split("x"))
-    settings = RenderSettings(resolution=(w, h), fps=args.fps, engine=args.engine).check()
     video = work / "video.mp4"
     t0 = time.perf_counter()
-    run_headless(
-        [
-            str(song),
-            "--timeline",
-            str(path),
-            "-o",
-            str(video),
-            "--resolution",
-            args.resolution,
-            "--fps",
-            str(args.fps),
-            "--engine",
-            args.engine,
-            "--force",
-        ],
-        settings=settings,
+    stage.run(
+        timeline_path=path,
+        audio=Path(song),
+        output=video,
+        options=stage.Options(resolution=(w, h), fps=args.fps, engine=args.engine),
         progress=progress,
     )
-    times["stage+render"] = time.perf_counter() - t0
+    times["stage"] = time.perf_counter() - t0
 
     duration = timeline.source.duration
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

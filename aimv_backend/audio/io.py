@@ -16,6 +16,7 @@ import numpy as np
 import soundfile as sf
 
 from aimv_backend.errors import AudioInputError
+from aimv_timeline.names import AUDIO_FORMATS
 
 MIN_SAMPLE_RATE = 8_000
 MAX_SAMPLE_RATE = 192_000
@@ -63,7 +64,7 @@ def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         reason = str(exc).split(":")[-1].strip() or "unknown format"
         raise AudioInputError(
-            f"audio file {name!r} is not audio that AIMV can read ({reason}); use WAV, FLAC or OGG"
+            f"audio file {name!r} is not audio that AIMV can read ({reason}); use {AUDIO_FORMATS}"
         ) from None
     if info.frames <= 0:
         raise AudioInputError(f"audio file {name!r} contains no audio (0 samples)")

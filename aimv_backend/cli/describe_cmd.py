@@ -1,54 +1,21 @@
 """``aimv describe timeline.json``: (re)write every window's sentence and prompt in place.
 
-Run it after editing instruments or words by hand; ``aimv analyze`` runs the same step. The
-timeline is rewritten atomically and only the description fields, ``settings["describe"]``
-and ``engines["description"]`` change. (``aimv analyze`` and ``render`` offer ``--vectors``
-and ``--style`` through their own listening options; ``--top-k`` is this command's.)
+Run it after editing instruments or words by hand; ``aimv listen`` and ``render`` run the same
+step. The timeline is rewritten atomically and only the description fields,
+``settings["describe"]`` and ``engines["description"]`` change. Options not given keep what
+the timeline was described with.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from aimv_backend.describe.prompt import DEFAULT_STYLE
-
-
-def add_describe_options(parser) -> None:
-    """Add --vectors, --style and --top-k to a parser or argument group (--offline is common)."""
-    parser.add_argument(
-        "--vectors",
-        default="default",
-        metavar="NAME|PATH",
-        help="word vectors for the abstractions: 'default' (shipped, offline), a gensim-data "
-        "name such as glove-wiki-gigaword-100 (downloaded when online), or a "
-        "KeyedVectors/word2vec file (default: default)",
-    )
-    parser.add_argument(
-        "--style",
-        default=DEFAULT_STYLE,
-        help=f"style words appended to every image prompt (default: {DEFAULT_STYLE!r})",
-    )
-    parser.add_argument(
-        "--top-k",
-        type=int,
-        default=8,
-        metavar="K",
-        help="draw each abstraction among the K nearest words (default: 8)",
-    )
-
-
-def describe_options_from_args(args: argparse.Namespace):
-    """The DescribeOptions of parsed arguments (with the common --seed)."""
-    from aimv_backend.describe import DescribeOptions
-
-    return DescribeOptions(
-        seed=args.seed,
-        vectors=args.vectors,
-        style=args.style,
-        allow_download=not args.offline,
-        top_k=args.top_k,
-    ).check()
+from aimv_backend.cli import options as flags
+from aimv_backend.errors import TimelineError
+from aimv_timeline.names import TIMELINE_FILE
+from aimv_timeline.schema import TimelineFormatError, read_timeline, write_timeline
 
 
 def add_parser(subparsers, parents) -> argparse.ArgumentParser:
@@ -61,18 +28,29 @@ def add_parser(subparsers, parents) -> argparse.ArgumentParser:
             "design's sentence and a text-to-image prompt, in place in the timeline file."
         ),
     )
-    parser.add_argument("timeline", help="timeline JSON file written by 'aimv analyze'")
-    add_describe_options(parser)
+    parser.add_argument("timeline", help=f"{TIMELINE_FILE} written by 'aimv listen'")
+    flags.add_flags(parser, "describing", flags.DESCRIBE)
     parser.set_defaults(run=run)
     return parser
 
 
 def run(args: argparse.Namespace, progress) -> int:
-    from aimv_backend.describe import describe_timeline_file
+    from aimv_backend import describe
+    from aimv_backend.orchestrator import describe_options_for
 
-    options = describe_options_from_args(args)
-    timeline = describe_timeline_file(args.timeline, options=options, progress=progress)
-    if not getattr(args, "quiet", False):
+    options = flags.describe_options(args)
+    path = Path(args.timeline)
+    try:
+        timeline = read_timeline(path)
+    except TimelineFormatError as exc:
+        raise TimelineError(str(exc)) from None
+    options = describe_options_for(timeline, options, flags.describe_given(args))
+    timeline = describe.run(timeline, options=options, progress=progress)
+    try:
+        write_timeline(timeline, path)
+    except OSError as exc:
+        raise TimelineError(f"timeline {str(path)!r}: cannot be written ({exc.strerror})") from None
+    if not args.quiet:
         print(
             f"aimv: described {len(timeline.windows)} windows in {args.timeline} "
             f"({timeline.engines.get('description')})",

@@ -1,8 +1,10 @@
 """``aimv`` entry point: parse, run one subcommand, turn user errors into one line and exit 2.
 
 Each subcommand lives in ``aimv_backend/cli/<name>_cmd.py`` and exposes
-``add_parser(subparsers, parents)`` and ``run(args, progress) -> int``. Modules are imported
-only when their subcommand runs, so ``aimv --help`` stays fast and light.
+``add_parser(subparsers, parents)`` and ``run(args, progress) -> int``; its flags come from
+:mod:`aimv_backend.cli.options`. Modules are imported only when their subcommand runs, so
+``aimv --help`` stays fast and light. With ``--progress json`` a failure is also an ``error``
+event (:mod:`aimv_timeline.events`), which is how the add-on and the orchestrator read it.
 """
 
 from __future__ import annotations
@@ -15,15 +17,18 @@ import sys
 from aimv_backend import __version__
 from aimv_backend.errors import AimvError, Cancelled
 from aimv_backend.progress import JsonLinesProgress, SilentProgress, TqdmProgress
+from aimv_timeline.names import STAGE_ALIASES, STAGES, TIMELINE_FILE
 from aimv_timeline.schema import TimelineFormatError
 
-# subcommand name -> (module, one-line help)
+# subcommand name -> (module, one-line help): the four stages, then the whole run
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "analyze": ("aimv_backend.cli.analyze_cmd", "analyse a song into out/timeline.json"),
+    "listen": ("aimv_backend.cli.listen_cmd", f"analyse a song into out/{TIMELINE_FILE}"),
     "describe": ("aimv_backend.cli.describe_cmd", "write the sentence and prompt of every window"),
-    "textures": ("aimv_backend.cli.textures_cmd", "make one texture image per window"),
-    "render": ("aimv_backend.cli.render_cmd", "song.wav to music video: every stage, then Blender"),
+    "imagine": ("aimv_backend.cli.imagine_cmd", "make one texture image per window"),
+    "stage": ("aimv_backend.cli.stage_cmd", "key a timeline in Blender and render the video"),
+    "render": ("aimv_backend.cli.render_cmd", "song to music video: every stage, then Blender"),
 }
+assert tuple(SUBCOMMANDS)[:4] == STAGES
 EXIT_USER_ERROR = 2
 EXIT_CANCELLED = 130
 
@@ -42,7 +47,7 @@ def common_options() -> argparse.ArgumentParser:
     group.add_argument(
         "--seed",
         type=int,
-        default=0,
+        default=None,
         help="random seed: the same seed gives the same result (default: 0)",
     )
     group.add_argument(
@@ -75,12 +80,14 @@ def build_parser(*, load: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"aimv {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     parents = [common_options()]
+    aliases = {stage: old for old, stage in STAGE_ALIASES.items()}
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         if load is None or load == name:
             module = importlib.import_module(module_name)
             module.add_parser(sub, parents)
         else:
-            sub.add_parser(name, help=help_text, add_help=False)
+            extra = [aliases[name]] if name in aliases else []
+            sub.add_parser(name, aliases=extra, help=help_text, add_help=False)
     return parser
 
 
@@ -95,6 +102,7 @@ def make_progress(args: argparse.Namespace):
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     chosen = next((a for a in argv if not a.startswith("-")), None)
+    chosen = STAGE_ALIASES.get(chosen, chosen)
     parser = build_parser(load=chosen if chosen in SUBCOMMANDS else None)
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # name the subcommand's --help, where the valid options are
@@ -116,13 +124,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"aimv: cancelled: {exc}", file=sys.stderr)
         return EXIT_CANCELLED
     except (AimvError, TimelineFormatError) as exc:
-        message = " ".join(str(exc).split())
-        print(f"aimv: error: {message}", file=sys.stderr)
-        return EXIT_USER_ERROR
+        return _user_error(progress, exc, " ".join(str(exc).split()))
     except OSError as exc:  # a full disk, a folder where a file should be, permissions ...
         where = f" {exc.filename!r}" if exc.filename else ""
-        print(f"aimv: error:{where} {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_USER_ERROR
+        return _user_error(progress, exc, f"{where.strip()} {exc.strerror or exc}".strip())
+
+
+def _user_error(progress, exc: BaseException, message: str) -> int:
+    """One line for a person; with --progress json also the ``error`` event for tools."""
+    if isinstance(progress, JsonLinesProgress):
+        progress.emit("error", type=type(exc).__name__, message=message)
+    print(f"aimv: error: {message}", file=sys.stderr)
+    return EXIT_USER_ERROR
 
 
 if __name__ == "__main__":

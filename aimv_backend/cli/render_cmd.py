@@ -1,8 +1,9 @@
 """``aimv render song.wav -o video.mp4``: every stage, from song to music video.
 
-listen (+ describe) -> textures -> stage and render in Blender. Each stage's output lives in a
-work folder beside the video (``video.aimv/``: timeline.json, textures/, scene.blend) and is
-reused when still valid, so a re-run after an interruption picks up where it stopped.
+listen -> describe -> imagine -> stage, through :mod:`aimv_backend.orchestrator`. Each stage's
+output lives in a work folder beside the video (``video.aimv/``) and is reused while valid, so
+a re-run after an interruption picks up where it stopped. ``--until imagine`` stops before
+Blender (what the add-on's Generate runs).
 """
 
 from __future__ import annotations
@@ -10,121 +11,73 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from aimv_backend.cli.analyze_cmd import TIMELINE_NAME, add_listen_arguments
+from aimv_backend import orchestrator
+from aimv_backend.cli import options as flags
+from aimv_backend.cli.listen_cmd import add_listen_and_describe, add_song
 from aimv_backend.errors import ParameterError
-from aimv_backend.render import PRESETS, RenderRequest, render_song
-from aimv_backend.stage.blender_runner import RenderSettings
-
-
-def _resolution(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(x) for x in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected WIDTHxHEIGHT such as 640x360, got {text!r}"
-        ) from None
-    return w, h
+from aimv_timeline import names
 
 
 def add_parser(subparsers, parents) -> None:
     parser = subparsers.add_parser(
         "render",
         parents=parents,
-        help="song.wav to music video: every stage, then Blender",
-        description="Analyse, describe, make textures, stage in Blender and render an MP4 with "
-        "the original audio. Stages whose outputs are cached and valid are skipped.",
+        help="song to music video: every stage, then Blender",
+        description="Listen, describe, imagine textures, stage in Blender and render an MP4 "
+        "with the original audio. Stages whose outputs are cached and valid are skipped.",
     )
-    parser.add_argument("audio", metavar="SONG", help="audio file: WAV, FLAC or OGG")
-    parser.add_argument(
-        "-o", "--output", required=True, metavar="VIDEO.mp4", help="the video to write"
-    )
+    add_song(parser)
+    parser.add_argument("-o", "--output", metavar="VIDEO.mp4", help="the video to write")
     parser.add_argument(
         "--work-dir",
         metavar="FOLDER",
-        help="where the timeline, textures and scene.blend go "
+        help=f"where {names.TIMELINE_FILE}, {names.TEXTURES_DIR}/ and {names.SCENE_FILE} go "
         "(default: VIDEO.aimv/ beside the video)",
     )
-    video = parser.add_argument_group("video")
-    video.add_argument(
-        "--preset",
-        choices=sorted(PRESETS),
-        default="preview",
-        help="preview: 640x360, 24 fps, Workbench (fast on a CPU); "
-        "final: 1280x720, 30 fps, EEVEE (default: preview)",
+    parser.add_argument(
+        "--until",
+        choices=names.STAGES,
+        default=names.STAGES[-1],
+        help="the last stage to run; before 'stage' no video is made and -o is not needed "
+        f"(default: {names.STAGES[-1]})",
     )
-    video.add_argument(
-        "--resolution",
-        type=_resolution,
-        metavar="WxH",
-        help="frame size in pixels (default: the preset's)",
-    )
-    video.add_argument("--fps", type=int, help="frames per second (default: the preset's)")
-    video.add_argument(
-        "--engine",
-        choices=("workbench", "eevee", "cycles"),
-        help="Blender render engine (default: the preset's)",
-    )
-    video.add_argument("--samples", type=int, help="EEVEE/Cycles samples (default: preset's)")
-    video.add_argument(
-        "--blender",
-        metavar="PATH",
-        help="a Blender 4.2+ binary to render with (default: the bpy module)",
-    )
-    textures = parser.add_argument_group("textures")
-    textures.add_argument(
-        "--textures",
-        choices=("auto", "procedural", "diffusers"),
-        default="auto",
-        help="texture engine: diffusers on a GPU, else procedural (default: auto)",
-    )
-    textures.add_argument(
-        "--model",
-        default=None,
-        metavar="ID|PATH",
-        help="diffusers model folder or hub id (default: stabilityai/sd-turbo)",
-    )
-    textures.add_argument(
-        "--texture-size",
-        type=int,
-        default=None,
-        metavar="PIXELS",
-        help="texture width and height (default: the preset's)",
-    )
-    add_listen_arguments(parser)
+    flags.add_preset(flags.add_flags(parser, "staging", flags.STAGE))
+    flags.add_flags(parser, "imagining", flags.IMAGINE)
+    add_listen_and_describe(parser)
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, progress) -> int:
-    from aimv_backend.pipeline import analyze_options_from_args, describe_options_from_args
-
-    output = Path(args.output)
-    if output.suffix.lower() != ".mp4":
-        raise ParameterError(f"--output must name an .mp4 file, got {str(output)!r}")
-    preset = PRESETS[args.preset]
-    settings = RenderSettings(
-        resolution=args.resolution or preset.resolution,
-        fps=preset.fps if args.fps is None else args.fps,
-        engine=args.engine or preset.engine,
-        samples=preset.samples if args.samples is None else args.samples,
-        blender=args.blender,
-    ).check()
-    work_dir = Path(args.work_dir) if args.work_dir else output.with_suffix(".aimv")
-    request = RenderRequest(
+def request_from_args(args: argparse.Namespace) -> orchestrator.RunRequest:
+    """The RunRequest of ``aimv render`` arguments (every option validated)."""
+    until = names.STAGES.index(args.until)
+    output = Path(args.output) if args.output else None
+    if until == names.STAGES.index("stage"):
+        if output is None:
+            raise ParameterError("-o/--output VIDEO.mp4 is required (or --until imagine)")
+    else:
+        output = None  # no video before the stage stage
+        if args.work_dir is None and args.output is None:
+            raise ParameterError(f"--work-dir is required with --until {args.until}")
+    work_dir = Path(args.work_dir) if args.work_dir else Path(args.output).with_suffix(".aimv")
+    wants = {name: i <= until for i, name in enumerate(names.STAGES)}
+    return orchestrator.RunRequest(
         audio=Path(args.audio),
-        output=output,
         work_dir=work_dir,
-        timeline_path=work_dir / TIMELINE_NAME,
-        analyze=analyze_options_from_args(args),
-        describe=None if args.no_describe else describe_options_from_args(args),
-        textures_engine=args.textures,
-        textures_model=args.model,
-        texture_size=preset.texture_size if args.texture_size is None else args.texture_size,
-        seed=args.seed,
-        offline=args.offline,
-        render=settings,
+        listen=flags.listen_options(args),
+        describe=flags.describe_options(args)
+        if wants["describe"] and not args.no_describe
+        else None,
+        describe_given=flags.describe_given(args),
+        imagine=flags.imagine_options(args, preset=args.preset) if wants["imagine"] else None,
+        stage=flags.stage_options(args),
+        output=output,
+        seed=args.seed or 0,
         force=args.force,
     )
-    result = render_song(request, progress=progress)
+
+
+def run(args: argparse.Namespace, progress) -> int:
+    result = orchestrator.run(request_from_args(args), progress=progress)
     if not args.quiet:
-        print(f"{result.message}: {result.output}")
+        print(f"{result.message}: {result.output or result.timeline_path}")
     return 0

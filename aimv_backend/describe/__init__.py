@@ -44,6 +44,8 @@ from aimv_timeline.schema import (
 
 __all__ = [
     "DescribeOptions",
+    "Options",
+    "run",
     "describe_timeline",
     "describe_timeline_file",
     "describe_window",
@@ -86,20 +88,24 @@ class DescribeOptions:
         data.pop("allow_download")
         return data
 
-    def check(self) -> DescribeOptions:
+    def __post_init__(self) -> None:
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise ParameterError(f"--seed must be an integer, got {self.seed!r}")
         if not isinstance(self.top_k, int) or not 1 <= self.top_k <= 64:
-            raise ParameterError(f"top_k must be an integer in [1, 64], got {self.top_k!r}")
+            raise ParameterError(f"--top-k must be an integer in [1, 64], got {self.top_k!r}")
         if not isinstance(self.style, str) or len(self.style) > 300:
             raise ParameterError(
                 f"--style must be text of at most 300 characters, got {str(self.style)[:40]!r}..."
             )
         if not isinstance(self.vectors, str) or not self.vectors.strip():
             raise ParameterError(f"--vectors must name a source, got {self.vectors!r}")
+
+    def check(self) -> DescribeOptions:
+        """Kept for callers of the old API: options validate on construction."""
         return self
 
 
+Options = DescribeOptions
 UNKNOWN_INSTRUMENT = "music"
 
 
@@ -146,7 +152,7 @@ def describe_window(
     window: Window, *, options: DescribeOptions | None = None, space: WordSpace | None = None
 ) -> Description:
     """The Description (sentence, prompt, abstractions, action) of one window."""
-    options = (options or DescribeOptions()).check()
+    options = options or DescribeOptions()
     if space is None:
         space = load_space(options.vectors, allow_download=options.allow_download)
     inputs = window_inputs(window, options=options, space=space)
@@ -170,7 +176,7 @@ def describe_timeline(
     Records the options in ``settings["describe"]`` and the vector source in
     ``engines["description"]``.
     """
-    options = (options or DescribeOptions()).check()
+    options = options or DescribeOptions()
     progress = progress or SilentProgress()
     space = load_space(options.vectors, allow_download=options.allow_download)
     windows = []
@@ -194,7 +200,7 @@ def needs_describe(timeline: Timeline, *, options: DescribeOptions | None = None
     The pipeline's caching rule (docs/architecture.md): describe again only then. The CLI's
     ``aimv describe`` always refreshes (after a hand edit the settings are unchanged).
     """
-    options = (options or DescribeOptions()).check()
+    options = options or DescribeOptions()
     if timeline.settings.get("describe") != options.settings():
         return True
     return any(w.description is None for w in timeline.windows)
@@ -207,7 +213,7 @@ def describe_timeline_file(
     progress: Progress | None = None,
 ) -> Timeline:
     """Describe a timeline file in place (atomic rewrite) and return the new timeline."""
-    options = (options or DescribeOptions()).check()
+    options = options or DescribeOptions()
     p = Path(path)
     try:
         timeline = read_timeline(p)
@@ -219,3 +225,6 @@ def describe_timeline_file(
     except OSError as exc:
         raise TimelineError(f"timeline {str(p)!r}: cannot be written ({exc.strerror})") from None
     return described
+
+
+run = describe_timeline  # the stage's one entry point: a timeline in, a described timeline out

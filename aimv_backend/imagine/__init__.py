@@ -4,12 +4,18 @@ Engines: ``diffusers`` (a turbo Stable Diffusion model, best on a GPU) and ``pro
 (numpy, offline, tens of milliseconds an image). See docs/textures.md.
 """
 
-from aimv_backend.imagine.options import ENGINES, TextureOptions, parse_size
+from aimv_backend.imagine.options import ENGINES, ImagineOptions, TextureOptions, parse_size
 from aimv_backend.imagine.run import continuity_strength, make_textures, window_prompt
+
+Options = ImagineOptions
+run = make_textures  # the stage's one entry point: a timeline in, textures and timeline out
 
 __all__ = [
     "ENGINES",
+    "ImagineOptions",
+    "Options",
     "TextureOptions",
+    "run",
     "continuity_strength",
     "make_textures",
     "parse_size",

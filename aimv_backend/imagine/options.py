@@ -6,14 +6,15 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from aimv_backend.errors import ParameterError
+from aimv_timeline import names
 
-ENGINES = ("auto", "procedural", "diffusers")
+ENGINES = ("auto", *names.TEXTURE_ENGINES)
 DEFAULT_MODEL = "stabilityai/sd-turbo"
 MIN_SIDE, MAX_SIDE = 64, 2048
 
 
 @dataclass(frozen=True)
-class TextureOptions:
+class ImagineOptions:
     """How textures are made.
 
     engine: "auto" (diffusers when a GPU is present, or ``device`` is given, and the model
@@ -47,13 +48,16 @@ class TextureOptions:
         validate_options(self)
 
     def as_settings(self) -> dict[str, Any]:
-        """JSON-ready record for timeline.settings["textures"]: what decides the images, not
+        """JSON-ready record for timeline.settings["imagine"]: what decides the images, not
         whether a download was allowed or which device ran the model."""
         data = asdict(self)
         data["size"] = list(self.size)
         data.pop("allow_download")
         data.pop("device")
         return data
+
+
+TextureOptions = ImagineOptions  # the old name
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -83,7 +87,7 @@ def validate_size(size: tuple[int, int]) -> tuple[int, int]:
     return width, height
 
 
-def validate_options(o: TextureOptions) -> None:
+def validate_options(o: ImagineOptions) -> None:
     """Raise ParameterError naming the first bad option and its value."""
     if o.engine not in ENGINES:
         raise ParameterError(f"--textures must be one of {', '.join(ENGINES)}, got {o.engine!r}")

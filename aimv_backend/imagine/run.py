@@ -23,6 +23,7 @@ from aimv_backend.imagine.cache import cache_key, is_cached, save_png, texture_p
 from aimv_backend.imagine.options import TextureOptions
 from aimv_backend.progress import Progress
 from aimv_backend.util.files import ensure_output_dir
+from aimv_timeline import names
 from aimv_timeline.schema import Timeline, Window, write_timeline
 
 _LEVEL_WORDS = {
@@ -239,6 +240,30 @@ class _HeldNotices:
         self._held.clear()
 
 
+def quiet_libraries() -> None:
+    """diffusers and transformers print load bars and warnings; the stage has its own bar."""
+    try:
+        from diffusers.utils import logging as diffusers_logging
+
+        diffusers_logging.set_verbosity_error()
+        diffusers_logging.disable_progress_bar()
+    except ImportError:
+        pass
+    try:
+        from huggingface_hub.utils import logging as hub_logging
+
+        hub_logging.set_verbosity_error()
+    except ImportError:
+        pass
+    try:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.set_verbosity_error()
+        transformers_logging.disable_progress_bar()
+    except ImportError:
+        pass
+
+
 def make_textures(
     timeline: Timeline,
     *,
@@ -257,8 +282,10 @@ def make_textures(
     force: remake every image even when its PNG exists.
     """
     timeline_dir = Path(timeline_dir)
+    if options.engine != "procedural":
+        quiet_libraries()
     out_dir = ensure_output_dir(
-        Path(out_dir) if out_dir else timeline_dir / "textures", what="textures folder"
+        Path(out_dir) if out_dir else timeline_dir / names.TEXTURES_DIR, what="textures folder"
     )
     choice = _HeldNotices(progress)  # the engine's notices matter only if images are made
     engine = choose_engine(options, choice) if timeline.windows else ProceduralEngine(options)
@@ -277,7 +304,7 @@ def make_textures(
             for w, job in zip(timeline.windows, per_window, strict=True)
         )
         settings = dict(timeline.settings)
-        settings["textures"] = {
+        settings["imagine"] = {  # "textures" before schema 1.1
             **options.as_settings(),
             "engine_used": engine.name.split(":")[0],
             "out_dir": _relative(out_dir, timeline_dir),

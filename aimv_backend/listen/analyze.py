@@ -34,15 +34,18 @@ if TYPE_CHECKING:
     from aimv_backend.listen.voice import VoiceOptions
 
 VOLUME_ENGINE = "rms-running-mean"
+SETTINGS_KEY = "listen"  # timeline.settings key; timelines before 0.x used "analyze"
+OLD_SETTINGS_KEYS = ("analyze",)
 COLOUR_ENGINE = "pitch-class-wheel+xkcd-cielab"
 
 
 @dataclass(frozen=True)
-class AnalyzeOptions:
-    """Everything that decides the analysis result (recorded in the timeline's settings).
+class ListenOptions:
+    """Everything that decides the listening result (recorded in the timeline's settings).
 
     window_seconds: window length in seconds, 0.25 to 10.
     instruments / voice: engine options; None skips that field (it stays null in the file).
+    Validated on construction, with the engines' options: a ParameterError names the option.
     """
 
     window_seconds: float = 1.0
@@ -50,7 +53,7 @@ class AnalyzeOptions:
     instruments: InstrumentOptions | None = None
     voice: VoiceOptions | None = None
 
-    def check(self) -> AnalyzeOptions:
+    def __post_init__(self) -> None:
         check_window_seconds(self.window_seconds)
         self.volume.check()
         if self.instruments is not None:
@@ -61,6 +64,9 @@ class AnalyzeOptions:
             from aimv_backend.listen.voice import check_voice_options
 
             check_voice_options(self.voice)
+
+    def check(self) -> ListenOptions:
+        """Kept for callers of the old API: options validate on construction."""
         return self
 
     def settings(self) -> dict[str, Any]:
@@ -75,6 +81,9 @@ class AnalyzeOptions:
             "instruments": _result_options(self.instruments, "allow_download", "batch_size"),
             "voice": _result_options(self.voice, "allow_download"),
         }
+
+
+AnalyzeOptions = ListenOptions  # the old name
 
 
 def _result_options(options: Any, *ignored: str) -> dict[str, Any] | None:
@@ -131,19 +140,20 @@ def _measure(samples: np.ndarray, rate: int, span: WindowSpan, running: RunningV
 
 
 def analyze_song(
-    path: str | Path,
+    path: str | Path | AudioInfo,
     *,
-    options: AnalyzeOptions | None = None,
+    options: ListenOptions | None = None,
     progress: Progress | None = None,
 ) -> Timeline:
     """Analyse ``path`` into a timeline (no description yet; see aimv_backend.describe).
 
+    ``path`` may be the :class:`AudioInfo` the caller already probed (a run probes once).
     Raises AudioInputError for unreadable, empty, too short or non-finite audio, and
     ParameterError for invalid options, before any heavy work starts.
     """
-    options = (options or AnalyzeOptions()).check()
+    options = options or ListenOptions()
     progress = progress or SilentProgress()
-    info = probe_audio(path)
+    info = path if isinstance(path, AudioInfo) else probe_audio(path)
     window_seconds = check_window_seconds(options.window_seconds)
     if info.duration < window_seconds:
         raise AudioInputError(
@@ -211,7 +221,7 @@ def analyze_song(
         source=source,
         window_seconds=window_seconds,
         windows=windows,
-        settings={"analyze": options.settings()},
+        settings={SETTINGS_KEY: options.settings()},
         engines=engines,
         language=language,
         created_by=f"aimv {__version__}",

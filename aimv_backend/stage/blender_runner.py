@@ -3,14 +3,13 @@
 bpy is not thread-safe and holds ~1 GB, so staging and rendering always run in a child process:
 ``python aimv_blender/headless.py -- ...`` with the bpy module, or
 ``blender -b --factory-startup --python aimv_blender/headless.py -- ...`` with a binary.
-The child reports progress as ``AIMV-PROGRESS {json}`` lines on stderr, which are forwarded to
-the caller's :class:`Progress`.
+The child reports events (:mod:`aimv_timeline.events`) on stderr; they are forwarded to the
+caller's :class:`Progress`, and its ``error`` event is the failure's message.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import shutil
 import subprocess
@@ -21,35 +20,10 @@ from pathlib import Path
 
 from aimv_backend.errors import Cancelled, ParameterError, RenderError
 from aimv_backend.progress import Progress, Task
+from aimv_backend.stage.options import StageOptions
+from aimv_timeline.events import Event, is_noise, parse_line
 
-PROGRESS_PREFIX = "AIMV-PROGRESS "
-
-
-@dataclass(frozen=True)
-class RenderSettings:
-    """What the video looks like. resolution in pixels, fps in frames per second."""
-
-    resolution: tuple[int, int] = (640, 360)
-    fps: int = 24
-    engine: str = "workbench"  # workbench | eevee | cycles
-    samples: int = 16
-    blender: str | None = None  # path of a Blender binary; None = the bpy module
-
-    def check(self) -> RenderSettings:
-        w, h = self.resolution
-        if not (16 <= w <= 7680 and 16 <= h <= 4320) or w % 2 or h % 2:
-            raise ParameterError(
-                f"--resolution must be even numbers from 16x16 to 7680x4320, got {w}x{h}"
-            )
-        if not 1 <= self.fps <= 120:
-            raise ParameterError(f"--fps must be 1 to 120, got {self.fps}")
-        if self.engine not in ("workbench", "eevee", "cycles"):
-            raise ParameterError(
-                f"--engine must be workbench, eevee or cycles, got {self.engine!r}"
-            )
-        if not 1 <= self.samples <= 4096:
-            raise ParameterError(f"--samples must be 1 to 4096, got {self.samples}")
-        return self
+RenderSettings = StageOptions  # the old name
 
 
 def headless_script() -> Path:
@@ -63,7 +37,7 @@ def headless_script() -> Path:
     return script
 
 
-def blender_command(settings: RenderSettings) -> list[str]:
+def blender_command(settings: StageOptions) -> list[str]:
     """The command prefix that runs the headless script (before its ``--`` arguments)."""
     script = str(headless_script())
     if settings.blender:
@@ -84,25 +58,30 @@ def blender_command(settings: RenderSettings) -> list[str]:
 def run_headless(
     arguments: Sequence[str],
     *,
-    settings: RenderSettings,
+    settings: StageOptions,
     progress: Progress,
     env: dict | None = None,
 ) -> None:
-    """Run the headless script with ``arguments``; forward its progress; raise on failure."""
+    """Run the headless script with ``arguments``; forward its events; raise on failure.
+
+    The child's ``error`` event is the failure's message; other stderr lines (Blender's own
+    output) are kept only as a fallback, with known noise such as EGL_BAD_MATCH dropped.
+    """
     command = [*blender_command(settings), "--", *arguments, "--progress", "json"]
     child_env = dict(os.environ if env is None else env)
     child_env.setdefault("PYTHONUNBUFFERED", "1")
     tail: list[str] = []
-    tasks: dict[str, _ForwardedTask] = {}
+    forwarder = EventForwarder(progress)
     proc = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=child_env
     )
     try:
         assert proc.stderr is not None
         for line in proc.stderr:
-            if line.startswith(PROGRESS_PREFIX):
-                _forward(line[len(PROGRESS_PREFIX) :], progress, tasks)
-            elif line.strip():
+            event = parse_line(line.rstrip("\n"))
+            if event is not None:
+                forwarder.forward(event)
+            elif line.strip() and not is_noise(line):
                 tail = (tail + [line.rstrip()])[-20:]
         code = proc.wait()
     except KeyboardInterrupt:
@@ -113,11 +92,9 @@ def run_headless(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        for forwarded in tasks.values():
-            forwarded.task.close()
+        forwarder.close()
     if code != 0:
-        errors = [t for t in tail if "error" in t.lower()] or tail or ["(no output)"]
-        message = errors[-1].removeprefix("aimv: error: ").removeprefix("aimv-blender: error: ")
+        message = forwarder.error or (tail[-1] if tail else "(no output)")
         raise RenderError(f"Blender failed (exit {code}): {message}")
 
 
@@ -129,21 +106,31 @@ class _ForwardedTask:
     done: int = 0
 
 
-def _forward(payload: str, progress: Progress, tasks: dict[str, _ForwardedTask]) -> None:
-    try:
-        event = json.loads(payload)
-    except json.JSONDecodeError:
-        return
-    name = str(event.get("task", "render"))
-    kind = event.get("event")
-    if kind == "start":
-        tasks[name] = _ForwardedTask(progress.task(name, event.get("total")))
-    elif kind == "progress" and name in tasks:
-        forwarded = tasks[name]
-        done = int(event.get("done", 0))
-        forwarded.task.advance(max(0, done - forwarded.done))
-        forwarded.done = done
-    elif kind == "end" and name in tasks:
-        tasks.pop(name).task.close()
-    elif kind == "notice":
-        progress.notice(str(event.get("message", "")))
+class EventForwarder:
+    """Mirrors a child's events in the parent's :class:`Progress`; keeps its ``error`` message."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.tasks: dict[str, _ForwardedTask] = {}
+        self.error = ""
+
+    def forward(self, event: Event) -> None:
+        name = str(event.get("task", "render"))
+        if event.kind == "start":
+            self.tasks[name] = _ForwardedTask(self.progress.task(name, event.get("total")))
+        elif event.kind == "progress" and name in self.tasks:
+            forwarded = self.tasks[name]
+            done = int(event.get("done", 0))
+            forwarded.task.advance(max(0, done - forwarded.done))
+            forwarded.done = done
+        elif event.kind == "end" and name in self.tasks:
+            self.tasks.pop(name).task.close()
+        elif event.kind in ("notice", "warning"):
+            self.progress.notice(str(event.get("message", "")))
+        elif event.kind == "error":
+            self.error = str(event.get("message", ""))
+
+    def close(self) -> None:
+        for forwarded in self.tasks.values():
+            forwarded.task.close()
+        self.tasks.clear()

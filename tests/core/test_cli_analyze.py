@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
+from aimv_timeline.names import TIMELINE_FILE
 from aimv_timeline.schema import read_timeline
 from tests.conftest import sine
 
@@ -31,18 +34,18 @@ def test_analyze_writes_a_valid_timeline(run_aimv, song, tmp_path):
     out = tmp_path / "out"
     result = run_aimv("analyze", song, "-o", out, *FAST)
     assert result.code == 0, result.err
-    timeline = read_timeline(out / "timeline.json")
+    timeline = read_timeline(out / TIMELINE_FILE)
     assert len(timeline.windows) == 4
     assert timeline.source.sha256 and timeline.source.duration == 4.0
     assert timeline.engines["colour"].startswith("pitch-class")
-    assert timeline.settings["analyze"]["window_seconds"] == 1.0
+    assert timeline.settings["listen"]["window_seconds"] == 1.0
     assert not list(out.glob(".*tmp*")), "no temporary files left behind"
 
 
 def test_rerun_is_cached_and_other_settings_need_force(run_aimv, song, tmp_path):
     out = tmp_path / "out"
     assert run_aimv("analyze", song, "-o", out, *FAST).code == 0
-    path = out / "timeline.json"
+    path = out / TIMELINE_FILE
     before = path.read_bytes()
     mtime = path.stat().st_mtime_ns
     assert run_aimv("analyze", song, "-o", out, *FAST).code == 0
@@ -54,15 +57,28 @@ def test_rerun_is_cached_and_other_settings_need_force(run_aimv, song, tmp_path)
     assert len(read_timeline(path).windows) == 2
 
 
+def test_listen_is_the_stage_name_and_old_timelines_stay_cached(run_aimv, song, tmp_path):
+    """'listen' is the subcommand and settings key; 'analyze' timelines are still reused."""
+    out = tmp_path / "out"
+    assert run_aimv("listen", song, "-o", out, *FAST).code == 0
+    path = out / TIMELINE_FILE
+    data = json.loads(path.read_text())
+    data["settings"] = {"analyze": data["settings"].pop("listen"), **data["settings"]}
+    path.write_text(json.dumps(data))
+    mtime = path.stat().st_mtime_ns
+    assert run_aimv("analyze", song, "-o", out, *FAST).code == 0
+    assert path.stat().st_mtime_ns == mtime, "a timeline with the old key was analysed again"
+
+
 def test_existing_timeline_from_another_song_is_not_overwritten(
     run_aimv, song, write_wav, tmp_path
 ):
     out = tmp_path / "out"
     assert run_aimv("analyze", song, "-o", out, *FAST).code == 0
-    before = (out / "timeline.json").read_bytes()
+    before = (out / TIMELINE_FILE).read_bytes()
     other = write_wav("other.wav", sine(330, 4.0, RATE), RATE)
     _one_line_error(run_aimv("analyze", other, "-o", out, *FAST), "another song")
-    assert (out / "timeline.json").read_bytes() == before
+    assert (out / TIMELINE_FILE).read_bytes() == before
 
 
 def _bad_inputs(tmp_path, write_wav):
@@ -112,10 +128,10 @@ def test_bad_audio_exits_2_with_one_line_and_keeps_existing_output(
 ):
     out = tmp_path / "out"
     assert run_aimv("analyze", song, "-o", out, *FAST).code == 0
-    before = (out / "timeline.json").read_bytes()
+    before = (out / TIMELINE_FILE).read_bytes()
     path, needle = _bad_inputs(tmp_path, write_wav)[case]
     _one_line_error(run_aimv("analyze", path, "-o", out, *FAST, "--force"), needle)
-    assert (out / "timeline.json").read_bytes() == before
+    assert (out / TIMELINE_FILE).read_bytes() == before
 
 
 @pytest.mark.parametrize("window", ["0.1", "11", "nan", "abc", "-1"])
@@ -123,7 +139,7 @@ def test_invalid_window_is_refused(run_aimv, song, tmp_path, window):
     result = run_aimv("analyze", song, "-o", tmp_path / "o", *FAST, "--window", window)
     assert result.code == 2
     assert "--window" in result.err and "Traceback" not in result.err
-    assert not (tmp_path / "o" / "timeline.json").exists()
+    assert not (tmp_path / "o" / TIMELINE_FILE).exists()
 
 
 def test_unwritable_output_folder(run_aimv, song, tmp_path):
@@ -156,18 +172,18 @@ def test_going_offline_does_not_invalidate_the_cached_timeline(run_aimv, song, t
     out = tmp_path / "out"
     args = ("analyze", song, "-o", out, "--instruments", "musicnn", "--asr", "none", "--quiet")
     assert run_aimv(*args).code == 0
-    mtime = (out / "timeline.json").stat().st_mtime_ns
+    mtime = (out / TIMELINE_FILE).stat().st_mtime_ns
     result = run_aimv(*args, "--offline")
     assert result.code == 0, result.err
-    assert (out / "timeline.json").stat().st_mtime_ns == mtime
+    assert (out / TIMELINE_FILE).stat().st_mtime_ns == mtime
 
 
 def test_a_folder_where_the_timeline_goes_is_one_line(run_aimv, song, tmp_path):
     out = tmp_path / "out"
-    (out / "timeline.json").mkdir(parents=True)
+    (out / TIMELINE_FILE).mkdir(parents=True)
     result = run_aimv("analyze", song, "-o", out, *FAST, "--force")
-    _one_line_error(result, "timeline.json")
-    assert (out / "timeline.json").is_dir()
+    _one_line_error(result, TIMELINE_FILE)
+    assert (out / TIMELINE_FILE).is_dir()
 
 
 def test_bad_vectors_fail_before_listening_and_leave_no_folder(run_aimv, song, tmp_path):

@@ -23,6 +23,7 @@ from aimv_backend.listen.voice.languages import normalize_language
 from aimv_backend.listen.voice.models import HUB_NAMES
 from aimv_backend.listen.windows import WindowSpan
 from aimv_backend.progress import Progress
+from aimv_timeline import names
 from aimv_timeline.schema import Voice, Word
 
 __all__ = [
@@ -34,7 +35,7 @@ __all__ = [
     "normalize_language",
 ]
 
-ASR_ENGINES = ("faster-whisper", "openai-whisper", "none")
+ASR_ENGINES = (*names.ASR_ENGINES, "none")
 SAMPLE_RATE = 16_000
 TOKENS_PER_SECOND = 8
 MIN_TOKENS = 16

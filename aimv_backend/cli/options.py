@@ -1,0 +1,222 @@
+"""The one map from command-line flags to option fields, for every subcommand.
+
+Each flag is defined once here, next to the option class and field it sets; subcommands add
+the groups they need. Defaults are never repeated: a flag the user does not give leaves the
+field at its class default (``--help`` shows it), and :func:`given` tells which fields the user
+set (``aimv render`` keeps the describe options of an existing timeline for the others).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from dataclasses import MISSING, dataclass, fields
+from typing import Any
+
+from aimv_backend.describe import DescribeOptions
+from aimv_backend.imagine.options import ImagineOptions, parse_size
+from aimv_backend.listen.analyze import ListenOptions
+from aimv_backend.listen.instruments import InstrumentOptions
+from aimv_backend.listen.voice import VoiceOptions
+from aimv_backend.stage.options import StageOptions
+from aimv_timeline import names
+from aimv_timeline.presets import DEFAULT_PRESET, PRESETS
+
+
+def resolution(text: str) -> tuple[int, int]:
+    """ "640x360" -> (640, 360); range checks are StageOptions' (one message for all)."""
+    try:
+        w, h = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT such as 640x360, got {text!r}"
+        ) from None
+    return w, h
+
+
+@dataclass(frozen=True)
+class Flag:
+    """``flags`` set ``options.field``. help: what it does (the default is added)."""
+
+    options: type
+    field: str
+    flags: tuple[str, ...]
+    help: str
+    type: Callable[[str], Any] | None = None
+    metavar: str | None = None
+    choices: Sequence[str] | None = None
+    default_text: str | None = None  # instead of the class default in --help
+    switch: bool = False  # a flag without a value that sets True
+
+    @property
+    def dest(self) -> str:
+        return f"{self.options.__name__}.{self.field}"
+
+    def default(self) -> Any:
+        for f in fields(self.options):
+            if f.name == self.field:
+                return f.default if f.default is not MISSING else f.default_factory()
+        raise AttributeError(self.field)
+
+
+L, N, V, D, M, S = (
+    ListenOptions,
+    InstrumentOptions,
+    VoiceOptions,
+    DescribeOptions,
+    ImagineOptions,
+    StageOptions,
+)
+LISTEN = (
+    Flag(L, "window_seconds", ("--window",), "window length in seconds, 0.25 to 10", float,
+         "SECONDS"),
+    Flag(N, "engine", ("--instruments",), "instrument tagger: PANNs if its checkpoint is "
+         "there, else musicnn; none skips it", choices=(*names.INSTRUMENT_ENGINES, "none")),
+    Flag(N, "confidence", ("--instrument-confidence",), "score from which an instrument is "
+         "confident, 0-1", float, "P"),
+    Flag(N, "panns_checkpoint", ("--panns-checkpoint",), "PANNs Cnn14 checkpoint", None, "PATH",
+         default_text="$AIMV_PANNS_CHECKPOINT, then ~/panns_data/Cnn14_mAP=0.431.pth"),
+    Flag(V, "asr", ("--asr",), "speech recogniser; none keeps voice detection only",
+         choices=(*names.ASR_ENGINES, "none")),
+    Flag(V, "model", ("--asr-model",), "Whisper model: base (multilingual, offline), tiny.en, "
+         "a model folder or an openai-whisper .pt", None, "NAME|PATH"),
+    Flag(V, "language", ("--language",), "language of the lyrics, e.g. en, es or Spanish",
+         None, "CODE|NAME", default_text="detect"),
+    Flag(V, "vad_threshold", ("--vad-threshold",), "voice-activity probability from which a "
+         "window has voice, 0-1", float, "P"),
+    Flag(V, "compute_type", ("--compute-type",), "faster-whisper compute type: int8 (CPU), "
+         "float16 (GPU), ...", None, "TYPE"),
+)  # fmt: skip
+DESCRIBE = (
+    Flag(D, "vectors", ("--vectors",), "word vectors for the abstractions: default (shipped, "
+         "offline), a gensim-data name such as glove-wiki-gigaword-100 (downloaded when "
+         "online), or a KeyedVectors/word2vec file", None, "NAME|PATH"),
+    Flag(D, "style", ("--style",), "style words appended to every image prompt", None, "TEXT"),
+    Flag(D, "top_k", ("--top-k",), "draw each abstraction among the K nearest words", int, "K"),
+)  # fmt: skip
+IMAGINE = (
+    Flag(M, "engine", ("--textures",), "texture engine: diffusers when a GPU is present and "
+         "the model loads, else procedural", choices=("auto", *names.TEXTURE_ENGINES)),
+    Flag(M, "model", ("--model",), "diffusers model folder or hub id", None, "ID|PATH"),
+    Flag(M, "size", ("--texture-size", "--size"), "texture size N or WIDTHxHEIGHT, multiples "
+         "of 8 in [64, 2048]", None, "N|WxH", default_text="the preset's, 512"),
+    Flag(M, "steps", ("--steps",), "diffusion steps; 1-4 for turbo models", int),
+    Flag(M, "guidance", ("--guidance",), "classifier-free guidance; 0 for turbo models", float),
+    Flag(M, "batch_size", ("--batch-size",), "prompts per diffusers call", int),
+    Flag(M, "tiny_vae", ("--tiny-vae",), "AutoencoderTiny folder or hub id (e.g. "
+         "madebyollin/taesd) for fast decoding", None, "PATH|ID", default_text="none"),
+    Flag(M, "continuity", ("--continuity",), "diffusers: start each image from the previous "
+         "window's (image-to-image)", switch=True),
+    Flag(M, "device", ("--device",), "cuda, cuda:N, mps or cpu", None,
+         default_text="the first GPU, else cpu"),
+)  # fmt: skip
+STAGE = (
+    Flag(S, "resolution", ("--resolution",), "frame size in pixels", resolution, "WxH",
+         default_text="the preset's"),
+    Flag(S, "fps", ("--fps",), "frames per second", int, default_text="the preset's"),
+    Flag(S, "engine", ("--engine",), "Blender render engine", choices=names.RENDER_ENGINES,
+         default_text="the preset's"),
+    Flag(S, "samples", ("--samples",), "EEVEE/Cycles samples per pixel", int,
+         default_text="the preset's"),
+    Flag(S, "crossfade", ("--crossfade",), "seconds of blending into the next window", float,
+         "SECONDS"),
+    Flag(S, "blender", ("--blender",), "a Blender 4.2+ binary to render with", None, "PATH",
+         default_text="the bpy module"),
+)  # fmt: skip
+ALL = LISTEN + DESCRIBE + IMAGINE + STAGE
+
+
+def add_flags(parser: argparse.ArgumentParser, title: str, flags: Sequence[Flag]):
+    """Add ``flags`` as one argument group; every default is None (= not given)."""
+    group = parser.add_argument_group(title)
+    for flag in flags:
+        if flag.switch:
+            group.add_argument(
+                *flag.flags, dest=flag.dest, action="store_const", const=True, help=flag.help
+            )
+            continue
+        shown = flag.default_text if flag.default_text is not None else flag.default()
+        group.add_argument(
+            *flag.flags,
+            dest=flag.dest,
+            default=None,
+            type=flag.type,
+            metavar=flag.metavar or (None if flag.choices else flag.flags[0][2:].upper()),
+            choices=flag.choices,
+            help=f"{flag.help} (default: {shown})",
+        )
+    return group
+
+
+def add_preset(parser: argparse.ArgumentParser) -> None:
+    described = "; ".join(f"{p.name}: {p.summary}" for p in PRESETS.values())
+    parser.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default=DEFAULT_PRESET,
+        help=f"{described} (default: {DEFAULT_PRESET}, fast on a CPU)",
+    )
+
+
+def given(args: argparse.Namespace, options: type) -> dict[str, Any]:
+    """The fields of ``options`` set on the command line, with their values."""
+    prefix = f"{options.__name__}."
+    return {
+        dest[len(prefix) :]: value
+        for dest, value in vars(args).items()
+        if dest.startswith(prefix) and value is not None
+    }
+
+
+def _seed(args: argparse.Namespace) -> dict[str, int]:
+    return {} if args.seed is None else {"seed": args.seed}
+
+
+def listen_options(args: argparse.Namespace) -> ListenOptions:
+    """ListenOptions of the command line (validated: ParameterError names the flag)."""
+    allow = {"allow_download": not args.offline}
+    instruments = given(args, InstrumentOptions)
+    voice = None if args.no_voice else VoiceOptions(**given(args, VoiceOptions), **allow)
+    return ListenOptions(
+        **given(args, ListenOptions),
+        instruments=None
+        if instruments.get("engine") == "none"
+        else InstrumentOptions(**instruments, **allow),
+        voice=voice,
+    )
+
+
+def describe_options(args: argparse.Namespace) -> DescribeOptions:
+    return DescribeOptions(
+        **given(args, DescribeOptions), **_seed(args), allow_download=not args.offline
+    )
+
+
+def describe_given(args: argparse.Namespace) -> frozenset[str]:
+    """The describe fields the user chose (the rest may come from an existing timeline)."""
+    return frozenset(given(args, DescribeOptions)) | frozenset(_seed(args))
+
+
+def imagine_options(args: argparse.Namespace, *, preset: str = DEFAULT_PRESET) -> ImagineOptions:
+    values = given(args, ImagineOptions)
+    size = values.pop("size", None)
+    side = PRESETS[preset].texture_size
+    return ImagineOptions(
+        **values,
+        size=parse_size(size) if size is not None else (side, side),
+        **_seed(args),
+        allow_download=not args.offline,
+    )
+
+
+def stage_options(args: argparse.Namespace) -> StageOptions:
+    preset = PRESETS[getattr(args, "preset", None) or DEFAULT_PRESET]
+    values = {
+        "resolution": preset.resolution,
+        "fps": preset.fps,
+        "engine": preset.engine,
+        "samples": preset.samples,
+        "crossfade": preset.crossfade,
+        **given(args, StageOptions),
+    }
+    return StageOptions(**values)

@@ -1,0 +1,65 @@
+"""``aimv stage timeline.json -o video.mp4``: key a timeline (and its textures) in Blender and
+render the video. ``aimv render`` runs this stage after the others."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from aimv_backend.cli import options as flags
+from aimv_backend.errors import AudioInputError, OutputError, ParameterError, TimelineError
+from aimv_timeline import names
+from aimv_timeline.schema import TimelineFormatError, read_timeline
+
+
+def add_parser(subparsers, parents) -> None:
+    parser = subparsers.add_parser(
+        "stage",
+        parents=parents,
+        help="key a timeline in Blender and render the video",
+        description="Build the keyed scene of a timeline and its textures in Blender and "
+        "render it to an MP4 with the song.",
+    )
+    parser.add_argument("timeline", help=f"{names.TIMELINE_FILE} (with its textures)")
+    parser.add_argument("-o", "--output", required=True, metavar="VIDEO.mp4")
+    parser.add_argument(
+        "--audio",
+        metavar="SONG",
+        help="the song to put under the video (default: the timeline's source)",
+    )
+    parser.add_argument("--blend-out", metavar="FILE.blend", help="also save the scene")
+    flags.add_preset(flags.add_flags(parser, "staging", flags.STAGE))
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, progress) -> int:
+    from aimv_backend import stage
+    from aimv_backend.stage.blender_runner import blender_command
+
+    options = flags.stage_options(args)
+    output = Path(args.output)
+    if output.suffix.lower() != ".mp4":
+        raise ParameterError(f"--output must name an .mp4 file, got {str(output)!r}")
+    blender_command(options)
+    path = Path(args.timeline)
+    try:
+        timeline = read_timeline(path)
+    except TimelineFormatError as exc:
+        raise TimelineError(str(exc)) from None
+    audio = Path(args.audio or timeline.source.path)
+    if not audio.is_file():
+        raise AudioInputError(f"audio file {str(audio)!r} does not exist (give --audio SONG)")
+    if output.exists() and not args.force:
+        raise OutputError(f"{str(output)!r} exists; use --force to overwrite it")
+    stage.run(
+        timeline_path=path,
+        audio=audio,
+        output=output,
+        options=options,
+        progress=progress,
+        seed=args.seed or 0,
+        blend_out=Path(args.blend_out) if args.blend_out else None,
+    )
+    if not args.quiet:
+        print(f"wrote: {output}")
+    return 0

@@ -1,0 +1,380 @@
+"""The one orchestrator: the four stages in order, each reused while its output is still valid.
+
+``aimv render`` (all four stages), ``aimv listen`` (listen and describe), the add-on's Generate
+and the headless script's song mode (``aimv render SONG --work-dir DIR --until imagine``) all run
+:func:`run`. The work folder holds each stage's output (:mod:`aimv_timeline.names`):
+``timeline.json`` (listen, describe, imagine), ``textures/`` (imagine), ``scene.blend`` and
+``render.json`` (stage). The caching rule of each stage is in :data:`STAGE_TABLE`.
+
+Everything is validated before any work starts (options, the Blender to render with, fps
+against the window, the audio, which is probed once for the whole run, the word vectors, and
+whether the video may be written); then stages run in order and write atomically, so an
+interrupted run leaves each previous output intact and a re-run picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from aimv_backend import __version__
+from aimv_backend.audio.io import AudioInfo, probe_audio
+from aimv_backend.describe import DescribeOptions
+from aimv_backend.errors import OutputError, ParameterError, TimelineError
+from aimv_backend.imagine.options import ImagineOptions
+from aimv_backend.listen.analyze import OLD_SETTINGS_KEYS, SETTINGS_KEY, ListenOptions
+from aimv_backend.progress import Progress, announce_stage
+from aimv_backend.stage.options import StageOptions
+from aimv_backend.util.files import output_dir, sha256_file
+from aimv_timeline import names
+from aimv_timeline.schema import (
+    Timeline,
+    TimelineFormatError,
+    read_timeline,
+    write_json_atomic,
+    write_timeline,
+)
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One run. Paths as the user gave them.
+
+    describe / imagine: None skips that stage. output: the video; None stops after imagine.
+    describe_given: the DescribeOptions fields the user set; the others keep what an existing
+    timeline was described with (so ``aimv describe --top-k 4`` survives a later render).
+    force: replace outputs that exist and differ (a still-valid timeline is reused even then,
+    so hand edits survive).
+    """
+
+    audio: Path
+    work_dir: Path
+    listen: ListenOptions = field(default_factory=ListenOptions)
+    describe: DescribeOptions | None = field(default_factory=DescribeOptions)
+    imagine: ImagineOptions | None = field(default_factory=ImagineOptions)
+    stage: StageOptions = field(default_factory=StageOptions)
+    output: Path | None = None
+    describe_given: frozenset[str] = frozenset()
+    seed: int = 0
+    force: bool = False
+
+    @property
+    def timeline_path(self) -> Path:
+        return self.work_dir / names.TIMELINE_FILE
+
+    def stages(self) -> tuple[str, ...]:
+        """The names of the stages this request runs, in order."""
+        wanted = {
+            "listen": True,
+            "describe": self.describe is not None,
+            "imagine": self.imagine is not None,
+            "stage": self.output is not None,
+        }
+        return tuple(spec.name for spec in STAGE_TABLE if wanted[spec.name])
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """timeline_path / timeline: what the run left on disk. output: the video (None when the
+    run stopped before the stage stage). ran: the stages that did work (others were reused)."""
+
+    timeline_path: Path
+    timeline: Timeline
+    output: Path | None
+    ran: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        return "wrote" if self.ran else "up to date"
+
+
+@dataclass
+class _Run:
+    """The state one run hands from stage to stage."""
+
+    request: RunRequest
+    info: AudioInfo
+    progress: Progress
+    timeline: Timeline | None = None
+    ran: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One row of the stage table. reuse: when the stage's existing output is kept."""
+
+    name: str
+    doing: str
+    reuse: str
+    step: Callable[[_Run], None]
+
+
+# ---------------------------------------------------------------------------------- listen
+def _normalised(value: Any) -> Any:
+    """Settings as they look after a JSON round trip (tuples become lists)."""
+    return json.loads(json.dumps(value))
+
+
+def listen_settings(timeline: Timeline) -> Any:
+    """The listen settings a timeline records (older timelines call them "analyze")."""
+    for key in (SETTINGS_KEY, *OLD_SETTINGS_KEYS):
+        if key in timeline.settings:
+            return timeline.settings[key]
+    return None
+
+
+def read_existing(path: Path) -> Timeline | None:
+    """The timeline at ``path``, None if there is none; TimelineError if it is not one."""
+    if not path.exists():
+        return None
+    try:
+        return read_timeline(path)
+    except TimelineFormatError as exc:
+        raise TimelineError(f"{exc}; use --force to replace it") from None
+
+
+def _cached_timeline(run: _Run) -> Timeline | None:
+    """The existing timeline if it was made from this song with these listen settings.
+
+    One that differs (or is no timeline) is an error, unless --force lets it be replaced.
+    """
+    request = run.request
+    try:
+        existing = read_existing(request.timeline_path)
+    except TimelineError:
+        if request.force:
+            return None
+        raise
+    if existing is None:
+        return None
+    same_audio = existing.source.sha256 == sha256_file(run.info.path)
+    same_settings = listen_settings(existing) == _normalised(request.listen.settings())
+    if same_audio and same_settings:
+        return existing
+    if request.force:
+        return None
+    what = "another song" if not same_audio else "other settings"
+    raise OutputError(
+        f"{str(request.timeline_path)!r} exists and was made from {what}; "
+        "use --force to overwrite it"
+    )
+
+
+def _listen(run: _Run) -> None:
+    from aimv_backend import listen
+
+    cached = _cached_timeline(run)
+    if cached is not None:
+        run.timeline = cached
+        return
+    run.timeline = listen.run(run.info, options=run.request.listen, progress=run.progress)
+    write_timeline(run.timeline, run.request.timeline_path)
+    run.ran.append("listen")
+
+
+# -------------------------------------------------------------------------------- describe
+def describe_options_for(
+    timeline: Timeline, options: DescribeOptions, given: Iterable[str]
+) -> DescribeOptions:
+    """``options`` with every field the user did not give taken from the timeline's record."""
+    recorded = timeline.settings.get("describe")
+    if not isinstance(recorded, dict):
+        return options
+    given = set(given)
+    keep = {
+        f.name: recorded[f.name]
+        for f in fields(DescribeOptions)
+        if f.name in recorded and f.name not in given and f.name != "allow_download"
+    }
+    try:
+        return replace(options, **keep)
+    except (ParameterError, TypeError):  # a hand-edited record: the options as given
+        return options
+
+
+def _describe(run: _Run) -> None:
+    from aimv_backend import describe
+
+    assert run.timeline is not None and run.request.describe is not None
+    options = describe_options_for(run.timeline, run.request.describe, run.request.describe_given)
+    if not describe.needs_describe(run.timeline, options=options):
+        return
+    run.timeline = describe.run(run.timeline, options=options, progress=run.progress)
+    write_timeline(run.timeline, run.request.timeline_path)
+    run.ran.append("describe")
+
+
+# --------------------------------------------------------------------------------- imagine
+def _imagine(run: _Run) -> None:
+    from aimv_backend import imagine
+
+    assert run.timeline is not None and run.request.imagine is not None
+    before = run.timeline
+    run.timeline = imagine.run(
+        run.timeline,
+        timeline_dir=run.request.timeline_path.parent,
+        options=run.request.imagine,
+        progress=run.progress,
+        timeline_path=run.request.timeline_path,  # written as images complete: resumable
+    )
+    if run.timeline != before:
+        run.ran.append("imagine")
+
+
+# ----------------------------------------------------------------------------------- stage
+def render_fingerprint(timeline_path: Path, timeline: Timeline, options: StageOptions) -> str:
+    """Hash of everything the video depends on: the timeline, its textures, the options."""
+    digest = hashlib.sha256(timeline_path.read_bytes())
+    for window in timeline.windows:
+        if window.texture:
+            tex = timeline_path.parent / window.texture
+            stat = tex.stat()
+            digest.update(f"{window.texture}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    digest.update(json.dumps(asdict(options), sort_keys=True).encode())
+    digest.update(__version__.encode())  # new keying or render code makes a new video
+    return digest.hexdigest()
+
+
+def _stamp_matches(stamp_path: Path, output: Path, fingerprint: str | None) -> bool:
+    """Whether ``output`` is the video AIMV last wrote there (and, given a fingerprint, from
+    the same inputs)."""
+    if not stamp_path.exists() or not output.exists():
+        return False
+    try:
+        stamp = json.loads(stamp_path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+    stat = output.stat()
+    ours = (
+        stamp.get("output") == str(output.resolve())
+        and stamp.get("size") == stat.st_size
+        and stamp.get("mtime_ns") == stat.st_mtime_ns
+    )
+    return ours and (fingerprint is None or stamp.get("fingerprint") == fingerprint)
+
+
+def _stage(run: _Run) -> None:
+    from aimv_backend import stage
+
+    request = run.request
+    assert run.timeline is not None and request.output is not None
+    stamp_path = request.work_dir / names.RENDER_RECORD_FILE
+    fingerprint = render_fingerprint(request.timeline_path, run.timeline, request.stage)
+    if _stamp_matches(stamp_path, request.output, fingerprint):
+        run.progress.notice("the video is up to date")
+        return
+    output = stage.run(
+        timeline_path=request.timeline_path,
+        audio=run.info.path,
+        output=request.output,
+        options=request.stage,
+        progress=run.progress,
+        seed=request.seed,
+        blend_out=request.work_dir / names.SCENE_FILE,
+    )
+    stat = output.stat()
+    write_json_atomic(
+        {
+            "output": str(output.resolve()),
+            "size": stat.st_size,
+            "mtime_ns": stat.st_mtime_ns,
+            "fingerprint": fingerprint,
+            "settings": asdict(request.stage),
+        },
+        stamp_path,
+    )
+    run.ran.append("stage")
+
+
+STAGE_TABLE: tuple[StageSpec, ...] = (
+    StageSpec(
+        "listen",
+        "listening",
+        "timeline.json exists, made from the same audio bytes (sha256) with the same listen "
+        "settings; one that differs is replaced only with --force",
+        _listen,
+    ),
+    StageSpec(
+        "describe",
+        "describing",
+        "every window has a description made with the same describe settings (options not "
+        "given keep the timeline's)",
+        _describe,
+    ),
+    StageSpec(
+        "imagine",
+        "imagining textures",
+        "textures/ holds a PNG for each (engine, model, prompt, seed, size); only missing "
+        "ones are made",
+        _imagine,
+    ),
+    StageSpec(
+        "stage",
+        "staging and rendering in Blender",
+        "render.json's fingerprint (timeline, textures, options, AIMV version) matches the "
+        "video AIMV last wrote there",
+        _stage,
+    ),
+)
+assert tuple(spec.name for spec in STAGE_TABLE) == names.STAGES
+
+
+# ------------------------------------------------------------------------------------- run
+def check_request(request: RunRequest) -> AudioInfo:
+    """Every check that can fail before work starts; returns the audio, probed once."""
+    if request.output is not None:
+        from aimv_backend.stage.blender_runner import blender_command
+
+        if request.output.suffix.lower() != ".mp4":
+            raise ParameterError(f"--output must name an .mp4 file, got {str(request.output)!r}")
+        blender_command(request.stage)  # a missing bpy or a bad --blender fails first
+        if request.stage.fps * request.listen.window_seconds < 1.0:
+            raise ParameterError(
+                f"--fps {request.stage.fps} gives less than one frame per --window of "
+                f"{request.listen.window_seconds} s; raise --fps or --window"
+            )
+    info = probe_audio(request.audio)
+    if request.describe is not None:
+        from aimv_backend.describe.vectors import load_space
+
+        # a bad --vectors fails before minutes of listening (the space is cached for later)
+        load_space(request.describe.vectors, allow_download=request.describe.allow_download)
+    return info
+
+
+def run(request: RunRequest, *, progress: Progress) -> RunResult:
+    """Run the stages ``request`` asks for; see the module docstring and :data:`STAGE_TABLE`."""
+    info = check_request(request)
+    folders = [(request.work_dir, "work folder")]
+    if request.output is not None:
+        video_dir = request.output.parent if str(request.output.parent) else Path(".")
+        folders.insert(0, (video_dir, "video folder"))
+    with contextlib.ExitStack() as stack:
+        for path, what in folders:  # created now, removed again if the run fails early
+            stack.enter_context(output_dir(path, what=what))
+        return _run_stages(request, info, progress)
+
+
+def _run_stages(request: RunRequest, info: AudioInfo, progress: Progress) -> RunResult:
+    output = request.output
+    if output is not None:
+        stamp_path = request.work_dir / names.RENDER_RECORD_FILE
+        if output.exists() and not request.force and not _stamp_matches(stamp_path, output, None):
+            raise OutputError(
+                f"{str(output)!r} exists and was not made by this work folder; "
+                "use --force to overwrite it"
+            )
+    state = _Run(request=request, info=info, progress=progress)
+    chosen = request.stages()
+    for index, spec in enumerate(s for s in STAGE_TABLE if s.name in chosen):
+        announce_stage(
+            progress, name=spec.name, index=index + 1, total=len(chosen), doing=spec.doing
+        )
+        spec.step(state)
+    assert state.timeline is not None
+    return RunResult(request.timeline_path, state.timeline, output, tuple(state.ran))
