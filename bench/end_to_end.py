@@ -99,8 +99,8 @@ def main() -> None:
         f"song: {song} ({duration:.1f} s); video: {video} ({args.resolution}, {args.fps} fps, "
         f"{args.engine})"
     )
-    for stage, seconds in times.items():
-        print(f"  {stage:<13} {seconds:8.1f} s   RTF {seconds / duration:6.3f}")
+    for name, seconds in times.items():
+        print(f"  {name:<13} {seconds:8.1f} s   RTF {seconds / duration:6.3f}")
     total = sum(times.values())
     print(f"total         {total:8.1f} s   RTF {total / duration:6.3f} (goal <= 3)")
     # A child's figure never reads below the parent's size at fork time (it starts as a copy).
