@@ -1,33 +1,48 @@
-"""Headless AIMV: song.wav -> timeline (backend) -> keyed scene -> MP4, without the UI.
+"""Headless AIMV: a timeline and its textures become a keyed scene and an MP4, without the UI.
 
 Run with a Blender binary or with the bpy module's Python (both as a plain script):
 
-    blender -b --python aimv_blender/headless.py -- song.wav -o video.mp4 [options]
+    blender -b --python aimv_blender/headless.py -- --timeline work/timeline.json -o video.mp4
     python aimv_blender/headless.py -- song.wav -o video.mp4 [options]
 
-Errors print one line (``aimv-blender: error: ...``) and exit with code 2; a cancelled run
-(Ctrl-C) exits 130. The options are documented in docs/blender.md and by ``--help``.
+Given a song and no ``--timeline``, it first runs the backend's one command
+(``aimv render SONG --work-dir DIR --until imagine``, the same as the add-on's Generate). Video
+options default to the shared preview preset (:mod:`aimv_timeline.presets`), as in ``aimv
+render``. Errors print one line (``aimv-blender: error: ...``) and exit with code 2, and with
+``--progress json`` are also an ``error`` event; a cancelled run (Ctrl-C) exits 130. The options
+are documented in docs/blender.md and by ``--help``.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import json
+import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 EXIT_USER_ERROR = 2
 EXIT_CANCELLED = 130
-ENGINES = ("workbench", "eevee", "cycles")
+SLOW_RENDER_S = 120.0  # a projected render longer than this is announced with the fast path
 
 
-def _package():
+def _package() -> str:
     """Import this folder as a package whatever its name (aimv_blender, or the extension id)."""
     here = Path(__file__).resolve().parent
     if str(here.parent) not in sys.path:
         sys.path.insert(0, str(here.parent))
     return here.name
+
+
+PKG = _package()
+contract = importlib.import_module(f"{PKG}.contract")
+names, presets, events = contract.names, contract.presets, contract.events
+
+
+class UsageError(contract.AimvError):
+    """A bad command line: one line naming the option and its value."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,68 +70,71 @@ def _frames(text: str) -> tuple[int, int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    default = presets.DEFAULT
     p = _Parser(
         prog="aimv_blender/headless.py",
         description="Stage an AIMV timeline in Blender and render it to an MP4 with the song.",
     )
-    p.add_argument("song", nargs="?", help="the song (WAV); default with --timeline: its source")
-    p.add_argument("-o", "--output", help="the MP4 to write (required unless --blend-out)")
-    p.add_argument("--timeline", help="use this timeline.json (and its textures) as it is")
     p.add_argument(
+        "song",
+        nargs="?",
+        help=f"the song ({names.AUDIO_FORMATS}); default with --timeline: its source",
+    )
+    p.add_argument("-o", "--output", help="the MP4 to write (required unless --blend-out)")
+    p.add_argument("--timeline", help=f"use this {names.TIMELINE_FILE} (and its textures) as it is")
+    backend = p.add_argument_group("backend (without --timeline)")
+    backend.add_argument(
         "--aimv",
         default="aimv",
         metavar="CMD",
         help="backend command that makes the timeline (default: aimv on PATH)",
     )
-    p.add_argument("--work-dir", help="backend output folder (default: OUTPUT's name + .aimv)")
-    p.add_argument("--window", type=float, default=1.0, help="window seconds (default: 1.0)")
-    p.add_argument(
+    backend.add_argument(
+        "--work-dir", help="backend output folder (default: OUTPUT's name + .aimv)"
+    )
+    backend.add_argument("--window", type=float, default=1.0, help="window seconds (default: 1.0)")
+    backend.add_argument(
         "--instruments",
         default="auto",
-        choices=("auto", "musicnn", "panns", "none"),
-        help="backend instrument tagger (default: auto)",
+        choices=(*names.INSTRUMENT_ENGINES, "none"),
+        help="instrument tagger (default: auto)",
     )
-    p.add_argument(
+    backend.add_argument(
         "--asr",
-        default="faster-whisper",
-        choices=("faster-whisper", "openai-whisper", "none"),
-        help="backend speech recogniser (default: faster-whisper)",
+        default=names.ASR_ENGINES[0],
+        choices=(*names.ASR_ENGINES, "none"),
+        help=f"speech recogniser (default: {names.ASR_ENGINES[0]})",
     )
-    p.add_argument(
-        "--language", default="", help="lyrics language for the backend (default: detect)"
-    )
-    p.add_argument(
+    backend.add_argument("--language", default="", help="lyrics language (default: detect)")
+    backend.add_argument(
         "--textures",
         default="auto",
-        choices=("auto", "procedural", "diffusers", "none"),
-        help="texture engine of the backend, none to skip (default: auto)",
+        choices=("auto", *names.TEXTURE_ENGINES, "none"),
+        help="texture engine, none to skip (default: auto)",
     )
-    p.add_argument(
-        "--resolution",
-        type=_size,
-        default=(1280, 720),
-        metavar="WxH",
-        help="video size (default: 1280x720)",
+    video = p.add_argument_group("video (default: the preset's)")
+    video.add_argument(
+        "--preset",
+        choices=sorted(presets.PRESETS),
+        default=presets.DEFAULT_PRESET,
+        help="; ".join(f"{x.name}: {x.summary}" for x in presets.PRESETS.values())
+        + f" (default: {presets.DEFAULT_PRESET})",
     )
-    p.add_argument("--fps", type=int, default=24, help="frames per second (default: 24)")
-    p.add_argument(
-        "--engine",
-        choices=ENGINES,
-        default="workbench",
-        help="render engine (default: workbench, the fast preview path)",
-    )
-    p.add_argument("--samples", type=int, default=16, help="EEVEE/Cycles samples (default: 16)")
-    p.add_argument(
+    video.add_argument("--resolution", type=_size, metavar="WxH", help="video size in pixels")
+    video.add_argument("--fps", type=int, help="frames per second")
+    video.add_argument("--engine", choices=names.RENDER_ENGINES, help="render engine")
+    video.add_argument("--samples", type=int, help="EEVEE/Cycles samples")
+    video.add_argument(
         "--frames",
         type=_frames,
         metavar="START:END",
         help="render only these frames (1-based, inclusive)",
     )
-    p.add_argument(
+    video.add_argument(
         "--crossfade",
         type=float,
-        default=0.25,
-        help="seconds of blending into the next window (default: 0.25)",
+        default=default.crossfade,
+        help=f"seconds of blending into the next window (default: {default.crossfade})",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the backend and camera sway")
     p.add_argument("--blend-out", metavar="FILE", help="also save the staged scene as .blend")
@@ -125,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--progress",
         choices=("json", "none"),
         default="none",
-        help="json: AIMV-PROGRESS lines on stderr (default: none)",
+        help="json: event lines on stderr (default: none)",
     )
     return p
 
@@ -139,16 +157,71 @@ class _Progress:
     def __init__(self, enabled: bool):
         self.enabled = enabled
 
-    def emit(self, event: dict) -> None:
+    def emit(self, kind: str, **fields) -> None:
         if self.enabled:
-            sys.stderr.write("AIMV-PROGRESS " + json.dumps(event) + "\n")
+            sys.stderr.write(events.format_event(kind, **fields) + "\n")
             sys.stderr.flush()
 
+    def say(self, kind: str, message: str) -> None:
+        """A notice or warning: an event for tools, a plain line for a person."""
+        if self.enabled:
+            self.emit(kind, message=message)
+        else:
+            print(f"aimv-blender: {message}", file=sys.stderr, flush=True)
 
-def _make_timeline(args, pkg: str, progress: _Progress) -> Path:
+
+def video_settings(args: argparse.Namespace) -> dict:
+    """resolution, fps, engine and samples: the preset's, unless given; checked."""
+    preset = presets.PRESETS[args.preset]
+    out = {
+        "resolution": tuple(args.resolution or preset.resolution),
+        "fps": preset.fps if args.fps is None else args.fps,
+        "engine": args.engine or preset.engine,
+        "samples": preset.samples if args.samples is None else args.samples,
+    }
+    reason = names.check_resolution(*out["resolution"])
+    if reason:
+        raise UsageError(reason)
+    if not names.MIN_FPS <= out["fps"] <= names.MAX_FPS:
+        raise UsageError(f"--fps must be {names.MIN_FPS} to {names.MAX_FPS}, got {out['fps']}")
+    if out["samples"] < 1:
+        raise UsageError(f"--samples must be at least 1, got {out['samples']}")
+    if not 0.0 <= args.crossfade <= 10.0:
+        raise UsageError(f"--crossfade must be 0 to 10 seconds, got {args.crossfade}")
+    return out
+
+
+def slow_render_warning(
+    *, engine: str, first_frame_s: float, frames: int, software: bool
+) -> str | None:
+    """What to tell the user when the render will take long (None when it will not).
+
+    first_frame_s: seconds the first frame took; frames: frames in the render.
+    """
+    total = first_frame_s * frames
+    if engine == presets.FAST_ENGINE or total < SLOW_RENDER_S:
+        return None
+    where = " without a GPU (software rendering)" if software else ""
+    fast = presets.PRESETS[presets.DEFAULT_PRESET]
+    return (
+        f"{engine} takes {first_frame_s:.0f} s a frame here{where}: about "
+        f"{_duration(total)} for {frames} frames; --preset {fast.name} ({fast.engine}) "
+        "renders a frame in about a second"
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 5400:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 90:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
+
+
+def _make_timeline(args, progress: _Progress) -> Path:
     import bpy  # noqa: PLC0415 - Blender is only needed once the arguments are good
 
-    runner = importlib.import_module(f"{pkg}.subprocess_runner")
+    runner = importlib.import_module(f"{PKG}.subprocess_runner")
     song = Path(args.song)
     work = Path(args.work_dir) if args.work_dir else Path(args.output).with_suffix(".aimv")
     settings = runner.BackendSettings(
@@ -164,13 +237,14 @@ def _make_timeline(args, pkg: str, progress: _Progress) -> Path:
         force=args.force,
         online=bool(bpy.app.online_access),  # Blender's "Allow Online Access" (--online-mode)
     )
-    steps = runner.backend_steps(settings, runner.resolve_command(args.aimv))
+    program = runner.resolve_command(args.aimv, hint="pass --aimv CMD (the backend command)")
+    steps = runner.backend_steps(settings, program)
 
     def relay(stream: str, line: str) -> None:
-        if line.startswith(runner.PROGRESS_PREFIX):
+        if events.parse_line(line) is not None:
             if progress.enabled:
                 print(line, file=sys.stderr, flush=True)
-        elif stream == "err" and not progress.enabled:
+        elif stream == "err" and not progress.enabled and not events.is_noise(line):
             print(line, file=sys.stderr, flush=True)
 
     pipeline = runner.Pipeline(
@@ -184,42 +258,44 @@ def _make_timeline(args, pkg: str, progress: _Progress) -> Path:
     return settings.timeline_path
 
 
-def run(args: argparse.Namespace) -> int:
-    pkg = _package()
-    schema = importlib.import_module(f"{pkg}.contract")
-    keying = importlib.import_module(f"{pkg}.keying")
-    progress = _Progress(args.progress == "json")
+def _check(args) -> None:
     if args.output is None and args.blend_out is None:
-        raise ValueError("-o/--output (or --blend-out) is required")
+        raise UsageError("-o/--output (or --blend-out) is required")
     if args.output is not None and Path(args.output).suffix.lower() != ".mp4":
-        raise ValueError(f"-o/--output must be an .mp4 file, got {args.output!r}")
+        raise UsageError(f"-o/--output must be an .mp4 file, got {args.output!r}")
     if args.output and Path(args.output).exists() and not args.force:
-        raise ValueError(f"-o/--output {args.output!r} exists (use --force to overwrite)")
+        raise UsageError(f"-o/--output {args.output!r} exists (use --force to overwrite)")
+    if args.blend_out is not None and Path(args.blend_out).suffix.lower() != ".blend":
+        raise UsageError(f"--blend-out must be a .blend file, got {args.blend_out!r}")
     if args.timeline is None and args.song is None:
-        raise ValueError("give SONG, or --timeline with a timeline.json")
+        raise UsageError(f"give SONG, or --timeline with a {names.TIMELINE_FILE}")
     if args.song is not None and not Path(args.song).is_file():
-        raise ValueError(f"SONG {args.song!r}: no such file")
-    if args.timeline is None:
-        if args.output is None:
-            raise ValueError("--work-dir or -o is needed to place the backend's outputs")
-        timeline_path = _make_timeline(args, pkg, progress)
-    else:
-        timeline_path = Path(args.timeline)
-    timeline = schema.read_timeline(timeline_path)
+        raise UsageError(f"SONG {args.song!r}: no such file")
+    if args.timeline is None and args.output is None:
+        raise UsageError("--work-dir or -o is needed to place the backend's outputs")
+
+
+def run(args: argparse.Namespace) -> int:
+    progress = _Progress(args.progress == "json")
+    _check(args)
+    video = video_settings(args)
+    keying = importlib.import_module(f"{PKG}.keying")
+    options = keying.KeyingOptions(fps=video["fps"], crossfade=args.crossfade, seed=args.seed)
+    timeline_path = Path(args.timeline) if args.timeline else _make_timeline(args, progress)
+    timeline = contract.read_timeline(timeline_path)
     audio = Path(args.song) if args.song else Path(timeline.source.path)
     if not audio.is_file():
-        raise ValueError(f"audio {str(audio)!r} of the timeline: no such file (give SONG)")
-    options = keying.KeyingOptions(fps=args.fps, crossfade=args.crossfade, seed=args.seed)
+        raise UsageError(f"audio {str(audio)!r} of the timeline: no such file (give SONG)")
 
     import bpy  # noqa: PLC0415 - only after the arguments are known to be good
 
-    scene_build = importlib.import_module(f"{pkg}.scene_build")
-    render = importlib.import_module(f"{pkg}.render")
+    scene_build = importlib.import_module(f"{PKG}.scene_build")
+    render = importlib.import_module(f"{PKG}.render")
     render_options = render.RenderOptions(
         output=Path(args.output or "unused.mp4").absolute(),
-        resolution=tuple(args.resolution),
-        engine=args.engine,
-        samples=args.samples,
+        resolution=video["resolution"],
+        engine=video["engine"],
+        samples=video["samples"],
         frames=args.frames,
         overwrite=args.force,
     )
@@ -230,16 +306,16 @@ def run(args: argparse.Namespace) -> int:
         stage,
         timeline,
         timeline_dir=timeline_path.absolute().parent,
-        options=scene_build.BuildOptions(keying=options, resolution=tuple(args.resolution)),
+        options=scene_build.BuildOptions(keying=options, resolution=video["resolution"]),
     )
     render.configure_engine(
-        stage, engine=args.engine, samples=args.samples, textured=built.textured
+        stage, engine=video["engine"], samples=video["samples"], textured=built.textured
     )
     rs = render.render_scene(stage, audio=audio.absolute(), options=render_options)
+    if not render.has_audio_support():
+        progress.say("warning", render.NO_AUDIO)
     if args.blend_out:
         blend = Path(args.blend_out).absolute()
-        if blend.suffix.lower() != ".blend":
-            raise ValueError(f"--blend-out must be a .blend file, got {str(blend)!r}")
         # like Blender's own Save, an existing file is kept as FILE.blend1
         bpy.context.preferences.filepaths.save_version = max(
             1, bpy.context.preferences.filepaths.save_version
@@ -248,47 +324,88 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         return 0
     total = rs.frame_end - rs.frame_start + 1
-    progress.emit({"event": "start", "task": "render", "total": total})
+    progress.emit("start", task="render", total=total)
+    started = time.monotonic()
 
     def on_frame(frame: int, done: int, total: int) -> None:
-        progress.emit({"event": "progress", "task": "render", "done": done, "total": total})
+        progress.emit("progress", task="render", done=done, total=total)
+        if done == 1:
+            warning = slow_render_warning(
+                engine=video["engine"],
+                first_frame_s=time.monotonic() - started,
+                frames=total,
+                software=_software_gpu(),
+            )
+            if warning:
+                progress.say("warning", warning)
 
     out = render.render_video(rs, options=render_options, on_frame=on_frame)
-    progress.emit({"event": "end", "task": "render", "done": total})
+    progress.emit("end", task="render", done=total)
     print(out)
     return 0
 
 
+def _software_gpu() -> bool:
+    """Whether Blender draws through a software renderer (Mesa llvmpipe: no GPU)."""
+    try:
+        import gpu  # noqa: PLC0415 - Blender's module
+
+        return gpu.platform.device_type_get() == "SOFTWARE"
+    except (ImportError, RuntimeError, AttributeError):
+        return False
+
+
+class _NoiseFilter:
+    """Keeps known noise (EGL_BAD_MATCH from Mesa) that Blender's C code writes to file
+    descriptor 2 from reaching the terminal; everything else passes through unchanged."""
+
+    def __init__(self, fd: int = 2):
+        self.fd = fd
+        sys.stderr.flush()
+        self.saved = os.dup(fd)
+        read, write = os.pipe()
+        os.dup2(write, fd)
+        os.close(write)
+        self.thread = threading.Thread(target=self._pump, args=(read,), daemon=True)
+        self.thread.start()
+
+    def _pump(self, read: int) -> None:
+        with os.fdopen(read, "rb") as source:
+            for line in source:
+                if not events.is_noise(line.decode("utf-8", "replace")):
+                    os.write(self.saved, line)
+
+    def close(self) -> None:
+        sys.stderr.flush()
+        os.dup2(self.saved, self.fd)  # the pipe's last writer goes: the pump reads to its end
+        self.thread.join(timeout=5)
+        os.close(self.saved)
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """What a user can fix: AIMV's errors (the add-on's all derive from AimvError), the bpy
+    setup errors of scene building and rendering, and the file system's."""
+    return (contract.AimvError, OSError)
+
+
 def main() -> int:
     args = build_parser().parse_args(_argv())
-    pkg = _package()
-    errors: tuple[type[BaseException], ...] = (ValueError, OSError)
+    progress = _Progress(args.progress == "json")
+    noise = _NoiseFilter()
     try:
-        errors += (
-            importlib.import_module(f"{pkg}.subprocess_runner").BackendError,
-            importlib.import_module(f"{pkg}.contract").TimelineFormatError,
-        )
         return run(args)
     except KeyboardInterrupt:
         print("aimv-blender: cancelled", file=sys.stderr)
         return EXIT_CANCELLED
-    except Exception as exc:
-        known = errors + _bpy_errors(pkg)
-        if not isinstance(exc, known):
-            raise
+    except user_errors() as exc:
         message = " ".join(str(exc).split())
+        if isinstance(exc, OSError) and exc.filename and exc.strerror:
+            message = f"{exc.filename!r}: {exc.strerror}"
+        progress.emit("error", type=type(exc).__name__, message=message)
         print(f"aimv-blender: error: {message}", file=sys.stderr)
         return EXIT_USER_ERROR
-
-
-def _bpy_errors(pkg: str) -> tuple[type[BaseException], ...]:
-    mods = [sys.modules.get(f"{pkg}.scene_build"), sys.modules.get(f"{pkg}.render")]
-    out: list[type[BaseException]] = []
-    if mods[0] is not None:
-        out.append(mods[0].BuildError)
-    if mods[1] is not None:
-        out.append(mods[1].RenderSetupError)
-    return tuple(out)
+    finally:
+        noise.close()
 
 
 if __name__ == "__main__":

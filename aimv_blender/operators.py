@@ -1,8 +1,9 @@
 """The panel's buttons: Generate (run the backend), Build scene, Render video, Cancel.
 
 Each operator snapshots ``Scene.aimv`` first and then calls bpy-free (subprocess_runner,
-keying) or bpy-thin (scene_build, render) functions. Errors reach the user through
-``self.report({'ERROR'}, ...)``.
+keying) or bpy-thin (scene_build, render) functions. Every error a user can fix derives from
+:class:`AimvError` (the contract's base) and reaches the user through
+``self.report({'ERROR'}, ...)``; anything else is a bug and is raised.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ import bpy
 from bpy.app.handlers import persistent
 
 from . import preferences, props, render, scene_build, subprocess_runner
-from .contract import TimelineFormatError, read_timeline
+from .contract import AimvError, names, presets, read_timeline
 from .keying import KeyingOptions
+from .props import SettingsError
+
+# What a user can fix: AIMV's own errors, and the file system's.
+USER_ERRORS = (AimvError, OSError)
 
 _state = {"pipeline": None, "cancel": False}
 
@@ -33,7 +38,7 @@ def _redraw(context) -> None:
 def build_from_snapshot(scene, snap: props.Snapshot) -> scene_build.BuildResult:
     """Key ``snap.timeline`` onto ``scene`` (shared by Build scene, Generate and Render)."""
     if snap.timeline is None:
-        raise TimelineFormatError("no timeline: run Generate or choose a timeline.json")
+        raise SettingsError(f"no timeline: run Generate or choose a {names.TIMELINE_FILE}")
     timeline = read_timeline(snap.timeline)
     options = scene_build.BuildOptions(
         keying=KeyingOptions(fps=snap.fps, crossfade=snap.crossfade, seed=snap.seed),
@@ -55,7 +60,7 @@ class AIMV_OT_build_scene(bpy.types.Operator):
         snap = props.snapshot(_settings(context))
         try:
             result = build_from_snapshot(context.scene, snap)
-        except (TimelineFormatError, scene_build.BuildError, ValueError, OSError) as exc:
+        except USER_ERRORS as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
         self.report(
@@ -76,7 +81,7 @@ class AIMV_OT_render(bpy.types.Operator):
         stage = context.scene
         try:
             if snap.output is None:
-                raise ValueError("choose an output .mp4 file")
+                raise SettingsError("Output: choose an .mp4 file")
             options = render.RenderOptions(
                 output=snap.output,
                 resolution=snap.resolution,
@@ -101,28 +106,24 @@ class AIMV_OT_render(bpy.types.Operator):
             if audio is None and snap.timeline is not None and snap.timeline.is_file():
                 audio = Path(read_timeline(snap.timeline).source.path)
             if audio is None or not audio.is_file():
-                raise ValueError(f"song {str(audio)!r}: no such file")
+                raise SettingsError(f"Song {str(audio)!r}: no such file")
             rs = render.render_scene(stage, audio=audio, options=options)
+            if not render.has_audio_support():
+                self.report({"WARNING"}, f"AIMV: {render.NO_AUDIO}")
             if bpy.app.background:
                 out = render.render_video(rs, options=options)
                 self.report({"INFO"}, f"AIMV: wrote {out}")
             else:
                 out = render.start_render_job(rs, options=options)
                 self.report({"INFO"}, f"AIMV: rendering to {out}")
-        except (
-            TimelineFormatError,
-            scene_build.BuildError,
-            render.RenderSetupError,
-            ValueError,
-            OSError,
-        ) as exc:
+        except USER_ERRORS as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
         return {"FINISHED"}
 
 
 class AIMV_OT_generate(bpy.types.Operator):
-    """Run the AIMV backend on the song (analyse, then textures), then build the scene"""
+    """Run the AIMV backend on the song (listen, describe, imagine), then build the scene"""
 
     bl_idname = "aimv.generate"
     bl_label = "Generate"
@@ -140,7 +141,10 @@ class AIMV_OT_generate(bpy.types.Operator):
         snap = props.snapshot(settings)
         try:
             if snap.audio is None or not snap.audio.is_file():
-                raise ValueError(f"song {str(snap.audio or '')!r}: choose an existing .wav file")
+                raise SettingsError(
+                    f"Song {str(snap.audio or '')!r}: choose an existing audio file "
+                    f"({names.AUDIO_FORMATS})"
+                )
             backend = subprocess_runner.BackendSettings(
                 command=preferences.backend_command(context),
                 audio=snap.audio,
@@ -150,6 +154,7 @@ class AIMV_OT_generate(bpy.types.Operator):
                 asr=snap.asr,
                 language=snap.language,
                 textures=snap.textures,
+                texture_size=(presets.DEFAULT.texture_size,) * 2,
                 seed=snap.seed,
                 force=snap.overwrite,
                 online=bool(bpy.app.online_access),
@@ -157,7 +162,7 @@ class AIMV_OT_generate(bpy.types.Operator):
             program = subprocess_runner.resolve_command(backend.command)
             snap.work_dir.mkdir(parents=True, exist_ok=True)
             steps = subprocess_runner.backend_steps(backend, program)
-        except (subprocess_runner.BackendError, ValueError, OSError) as exc:
+        except USER_ERRORS as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
         pipeline = subprocess_runner.Pipeline(
@@ -219,7 +224,7 @@ class AIMV_OT_generate(bpy.types.Operator):
         snap = props.snapshot(settings)
         try:
             build_from_snapshot(context.scene, snap)
-        except (TimelineFormatError, scene_build.BuildError, ValueError, OSError) as exc:
+        except USER_ERRORS as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
         self.report({"INFO"}, f"AIMV: timeline {self._timeline} keyed")

@@ -20,33 +20,45 @@ from bpy.props import (
     StringProperty,
 )
 
+from .contract import AimvError, names, presets
+
+DEFAULT = presets.DEFAULT  # the panel starts from the preview preset, as `aimv render` does
+
+
+class SettingsError(AimvError):
+    """A panel setting that cannot be used (no song chosen, no output file...)."""
+
+
 ENGINE_ITEMS = (
     ("workbench", "Workbench", "Fast preview: flat light, textures or window colours"),
     ("eevee", "EEVEE", "Real-time engine; needs a GPU to be fast"),
     ("cycles", "Cycles", "Path tracer; uses a GPU when one is set up"),
 )
+assert tuple(item[0] for item in ENGINE_ITEMS) == names.RENDER_ENGINES
 
 
 class AIMV_PG_settings(bpy.types.PropertyGroup):
     audio_path: StringProperty(
-        name="Song", subtype="FILE_PATH", description="The song (.wav) to turn into a video"
+        name="Song",
+        subtype="FILE_PATH",
+        description=f"The song ({names.AUDIO_FORMATS}) to turn into a video",
     )
     work_dir: StringProperty(
         name="Work folder",
         subtype="DIR_PATH",
-        description="Where the backend writes timeline.json and textures "
+        description=f"Where the backend writes {names.TIMELINE_FILE} and textures "
         "(empty: beside the song, named after it + .aimv)",
     )
     timeline_path: StringProperty(
         name="Timeline",
         subtype="FILE_PATH",
-        description="timeline.json to key (Generate fills it in)",
+        description=f"{names.TIMELINE_FILE} to key (Generate fills it in)",
     )
     window_seconds: FloatProperty(
         name="Window",
         default=1.0,
-        min=0.25,
-        max=10.0,
+        min=names.MIN_WINDOW_SECONDS,
+        max=names.MAX_WINDOW_SECONDS,
         unit="TIME_ABSOLUTE",
         description="Length of each analysis window in seconds",
     )
@@ -85,18 +97,30 @@ class AIMV_PG_settings(bpy.types.PropertyGroup):
         ),
     )
     seed: IntProperty(name="Seed", default=0, min=0, description="Same seed, same video")
-    resolution_x: IntProperty(name="Width", default=1280, min=16, max=8192, step=2)
-    resolution_y: IntProperty(name="Height", default=720, min=16, max=8192, step=2)
-    fps: IntProperty(name="FPS", default=24, min=1, max=240)
+    resolution_x: IntProperty(
+        name="Width",
+        default=DEFAULT.resolution[0],
+        min=names.MIN_RESOLUTION,
+        max=names.MAX_RESOLUTION[0],
+        step=2,
+    )
+    resolution_y: IntProperty(
+        name="Height",
+        default=DEFAULT.resolution[1],
+        min=names.MIN_RESOLUTION,
+        max=names.MAX_RESOLUTION[1],
+        step=2,
+    )
+    fps: IntProperty(name="FPS", default=DEFAULT.fps, min=names.MIN_FPS, max=names.MAX_FPS)
     crossfade: FloatProperty(
         name="Crossfade",
-        default=0.25,
+        default=DEFAULT.crossfade,
         min=0.0,
         max=10.0,
         description="Seconds of blending into the next window",
     )
-    render_engine: EnumProperty(name="Engine", items=ENGINE_ITEMS, default="workbench")
-    samples: IntProperty(name="Samples", default=16, min=1, max=4096)
+    render_engine: EnumProperty(name="Engine", items=ENGINE_ITEMS, default=DEFAULT.engine)
+    samples: IntProperty(name="Samples", default=DEFAULT.samples, min=1, max=4096)
     output_path: StringProperty(
         name="Output", subtype="FILE_PATH", default="//aimv.mp4", description="The MP4 to write"
     )
@@ -143,7 +167,7 @@ def snapshot(settings: AIMV_PG_settings) -> Snapshot:
         work = audio.with_name(audio.stem + ".aimv")
     timeline = _path(settings.timeline_path)
     if timeline is None and work is not None:
-        timeline = work / "timeline.json"
+        timeline = work / names.TIMELINE_FILE
     return Snapshot(
         audio=audio,
         work_dir=work,

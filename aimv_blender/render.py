@@ -16,11 +16,13 @@ from pathlib import Path
 
 import bpy
 
+from .contract import AimvError, names
+
 RENDER_SCENE = "AIMV Render"
-ENGINES = ("workbench", "eevee", "cycles")
+ENGINES = names.RENDER_ENGINES
 
 
-class RenderSetupError(RuntimeError):
+class RenderSetupError(AimvError, RuntimeError):
     """Bad render settings or an unusable output path. One-line message."""
 
 
@@ -43,9 +45,9 @@ class RenderOptions:
             raise RenderSetupError(
                 f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}"
             )
-        w, h = self.resolution
-        if not (16 <= w <= 8192 and 16 <= h <= 8192) or w % 2 or h % 2:
-            raise RenderSetupError(f"resolution must be even numbers in [16, 8192], got {w}x{h}")
+        reason = names.check_resolution(*self.resolution, option="resolution")
+        if reason:
+            raise RenderSetupError(reason)
         if self.samples < 1:
             raise RenderSetupError(f"samples must be >= 1, got {self.samples}")
 
@@ -121,6 +123,18 @@ def configure_engine(scene: bpy.types.Scene, *, engine: str, samples: int, textu
     return scene.render.engine
 
 
+NO_AUDIO = (
+    "this Blender has no sound support (Audaspace), as the bpy 4.2 module: the video is "
+    "silent; render with a Blender binary or the bpy 5.0 module for sound"
+)
+
+
+def has_audio_support() -> bool:
+    """Whether this Blender can read sound (Audaspace). The bpy 4.2 module on PyPI is built
+    without it; Blender itself and the bpy 5.0 module have it."""
+    return bool(getattr(bpy.app.build_options, "audaspace", True))
+
+
 def render_scene(
     stage: bpy.types.Scene, *, audio: Path | None, options: RenderOptions
 ) -> bpy.types.Scene:
@@ -150,9 +164,11 @@ def render_scene(
     length = stage.frame_end - stage.frame_start + 1
     scene_strip = strips.new_scene("AIMV Stage", stage, 1, stage.frame_start)
     scene_strip.frame_final_duration = length
-    if audio is not None:
+    if audio is not None and has_audio_support():
         sound = strips.new_sound("AIMV Audio", str(audio), 2, stage.frame_start)
         sound.frame_final_duration = min(sound.frame_final_duration, length)
+    else:
+        audio = None  # a silent video (see has_audio_support)
     r = rs.render
     r.use_sequencer = True
     r.use_compositing = False

@@ -24,7 +24,7 @@ from pathlib import Path
 import bpy
 
 from . import anim
-from .contract import Timeline
+from .contract import AimvError, Timeline
 from .keying import MARKER_PREFIX, KeyingOptions, SceneKeys, build_keys, texture_numbers
 
 COLLECTION = "AIMV"
@@ -49,7 +49,7 @@ TEXTURE_PATHS = (
 )
 
 
-class BuildError(RuntimeError):
+class BuildError(AimvError, RuntimeError):
     """The scene cannot be built (missing texture file, empty timeline). One-line message."""
 
 

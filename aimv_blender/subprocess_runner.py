@@ -1,17 +1,18 @@
 """Run the AIMV backend (the user's own ``aimv`` program) as a subprocess, without blocking.
 
 The backend lives in its own Python environment with heavy dependencies Blender must never
-import, so the add-on only starts it with an argument list (never a shell) and reads its
-``AIMV-PROGRESS {json}`` lines from stderr on a reader thread. The UI polls :meth:`poll` from a
-timer, so Blender stays responsive; Cancel sends SIGINT (the backend turns it into a clean
-"cancelled" exit), then terminates and finally kills a process that does not stop.
+import, so the add-on only starts it with an argument list (never a shell): ONE command,
+``aimv render SONG --work-dir DIR --until imagine --progress json``, whose events
+(:mod:`aimv_timeline.events`: stage, progress, notice, error) are read from stderr on a reader
+thread. The UI polls :meth:`Pipeline.poll` from a timer, so Blender stays responsive; Cancel
+sends SIGINT (the backend turns it into a clean "cancelled" exit), then terminates and finally
+kills a process that does not stop. A failure's message is the backend's ``error`` event.
 
 No bpy here: the operators and ``headless.py`` share this module, and tests run it directly.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import shlex
@@ -24,12 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROGRESS_PREFIX = "AIMV-PROGRESS "
-TIMELINE_NAME = "timeline.json"
+from .contract import AimvError, events, names, presets
+
+PROGRESS_PREFIX = events.PREFIX
 CANCEL_GRACE_S = 3.0
 
 
-class BackendError(RuntimeError):
+class BackendError(AimvError, RuntimeError):
     """The backend could not be started or failed. The message is one line for the user."""
 
 
@@ -40,8 +42,9 @@ class BackendSettings:
     command: how to start the backend: ``aimv``, a path to it, or an interpreter plus
         ``-m aimv_backend`` (parsed with shlex, run without a shell).
     audio: the song. work_dir: the backend's output folder (timeline.json, textures/).
-    textures: "auto", "procedural", "diffusers", or "none" to skip the texture stage.
+    textures: "auto", "procedural", "diffusers", or "none" to skip the imagine stage.
     online: Blender's "Allow Online Access"; False makes the backend stay offline.
+    Defaults are the shared preview preset's (:mod:`aimv_timeline.presets`).
     """
 
     command: str
@@ -52,14 +55,14 @@ class BackendSettings:
     asr: str = "faster-whisper"
     language: str = ""
     textures: str = "auto"
-    texture_size: tuple[int, int] = (512, 512)
+    texture_size: tuple[int, int] = (presets.DEFAULT.texture_size,) * 2
     seed: int = 0
     force: bool = False
     online: bool = False
 
     @property
     def timeline_path(self) -> Path:
-        return self.work_dir / TIMELINE_NAME
+        return self.work_dir / names.TIMELINE_FILE
 
 
 @dataclass(frozen=True)
@@ -68,28 +71,23 @@ class Step:
     argv: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class ProgressEvent:
-    """One parsed progress line: event is start, progress, end or notice."""
-
-    event: str
-    task: str = ""
-    done: int = 0
-    total: int | None = None
-    message: str = ""
+PREFERENCES_HINT = "set it in the AIMV add-on preferences (Backend command)"
 
 
-def resolve_command(command: str) -> list[str]:
+def resolve_command(command: str, *, hint: str = PREFERENCES_HINT) -> list[str]:
     """Split the configured command and check that its program exists.
 
-    Raises BackendError naming the command when it cannot be found.
+    Raises BackendError naming the command when it cannot be found; ``hint`` says where the
+    user sets it (the add-on preferences, or the headless script's --aimv).
     """
     try:
         argv = shlex.split(command.strip())
     except ValueError as exc:
-        raise BackendError(f"backend command {command!r} cannot be parsed ({exc})") from None
+        raise BackendError(
+            f"backend command {command!r} cannot be parsed ({exc}); {hint}"
+        ) from None
     if not argv:
-        raise BackendError("backend command is empty; set it in the AIMV add-on preferences")
+        raise BackendError(f"backend command is empty; {hint}")
     program = argv[0]
     found = (
         shutil.which(program)
@@ -98,52 +96,45 @@ def resolve_command(command: str) -> list[str]:
     )
     if found is None:
         raise BackendError(
-            f"backend command {program!r} not found; install AIMV's backend or set its path "
-            "in the AIMV add-on preferences"
+            f"backend command {program!r} not found; install AIMV's backend (scripts/setup.sh) "
+            f"or {hint}"
         )
     return [found, *argv[1:]]
 
 
 def backend_steps(settings: BackendSettings, program: list[str]) -> list[Step]:
-    """The backend runs for ``settings``: ``aimv analyze`` then, unless disabled, ``textures``."""
-    common = ["--seed", str(settings.seed), "--progress", "json"]
-    analyze = [
+    """The one backend run for ``settings``: listen, describe and (unless textures are
+    "none") imagine, through ``aimv render --until``; the stage stage is Blender's own."""
+    until = "describe" if settings.textures == "none" else "imagine"
+    argv = [
         *program,
-        "analyze",
+        "render",
         str(settings.audio),
-        "-o",
+        "--work-dir",
         str(settings.work_dir),
+        "--until",
+        until,
         "--window",
         f"{settings.window_seconds:g}",
         "--instruments",
         settings.instruments,
         "--asr",
         settings.asr,
+        "--seed",
+        str(settings.seed),
+        "--progress",
+        "json",
     ]
     if settings.language.strip():
-        analyze += ["--language", settings.language.strip()]
-    if not settings.online:
-        analyze.append("--offline")
-    if settings.force:  # replace a timeline made from another song or settings
-        analyze.append("--force")
-    # textures never get --force: their cache is keyed by content, so only missing images are
-    # made, and --force there would remake every one of them.
-    steps = [Step("analyze", tuple(analyze + common))]
+        argv += ["--language", settings.language.strip()]
     if settings.textures != "none":
         w, h = settings.texture_size
-        textures = [
-            *program,
-            "textures",
-            str(settings.timeline_path),
-            "--textures",
-            settings.textures,
-            "--size",
-            f"{w}x{h}",
-        ]
-        if not settings.online:
-            textures.append("--offline")
-        steps.append(Step("textures", tuple(textures + common)))
-    return steps
+        argv += ["--textures", settings.textures, "--texture-size", f"{w}x{h}"]
+    if not settings.online:
+        argv.append("--offline")
+    if settings.force:  # replace a timeline made from another song or settings
+        argv.append("--force")
+    return [Step("backend", tuple(argv))]
 
 
 def backend_env(*, online: bool, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -154,26 +145,6 @@ def backend_env(*, online: bool, base: dict[str, str] | None = None) -> dict[str
         env["AIMV_OFFLINE"] = "1"
         env["HF_HUB_OFFLINE"] = "1"
     return env
-
-
-def parse_progress_line(line: str) -> ProgressEvent | None:
-    """The event of an ``AIMV-PROGRESS {json}`` line, or None for any other line."""
-    if not line.startswith(PROGRESS_PREFIX):
-        return None
-    try:
-        data = json.loads(line[len(PROGRESS_PREFIX) :])
-    except json.JSONDecodeError:
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("event"), str):
-        return None
-    total = data.get("total")
-    return ProgressEvent(
-        event=data["event"],
-        task=str(data.get("task", "")),
-        done=int(data.get("done", 0) or 0),
-        total=int(total) if isinstance(total, (int, float)) and total > 0 else None,
-        message=str(data.get("message", "")),
-    )
 
 
 class BackendProcess:
@@ -229,8 +200,10 @@ class BackendProcess:
                 item = self._lines.get_nowait()
             except queue.Empty:
                 return out
-            if item[0] == "err" and not item[1].startswith(PROGRESS_PREFIX):
-                self.stderr_tail = (self.stderr_tail + [item[1]])[-20:]
+            text = item[1]
+            if item[0] == "err" and not text.startswith(PROGRESS_PREFIX):
+                if text.strip() and not events.is_noise(text):
+                    self.stderr_tail = (self.stderr_tail + [text])[-20:]
             out.append(item)
 
     @property
@@ -264,11 +237,8 @@ class BackendProcess:
     def wait(self, timeout: float | None = None) -> int:
         return self._proc.wait(timeout)
 
-    def error_message(self) -> str:
-        """The backend's own error line (``aimv: error: ...``) or its last stderr line."""
-        for line in reversed(self.stderr_tail):
-            if "error" in line.lower():
-                return line.strip()
+    def last_line(self) -> str:
+        """The backend's last stderr line that is neither an event nor known noise."""
         return self.stderr_tail[-1].strip() if self.stderr_tail else ""
 
 
@@ -276,8 +246,9 @@ class BackendProcess:
 class Pipeline:
     """Runs the backend steps one after the other; :meth:`poll` advances it without blocking.
 
-    fraction: overall progress in [0, 1]; status: a short text for the UI.
-    state: "running", "done", "failed" or "cancelled". error: one line when failed.
+    fraction: overall progress in [0, 1] (stages done, plus the running task's share of the
+    current stage); status: a short text for the UI. state: "running", "done", "failed" or
+    "cancelled". error: one line when failed (the backend's ``error`` event when it sent one).
     """
 
     steps: list[Step]
@@ -290,12 +261,15 @@ class Pipeline:
     _index: int = -1
     _proc: BackendProcess | None = None
     _task_fraction: float = 0.0
+    _stage: tuple[int, int] = (0, 1)  # stages done, stages in the run
+    _stage_name: str = ""
+    _error_event: str = ""
     _cancelled: bool = False
     notices: list[str] = field(default_factory=list)
 
     def _start_next(self) -> None:
         self._index += 1
-        self._task_fraction = 0.0
+        self._task_fraction, self._stage, self._error_event = 0.0, (0, 1), ""
         if self._index >= len(self.steps):
             self.state, self.fraction, self.status = "done", 1.0, "done"
             self._proc = None
@@ -308,15 +282,24 @@ class Pipeline:
         for stream, line in self._proc.lines():
             if self.on_line is not None:
                 self.on_line(stream, line)
-            event = parse_progress_line(line)
+            event = events.parse_line(line)
             if event is None:
                 continue
-            if event.event == "notice" and event.message:
-                self.notices.append(event.message)
-            elif event.event in ("start", "progress"):
-                self.status = f"{self.steps[self._index].name}: {event.task}"
-                if event.total:
-                    self._task_fraction = min(1.0, event.done / event.total)
+            message = str(event.get("message", ""))
+            if event.kind in ("notice", "warning") and message:
+                self.notices.append(message)
+            elif event.kind == "error":
+                self._error_event = message
+            elif event.kind == "stage":
+                index, total = int(event.get("index", 1)), int(event.get("total", 1))
+                self._stage, self._task_fraction = (index - 1, max(1, total)), 0.0
+                self._stage_name = self.status = str(event.get("stage", ""))
+            elif event.kind in ("start", "progress"):
+                stage = self._stage_name or self.steps[self._index].name
+                self.status = f"{stage}: {event.get('task', '')}"
+                done, total = event.get("done", 0) or 0, event.get("total")
+                if isinstance(total, (int, float)) and total > 0:
+                    self._task_fraction = min(1.0, float(done) / total)
 
     def poll(self) -> str:
         """Read pending output, advance to the next step when one ends; returns ``state``."""
@@ -331,16 +314,17 @@ class Pipeline:
         self._read_lines()
         rc = self._proc.returncode
         n = max(1, len(self.steps))
-        self.fraction = min(1.0, (self._index + self._task_fraction) / n)
+        done, total = self._stage
+        within = (done + self._task_fraction) / total
+        self.fraction = max(self.fraction, min(1.0, (self._index + within) / n))
         if rc is None:
             return self.state
         self._read_lines()  # what the reader threads got after the last poll
         if self._cancelled:
             self.state, self.status = "cancelled", "cancelled"
         elif rc != 0:
-            name = self.steps[self._index].name
-            detail = self._proc.error_message() or f"exit code {rc}"
-            self.state, self.error = "failed", f"backend {name} failed: {detail}"
+            detail = self._error_event or self._proc.last_line() or f"exit code {rc}"
+            self.state, self.error = "failed", f"AIMV backend failed: {detail}"
         else:
             try:
                 self._start_next()

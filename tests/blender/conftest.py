@@ -26,7 +26,26 @@ def bpy_available() -> bool:
     return importlib.util.find_spec("bpy") is not None
 
 
+def bpy42_python() -> Path | None:
+    """The Python of the Blender 4.2 LTS environment (scripts/setup.sh --dev makes
+    .venv-bpy42 with bpy 4.2 and numpy only), or $AIMV_BPY42_PYTHON; None when there is none."""
+    given = os.environ.get("AIMV_BPY42_PYTHON")
+    path = Path(given) if given else ROOT / ".venv-bpy42" / "bin" / "python"
+    return path if path.is_file() else None
+
+
+def bpy_pythons() -> dict[str, str]:
+    """Blender version -> the Python that imports that bpy: 5.0 (this one) and 4.2 LTS."""
+    out = {"5.0": sys.executable} if bpy_available() else {}
+    if bpy42_python() is not None:
+        out["4.2"] = str(bpy42_python())
+    return out
+
+
 needs_bpy = pytest.mark.skipif(not bpy_available(), reason="the bpy module is not installed")
+needs_bpy42 = pytest.mark.skipif(
+    bpy42_python() is None, reason="no Blender 4.2 environment: run scripts/setup.sh --dev"
+)
 
 
 @pytest.fixture(scope="session")
@@ -82,12 +101,18 @@ def window_frames(fps: int = FPS) -> list[dict[str, int]]:
 
 
 def run_bpy_script(
-    script: Path, config: dict, tmp: Path, env: dict[str, str], timeout: float = 180
+    script: Path,
+    config: dict,
+    tmp: Path,
+    env: dict[str, str],
+    timeout: float = 180,
+    python: str = sys.executable,
 ) -> dict:
+    """Run ``script CONFIG RESULT`` in ``python`` (a bpy environment); its facts as a dict."""
     cfg, result = tmp / "config.json", tmp / "result.json"
     cfg.write_text(json.dumps(config))
     done = subprocess.run(
-        [sys.executable, str(script), str(cfg), str(result)],
+        [python, str(script), str(cfg), str(result)],
         env=env,
         capture_output=True,
         text=True,

@@ -1,9 +1,10 @@
-"""A stand-in for the ``aimv`` backend: same arguments, JSON progress, a timeline out.
+"""A stand-in for the ``aimv`` backend: the add-on's one command, events, a timeline out.
 
-``analyze SONG -o DIR ...`` copies the fixture timeline named by $AIMV_FAKE_TIMELINE (with its
-textures) into DIR; ``textures TIMELINE ...`` only reports progress. Every call's argv is
-appended to DIR/calls.jsonl. ``$AIMV_FAKE_SLEEP`` makes it hang (for cancel tests), and
-``$AIMV_FAKE_FAIL`` makes it fail like the real CLI (one line, exit 2).
+``render SONG --work-dir DIR --until imagine ...`` copies the fixture timeline named by
+$AIMV_FAKE_TIMELINE (with its textures) into DIR, announcing each stage and its progress as
+events. Every call's argv is appended to DIR/calls.jsonl. ``$AIMV_FAKE_SLEEP`` makes it hang
+(for cancel tests), and ``$AIMV_FAKE_FAIL`` makes it fail like the real CLI (an ``error`` event
+and one line, exit 2) after Mesa-style noise on stderr.
 """
 
 from __future__ import annotations
@@ -15,39 +16,46 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: the checkout
 
-def emit(event: dict) -> None:
-    sys.stderr.write("AIMV-PROGRESS " + json.dumps(event) + "\n")
+from aimv_timeline.events import error_line, format_event  # noqa: E402
+from aimv_timeline.names import STAGES, TIMELINE_FILE  # noqa: E402
+
+
+def emit(kind: str, **fields) -> None:
+    sys.stderr.write(format_event(kind, **fields) + "\n")
     sys.stderr.flush()
 
 
 def main(argv: list[str]) -> int:
-    command = argv[0]
-    if command == "analyze":
-        work = Path(argv[argv.index("-o") + 1])
-    else:
-        work = Path(argv[1]).parent
+    work = Path(argv[argv.index("--work-dir") + 1])
+    until = argv[argv.index("--until") + 1]
     work.mkdir(parents=True, exist_ok=True)
     with open(work / "calls.jsonl", "a") as fh:
         fh.write(json.dumps(argv) + "\n")
     if os.environ.get("AIMV_FAKE_FAIL"):
-        print("aimv: error: --window must be in [0.25, 10], got 99", file=sys.stderr)
+        print("EGL Error (0x3009): EGL_BAD_MATCH: Arguments are inconsistent", file=sys.stderr)
+        message = "--window must be in [0.25, 10], got 99"
+        sys.stderr.write(error_line(ValueError(message)) + "\n")
+        print(f"aimv: error: {message}", file=sys.stderr)
         return 2
-    emit({"event": "start", "task": command, "total": 4})
+    stages = STAGES[: STAGES.index(until) + 1]
     try:
-        for i in range(4):
-            if os.environ.get("AIMV_FAKE_SLEEP"):
-                time.sleep(float(os.environ["AIMV_FAKE_SLEEP"]))
-            emit({"event": "progress", "task": command, "done": i + 1, "total": 4})
+        for index, stage in enumerate(stages, 1):
+            emit("stage", stage=stage, index=index, total=len(stages), message=stage)
+            emit("start", task=stage, total=2)
+            for i in range(2):
+                if os.environ.get("AIMV_FAKE_SLEEP"):
+                    time.sleep(float(os.environ["AIMV_FAKE_SLEEP"]))
+                emit("progress", task=stage, done=i + 1, total=2)
+            emit("end", task=stage, done=2)
     except KeyboardInterrupt:
         print("aimv: cancelled", file=sys.stderr)
         return 130
-    if command == "analyze":
-        src = Path(os.environ["AIMV_FAKE_TIMELINE"])
-        shutil.copyfile(src, work / "timeline.json")
-        if (src.parent / "textures").is_dir():
-            shutil.copytree(src.parent / "textures", work / "textures", dirs_exist_ok=True)
-    emit({"event": "end", "task": command, "done": 4})
+    src = Path(os.environ["AIMV_FAKE_TIMELINE"])
+    shutil.copyfile(src, work / TIMELINE_FILE)
+    if (src.parent / "textures").is_dir():
+        shutil.copytree(src.parent / "textures", work / "textures", dirs_exist_ok=True)
     return 0
 
 

@@ -183,14 +183,15 @@ def test_without_timeline_the_backend_makes_one(tmp_path, blender_env, timelines
     assert done.returncode == 0, done.stderr[-3000:]
     work = tmp_path / "clip.aimv"
     calls = [json.loads(x) for x in (work / "calls.jsonl").read_text().splitlines()]
-    assert [c[0] for c in calls] == ["analyze", "textures"]
+    assert [c[0] for c in calls] == ["render"]  # the backend's one command
     assert calls[0][1] == str(song.absolute())
+    assert calls[0][calls[0].index("--until") + 1] == "imagine"
     tasks = [
         json.loads(x.split(" ", 1)[1])["task"]
         for x in done.stderr.splitlines()
         if x.startswith("AIMV-PROGRESS ")
     ]
-    assert {"analyze", "textures", "render"} <= set(tasks)  # backend progress is relayed
+    assert {"listen", "imagine", "render"} <= set(tasks)  # backend progress is relayed
     red = np.array(fixtures.hex_rgb(fixtures.WINDOWS[0][0]), float)
     assert np.abs(frames(out).mean(axis=(1, 2))[6] - red).max() < 30
 
@@ -218,3 +219,26 @@ def test_eevee_and_cycles_render_a_frame(engine, tmp_path, blender_env, timeline
     assert done.returncode == 0, done.stderr[-3000:]
     video = next(s for s in probe(out)["streams"] if s["codec_type"] == "video")
     assert (video["codec_name"], int(video["nb_frames"])) == ("h264", 1)
+    assert "EGL" not in done.stderr  # Mesa's EGL_BAD_MATCH noise is filtered out
+
+
+def test_a_missing_backend_names_the_aimv_option(tmp_path, blender_env):
+    song = fixtures.write_song(tmp_path / "song.wav")
+    done = headless(song, "-o", tmp_path / "v.mp4", "--aimv", "no-such-aimv", env=blender_env)
+    assert done.returncode == 2, done.stderr[-3000:]
+    lines = [x for x in done.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and "--aimv" in lines[0] and "'no-such-aimv' not found" in lines[0]
+
+
+def test_a_bad_option_is_one_line_and_an_error_event(tmp_path, blender_env, timelines):
+    done = headless(
+        "--timeline", timelines["plain"], "-o", tmp_path / "v.mp4", "--fps", "0",
+        "--progress", "json", env=blender_env,
+    )  # fmt: skip
+    assert done.returncode == 2
+    errors = [
+        json.loads(x.split(" ", 1)[1])
+        for x in done.stderr.splitlines()
+        if x.startswith("AIMV-PROGRESS ")
+    ]
+    assert errors and errors[-1]["event"] == "error" and "--fps" in errors[-1]["message"]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from aimv_blender import subprocess_runner as sr
+from aimv_timeline import AimvError
 from tests.blender import fixtures
 
 FAKE = Path(__file__).parent / "fake_backend.py"
@@ -25,13 +26,15 @@ def settings(tmp_path, **kw) -> sr.BackendSettings:
     )
 
 
-def test_steps_are_argument_lists_with_json_progress(tmp_path):
+def test_one_backend_command_with_json_events(tmp_path):
     s = settings(tmp_path, window_seconds=0.5, language="es", textures="none", seed=7)
     steps = sr.backend_steps(s, ["aimv"])
-    assert [st.name for st in steps] == ["analyze"]
+    assert len(steps) == 1  # one command streams every stage's events
     argv = list(steps[0].argv)
-    assert argv[:5] == ["aimv", "analyze", str(tmp_path / "song.wav"), "-o", str(tmp_path / "work")]
+    assert argv[:3] == ["aimv", "render", str(tmp_path / "song.wav")]
     for flag, value in (
+        ("--work-dir", str(tmp_path / "work")),
+        ("--until", "describe"),  # textures "none": no imagine stage
         ("--window", "0.5"),
         ("--language", "es"),
         ("--seed", "7"),
@@ -39,29 +42,38 @@ def test_steps_are_argument_lists_with_json_progress(tmp_path):
     ):
         assert argv[argv.index(flag) + 1] == value
     assert "--offline" in argv  # Blender's online access is off by default
-    online = sr.backend_steps(settings(tmp_path, online=True), ["aimv"])
-    assert "--offline" not in online[0].argv and online[1].name == "textures"
+    online = sr.backend_steps(settings(tmp_path, online=True), ["aimv"])[0].argv
+    assert "--offline" not in online and online[online.index("--until") + 1] == "imagine"
+    assert online[online.index("--texture-size") + 1] == "512x512"  # the preset's
     assert sr.backend_env(online=False, base={})["AIMV_OFFLINE"] == "1"
     assert "AIMV_OFFLINE" not in sr.backend_env(online=True, base={})
 
 
-def test_progress_lines_parse_and_others_are_ignored():
-    ev = sr.parse_progress_line(
-        'AIMV-PROGRESS {"event": "progress", "task": "voice", "done": 3, "total": 10}'
-    )
-    assert ev == sr.ProgressEvent(event="progress", task="voice", done=3, total=10)
-    assert sr.parse_progress_line("aimv: error: bad") is None
-    assert sr.parse_progress_line("AIMV-PROGRESS {not json") is None
+def test_the_generate_command_parses_in_the_real_cli(tmp_path):
+    """The add-on's command line is one the backend accepts (no flag drifted apart)."""
+    from aimv_backend.cli.main import build_parser
+    from aimv_backend.cli.render_cmd import request_from_args
+
+    s = settings(tmp_path, window_seconds=0.5, language="es", seed=7, force=True)
+    argv = list(sr.backend_steps(s, ["aimv"])[0].argv[1:])
+    request = request_from_args(build_parser(load="render").parse_args(argv))
+    assert request.output is None and request.stages() == ("listen", "describe", "imagine")
+    assert request.listen.window_seconds == 0.5 and request.listen.voice.language == "es"
+    assert request.imagine.size == (512, 512) and request.force and request.seed == 7
 
 
-def test_missing_command_names_it():
-    with pytest.raises(sr.BackendError, match="'no-such-aimv-here' not found"):
+def test_missing_command_names_it_and_where_to_set_it():
+    with pytest.raises(sr.BackendError, match="'no-such-aimv-here' not found.*preferences"):
         sr.resolve_command("no-such-aimv-here --x")
+    with pytest.raises(sr.BackendError, match="--aimv"):
+        sr.resolve_command("no-such-aimv-here", hint="pass --aimv CMD")
+    assert issubclass(sr.BackendError, AimvError)
 
 
-def test_pipeline_runs_both_steps_and_reports_progress(tmp_path, monkeypatch):
+def test_pipeline_runs_the_stages_and_reports_progress(tmp_path, monkeypatch):
     timeline = fixtures.make_timeline(tmp_path / "fixture", textures=False)
     monkeypatch.setenv("AIMV_FAKE_TIMELINE", str(timeline))
+    monkeypatch.setenv("AIMV_FAKE_SLEEP", "0.05")
     s = settings(tmp_path, online=True)
     pipe = sr.Pipeline(steps=sr.backend_steps(s, sr.resolve_command(s.command)))
     fractions = []
@@ -72,7 +84,8 @@ def test_pipeline_runs_both_steps_and_reports_progress(tmp_path, monkeypatch):
     assert fractions == sorted(fractions) and any(0 < f < 1 for f in fractions)
     assert s.timeline_path.is_file()
     calls = [json.loads(x) for x in (s.work_dir / "calls.jsonl").read_text().splitlines()]
-    assert [c[0] for c in calls] == ["analyze", "textures"]
+    assert [c[0] for c in calls] == ["render"]
+    assert pipe.status == "done"
 
 
 def test_backend_failure_gives_its_error_line(tmp_path, monkeypatch):
@@ -80,9 +93,8 @@ def test_backend_failure_gives_its_error_line(tmp_path, monkeypatch):
     s = settings(tmp_path)
     pipe = sr.Pipeline(steps=sr.backend_steps(s, sr.resolve_command(s.command)))
     assert pipe.run() == "failed"
-    assert pipe.error == (
-        "backend analyze failed: aimv: error: --window must be in [0.25, 10], got 99"
-    )
+    # the error event, not the EGL noise before it, nor a search for the word "error"
+    assert pipe.error == "AIMV backend failed: --window must be in [0.25, 10], got 99"
 
 
 def test_cancel_interrupts_a_running_backend_quickly(tmp_path, monkeypatch):
