@@ -7,8 +7,8 @@ and the headless script's song mode (``aimv render SONG --work-dir DIR --until i
 ``render.json`` (stage). The caching rule of each stage is in :data:`STAGE_TABLE`.
 
 Everything is validated before any work starts (options, the Blender to render with, fps
-against the window, the audio, which is probed once for the whole run, the word vectors, and
-whether the video may be written); then stages run in order and write atomically, so an
+against the window, the audio, which is probed once for the whole run and read through once
+for NaN or truncated data, the word vectors, and whether the video may be written); then stages run in order and write atomically, so an
 interrupted run leaves each previous output intact and a re-run picks up where it stopped.
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from aimv_backend import __version__
-from aimv_backend.audio.io import AudioInfo, probe_audio
+from aimv_backend.audio.io import AudioInfo, iter_mono_blocks, probe_audio
 from aimv_backend.describe import DescribeOptions
 from aimv_backend.errors import OutputError, ParameterError, TimelineError
 from aimv_backend.imagine.options import ImagineOptions
@@ -339,6 +339,8 @@ def check_request(request: RunRequest) -> AudioInfo:
                 f"{request.listen.window_seconds} s; raise --fps or --window"
             )
     info = probe_audio(request.audio)
+    for _block in iter_mono_blocks(info):
+        pass  # NaN, infinity or truncated data fail now, before any progress bar starts
     if request.describe is not None:
         from aimv_backend.describe.vectors import load_space
 

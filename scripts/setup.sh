@@ -28,6 +28,18 @@ if [ "$dev" = 1 ]; then
   fi
 fi
 
+if [ "$dev" = 1 ]; then
+  # Blender 4.2 LTS beside 5.0, so the tests run the add-on's 4.2 API fallbacks too
+  # (tests/blender/test_versions.py). Only bpy and numpy: the add-on needs nothing else.
+  bpy42="4.2.23"
+  if [ ! -f ".venv-bpy42/.aimv-bpy-$bpy42" ]; then
+    echo "setup: Blender $bpy42 (bpy) for the tests in .venv-bpy42"
+    [ -x .venv-bpy42/bin/python ] || "$python" -m venv .venv-bpy42
+    .venv-bpy42/bin/python -m pip --disable-pip-version-check -q install "bpy==$bpy42" "numpy<2"
+    touch ".venv-bpy42/.aimv-bpy-$bpy42"
+  fi
+fi
+
 stamp=".venv/.aimv-setup-$dev"
 want=$(cat pyproject.toml constraints.txt scripts/setup.sh | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x .venv/bin/aimv ]; then

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from aimv_timeline.names import TIMELINE_FILE
 from tests.blender import fixtures
 from tests.blender.conftest import FPS, needs_bpy, run_bpy_script, window_frames
 
@@ -145,12 +146,17 @@ def test_generate_runs_the_backend_and_builds_the_scene(session):
     assert session["generate"] == ["FINISHED"]
     assert session["generate_status"] == "done"
     work = Path(session["work_dir"])
-    assert Path(session["generate_timeline"]) == work / "timeline.json"
+    assert Path(session["generate_timeline"]) == work / TIMELINE_FILE
     calls = [json.loads(line) for line in (work / "calls.jsonl").read_text().splitlines()]
-    assert [c[0] for c in calls] == ["analyze", "textures"]
-    assert calls[0][calls[0].index("--window") + 1] == "1"
-    assert calls[0][calls[0].index("--progress") + 1] == "json"
-    assert calls[1][calls[1].index("--textures") + 1] == "procedural"
+    assert [c[0] for c in calls] == ["render"]  # one backend command for every stage
+    (call,) = calls
+    for flag, value in (
+        ("--until", "imagine"),
+        ("--window", "1"),
+        ("--progress", "json"),
+        ("--textures", "procedural"),
+    ):
+        assert call[call.index(flag) + 1] == value
     assert session["after_generate"]["texture_offsets"] is not None
 
 
@@ -159,9 +165,9 @@ def test_modal_generate_shows_progress_then_builds(session):
     assert done["result"] == ["FINISHED"]
     assert not done["running_after"] and not done["pipeline_left"]
     inner = [p for p in done["progress"] if 0 < p < 1]
-    assert len(inner) >= 3, done["progress"]  # the bar moved through both stages
-    assert {"analyze: analyze", "textures: textures", "done"} <= set(done["statuses"])
-    assert done["timeline"].endswith("-modal/timeline.json")
+    assert len(inner) >= 3, done["progress"]  # the bar moved through the stages
+    assert {"listen: listen", "imagine: imagine", "done"} <= set(done["statuses"])
+    assert done["timeline"].endswith(f"-modal/{TIMELINE_FILE}")
     assert ["INFO", f"AIMV: timeline {done['timeline']} keyed"] in done["reports"]
 
 

@@ -187,7 +187,7 @@ def test_without_timeline_the_backend_makes_one(tmp_path, blender_env, timelines
     assert calls[0][1] == str(song.absolute())
     assert calls[0][calls[0].index("--until") + 1] == "imagine"
     tasks = [
-        json.loads(x.split(" ", 1)[1])["task"]
+        json.loads(x.split(" ", 1)[1]).get("task")
         for x in done.stderr.splitlines()
         if x.startswith("AIMV-PROGRESS ")
     ]

@@ -191,3 +191,34 @@ def test_bad_vectors_fail_before_listening_and_leave_no_folder(run_aimv, song, t
     assert result.code == 2 and "--vectors" in result.err
     assert "volume+colour" not in result.err  # nothing was listened to
     assert not (tmp_path / "w").exists()
+
+
+def test_mp3_is_read_and_the_help_and_errors_say_so(run_aimv, song, tmp_path):
+    """What the help and the errors name is what is really read: MP3 included."""
+    import shutil
+    import subprocess
+
+    from aimv_timeline.names import AUDIO_FORMATS
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("needs ffmpeg to make an MP3")
+    mp3 = tmp_path / "song.mp3"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(song), str(mp3)], check=True)
+    out = tmp_path / "out"
+    result = run_aimv("listen", mp3, "-o", out, *FAST)
+    assert result.code == 0, result.err
+    timeline = read_timeline(out / TIMELINE_FILE)
+    assert round(timeline.source.duration) == 4 and len(timeline.windows) == 4
+    assert "MP3" in AUDIO_FORMATS
+    assert AUDIO_FORMATS in run_aimv("listen", "--help").out.replace("\n", " ")
+    junk = tmp_path / "junk.mp3"
+    junk.write_bytes(b"no audio here " * 100)
+    _one_line_error(run_aimv("listen", junk, "-o", out, *FAST), AUDIO_FORMATS)
+
+
+def test_bad_audio_prints_only_the_error_not_a_progress_bar(run_aimv, write_wav, tmp_path):
+    nan = sine(440, 2.0, RATE)
+    nan[RATE + 100] = np.nan
+    path = write_wav("nan.wav", nan, RATE, subtype="FLOAT")
+    result = run_aimv("listen", path, "-o", tmp_path / "o", "--instruments", "none", "--no-voice")
+    _one_line_error(result, "NaN")

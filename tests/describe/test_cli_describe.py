@@ -97,7 +97,7 @@ def test_unavailable_vectors_are_one_line(tmp_path, song_timeline, run_aimv, mon
     assert "glove-twitter-25" in result.err and len(result.err.strip().splitlines()) == 1
     assert path.read_text() == before
     bad = run_aimv("describe", path, "-q", "--top-k", "0")
-    assert bad.code == 2 and "top_k" in bad.err
+    assert bad.code == 2 and "--top-k" in bad.err
 
 
 def test_describe_as_a_library_keeps_json_round_trip(song_timeline):

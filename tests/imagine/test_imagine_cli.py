@@ -43,7 +43,7 @@ def test_textures_command_writes_pngs_and_updates_the_timeline(timeline_file):
     assert code == 0
     timeline = read_timeline(timeline_file)
     assert timeline.engines["texture"].startswith("procedural")
-    assert timeline.settings["textures"]["seed"] == 3
+    assert timeline.settings["imagine"]["seed"] == 3
     for window in timeline.windows:
         assert window.texture.startswith("textures/")
         with Image.open(timeline_file.parent / window.texture) as img:
@@ -168,6 +168,6 @@ def test_diffusers_from_a_local_folder(timeline_file, tiny_sd, monkeypatch):
     assert code == 0
     timeline = read_timeline(timeline_file)
     assert timeline.engines["texture"] == f"diffusers:{tiny_sd}"
-    assert timeline.settings["textures"]["steps"] == 1
+    assert timeline.settings["imagine"]["steps"] == 1
     with Image.open(timeline_file.parent / timeline.windows[0].texture) as img:
         assert img.size == (64, 64)

@@ -70,7 +70,7 @@ def test_writes_one_png_of_the_asked_size_per_window(tmp_path, tiny_sd, offline)
     for image in _pixels(tmp_path, result):
         assert image.shape == (64, 96, 3)
         assert image.std() > 1  # the random model makes noise, not a blank image
-    assert result.settings["textures"]["engine_used"] == "diffusers"
+    assert result.settings["imagine"]["engine_used"] == "diffusers"
 
 
 def test_same_seed_same_image_other_seed_other_image(tmp_path, tiny_sd, offline):

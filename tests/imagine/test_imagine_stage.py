@@ -15,7 +15,7 @@ from aimv_backend.imagine import (
     procedural,
     window_prompt,
 )
-from aimv_backend.imagine import run as run_module
+from aimv_backend.imagine import make as run_module
 from aimv_backend.imagine.cache import png_size
 from aimv_backend.progress import SilentProgress
 from aimv_timeline.schema import read_timeline, write_timeline
@@ -65,9 +65,9 @@ def test_one_png_per_distinct_prompt_recorded_in_the_timeline(
     assert [w.texture for w in back.windows] == textures
     assert back.engines["texture"] == "procedural:procedural-v1"
     assert back.engines["colour"] == "test"  # other stages' records kept
-    assert back.settings["textures"]["size"] == [128, 96]
-    assert back.settings["textures"]["seed"] == 7
-    assert back.settings["textures"]["images"] == 4
+    assert back.settings["imagine"]["size"] == [128, 96]
+    assert back.settings["imagine"]["seed"] == 7
+    assert back.settings["imagine"]["images"] == 4
     assert "analyze" in back.settings
     assert recording_progress.tasks == [["textures", 4, 4]]
     assert any("4 images for 5 windows, 4 made" in n for n in recording_progress.notices)
@@ -124,7 +124,7 @@ def test_interrupted_run_resumes_where_it_stopped(tmp_path, monkeypatch):
     assert len(done) == 3 and all(png_size(p) == (128, 96) for p in done)  # no temp files
     partial = read_timeline(path)  # the checkpoint records what was finished
     assert [w.texture is not None for w in partial.windows] == [True] * 3 + [False] * 5
-    assert partial.settings["textures"]["complete"] is False
+    assert partial.settings["imagine"]["complete"] is False
     counter.fail_after = None
     counter.calls = 0
     result = make_textures(
@@ -136,7 +136,7 @@ def test_interrupted_run_resumes_where_it_stopped(tmp_path, monkeypatch):
     )
     assert counter.calls == 5
     assert len({w.texture for w in result.windows}) == 8
-    assert read_timeline(path).settings["textures"]["complete"] is True
+    assert read_timeline(path).settings["imagine"]["complete"] is True
 
 
 def test_a_truncated_png_is_made_again(tmp_path, song_timeline, monkeypatch):
