@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from aimv_timeline.names import RENDER_ENGINES, TIMELINE_FILE
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -81,7 +83,7 @@ def make_timeline(folder: Path, *, windows: int = 12, side: int = 512) -> Path:
         window_seconds=1.0,
         windows=tuple(out),
     )
-    return ts.write_timeline(timeline, folder / "timeline.json")
+    return ts.write_timeline(timeline, folder / TIMELINE_FILE)
 
 
 def child(args: argparse.Namespace) -> None:
@@ -188,7 +190,7 @@ def child_build(args: argparse.Namespace) -> None:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--engines", nargs="*", default=["workbench", "eevee", "cycles"])
+    p.add_argument("--engines", nargs="*", default=list(RENDER_ENGINES))
     p.add_argument("--sizes", nargs="+", default=["640x360", "1280x720"])
     p.add_argument("--frames", type=int, default=6, help="frames timed per case (default: 6)")
     p.add_argument("--samples", type=int, default=4, help="EEVEE/Cycles samples (default: 4)")

@@ -15,6 +15,7 @@ import numpy as np
 import soundfile as sf
 
 from aimv_timeline import schema as ts
+from aimv_timeline.names import TIMELINE_FILE
 
 SAMPLE_RATE = 22050
 # (hex colour, name, rms dBFS, relative dB, level): red loud, green quiet, blue normal, yellow loud
@@ -115,4 +116,4 @@ def make_timeline(folder: Path, *, textures: bool, seconds: float = 4.0) -> Path
         window_seconds=1.0,
         windows=tuple(windows),
     )
-    return ts.write_timeline(timeline, folder / "timeline.json")
+    return ts.write_timeline(timeline, folder / TIMELINE_FILE)

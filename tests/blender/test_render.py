@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from aimv_timeline.events import PREFIX
 from tests.blender import fixtures
 from tests.blender.conftest import FPS, ROOT, needs_bpy
 
@@ -109,7 +110,7 @@ def test_progress_is_reported_as_json_lines(video):
     events = [
         json.loads(line.split(" ", 1)[1])
         for line in done.stderr.splitlines()
-        if line.startswith("AIMV-PROGRESS ")
+        if line.startswith(PREFIX)
     ]
     assert events[0] == {"event": "start", "task": "render", "total": 4 * FPS}
     assert events[-1]["event"] == "end"
@@ -189,7 +190,7 @@ def test_without_timeline_the_backend_makes_one(tmp_path, blender_env, timelines
     tasks = [
         json.loads(x.split(" ", 1)[1]).get("task")
         for x in done.stderr.splitlines()
-        if x.startswith("AIMV-PROGRESS ")
+        if x.startswith(PREFIX)
     ]
     assert {"listen", "imagine", "render"} <= set(tasks)  # backend progress is relayed
     red = np.array(fixtures.hex_rgb(fixtures.WINDOWS[0][0]), float)
@@ -237,8 +238,19 @@ def test_a_bad_option_is_one_line_and_an_error_event(tmp_path, blender_env, time
     )  # fmt: skip
     assert done.returncode == 2
     errors = [
-        json.loads(x.split(" ", 1)[1])
-        for x in done.stderr.splitlines()
-        if x.startswith("AIMV-PROGRESS ")
+        json.loads(x.split(" ", 1)[1]) for x in done.stderr.splitlines() if x.startswith(PREFIX)
     ]
     assert errors and errors[-1]["event"] == "error" and "--fps" in errors[-1]["message"]
+
+
+def test_aimv_stage_renders_a_timeline_and_leaves_only_the_video(tmp_path, timelines, run_aimv):
+    out = tmp_path / "staged.mp4"
+    result = run_aimv(
+        "stage", timelines["plain"], "-o", out, "--resolution", f"{W}x{H}", "--fps", FPS,
+        "--blend-out", tmp_path / "scene.blend", "--quiet",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scene.blend", "staged.mp4"]
+    assert len(frames(out)) == len(fixtures.WINDOWS) * FPS
+    again = run_aimv("stage", timelines["plain"], "-o", out, "--quiet")
+    assert again.code == 2 and "--force" in again.err

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from aimv_timeline.events import PREFIX
 from tests.blender import fixtures
 from tests.blender.conftest import FPS, ROOT, bpy_pythons, needs_bpy42, run_bpy_script
 from tests.blender.test_render import HEADLESS, H, W, frames, probe
@@ -102,7 +103,7 @@ def test_bpy42_builds_and_renders_each_window(tmp_path, blender_env, timelines):
     events = [
         json.loads(x.split(" ", 1)[1])["event"]
         for x in done.stderr.splitlines()
-        if x.startswith("AIMV-PROGRESS ")
+        if x.startswith(PREFIX)
     ]
     assert events[-1] == "end"
     # the bpy 4.2 module has no Audaspace: a silent video, and the user is told why

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from aimv_timeline.events import PREFIX
 from aimv_timeline.names import TIMELINE_FILE
 from aimv_timeline.schema import read_timeline
 from tests.conftest import sine
@@ -164,7 +165,7 @@ def test_progress_json_lines_for_tools(run_aimv, song, tmp_path):
         "json",
     )
     assert result.code == 0
-    events = [line for line in result.err.splitlines() if line.startswith("AIMV-PROGRESS ")]
+    events = [line for line in result.err.splitlines() if line.startswith(PREFIX)]
     assert any('"event": "progress"' in e and '"done": 4' in e for e in events)
 
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 
+from aimv_timeline.names import TIMELINE_FILE
 from aimv_timeline.schema import (
     SCHEMA_VERSION,
     Clip,
@@ -65,7 +66,7 @@ def make_timeline(n: int = 3) -> Timeline:
 
 def test_round_trip_through_a_file(tmp_path):
     timeline = make_timeline()
-    path = write_timeline(timeline, tmp_path / "timeline.json")
+    path = write_timeline(timeline, tmp_path / TIMELINE_FILE)
     again = read_timeline(path)
     assert again == timeline
     assert [w.text for w in again.words] == ["heart"]
@@ -102,7 +103,7 @@ def test_reader_refuses_missing_and_non_json_files(tmp_path):
 
 
 def test_writer_never_leaves_a_half_file(tmp_path):
-    path = tmp_path / "timeline.json"
+    path = tmp_path / TIMELINE_FILE
     write_timeline(make_timeline(), path)
     before = path.read_bytes()
     broken = make_timeline()
@@ -110,11 +111,11 @@ def test_writer_never_leaves_a_half_file(tmp_path):
     with pytest.raises(TimelineFormatError, match="non-finite"):
         write_timeline(broken, path)
     assert path.read_bytes() == before
-    assert sorted(os.listdir(tmp_path)) == ["timeline.json"]
+    assert sorted(os.listdir(tmp_path)) == [TIMELINE_FILE]
 
 
 def test_rewrite_keeps_the_files_permissions(tmp_path):
-    path = tmp_path / "timeline.json"
+    path = tmp_path / TIMELINE_FILE
     write_timeline(make_timeline(), path)
     assert path.stat().st_mode & 0o777 == 0o666 & ~_umask()
     os.chmod(path, 0o640)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from aimv_timeline.names import TIMELINE_FILE
 from aimv_timeline.schema import (
     read_timeline,
     replace,
@@ -24,7 +25,7 @@ def _without_descriptions(data: dict) -> dict:
 
 
 def test_describe_fills_every_window_and_keeps_the_rest(tmp_path, song_timeline, run_aimv):
-    path = tmp_path / "timeline.json"
+    path = tmp_path / TIMELINE_FILE
     write_timeline(song_timeline, path)
     before = json.loads(path.read_text())
     result = run_aimv("describe", path, "--quiet", "--seed", "4")
@@ -46,7 +47,7 @@ def test_describe_fills_every_window_and_keeps_the_rest(tmp_path, song_timeline,
 
 
 def test_describe_refreshes_after_a_hand_edit(tmp_path, song_timeline, run_aimv):
-    path = tmp_path / "timeline.json"
+    path = tmp_path / TIMELINE_FILE
     write_timeline(song_timeline, path)
     assert run_aimv("describe", path, "-q").code == 0
     edited = read_timeline(path)
@@ -80,7 +81,7 @@ def test_bad_timeline_path_is_one_line_and_exit_2(tmp_path, run_aimv):
 
 
 def test_invalid_timeline_is_refused_and_left_alone(tmp_path, run_aimv):
-    path = tmp_path / "timeline.json"
+    path = tmp_path / TIMELINE_FILE
     path.write_text('{"schema_version": "1.0", "windows": 3}')
     result = run_aimv("describe", path, "-q")
     assert result.code == 2 and len(result.err.strip().splitlines()) == 1
@@ -89,7 +90,7 @@ def test_invalid_timeline_is_refused_and_left_alone(tmp_path, run_aimv):
 
 def test_unavailable_vectors_are_one_line(tmp_path, song_timeline, run_aimv, monkeypatch):
     monkeypatch.setenv("GENSIM_DATA_DIR", str(tmp_path / "gensim-data"))
-    path = tmp_path / "timeline.json"
+    path = tmp_path / TIMELINE_FILE
     write_timeline(song_timeline, path)
     before = path.read_text()
     result = run_aimv("describe", path, "-q", "--vectors", "glove-twitter-25", "--offline")
@@ -130,7 +131,7 @@ def test_aimv_offline_forbids_downloads(tmp_path, song_timeline, run_aimv, monke
     monkeypatch.setattr(gensim.downloader, "load", must_not_download)
     monkeypatch.setenv("GENSIM_DATA_DIR", str(tmp_path / "gensim-data"))
     monkeypatch.setenv("AIMV_OFFLINE", "1")
-    path = tmp_path / "timeline.json"
+    path = tmp_path / TIMELINE_FILE
     write_timeline(song_timeline, path)
     result = run_aimv("describe", path, "-q", "--vectors", "glove-wiki-gigaword-100")
     assert result.code == 2 and "downloads are off" in result.err

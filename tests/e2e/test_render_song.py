@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from aimv_timeline.names import TIMELINE_FILE
+
 pytestmark = [pytest.mark.slow, pytest.mark.blender]
 
 SECONDS = 10.0
@@ -145,7 +147,7 @@ def test_song_to_video_then_resume_without_redoing_textures(run_aimv, song, tmp_
     assert abs(float(streams["audio"]["duration"]) - SECONDS) <= 1.0 / FPS + 0.03
 
     # The timeline heard the words where they were said, and the loud half.
-    timeline = read_timeline(work / "timeline.json")
+    timeline = read_timeline(work / TIMELINE_FILE)
     said = {w.text.strip(".,!?").lower(): w for w in timeline.words}
     assert "ocean" in said and "fire" in said
     # Each word belongs to the window holding its middle.

@@ -6,12 +6,13 @@ import pytest
 from PIL import Image
 
 from aimv_backend.cli.main import main
+from aimv_timeline.names import TIMELINE_FILE
 from aimv_timeline.schema import read_timeline, write_timeline
 
 
 @pytest.fixture
 def timeline_file(tmp_path, song_timeline):
-    path = tmp_path / "out" / "timeline.json"
+    path = tmp_path / "out" / TIMELINE_FILE
     path.parent.mkdir()
     write_timeline(song_timeline, path)
     return path

@@ -18,6 +18,7 @@ from aimv_backend.imagine import (
 from aimv_backend.imagine import make as run_module
 from aimv_backend.imagine.cache import png_size
 from aimv_backend.progress import SilentProgress
+from aimv_timeline.names import TIMELINE_FILE
 from aimv_timeline.schema import read_timeline, write_timeline
 
 OPTIONS = TextureOptions(engine="procedural", size=(128, 96), seed=7)
@@ -42,7 +43,7 @@ class CountingRender:
 def test_one_png_per_distinct_prompt_recorded_in_the_timeline(
     tmp_path, song_timeline, recording_progress
 ):
-    path = tmp_path / "timeline.json"
+    path = tmp_path / TIMELINE_FILE
     write_timeline(song_timeline, path)
     result = make_textures(
         song_timeline,
@@ -108,7 +109,7 @@ def test_rerun_generates_nothing(tmp_path, song_timeline, monkeypatch):
 
 def test_interrupted_run_resumes_where_it_stopped(tmp_path, monkeypatch):
     timeline = make_timeline([(f"wave number {i}", 36.0 * i, "normal") for i in range(8)])
-    path = tmp_path / "timeline.json"
+    path = tmp_path / TIMELINE_FILE
     write_timeline(timeline, path)
     monkeypatch.setattr(run_module, "CHECKPOINT_SECONDS", 0.0)
     counter = CountingRender(monkeypatch, fail_after=3)
