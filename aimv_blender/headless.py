@@ -92,7 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     backend.add_argument(
         "--work-dir", help="backend output folder (default: OUTPUT's name + .aimv)"
     )
-    backend.add_argument("--window", type=float, default=1.0, help="window seconds (default: 1.0)")
+    backend.add_argument(
+        "--window",
+        dest="window_seconds",
+        type=float,
+        default=1.0,
+        help="window seconds (default: 1.0)",
+    )
     backend.add_argument(
         "--instruments",
         default="auto",
@@ -224,16 +230,11 @@ def _make_timeline(args, progress: _Progress) -> Path:
     runner = importlib.import_module(f"{PKG}.subprocess_runner")
     song = Path(args.song)
     work = Path(args.work_dir) if args.work_dir else Path(args.output).with_suffix(".aimv")
-    settings = runner.BackendSettings(
+    settings = runner.BackendSettings.from_choices(
+        args,
         command=args.aimv,
         audio=song.absolute(),
         work_dir=work.absolute(),
-        window_seconds=args.window,
-        instruments=args.instruments,
-        asr=args.asr,
-        language=args.language,
-        textures=args.textures,
-        seed=args.seed,
         force=args.force,
         online=bool(bpy.app.online_access),  # Blender's "Allow Online Access" (--online-mode)
     )

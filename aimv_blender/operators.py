@@ -14,7 +14,7 @@ import bpy
 from bpy.app.handlers import persistent
 
 from . import preferences, props, render, scene_build, subprocess_runner
-from .contract import AimvError, names, presets, read_timeline
+from .contract import AimvError, names, read_timeline
 from .keying import KeyingOptions
 from .props import SettingsError
 
@@ -145,17 +145,11 @@ class AIMV_OT_generate(bpy.types.Operator):
                     f"Song {str(snap.audio or '')!r}: choose an existing audio file "
                     f"({names.AUDIO_FORMATS})"
                 )
-            backend = subprocess_runner.BackendSettings(
+            backend = subprocess_runner.BackendSettings.from_choices(
+                snap,
                 command=preferences.backend_command(context),
                 audio=snap.audio,
                 work_dir=snap.work_dir,
-                window_seconds=snap.window_seconds,
-                instruments=snap.instruments,
-                asr=snap.asr,
-                language=snap.language,
-                textures=snap.textures,
-                texture_size=(presets.DEFAULT.texture_size,) * 2,
-                seed=snap.seed,
                 force=snap.overwrite,
                 online=bool(bpy.app.online_access),
             )

@@ -155,6 +155,21 @@ class Snapshot:
     overwrite: bool
 
 
+# Snapshot fields that are properties of the same name.
+SAME_NAMES = (
+    "window_seconds",
+    "instruments",
+    "asr",
+    "language",
+    "textures",
+    "seed",
+    "fps",
+    "crossfade",
+    "samples",
+    "overwrite",
+)
+
+
 def _path(value: str) -> Path | None:
     value = value.strip()
     return Path(bpy.path.abspath(value)).resolve() if value else None
@@ -172,19 +187,10 @@ def snapshot(settings: AIMV_PG_settings) -> Snapshot:
         audio=audio,
         work_dir=work,
         timeline=timeline,
-        window_seconds=settings.window_seconds,
-        instruments=settings.instruments,
-        asr=settings.asr,
-        language=settings.language,
-        textures=settings.textures,
-        seed=settings.seed,
         resolution=(settings.resolution_x, settings.resolution_y),
-        fps=settings.fps,
-        crossfade=settings.crossfade,
         engine=settings.render_engine,
-        samples=settings.samples,
         output=_path(settings.output_path),
-        overwrite=settings.overwrite,
+        **{name: getattr(settings, name) for name in SAME_NAMES},
     )
 
 

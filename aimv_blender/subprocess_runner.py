@@ -64,6 +64,17 @@ class BackendSettings:
     def timeline_path(self) -> Path:
         return self.work_dir / names.TIMELINE_FILE
 
+    @classmethod
+    def from_choices(cls, choices, **given) -> BackendSettings:
+        """Settings from ``choices`` (the panel's Snapshot or the headless script's arguments:
+        anything with window_seconds, instruments, asr, language, textures and seed) plus
+        ``given`` (command, audio, work_dir, force, online)."""
+        picked = {name: getattr(choices, name) for name in CHOICES}
+        return cls(**picked, **given)
+
+
+CHOICES = ("window_seconds", "instruments", "asr", "language", "textures", "seed")
+
 
 @dataclass(frozen=True)
 class Step:

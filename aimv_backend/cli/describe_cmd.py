@@ -15,22 +15,18 @@ from pathlib import Path
 from aimv_backend.cli import options as flags
 from aimv_backend.errors import TimelineError
 from aimv_timeline.names import TIMELINE_FILE
-from aimv_timeline.schema import TimelineFormatError, read_timeline, write_timeline
+from aimv_timeline.schema import write_timeline
+
+DESCRIPTION = (
+    "Turn each window's (volume, words, instruments, colour) into the original "
+    "design's sentence and a text-to-image prompt, in place in the timeline file."
+)
 
 
 def add_parser(subparsers, parents) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser(
-        "describe",
-        parents=parents,
-        help="write the sentence and prompt of every window",
-        description=(
-            "Turn each window's (volume, words, instruments, colour) into the original "
-            "design's sentence and a text-to-image prompt, in place in the timeline file."
-        ),
-    )
+    parser = flags.subcommand(subparsers, parents, "describe", DESCRIPTION, run)
     parser.add_argument("timeline", help=f"{TIMELINE_FILE} written by 'aimv listen'")
     flags.add_flags(parser, "describing", flags.DESCRIBE)
-    parser.set_defaults(run=run)
     return parser
 
 
@@ -40,10 +36,7 @@ def run(args: argparse.Namespace, progress) -> int:
 
     options = flags.describe_options(args)
     path = Path(args.timeline)
-    try:
-        timeline = read_timeline(path)
-    except TimelineFormatError as exc:
-        raise TimelineError(str(exc)) from None
+    timeline = flags.timeline_argument(path)
     options = describe_options_for(timeline, options, flags.describe_given(args))
     timeline = describe.run(timeline, options=options, progress=progress)
     try:

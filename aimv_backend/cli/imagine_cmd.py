@@ -8,22 +8,17 @@ from pathlib import Path
 from aimv_backend.cli import options as flags
 from aimv_backend.errors import ParameterError, TimelineError
 from aimv_timeline.names import TEXTURES_DIR, TIMELINE_FILE
-from aimv_timeline.schema import TimelineFormatError, read_timeline
+
+DESCRIPTION = (
+    f"Make one image per window from its prompt, write PNGs to a {TEXTURES_DIR}/ folder "
+    "beside the timeline (or --out-dir) and record each path in the timeline. Images are "
+    "cached by engine, model, prompt, seed and size: a re-run makes only what is missing "
+    "(--force remakes them all)."
+)
 
 
 def add_parser(subparsers, parents) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        "imagine",
-        aliases=["textures"],
-        parents=parents,
-        help="make one texture image per window",
-        description=(
-            f"Make one image per window from its prompt, write PNGs to a {TEXTURES_DIR}/ folder "
-            "beside the timeline (or --out-dir) and record each path in the timeline. Images are "
-            "cached by engine, model, prompt, seed and size: a re-run makes only what is missing "
-            "(--force remakes them all)."
-        ),
-    )
+    p = flags.subcommand(subparsers, parents, "imagine", DESCRIPTION, run)
     p.add_argument("timeline", help=f"{TIMELINE_FILE} written by 'aimv listen' (updated in place)")
     p.add_argument(
         "--out-dir",
@@ -31,7 +26,6 @@ def add_parser(subparsers, parents) -> argparse.ArgumentParser:
         help=f"folder for the PNGs (default: {TEXTURES_DIR}/ beside the timeline)",
     )
     flags.add_flags(p, "imagining", flags.IMAGINE)
-    p.set_defaults(run=run)
     return p
 
 
@@ -42,10 +36,7 @@ def run(args: argparse.Namespace, progress) -> int:
     path = Path(args.timeline)
     if not path.is_file():
         raise TimelineError(f"timeline {str(path)!r}: no such file")
-    try:
-        timeline = read_timeline(path)
-    except TimelineFormatError as exc:
-        raise TimelineError(str(exc)) from None
+    timeline = flags.timeline_argument(path)
     out_dir = Path(args.out_dir) if args.out_dir else None
     if out_dir is not None and str(args.out_dir).strip() == "":
         raise ParameterError(f"--out-dir must name a folder, got {args.out_dir!r}")

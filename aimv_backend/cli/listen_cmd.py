@@ -10,6 +10,11 @@ from aimv_backend.cli import options as flags
 from aimv_backend.errors import OutputError
 from aimv_timeline.names import AUDIO_FORMATS, TIMELINE_FILE
 
+DESCRIPTION = (
+    "Cut a song into windows and record, for each, its volume, colour, "
+    "instruments and voice; then write the design's sentence for it."
+)
+
 
 def add_listen_and_describe(parser: argparse.ArgumentParser) -> None:
     """The listen and describe flags (shared by ``listen`` and ``render``)."""
@@ -28,14 +33,7 @@ def add_song(parser: argparse.ArgumentParser) -> None:
 
 
 def add_parser(subparsers, parents) -> None:
-    parser = subparsers.add_parser(
-        "listen",
-        aliases=["analyze"],
-        parents=parents,
-        help=f"analyse a song into out/{TIMELINE_FILE}",
-        description="Cut a song into windows and record, for each, its volume, colour, "
-        "instruments and voice; then write the design's sentence for it.",
-    )
+    parser = flags.subcommand(subparsers, parents, "listen", DESCRIPTION, run)
     add_song(parser)
     parser.add_argument(
         "-o",
@@ -45,7 +43,6 @@ def add_parser(subparsers, parents) -> None:
         help=f"output folder; the timeline is FOLDER/{TIMELINE_FILE} (default: out)",
     )
     add_listen_and_describe(parser)
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, progress) -> int:

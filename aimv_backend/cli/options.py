@@ -14,6 +14,7 @@ from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
 from aimv_backend.describe import DescribeOptions
+from aimv_backend.errors import TimelineError
 from aimv_backend.imagine.options import ImagineOptions, parse_size
 from aimv_backend.listen.analyze import ListenOptions
 from aimv_backend.listen.instruments import InstrumentOptions
@@ -21,6 +22,7 @@ from aimv_backend.listen.voice import VoiceOptions
 from aimv_backend.stage.options import StageOptions
 from aimv_timeline import names
 from aimv_timeline.presets import DEFAULT_PRESET, PRESETS
+from aimv_timeline.schema import Timeline, TimelineFormatError, read_timeline
 
 
 def resolution(text: str) -> tuple[int, int]:
@@ -220,3 +222,24 @@ def stage_options(args: argparse.Namespace) -> StageOptions:
         **given(args, StageOptions),
     }
     return StageOptions(**values)
+
+
+def subcommand(subparsers, parents, name: str, description: str, run) -> argparse.ArgumentParser:
+    """The parser of subcommand ``name``: its one-line help from the table in ``main``, its old
+    name (``analyze``, ``textures``) as an alias, and ``run`` as what it does."""
+    from aimv_backend.cli.main import SUBCOMMANDS
+
+    old = [alias for alias, stage in names.STAGE_ALIASES.items() if stage == name]
+    parser = subparsers.add_parser(
+        name, aliases=old, parents=parents, help=SUBCOMMANDS[name][1], description=description
+    )
+    parser.set_defaults(run=run)
+    return parser
+
+
+def timeline_argument(path: str) -> Timeline:
+    """The timeline a subcommand was given, or TimelineError naming the file."""
+    try:
+        return read_timeline(path)
+    except TimelineFormatError as exc:
+        raise TimelineError(str(exc)) from None

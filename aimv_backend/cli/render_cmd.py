@@ -17,15 +17,14 @@ from aimv_backend.cli.listen_cmd import add_listen_and_describe, add_song
 from aimv_backend.errors import ParameterError
 from aimv_timeline import names
 
+DESCRIPTION = (
+    "Listen, describe, imagine textures, stage in Blender and render an MP4 "
+    "with the original audio. Stages whose outputs are cached and valid are skipped."
+)
+
 
 def add_parser(subparsers, parents) -> None:
-    parser = subparsers.add_parser(
-        "render",
-        parents=parents,
-        help="song to music video: every stage, then Blender",
-        description="Listen, describe, imagine textures, stage in Blender and render an MP4 "
-        "with the original audio. Stages whose outputs are cached and valid are skipped.",
-    )
+    parser = flags.subcommand(subparsers, parents, "render", DESCRIPTION, run)
     add_song(parser)
     parser.add_argument("-o", "--output", metavar="VIDEO.mp4", help="the video to write")
     parser.add_argument(
@@ -44,7 +43,6 @@ def add_parser(subparsers, parents) -> None:
     flags.add_preset(flags.add_flags(parser, "staging", flags.STAGE))
     flags.add_flags(parser, "imagining", flags.IMAGINE)
     add_listen_and_describe(parser)
-    parser.set_defaults(run=run)
 
 
 def request_from_args(args: argparse.Namespace) -> orchestrator.RunRequest:

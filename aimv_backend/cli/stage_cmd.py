@@ -7,19 +7,17 @@ import argparse
 from pathlib import Path
 
 from aimv_backend.cli import options as flags
-from aimv_backend.errors import AudioInputError, OutputError, ParameterError, TimelineError
+from aimv_backend.errors import AudioInputError, OutputError, ParameterError
 from aimv_timeline import names
-from aimv_timeline.schema import TimelineFormatError, read_timeline
+
+DESCRIPTION = (
+    "Build the keyed scene of a timeline and its textures in Blender and "
+    "render it to an MP4 with the song."
+)
 
 
 def add_parser(subparsers, parents) -> None:
-    parser = subparsers.add_parser(
-        "stage",
-        parents=parents,
-        help="key a timeline in Blender and render the video",
-        description="Build the keyed scene of a timeline and its textures in Blender and "
-        "render it to an MP4 with the song.",
-    )
+    parser = flags.subcommand(subparsers, parents, "stage", DESCRIPTION, run)
     parser.add_argument("timeline", help=f"{names.TIMELINE_FILE} (with its textures)")
     parser.add_argument("-o", "--output", required=True, metavar="VIDEO.mp4")
     parser.add_argument(
@@ -29,7 +27,6 @@ def add_parser(subparsers, parents) -> None:
     )
     parser.add_argument("--blend-out", metavar="FILE.blend", help="also save the scene")
     flags.add_preset(flags.add_flags(parser, "staging", flags.STAGE))
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, progress) -> int:
@@ -42,10 +39,7 @@ def run(args: argparse.Namespace, progress) -> int:
         raise ParameterError(f"--output must name an .mp4 file, got {str(output)!r}")
     blender_command(options)
     path = Path(args.timeline)
-    try:
-        timeline = read_timeline(path)
-    except TimelineFormatError as exc:
-        raise TimelineError(str(exc)) from None
+    timeline = flags.timeline_argument(path)
     audio = Path(args.audio or timeline.source.path)
     if not audio.is_file():
         raise AudioInputError(f"audio file {str(audio)!r} does not exist (give --audio SONG)")

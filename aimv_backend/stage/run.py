@@ -18,42 +18,6 @@ from aimv_backend.stage.blender_runner import run_headless
 from aimv_backend.stage.options import StageOptions
 
 
-def headless_arguments(
-    *,
-    timeline_path: Path,
-    audio: Path,
-    video: Path,
-    options: StageOptions,
-    seed: int,
-    blend_out: Path | None,
-) -> list[str]:
-    """The headless script's arguments for one render (paths made absolute)."""
-    w, h = options.resolution
-    arguments = [
-        str(audio.resolve()),
-        "--timeline",
-        str(timeline_path.resolve()),
-        "-o",
-        str(video.resolve()),
-        "--resolution",
-        f"{w}x{h}",
-        "--fps",
-        str(options.fps),
-        "--engine",
-        options.engine,
-        "--samples",
-        str(options.samples),
-        "--crossfade",
-        f"{options.crossfade:g}",
-        "--seed",
-        str(seed),
-        "--force",  # only our private folder and AIMV's scene.blend are written
-    ]
-    if blend_out is not None:
-        arguments += ["--blend-out", str(blend_out.resolve())]
-    return arguments
-
-
 def run(
     *,
     timeline_path: Path,
@@ -68,17 +32,18 @@ def run(
 
     The video appears under ``output`` only when complete; ``blend_out`` also saves the scene.
     """
+    w, h = options.resolution
     folder = Path(tempfile.mkdtemp(prefix=f".{output.stem}.aimv-render-", dir=output.parent))
+    video = folder / "video.mp4"
+    arguments = [
+        str(audio.resolve()),
+        *("--timeline", str(timeline_path.resolve()), "-o", str(video.resolve())),
+        *("--resolution", f"{w}x{h}", "--fps", str(options.fps), "--engine", options.engine),
+        *("--samples", str(options.samples), "--crossfade", f"{options.crossfade:g}"),
+        *("--seed", str(seed), "--force"),  # only our folder and AIMV's scene.blend are written
+        *(("--blend-out", str(blend_out.resolve())) if blend_out is not None else ()),
+    ]
     try:
-        video = folder / "video.mp4"
-        arguments = headless_arguments(
-            timeline_path=timeline_path,
-            audio=audio,
-            video=video,
-            options=options,
-            seed=seed,
-            blend_out=blend_out,
-        )
         run_headless(arguments, settings=options, progress=progress)
         if not video.exists() or video.stat().st_size == 0:
             raise OutputError(f"Blender wrote no video to {str(video)!r}")
