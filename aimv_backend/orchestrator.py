@@ -7,8 +7,9 @@ and the headless script's song mode (``aimv render SONG --work-dir DIR --until i
 ``render.json`` (stage). The caching rule of each stage is in :data:`STAGE_TABLE`.
 
 Everything is validated before any work starts (options, the Blender to render with, fps
-against the window, the audio, which is probed once for the whole run and read through once
-for NaN or truncated data, the word vectors, and whether the video may be written); then stages run in order and write atomically, so an
+against the window, the audio, which is probed once for the whole run and, when it is to be
+listened to, read through once for NaN or truncated data, the word vectors, and whether the
+existing timeline and video may be reused or replaced); then stages run in order and write atomically, so an
 interrupted run leaves each previous output intact and a re-run picks up where it stopped.
 """
 
@@ -101,6 +102,7 @@ class _Run:
     info: AudioInfo
     progress: Progress
     timeline: Timeline | None = None
+    cached: Timeline | None = None  # the existing timeline, when the listen stage can reuse it
     ran: list[str] = field(default_factory=list)
 
 
@@ -168,9 +170,8 @@ def _cached_timeline(run: _Run) -> Timeline | None:
 def _listen(run: _Run) -> None:
     from aimv_backend import listen
 
-    cached = _cached_timeline(run)
-    if cached is not None:
-        run.timeline = cached
+    if run.cached is not None:
+        run.timeline = run.cached
         return
     run.timeline = listen.run(run.info, options=run.request.listen, progress=run.progress)
     write_timeline(run.timeline, run.request.timeline_path)
@@ -339,8 +340,6 @@ def check_request(request: RunRequest) -> AudioInfo:
                 f"{request.listen.window_seconds} s; raise --fps or --window"
             )
     info = probe_audio(request.audio)
-    for _block in iter_mono_blocks(info):
-        pass  # NaN, infinity or truncated data fail now, before any progress bar starts
     if request.describe is not None:
         from aimv_backend.describe.vectors import load_space
 
@@ -372,6 +371,10 @@ def _run_stages(request: RunRequest, info: AudioInfo, progress: Progress) -> Run
                 "use --force to overwrite it"
             )
     state = _Run(request=request, info=info, progress=progress)
+    state.cached = _cached_timeline(state)
+    if state.cached is None:  # the song will be listened to: read it through first, so that
+        for _block in iter_mono_blocks(info):  # NaN, infinity or truncated data fail before
+            pass  # any progress bar starts
     chosen = request.stages()
     for index, spec in enumerate(s for s in STAGE_TABLE if s.name in chosen):
         announce_stage(
