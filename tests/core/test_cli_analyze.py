@@ -223,3 +223,16 @@ def test_bad_audio_prints_only_the_error_not_a_progress_bar(run_aimv, write_wav,
     path = write_wav("nan.wav", nan, RATE, subtype="FLOAT")
     result = run_aimv("listen", path, "-o", tmp_path / "o", "--instruments", "none", "--no-voice")
     _one_line_error(result, "NaN")
+
+
+def test_errors_reach_tools_as_an_error_event(run_aimv, tmp_path):
+    """With --progress json a failure is an `error` event (type, one-line message) besides the
+    line for a person: the add-on reads the event, never searches stderr for "error"."""
+    from aimv_timeline.events import parse_line
+
+    result = run_aimv("listen", tmp_path / "none.wav", "-o", tmp_path / "o", "--progress", "json")
+    assert result.code == 2
+    events = [e for e in map(parse_line, result.err.splitlines()) if e is not None]
+    assert [(e.kind, e.get("type")) for e in events] == [("error", "AudioInputError")]
+    assert "does not exist" in events[0].get("message")
+    assert result.err.splitlines()[-1].startswith("aimv: error:")
