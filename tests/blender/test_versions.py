@@ -1,6 +1,7 @@
 """Blender 4.2 LTS as well as 5.0: the built zip validates and installs in both, imports the
 contract from inside itself, and (on 4.2, where test_render.py does not run) the headless script
-builds the scene and renders with Workbench and EEVEE, so the 4.2 API fallbacks run."""
+builds the scene and renders with Workbench and stages an EEVEE scene, so the 4.2 API
+fallbacks run."""
 
 from __future__ import annotations
 
@@ -111,22 +112,23 @@ def test_bpy42_builds_and_renders_each_window(tmp_path, blender_env, timelines):
 
 
 @needs_bpy42
-def test_bpy42_eevee_renders_a_frame(tmp_path, blender_env, timelines):
-    """4.2 names EEVEE BLENDER_EEVEE_NEXT: the fallback in render._set_eevee runs here."""
-    out = tmp_path / "eevee42.mp4"
+def test_bpy42_stages_an_eevee_scene(tmp_path, blender_env, timelines):
+    """4.2 names EEVEE BLENDER_EEVEE_NEXT: the fallback in render._set_eevee runs here. (An
+    EEVEE frame costs 20-90 s in software GL on this CPU; the 5.0 frame is in test_render.)"""
+    blend = tmp_path / "eevee42.blend"
     command = headless42(
-        "--timeline", timelines["textured"], "-o", out, "--resolution", "64x36", "--fps", FPS,
-        "--engine", "eevee", "--samples", 1, "--frames", "7:7",
+        "--timeline", timelines["textured"], "--blend-out", blend, "--resolution", "64x36",
+        "--fps", FPS, "--engine", "eevee", "--samples", 1,
     )  # fmt: skip
     done = subprocess.run(command, env=blender_env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "EGL" not in done.stderr
-    video = next(s for s in probe(out)["streams"] if s["codec_type"] == "video")
-    assert int(video["nb_frames"]) == 1
+    assert blend.stat().st_size > 10_000
 
 
 def test_the_test_runner_sees_both_blenders():
     """CI runs both versions: a missing 4.2 environment is a setup error, not a quiet skip."""
     if not (ROOT / ".venv-bpy42").exists() and sys.prefix != str(ROOT / ".venv"):
         pytest.skip("not the project's own environment")
-    assert set(bpy_pythons()) == set(VERSIONS), bpy_pythons()
+    found = bpy_pythons()
+    assert set(found) == set(VERSIONS), f"found {found}: run scripts/setup.sh --dev"
