@@ -83,7 +83,9 @@ class TqdmProgress:
         return _TqdmTask(name, total, self._stream)
 
     def notice(self, message: str) -> None:
-        print(f"aimv: {message}", file=self._stream, flush=True)
+        from tqdm import tqdm
+
+        tqdm.write(f"aimv: {message}", file=self._stream)  # above any bar that is running
 
 
 class _JsonTask(_NullTask):
