@@ -21,8 +21,8 @@ from aimv_backend.listen.analyze import AnalyzeOptions
 from aimv_backend.pipeline import AnalyzeRequest, check_describe, run_analyze
 from aimv_backend.progress import Progress
 from aimv_backend.stage.blender_runner import RenderSettings, blender_command, run_headless
-from aimv_backend.timeline_schema import Timeline, write_json_atomic
 from aimv_backend.util.files import output_dir
+from aimv_timeline.schema import Timeline, write_json_atomic
 
 
 @dataclass(frozen=True)

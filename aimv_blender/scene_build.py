@@ -24,8 +24,8 @@ from pathlib import Path
 import bpy
 
 from . import anim
+from .contract import Timeline
 from .keying import MARKER_PREFIX, KeyingOptions, SceneKeys, build_keys, texture_numbers
-from .timeline_schema import Timeline
 
 COLLECTION = "AIMV"
 SEQUENCE_FOLDER = "aimv_sequence"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aimv_backend.errors import ParameterError, TimelineError
 from aimv_backend.imagine.options import DEFAULT_MODEL, ENGINES, TextureOptions, parse_size
-from aimv_backend.timeline_schema import TimelineFormatError, read_timeline
+from aimv_timeline.schema import TimelineFormatError, read_timeline
 
 
 def add_parser(subparsers, parents) -> argparse.ArgumentParser:

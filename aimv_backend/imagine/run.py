@@ -22,8 +22,8 @@ from aimv_backend.imagine import procedural
 from aimv_backend.imagine.cache import cache_key, is_cached, save_png, texture_path
 from aimv_backend.imagine.options import TextureOptions
 from aimv_backend.progress import Progress
-from aimv_backend.timeline_schema import Timeline, Window, write_timeline
 from aimv_backend.util.files import ensure_output_dir
+from aimv_timeline.schema import Timeline, Window, write_timeline
 
 _LEVEL_WORDS = {
     "silent": "a still, calm and dark",

@@ -20,7 +20,7 @@ from aimv_backend.listen.instruments.base import SILENCE_DBFS, TaggerEngine, win
 from aimv_backend.listen.instruments.selection import DEFAULT_CONFIDENCE, select_instruments
 from aimv_backend.listen.windows import WindowSpan
 from aimv_backend.progress import Progress
-from aimv_backend.timeline_schema import InstrumentGuess
+from aimv_timeline.schema import InstrumentGuess
 
 ENGINES = ("auto", "musicnn", "panns", "none")
 
