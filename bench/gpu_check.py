@@ -102,7 +102,9 @@ def estimate(parts: dict[str, Any]) -> dict[str, Any]:
     if rtf is None:
         rtf = _num(parts, "whisper", "transformers_greedy_rtf")
         if rtf is not None:
-            notes.append("voice: transformers Whisper (greedy) on the GPU stands in for faster-whisper")
+            notes.append(
+                "voice: transformers Whisper (greedy) on the GPU stands in for faster-whisper"
+            )
     if rtf is None:
         est["listen_s"] = LISTEN_CPU_S
         notes.append("listen: the dev box's CPU figure (14.0 s)")

@@ -13,8 +13,9 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 PROMPT = "a neon city at night seen through rain, slow camera move, cinematic light"
 
@@ -447,9 +448,7 @@ def ltx_components(torch: Any, device: str, dtype: Any, smoke: bool) -> dict[str
             "upsample_factor": (1,) * 4,
             "patch_size": 1,
         }
-        t5 = T5Config(
-            vocab_size=1000, d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4
-        )
+        t5 = T5Config(vocab_size=1000, d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4)
     else:
         tr_cfg, vae_cfg = {}, {}  # diffusers' defaults are LTX-Video 0.9's configs
         t5 = T5Config(
@@ -473,9 +472,7 @@ def ltx_components(torch: Any, device: str, dtype: Any, smoke: bool) -> dict[str
         shift_terminal=0.1,
     )
     return {
-        "transformer": _build(
-            torch, device, dtype, lambda: LTXVideoTransformer3DModel(**tr_cfg)
-        ),
+        "transformer": _build(torch, device, dtype, lambda: LTXVideoTransformer3DModel(**tr_cfg)),
         "vae": _build(torch, device, dtype, lambda: AutoencoderKLLTXVideo(**vae_cfg)),
         "text_encoder": _build(torch, device, dtype, lambda: T5EncoderModel(t5)),
         "tokenizer": word_tokenizer(),
@@ -494,7 +491,9 @@ def part_ltx_video(rec: Recorder, smoke: bool) -> None:
     pipe = LTXPipeline(**ltx_components(torch, device, dtype, smoke))
     pipe.set_progress_bar_config(disable=True)
     rec.set("build_s", round(time.perf_counter() - t0, 1))
-    rec.set("transformer_params_m", round(sum(p.numel() for p in pipe.transformer.parameters()) / 1e6))
+    rec.set(
+        "transformer_params_m", round(sum(p.numel() for p in pipe.transformer.parameters()) / 1e6)
+    )
     rec.set("clip", f"{width}x{height}, {frames} frames at 24 fps ({(frames - 1) / 24:.1f} s)")
 
     def call(steps: int, guidance: float) -> Callable[[], Any]:
@@ -556,7 +555,12 @@ def _whisper_config(smoke: bool) -> Any:
     )
 
 
-SOT_PREFIX = [50258, 50259, 50359, 50363]  # <|startoftranscript|><|en|><|transcribe|><|notimestamps|>
+SOT_PREFIX = [
+    50258,
+    50259,
+    50359,
+    50363,
+]  # <|startoftranscript|><|en|><|transcribe|><|notimestamps|>
 EOT = 50257
 
 

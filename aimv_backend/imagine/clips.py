@@ -95,9 +95,7 @@ def plan_clips(timeline: Timeline, out_dir: Path, options: VideoOptions) -> list
     duration = max(timeline.source.duration, windows[-1].end)
     bars = bar_times(timeline.rhythm)
     if bars:
-        spans = segment_bounds(
-            duration, bars, min_s=options.min_seconds, max_s=options.max_seconds
-        )
+        spans = segment_bounds(duration, bars, min_s=options.min_seconds, max_s=options.max_seconds)
     else:  # no beat: window edges, aiming at the middle of the allowed range
         middle = 0.5 * (options.min_seconds + options.max_seconds)
         edges = [w.end for w in windows]
@@ -191,16 +189,19 @@ def make_clips(
         return replace(timeline, clips=clips, settings=settings, engines=engines)
 
     started = time.perf_counter()
+    if todo:  # load (or refuse: no GPU) before the progress bar starts
+        from aimv_backend.imagine.video import VideoEngine, resample, write_mp4
+
+        engine = VideoEngine(options)
     task = progress.task("clips", len(jobs))
     try:
         task.advance(len(done))
         if todo:
-            from aimv_backend.imagine.video import VideoEngine, resample, write_mp4
-
-            engine = VideoEngine(options)
             for job in todo:
                 frames = engine.clip(job.prompt, seed=job.seed, frames=job.frames, rate=job.rate)
-                write_mp4(resample(frames, rate=job.rate, fps=options.fps), job.path, fps=options.fps)
+                write_mp4(
+                    resample(frames, rate=job.rate, fps=options.fps), job.path, fps=options.fps
+                )
                 done.add(job.key)
                 task.advance()
                 if timeline_path is not None:
