@@ -33,6 +33,9 @@ CAPS = {
     "sdxl_turbo": 100,
     "whisper": 60,
     "blender": 60,
+    "aimv_clips": 150,
+    "aimv_stills": 120,
+    "cogvideox": 120,
 }
 SONG_S = 180.0
 FPS = 24
@@ -71,12 +74,15 @@ def run_part(name: str, smoke: bool, cap_s: float, workdir: Path) -> dict[str, A
 
 
 def child(name: str, result: Path, deadline: float, smoke: bool) -> int:
-    sys.path.insert(0, str(HERE))
-    from gpu_parts import PARTS, Recorder
+    sys.path[:0] = [str(HERE), str(HERE.parent)]  # the parts; the repository's packages
+    import gpu_parts
+    import gpu_parts_aimv
+    import gpu_parts_more
 
-    rec = Recorder(result, deadline)
+    parts = {**gpu_parts.PARTS, **gpu_parts_more.PARTS, **gpu_parts_aimv.PARTS}
+    rec = gpu_parts.Recorder(result, deadline)
     try:
-        PARTS[name](rec, smoke)
+        parts[name](rec, smoke)
     except Exception as exc:  # noqa: BLE001 - any failure is reported, the next part runs
         msg = " ".join(f"{type(exc).__name__}: {exc}".split())[:600]
         rec.set("status", f"failed: {msg}")
@@ -112,13 +118,17 @@ def estimate(parts: dict[str, Any]) -> dict[str, Any]:
         est["listen_s"] = round(LISTEN_CPU_S - WHISPER_CPU_RTF * SONG_S + rtf * SONG_S, 1)
     est["describe_s"] = DESCRIBE_S
     stills = SONG_S * WINDOWS_PER_S
-    ips = _num(parts, "sd_turbo", "taesd_batch8_images_per_s") or _num(
+    ips = _num(parts, "aimv_stills", "plain_images_per_s") or _num(
         parts, "sd_turbo", "batch8_images_per_s"
     )
     if ips:
         est["stills_sd_turbo_s"] = round(stills / ips, 1)
-    clip = _num(parts, "ltx_video", "steps8_nocfg_s_per_clip")
-    if clip:
+    stage_rtf = _num(parts, "aimv_clips", "stage_rtf")
+    clip = _num(parts, "ltx_video", "steps20_cfg3_s_per_clip")
+    if stage_rtf:
+        est["clips_ltx_s"] = round(SONG_S * stage_rtf, 1)
+        notes.append("clips: AIMV's clip stage measured (20 steps, guidance 3, MP4s written)")
+    elif clip:
         est["clips_ltx_s"] = round(SONG_S / CLIP_S * clip, 1)
     frames = SONG_S * FPS
     eevee = _num(parts, "blender", "eevee_frame_s") or _num(parts, "blender", "eevee_first_frame_s")
@@ -161,6 +171,13 @@ def _summary(parts: dict[str, Any], est: dict[str, Any]) -> list[str]:
         f"Whisper base: faster-whisper RTF {g('whisper', 'faster_whisper_beam5_rtf')} "
         f"({g('whisper', 'faster_whisper')}); transformers greedy fp16 RTF "
         f"{g('whisper', 'transformers_greedy_rtf')}",
+        f"AIMV stills (make_textures, SD-Turbo size, batch 8): "
+        f"{g('aimv_stills', 'plain_images_per_s')} images/s, with continuity "
+        f"{g('aimv_stills', 'continuity_images_per_s')} images/s",
+        f"AIMV clips (make_clips, LTX size, defaults): {g('aimv_clips', 's_per_clip')} s/clip, "
+        f"stage RTF {g('aimv_clips', 'stage_rtf')}, peak {g('aimv_clips', 'peak_gib')} GiB",
+        f"CogVideoX-2B 720x480 49 frames: {g('cogvideox', 's_per_step_cfg')} s/step (CFG), "
+        f"50 steps ~{g('cogvideox', 'steps50_s_per_clip_extrapolated')} s/clip",
         f"Blender: Cycles {g('blender', 'cycles_frame_s')} s/frame ({g('blender', 'cycles_device')}), "
         f"EEVEE {g('blender', 'eevee_frame_s')} s/frame {g('blender', 'status_detail')}",
         "3-minute song at 1080p: "
