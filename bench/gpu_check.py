@@ -118,10 +118,14 @@ def estimate(parts: dict[str, Any]) -> dict[str, Any]:
         est["listen_s"] = round(LISTEN_CPU_S - WHISPER_CPU_RTF * SONG_S + rtf * SONG_S, 1)
     est["describe_s"] = DESCRIBE_S
     stills = SONG_S * WINDOWS_PER_S
-    ips = _num(parts, "aimv_stills", "plain_images_per_s") or _num(
-        parts, "sd_turbo", "batch8_images_per_s"
+    stage_s, song_s = (
+        _num(parts, "aimv_stills", "plain_stage_s"),
+        _num(parts, "aimv_stills", "plain_song_s"),
     )
-    if ips:
+    ips = _num(parts, "sd_turbo", "batch8_images_per_s")
+    if stage_s and song_s:  # AIMV's stage measured on a song (distinct prompts only)
+        est["stills_sd_turbo_s"] = round(stage_s * SONG_S / song_s, 1)
+    elif ips:  # one image per window, batch 8
         est["stills_sd_turbo_s"] = round(stills / ips, 1)
     stage_rtf = _num(parts, "aimv_clips", "stage_rtf")
     clip = _num(parts, "ltx_video", "steps20_cfg3_s_per_clip")
