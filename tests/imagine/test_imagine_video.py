@@ -249,3 +249,18 @@ def test_a_stopped_run_keeps_its_finished_clips(tmp_path, tiny_ltx, offline, one
     monkeypatch.setattr(VideoEngine, "clip", real)
     result = make_clips(partial, timeline_dir=tmp_path, options=options, progress=SilentProgress())
     assert len(result.clips) == 2 and result.clips[0] == partial.clips[0]
+
+
+@pytest.mark.skipif(has_gpu(), reason="this machine has a GPU")
+def test_render_with_video_refuses_before_listening_without_a_gpu(tmp_path, capsys):
+    import soundfile as sf
+
+    pytest.importorskip("bpy")  # render checks for Blender first
+    song = tmp_path / "song.wav"
+    sf.write(song, np.zeros(16000, np.float32), 16000)
+    out = tmp_path / "video.mp4"
+    code = main(["render", str(song), "-o", str(out), "--textures", "video"])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "needs a GPU" in err, err
+    assert not (tmp_path / "video.aimv" / "timeline.json").exists()  # nothing was analysed
