@@ -1,7 +1,9 @@
 """One prepared check for a machine with an NVIDIA GPU: what AIMV's GPU paths cost there.
 
 Runs in under 8 minutes and downloads nothing: every model is built from its real
-architecture with random weights directly on the GPU (bench/gpu_parts.py). Each part runs in
+architecture with random weights directly on the GPU. Parts: env, sd_turbo, ltx_video,
+sdxl_turbo (gpu_parts.py); whisper, blender (gpu_parts_more.py); aimv_clips, aimv_stills
+(AIMV's own stages on the GPU) and cogvideox (gpu_parts_aimv.py). Each part runs in
 its own child process under its own time cap, so a failure or a hang in one (a missing
 package, an out-of-memory error, a driver problem) leaves the others' figures intact.
 
