@@ -28,6 +28,7 @@ from aimv_backend.audio.io import AudioInfo, iter_mono_blocks, probe_audio
 from aimv_backend.describe import DescribeOptions
 from aimv_backend.errors import OutputError, ParameterError, TimelineError
 from aimv_backend.imagine.options import ImagineOptions
+from aimv_backend.imagine.video_options import VideoOptions
 from aimv_backend.listen.analyze import OLD_SETTINGS_KEYS, SETTINGS_KEY, ListenOptions
 from aimv_backend.progress import Progress, announce_stage
 from aimv_backend.stage.options import StageOptions
@@ -46,7 +47,8 @@ from aimv_timeline.schema import (
 class RunRequest:
     """One run. Paths as the user gave them.
 
-    describe / imagine: None skips that stage. output: the video; None stops after imagine.
+    describe / imagine: None skips that stage. clips: generated clips made in the imagine stage
+    besides the still textures (--textures video). output: the video; None stops after imagine.
     describe_given: the DescribeOptions fields the user set; the others keep what an existing
     timeline was described with (so ``aimv describe --top-k 4`` survives a later render).
     force: replace outputs that exist and differ (a still-valid timeline is reused even then,
@@ -58,6 +60,7 @@ class RunRequest:
     listen: ListenOptions = field(default_factory=ListenOptions)
     describe: DescribeOptions | None = field(default_factory=DescribeOptions)
     imagine: ImagineOptions | None = field(default_factory=ImagineOptions)
+    clips: VideoOptions | None = None
     stage: StageOptions = field(default_factory=StageOptions)
     output: Path | None = None
     describe_given: frozenset[str] = frozenset()
@@ -223,6 +226,16 @@ def _imagine(run: _Run) -> None:
         progress=run.progress,
         timeline_path=run.request.timeline_path,  # written as images complete: resumable
     )
+    if run.request.clips is not None:
+        from aimv_backend.imagine.clips import make_clips
+
+        run.timeline = make_clips(
+            run.timeline,
+            timeline_dir=run.request.timeline_path.parent,
+            options=run.request.clips,
+            progress=run.progress,
+            timeline_path=run.request.timeline_path,  # written as clips complete: resumable
+        )
     if run.timeline != before:
         run.ran.append("imagine")
 
@@ -236,6 +249,9 @@ def render_fingerprint(timeline_path: Path, timeline: Timeline, options: StageOp
             tex = timeline_path.parent / window.texture
             stat = tex.stat()
             digest.update(f"{window.texture}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    for clip in timeline.clips:
+        stat = (timeline_path.parent / clip.path).stat()
+        digest.update(f"{clip.path}:{clip.start}:{clip.end}:{stat.st_size}".encode())
     digest.update(json.dumps(asdict(options), sort_keys=True).encode())
     digest.update(__version__.encode())  # new keying or render code makes a new video
     return digest.hexdigest()
@@ -310,8 +326,8 @@ STAGE_TABLE: tuple[StageSpec, ...] = (
     StageSpec(
         "imagine",
         "imagining textures",
-        "textures/ holds a PNG for each (engine, model, prompt, seed, size); only missing "
-        "ones are made",
+        "textures/ holds a PNG for each (engine, model, prompt, seed, size), clips/ an MP4 for "
+        "each clip (--textures video); only missing ones are made",
         _imagine,
     ),
     StageSpec(
@@ -339,6 +355,10 @@ def check_request(request: RunRequest) -> AudioInfo:
                 f"--fps {request.stage.fps} gives less than one frame per --window of "
                 f"{request.listen.window_seconds} s; raise --fps or --window"
             )
+    if request.clips is not None:
+        from aimv_backend.imagine.video import check_device
+
+        check_device(request.clips.device)  # no GPU: refuse before any listening
     info = probe_audio(request.audio)
     if request.describe is not None:
         from aimv_backend.describe.vectors import load_space

@@ -7,13 +7,16 @@ from pathlib import Path
 
 from aimv_backend.cli import options as flags
 from aimv_backend.errors import ParameterError, TimelineError
+from aimv_backend.stage.options import StageOptions
 from aimv_timeline.names import TEXTURES_DIR, TIMELINE_FILE
+from aimv_timeline.presets import DEFAULT_PRESET, PRESETS
 
 DESCRIPTION = (
     f"Make one image per window from its prompt, write PNGs to a {TEXTURES_DIR}/ folder "
     "beside the timeline (or --out-dir) and record each path in the timeline. Images are "
     "cached by engine, model, prompt, seed and size: a re-run makes only what is missing "
-    "(--force remakes them all)."
+    "(--force remakes them all). --textures video makes one MP4 clip per bar group instead "
+    "(clips/ beside the timeline), recorded in the timeline's clips list."
 )
 
 
@@ -26,6 +29,7 @@ def add_parser(subparsers, parents) -> argparse.ArgumentParser:
         help=f"folder for the PNGs (default: {TEXTURES_DIR}/ beside the timeline)",
     )
     flags.add_flags(p, "imagining", flags.IMAGINE)
+    flags.add_flags(p, "clips (--textures video)", [flags.FPS])
     return p
 
 
@@ -33,6 +37,8 @@ def run(args: argparse.Namespace, progress) -> int:
     from aimv_backend import imagine
 
     options = flags.imagine_options(args)
+    fps = flags.given(args, StageOptions).get("fps", PRESETS[DEFAULT_PRESET].fps)
+    clips = flags.clip_options(args, fps=fps)
     path = Path(args.timeline)
     if not path.is_file():
         raise TimelineError(f"timeline {str(path)!r}: no such file")
@@ -40,6 +46,19 @@ def run(args: argparse.Namespace, progress) -> int:
     out_dir = Path(args.out_dir) if args.out_dir else None
     if out_dir is not None and str(args.out_dir).strip() == "":
         raise ParameterError(f"--out-dir must name a folder, got {args.out_dir!r}")
+    if clips is not None:  # the clips only; `aimv render --textures video` makes stills too
+        from aimv_backend.imagine.clips import make_clips
+
+        make_clips(
+            timeline,
+            timeline_dir=path.resolve().parent,
+            out_dir=out_dir,
+            options=clips,
+            progress=progress,
+            timeline_path=path,
+            force=args.force,
+        )
+        return 0
     imagine.run(
         timeline,
         timeline_dir=path.resolve().parent,

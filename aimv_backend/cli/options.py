@@ -14,8 +14,9 @@ from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
 from aimv_backend.describe import DescribeOptions
-from aimv_backend.errors import TimelineError
-from aimv_backend.imagine.options import ImagineOptions, parse_size
+from aimv_backend.errors import ParameterError, TimelineError
+from aimv_backend.imagine.options import DEFAULT_MODEL, ImagineOptions, parse_size
+from aimv_backend.imagine.video_options import DEFAULT_VIDEO_MODEL, VideoOptions
 from aimv_backend.listen.analyze import ListenOptions
 from aimv_backend.listen.instruments import InstrumentOptions
 from aimv_backend.listen.voice import VoiceOptions
@@ -23,6 +24,8 @@ from aimv_backend.stage.options import StageOptions
 from aimv_timeline import names
 from aimv_timeline.presets import DEFAULT_PRESET, PRESETS
 from aimv_timeline.schema import Timeline, TimelineFormatError, read_timeline
+
+VIDEO = "video"  # --textures video: procedural stills plus generated clips
 
 
 def resolution(text: str) -> tuple[int, int]:
@@ -98,19 +101,24 @@ DESCRIBE = (
 )  # fmt: skip
 IMAGINE = (
     Flag(M, "engine", ("--textures",), "texture engine: diffusers when a GPU is present and "
-         "the model loads, else procedural", choices=("auto", *names.TEXTURE_ENGINES)),
-    Flag(M, "model", ("--model",), "diffusers model folder or hub id", None, "ID|PATH"),
+         "the model loads, else procedural; video: procedural stills plus one generated clip "
+         "per bar group (GPU)", choices=("auto", *names.TEXTURE_ENGINES, VIDEO)),
+    Flag(M, "model", ("--model",), "diffusers model folder or hub id", None, "ID|PATH",
+         default_text=f"{DEFAULT_MODEL}; with --textures video: {DEFAULT_VIDEO_MODEL}"),
     Flag(M, "size", ("--texture-size", "--size"), "texture size N or WIDTHxHEIGHT, multiples "
-         "of 8 in [64, 2048]", None, "N|WxH", default_text="the preset's, 512"),
-    Flag(M, "steps", ("--steps",), "diffusion steps; 1-4 for turbo models", int),
-    Flag(M, "guidance", ("--guidance",), "classifier-free guidance; 0 for turbo models", float),
+         "of 8 in [64, 2048]; video: the clips' size, multiples of 32", None, "N|WxH",
+         default_text="the preset's, 512; video: 768x512"),
+    Flag(M, "steps", ("--steps",), "diffusion steps; 1-4 for turbo models", int,
+         default_text="1; video: 20"),
+    Flag(M, "guidance", ("--guidance",), "classifier-free guidance; 0 for turbo models", float,
+         default_text="0; video: 3"),
     Flag(M, "batch_size", ("--batch-size",), "prompts per diffusers call", int),
     Flag(M, "tiny_vae", ("--tiny-vae",), "AutoencoderTiny folder or hub id (e.g. "
          "madebyollin/taesd) for fast decoding", None, "PATH|ID", default_text="none"),
     Flag(M, "continuity", ("--continuity",), "diffusers: start each image from the previous "
          "window's (image-to-image)", switch=True),
-    Flag(M, "device", ("--device",), "cuda, cuda:N, mps or cpu", None,
-         default_text="the first GPU, else cpu"),
+    Flag(M, "device", ("--device",), "cuda, cuda:N, mps or cpu; --textures video refuses to "
+         "run without a GPU unless this is cpu", None, default_text="the first GPU, else cpu"),
 )  # fmt: skip
 STAGE = (
     Flag(S, "resolution", ("--resolution",), "frame size in pixels", resolution, "WxH",
@@ -126,6 +134,7 @@ STAGE = (
          default_text="the bpy module"),
 )  # fmt: skip
 ALL = LISTEN + DESCRIBE + IMAGINE + STAGE
+FPS = STAGE[1]  # the video's frame rate; `aimv imagine --textures video` makes clips at it
 
 
 def add_flags(parser: argparse.ArgumentParser, title: str, flags: Sequence[Flag]):
@@ -200,15 +209,42 @@ def describe_given(args: argparse.Namespace) -> frozenset[str]:
 
 
 def imagine_options(args: argparse.Namespace, *, preset: str = DEFAULT_PRESET) -> ImagineOptions:
+    """The still textures' options; with --textures video, procedural stills at the preset's
+    size (the model, size, steps, guidance and device flags are the clips')."""
     values = given(args, ImagineOptions)
-    size = values.pop("size", None)
     side = PRESETS[preset].texture_size
+    if values.get("engine") == VIDEO:
+        values = {"engine": "procedural"}
+    size = values.pop("size", None)
     return ImagineOptions(
         **values,
         size=parse_size(size) if size is not None else (side, side),
         **_seed(args),
         allow_download=not args.offline,
     )
+
+
+def clip_options(args: argparse.Namespace, *, fps: int) -> VideoOptions | None:
+    """With --textures video, the generated clips' options (at ``fps`` frames per second,
+    the video's), else None."""
+    values = given(args, ImagineOptions)
+    if values.get("engine") != VIDEO:
+        return None
+    picked = {k: values[k] for k in ("model", "steps", "guidance", "device") if k in values}
+    if "size" in values:
+        picked["size"] = _clip_size(values["size"])
+    return VideoOptions(**picked, fps=fps, **_seed(args), allow_download=not args.offline)
+
+
+def _clip_size(text: str) -> tuple[int, int]:
+    """ "512" -> (512, 512), "768x512" -> (768, 512); VideoOptions checks the range."""
+    try:
+        values = [int(v) for v in text.lower().replace("*", "x").split("x")]
+    except ValueError:
+        values = []
+    if len(values) not in (1, 2):
+        raise ParameterError(f"--size must be N or WIDTHxHEIGHT, got {text!r}")
+    return values[0], values[-1]
 
 
 def stage_options(args: argparse.Namespace) -> StageOptions:

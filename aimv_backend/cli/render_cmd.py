@@ -58,6 +58,7 @@ def request_from_args(args: argparse.Namespace) -> orchestrator.RunRequest:
             raise ParameterError(f"--work-dir is required with --until {args.until}")
     work_dir = Path(args.work_dir) if args.work_dir else Path(args.output).with_suffix(".aimv")
     wants = {name: i <= until for i, name in enumerate(names.STAGES)}
+    stage = flags.stage_options(args)
     return orchestrator.RunRequest(
         audio=Path(args.audio),
         work_dir=work_dir,
@@ -67,7 +68,8 @@ def request_from_args(args: argparse.Namespace) -> orchestrator.RunRequest:
         else None,
         describe_given=flags.describe_given(args),
         imagine=flags.imagine_options(args, preset=args.preset) if wants["imagine"] else None,
-        stage=flags.stage_options(args),
+        clips=flags.clip_options(args, fps=stage.fps) if wants["imagine"] else None,
+        stage=stage,
         output=output,
         seed=args.seed or 0,
         force=args.force,
