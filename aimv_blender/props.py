@@ -29,30 +29,60 @@ class SettingsError(AimvError):
     """A panel setting that cannot be used (no song chosen, no output file...)."""
 
 
-ENGINE_ITEMS = (
-    ("workbench", "Workbench", "Fast preview: flat light, textures or window colours"),
-    ("eevee", "EEVEE", "Real-time engine; needs a GPU to be fast"),
-    ("cycles", "Cycles", "Path tracer; uses a GPU when one is set up"),
-)
-assert tuple(item[0] for item in ENGINE_ITEMS) == names.RENDER_ENGINES
+# The panel's label and tooltip of each choice; the choices themselves are the contract's names
+# (aimv_timeline.names). "id:setting" tells a choice apart where settings share an id.
+LABELS = {
+    "auto": ("Auto", "PANNs if its checkpoint is installed, else musicnn"),
+    "musicnn": ("musicnn", "Offline MagnaTagATune tagger"),
+    "panns": ("PANNs", "PANNs Cnn14 (AudioSet)"),
+    "none:instruments": ("None", "Skip instrument tagging"),
+    "none:asr": ("None", "Voice detection only, no words"),
+    "faster-whisper": ("faster-whisper", "Whisper through CTranslate2"),
+    "openai-whisper": ("openai-whisper", "The original Whisper"),
+    "auto:textures": ("Auto", "Diffusion on a GPU, procedural otherwise"),
+    "procedural": ("Procedural", "Fast offline textures"),
+    "diffusers": ("Diffusion", "Text-to-image model"),
+    "none:textures": ("None", "No textures: planes show the window colours"),
+    "workbench": ("Workbench", "Fast preview: flat light, textures or window colours"),
+    "eevee": ("EEVEE", "Real-time engine; needs a GPU to be fast"),
+    "cycles": ("Cycles", "Path tracer; uses a GPU when one is set up"),
+}
+
+
+def _items(*choices: str) -> tuple[tuple[str, str, str], ...]:
+    """EnumProperty items of ``choices`` (the first is the default)."""
+    return tuple((c.split(":")[0], *LABELS[c]) for c in choices)
+
+
+ENGINE_ITEMS = _items(*names.RENDER_ENGINES)
+
+
+def _path_property(name: str, description: str, *, subtype: str = "FILE_PATH", default=""):
+    """A file or folder path setting (Blender shows a file browser button)."""
+    return StringProperty(name=name, subtype=subtype, default=default, description=description)
+
+
+def _frame_side(name: str, axis: int):
+    """Width (axis 0) or height (axis 1) of the video in pixels, within the contract's limits."""
+    return IntProperty(
+        name=name,
+        default=DEFAULT.resolution[axis],
+        min=names.MIN_RESOLUTION,
+        max=names.MAX_RESOLUTION[axis],
+        step=2,
+    )
 
 
 class AIMV_PG_settings(bpy.types.PropertyGroup):
-    audio_path: StringProperty(
-        name="Song",
-        subtype="FILE_PATH",
-        description=f"The song ({names.AUDIO_FORMATS}) to turn into a video",
-    )
-    work_dir: StringProperty(
-        name="Work folder",
-        subtype="DIR_PATH",
-        description=f"Where the backend writes {names.TIMELINE_FILE} and textures "
+    audio_path: _path_property("Song", f"The song ({names.AUDIO_FORMATS}) to turn into a video")
+    work_dir: _path_property(
+        "Work folder",
+        f"Where the backend writes {names.TIMELINE_FILE} and textures "
         "(empty: beside the song, named after it + .aimv)",
+        subtype="DIR_PATH",
     )
-    timeline_path: StringProperty(
-        name="Timeline",
-        subtype="FILE_PATH",
-        description=f"{names.TIMELINE_FILE} to key (Generate fills it in)",
+    timeline_path: _path_property(
+        "Timeline", f"{names.TIMELINE_FILE} to key (Generate fills it in)"
     )
     window_seconds: FloatProperty(
         name="Window",
@@ -65,52 +95,20 @@ class AIMV_PG_settings(bpy.types.PropertyGroup):
     instruments: EnumProperty(
         name="Instruments",
         default="auto",
-        items=(
-            ("auto", "Auto", "PANNs if its checkpoint is installed, else musicnn"),
-            ("musicnn", "musicnn", "Offline MagnaTagATune tagger"),
-            ("panns", "PANNs", "PANNs Cnn14 (AudioSet)"),
-            ("none", "None", "Skip instrument tagging"),
-        ),
+        items=_items(*names.INSTRUMENT_ENGINES, "none:instruments"),
     )
-    asr: EnumProperty(
-        name="Speech",
-        default="faster-whisper",
-        items=(
-            ("faster-whisper", "faster-whisper", "Whisper through CTranslate2"),
-            ("openai-whisper", "openai-whisper", "The original Whisper"),
-            ("none", "None", "Voice detection only, no words"),
-        ),
-    )
+    asr: EnumProperty(name="Speech", items=_items(*names.ASR_ENGINES, "none:asr"))
     language: StringProperty(
         name="Language",
         default="",
         description="Lyrics language, e.g. en or Spanish (empty: detect)",
     )
     textures: EnumProperty(
-        name="Textures",
-        default="auto",
-        items=(
-            ("auto", "Auto", "Diffusion on a GPU, procedural otherwise"),
-            ("procedural", "Procedural", "Fast offline textures"),
-            ("diffusers", "Diffusion", "Text-to-image model"),
-            ("none", "None", "No textures: planes show the window colours"),
-        ),
+        name="Textures", items=_items("auto:textures", *names.TEXTURE_ENGINES, "none:textures")
     )
     seed: IntProperty(name="Seed", default=0, min=0, description="Same seed, same video")
-    resolution_x: IntProperty(
-        name="Width",
-        default=DEFAULT.resolution[0],
-        min=names.MIN_RESOLUTION,
-        max=names.MAX_RESOLUTION[0],
-        step=2,
-    )
-    resolution_y: IntProperty(
-        name="Height",
-        default=DEFAULT.resolution[1],
-        min=names.MIN_RESOLUTION,
-        max=names.MAX_RESOLUTION[1],
-        step=2,
-    )
+    resolution_x: _frame_side("Width", 0)
+    resolution_y: _frame_side("Height", 1)
     fps: IntProperty(name="FPS", default=DEFAULT.fps, min=names.MIN_FPS, max=names.MAX_FPS)
     crossfade: FloatProperty(
         name="Crossfade",
@@ -121,9 +119,7 @@ class AIMV_PG_settings(bpy.types.PropertyGroup):
     )
     render_engine: EnumProperty(name="Engine", items=ENGINE_ITEMS, default=DEFAULT.engine)
     samples: IntProperty(name="Samples", default=DEFAULT.samples, min=1, max=4096)
-    output_path: StringProperty(
-        name="Output", subtype="FILE_PATH", default="//aimv.mp4", description="The MP4 to write"
-    )
+    output_path: _path_property("Output", "The MP4 to write", default="//aimv.mp4")
     overwrite: BoolProperty(
         name="Overwrite", default=False, description="Replace the output if it exists"
     )

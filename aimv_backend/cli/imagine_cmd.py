@@ -46,20 +46,12 @@ def run(args: argparse.Namespace, progress) -> int:
     out_dir = Path(args.out_dir) if args.out_dir else None
     if out_dir is not None and str(args.out_dir).strip() == "":
         raise ParameterError(f"--out-dir must name a folder, got {args.out_dir!r}")
+    make = imagine.run
     if clips is not None:  # the clips only; `aimv render --textures video` makes stills too
         from aimv_backend.imagine.clips import make_clips
 
-        make_clips(
-            timeline,
-            timeline_dir=path.resolve().parent,
-            out_dir=out_dir,
-            options=clips,
-            progress=progress,
-            timeline_path=path,
-            force=args.force,
-        )
-        return 0
-    imagine.run(
+        make, options = make_clips, clips
+    make(
         timeline,
         timeline_dir=path.resolve().parent,
         out_dir=out_dir,
