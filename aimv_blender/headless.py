@@ -352,7 +352,7 @@ def _software_gpu() -> bool:
         import gpu  # noqa: PLC0415 - Blender's module
 
         return gpu.platform.device_type_get() == "SOFTWARE"
-    except (ImportError, RuntimeError, AttributeError):
+    except (ImportError, RuntimeError, AttributeError, SystemError):  # no GPU context (Cycles)
         return False
 
 

@@ -7,13 +7,14 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from aimv_timeline.events import PREFIX
+from aimv_timeline.events import PREFIX, parse_line
 from tests.blender import fixtures
 from tests.blender.conftest import FPS, ROOT, needs_bpy
 
@@ -254,3 +255,36 @@ def test_aimv_stage_renders_a_timeline_and_leaves_only_the_video(tmp_path, timel
     assert len(frames(out)) == len(fixtures.WINDOWS) * FPS
     again = run_aimv("stage", timelines["plain"], "-o", out, "--quiet")
     assert again.code == 2 and "--force" in again.err
+
+
+def test_a_slow_engine_is_estimated_after_the_first_frame(tmp_path, blender_env, timelines):
+    """A slow engine on this CPU (Cycles at many samples: seconds a frame, as EEVEE in software
+    GL but without its minutes of shader compiling): after the first frame the user is told how
+    long the whole video will take, and the fast path. (The run is stopped once that is said.)"""
+    command = [
+        sys.executable, str(HEADLESS), "--", "--timeline", str(timelines["textured"]),
+        "-o", str(tmp_path / "slow.mp4"), "--resolution", f"{W}x{H}", "--fps", str(FPS),
+        "--engine", "cycles", "--samples", "64", "--progress", "json",
+    ]  # fmt: skip
+    t0 = time.monotonic()
+    proc = subprocess.Popen(
+        command, env=blender_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    warning, first = None, None
+    try:
+        for line in proc.stderr:
+            event = parse_line(line.rstrip("\n"))
+            if event is None:
+                continue
+            if event.kind == "progress" and first is None:
+                first = time.monotonic() - t0
+            if event.kind == "warning":
+                warning = event.get("message")
+                break
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    if warning is None:  # a fast machine: the whole render was estimated under the threshold
+        assert first is not None and first * len(fixtures.WINDOWS) * FPS < 2 * 120
+        return
+    assert "cycles takes" in warning and "48 frames" in warning and "--preset preview" in warning
