@@ -647,6 +647,8 @@ def check_paths(timeline: Timeline, folder: str | os.PathLike[str]) -> None:
         for w in timeline.windows:
             if w.texture is not None:
                 resolve_inside(folder, w.texture, what=f"windows[{w.index}].texture")
+            for j, pictogram in enumerate(getattr(w, "pictograms", None) or ()):
+                resolve_inside(folder, pictogram.path, what=f"windows[{w.index}].pictograms[{j}]")
         for i, clip in enumerate(timeline.clips):
             resolve_inside(folder, clip.path, what=f"clips[{i}].path")
     except UnsafePathError as exc:
