@@ -63,8 +63,6 @@ def save_png(image: Image.Image, path: Path) -> Path:
     return Path(path)
 
 
-
-
 class TextureLedger:
     """The sha256 of every texture AIMV wrote in a folder (``.FOLDER.sha256.json`` beside it).
 

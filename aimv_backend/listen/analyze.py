@@ -7,6 +7,7 @@ come from their engines, which load the song at their own sample rate.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -147,10 +148,40 @@ def analyze_song(
     window_seconds = check_window_seconds(options.window_seconds)
     if info.duration < window_seconds:
         raise AudioInputError(
-            f"audio file {str(info.path)!r} is {info.duration:.3f} s long, shorter than one "
-            f"window ({window_seconds} s)"
+            f"audio file {str(info.path)!r} is {info.duration:.6g} s long ({info.frames} "
+            f"samples at {info.sample_rate} Hz), shorter than one window ({window_seconds} s)"
             + ("; use a shorter --window" if window_seconds > MIN_WINDOW_SECONDS else "")
         )
+    before = file_signature(info.path)
+    sha256 = sha256_file(info.path)  # what is read below, as long as the signature holds
+    try:
+        timeline = _analyze(info, options, window_seconds, progress, sha256)
+    except Exception:  # noqa: BLE001 - re-raised; only named when the file changed under us
+        _check_unchanged(info.path, before)
+        raise
+    _check_unchanged(info.path, before)
+    return timeline
+
+
+def file_signature(path: Path) -> tuple[int, int, int, int]:
+    """(device, inode, size, mtime in ns): changes when the file is rewritten or replaced."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _check_unchanged(path: Path, before: tuple[int, int, int, int]) -> None:
+    try:
+        now = file_signature(path)
+    except OSError:
+        now = None
+    if now != before:
+        raise AudioInputError(
+            f"audio file {str(path)!r} changed while it was analysed (it was replaced or "
+            f"rewritten); run again once it is complete"
+        )
+
+
+def _analyze(info, options, window_seconds, progress, sha256) -> Timeline:
     spans = make_windows(
         frames=info.frames, sample_rate=info.sample_rate, window_seconds=window_seconds
     )
@@ -201,7 +232,7 @@ def analyze_song(
     )
     source = Source(
         path=str(info.path),
-        sha256=sha256_file(info.path),
+        sha256=sha256,
         duration=round(info.duration, 6),
         sample_rate=info.sample_rate,
         channels=info.channels,
