@@ -31,6 +31,7 @@ from aimv_backend.errors import ModelUnavailableError
 from aimv_backend.listen.instruments.download import download_file
 from aimv_backend.listen.instruments.labels import AUDIOSET_INSTRUMENTS, audioset_labels
 from aimv_backend.progress import Progress
+from aimv_backend.util.net import check_reachable
 from aimv_backend.util.weights import load_torch_weights
 
 CHECKPOINT_NAME = "Cnn14_mAP=0.431.pth"
@@ -82,6 +83,7 @@ def ensure_checkpoint(
             f"PANNs checkpoint {str(path)!r} is missing and downloads are disabled; "
             f"get it from {CHECKPOINT_URL} or use --instruments musicnn"
         )
+    check_reachable(url or CHECKPOINT_URL, what="PANNs checkpoint not downloaded")  # <= 2 s
     progress.notice(f"downloading the PANNs Cnn14 checkpoint (327 MB) to {path}")
     return download_file(
         url=url or CHECKPOINT_URL,
