@@ -176,7 +176,9 @@ def _analyze_into(request, options, info, progress) -> StageOutcome:
         write_timeline(described, path)
         return StageOutcome(path, described, ran=True, message="described")
 
-    timeline = analyze_song(info.path, options=options, progress=progress)
+    timeline = analyze_song(
+        info.path, options=options, progress=progress, checkpoint_dir=path.parent
+    )  # resumable: finished blocks are kept until the timeline is written
     if request.describe is not None:
         timeline = run_describe(timeline, request.describe, progress)
     write_timeline(timeline, path)

@@ -19,7 +19,6 @@ from aimv_backend.errors import AimvError
 from aimv_backend.progress import Progress
 from aimv_timeline.schema import Timeline
 
-
 RECORD_KEY = "described"
 
 

@@ -7,6 +7,7 @@ come from their engines, which load the song at their own sample rate.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -18,6 +19,7 @@ import numpy as np
 from aimv_backend import __version__
 from aimv_backend.audio.io import AudioInfo, iter_mono_blocks, probe_audio
 from aimv_backend.errors import AudioInputError
+from aimv_backend.listen import checkpoint
 from aimv_backend.listen.colour import colour_of_window
 from aimv_backend.listen.volume import RunningVolume, VolumeOptions, measure_level
 from aimv_backend.listen.windows import (
@@ -28,7 +30,7 @@ from aimv_backend.listen.windows import (
 )
 from aimv_backend.progress import Progress, SilentProgress
 from aimv_backend.util.files import sha256_file
-from aimv_timeline.schema import Colour, Source, Timeline, Volume, Window
+from aimv_timeline.schema import Colour, InstrumentGuess, Source, Timeline, Volume, Window
 
 if TYPE_CHECKING:
     from aimv_backend.listen.instruments import InstrumentOptions
@@ -136,8 +138,12 @@ def analyze_song(
     *,
     options: AnalyzeOptions | None = None,
     progress: Progress | None = None,
+    checkpoint_dir: Path | None = None,
 ) -> Timeline:
     """Analyse ``path`` into a timeline (no description yet; see aimv_backend.describe).
+
+    checkpoint_dir: keep finished blocks there while listening, so an interrupted run resumes
+    (see :mod:`aimv_backend.listen.checkpoint`).
 
     Raises AudioInputError for unreadable, empty, too short or non-finite audio, and
     ParameterError for invalid options, before any heavy work starts.
@@ -154,8 +160,10 @@ def analyze_song(
         )
     before = file_signature(info.path)
     sha256 = sha256_file(info.path)  # what is read below, as long as the signature holds
+    key = json.dumps([sha256, options.settings()], sort_keys=True, default=str)
     try:
-        timeline = _analyze(info, options, window_seconds, progress, sha256)
+        with checkpoint.active(checkpoint_dir, key):
+            timeline = _analyze(info, options, window_seconds, progress, sha256)
     except Exception:  # noqa: BLE001 - re-raised; only named when the file changed under us
         _check_unchanged(info.path, before)
         raise
@@ -193,15 +201,27 @@ def _analyze(info, options, window_seconds, progress, sha256) -> Timeline:
     if options.instruments is not None and options.instruments.engine != "none":
         from aimv_backend.listen.instruments import tag_instruments
 
-        result = tag_instruments(
-            audio_info=info,
-            windows=spans,
-            options=options.instruments,
-            progress=progress,
-            silent=silent,
-        )
-        instruments = result.windows
-        engines["instruments"] = result.engine
+        cp = checkpoint.current()
+        saved = cp.get("instruments") if cp is not None else None
+        if saved is not None and len(saved["windows"]) == len(spans):
+            instruments = [tuple(InstrumentGuess(**g) for g in w) for w in saved["windows"]]
+            engines["instruments"] = saved["engine"]
+            progress.notice("instruments: resumed from the checkpoint of an interrupted run")
+        else:
+            result = tag_instruments(
+                audio_info=info,
+                windows=spans,
+                options=options.instruments,
+                progress=progress,
+                silent=silent,
+            )
+            instruments = result.windows
+            engines["instruments"] = result.engine
+            if cp is not None:
+                windows_json = [[asdict(g) for g in w] for w in result.windows]
+                cp.put(
+                    "instruments", {"engine": result.engine, "windows": windows_json}, flush=True
+                )
 
     voices: Sequence[Any] = [None] * len(spans)
     language = None
