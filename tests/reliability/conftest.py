@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.blender.conftest import blender_env  # noqa: F401 - shared with the Blender tests
+
 HERE = Path(__file__).parent
 SONG_SECONDS = 3.0
 
