@@ -262,6 +262,9 @@ class _Recogniser:
             path, name = asr_openai_whisper.resolve_checkpoint(
                 options.model, allow_download=options.allow_download
             )
+            from aimv_backend.util.weights import check_checkpoint_file
+
+            check_checkpoint_file(path, what="openai-whisper checkpoint")  # before listening
             self.checkpoint = (str(path), name)
             self.engine = f"openai-whisper:{name or path.name}"
 
