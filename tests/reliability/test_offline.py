@@ -163,3 +163,25 @@ def test_a_whole_offline_render_opens_no_network_connection(tmp_path, blender_en
     trace = log.read_text()
     assert "connect(" in trace or trace == ""  # the trace really followed the processes
     assert non_local_connections(trace) == []
+
+
+@needs_strace
+@pytest.mark.slow
+def test_offline_diffusers_never_asks_the_hub(tmp_path):
+    """``aimv textures --textures diffusers --offline`` used to resolve the model hub:
+    diffusers needs HF_HUB_OFFLINE=1, which --offline now sets before anything is imported."""
+    from tests.blender import fixtures
+
+    timeline = fixtures.make_timeline(tmp_path / "work", textures=False)
+    env = {k: v for k, v in os.environ.items() if k not in offline.OFFLINE}
+    env.pop("AIMV_NO_NETWORK", None)
+    env["HOME"] = str(tmp_path)
+    log = tmp_path / "trace.txt"
+    done = _strace(
+        [sys.executable, "-m", "aimv_backend", "textures", str(timeline), "--textures",
+         "diffusers", "--device", "cpu", "--offline", "--progress", "none"],
+        env, log, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert len(done.stderr.strip().splitlines()) == 1 and "offline" in done.stderr
+    assert non_local_connections(log.read_text()) == []
