@@ -10,7 +10,7 @@ from aimv_backend.imagine import TextureOptions, make_textures
 from aimv_backend.progress import SilentProgress
 from aimv_timeline import manifest
 
-OPTIONS = TextureOptions(engine="procedural", size=(64, 48), seed=3)
+OPTIONS = TextureOptions(engine="procedural", size=(64, 64), seed=3)
 
 
 def test_a_png_damaged_in_the_middle_is_remade(tmp_path, song_timeline):
