@@ -4,7 +4,9 @@ Two renders into one work folder (or one output) would overwrite each other's ti
 delete each other's temporary files. The second run refuses at once with one line naming the
 process that holds the folder. The lock is ``fcntl.flock`` on ``.aimv.lock`` (``msvcrt`` on
 Windows): the kernel releases it when the holder exits, however it exits, so a killed run never
-leaves a stale lock. Re-entrant within one process (render takes it, then listen takes it again).
+leaves a stale lock. The file is removed when the lock is released (a killed run leaves an
+empty, unlocked one, which the next run takes). Re-entrant within one process (render takes
+it, then listen takes it again).
 """
 
 from __future__ import annotations
@@ -57,6 +59,31 @@ def _holder(path: Path) -> str:
     return f" (pid {text})" if text.isdigit() else ""
 
 
+def _acquire(path: Path, base: Path, what: str) -> int:
+    """Open and lock ``path``; retry when the file was removed and made again meanwhile."""
+    for _ in range(5):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise OutputError(
+                f"{what} {str(base)!r}: cannot create its lock file ({exc.strerror})"
+            ) from None
+        if not _try_lock(fd):
+            os.close(fd)
+            raise OutputError(
+                f"{what} {str(base)!r} is in use by another AIMV run{_holder(path)}; wait for "
+                f"it to finish, or use another --work-dir"
+            )
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except OSError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)  # the holder removed it as we opened it: lock the new one
+    raise OutputError(f"{what} {str(base)!r}: its lock file keeps changing; try again")
+
+
 @contextlib.contextmanager
 def folder_lock(folder: str | os.PathLike[str], *, what: str = "work folder") -> Iterator[Path]:
     """Hold ``folder``'s lock for the block; OutputError at once if another process holds it."""
@@ -78,18 +105,7 @@ def folder_lock(folder: str | os.PathLike[str], *, what: str = "work folder") ->
                 _held[key] = (fd, depth - 1)
         return
     path = base / LOCK_FILE
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise OutputError(
-            f"{what} {str(base)!r}: cannot create its lock file ({exc.strerror})"
-        ) from None
-    if not _try_lock(fd):
-        os.close(fd)
-        raise OutputError(
-            f"{what} {str(base)!r} is in use by another AIMV run{_holder(path)}; wait for it "
-            f"to finish, or use another --work-dir"
-        )
+    fd = _acquire(path, base, what)
     try:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
@@ -103,6 +119,7 @@ def folder_lock(folder: str | os.PathLike[str], *, what: str = "work folder") ->
         with _guard:
             _held.pop(key, None)
         with contextlib.suppress(OSError):
-            os.ftruncate(fd, 0)
+            path.unlink()  # safe: a run that locked a removed file notices and retries
+        with contextlib.suppress(OSError):
             _unlock(fd)
         os.close(fd)

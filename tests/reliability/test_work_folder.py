@@ -212,3 +212,13 @@ def test_blender_dies_with_aimv(short_song, fake_blender, tmp_path, sig):
         assert "cancelled" in proc.stderr.read()
         assert _hidden(tmp_path) == []  # no ..v.partial-PID.aimv-part-PID.mp4 left
     assert not out.exists()
+
+
+def test_a_refused_render_leaves_no_work_folder_behind(
+    run_aimv, short_song, fake_blender, tmp_path
+):
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"the user's own video")
+    result = run_aimv(*render_args(short_song, video, fake_blender))
+    assert result.code == 2 and "--force" in result.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fake-blender", "v.mp4"]
