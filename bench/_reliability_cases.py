@@ -45,7 +45,7 @@ def _hostile(name: str, edit: Callable[[dict, Path], None], *words: str, command
         else:
             done = ctx.cli(
                 "textures",
-                make_timeline,
+                timeline,
                 "--textures",
                 "procedural",
                 "--size",
