@@ -36,6 +36,7 @@ __all__ = [
     "place_file",
     "read_regular_file",
     "parse_json_bounded",
+    "check_paths",
 ]
 
 
@@ -180,3 +181,15 @@ def parse_json_bounded(text: str) -> Any:
         raise ValueError("not a timeline (nested too deeply)") from None
     except ValueError as exc:
         raise ValueError(f"not a timeline ({exc})") from None
+
+
+def check_paths(timeline: Any, folder: str | os.PathLike[str]) -> None:
+    """UnsafePathError for the first texture, pictogram or clip path of ``timeline`` (a
+    ``schema.Timeline``) that leads outside ``folder``."""
+    for w in timeline.windows:
+        if w.texture is not None:
+            resolve_inside(folder, w.texture, what=f"windows[{w.index}].texture")
+        for j, pictogram in enumerate(getattr(w, "pictograms", None) or ()):
+            resolve_inside(folder, pictogram.path, what=f"windows[{w.index}].pictograms[{j}]")
+    for i, clip in enumerate(getattr(timeline, "clips", ()) or ()):
+        resolve_inside(folder, clip.path, what=f"clips[{i}].path")

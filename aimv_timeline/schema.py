@@ -21,7 +21,7 @@ from typing import Any
 
 from .errors import AimvError
 from .names import MAX_SONG_SECONDS, MAX_TIMELINE_BYTES
-from .paths import UnsafePathError, parse_json_bounded, read_regular_file, resolve_inside
+from .paths import UnsafePathError, check_paths, parse_json_bounded, read_regular_file
 
 SCHEMA_VERSION = "1.1"
 SCHEMA_MAJOR = 1
@@ -81,7 +81,6 @@ __all__ = [
     "timeline_to_dict",
     "timeline_from_dict",
     "read_timeline",
-    "check_paths",
     "write_timeline",
     "write_json_atomic",
     "replace",
@@ -636,23 +635,11 @@ def read_timeline(path: str | os.PathLike[str]) -> Timeline:
     try:
         timeline = timeline_from_dict(data)
         check_paths(timeline, p.absolute().parent)
+    except UnsafePathError as exc:
+        raise TimelineFormatError(f"timeline {str(p)!r}: {exc}") from None
     except TimelineFormatError as exc:
         raise TimelineFormatError(f"timeline {str(p)!r}: {exc}") from None
     return timeline
-
-
-def check_paths(timeline: Timeline, folder: str | os.PathLike[str]) -> None:
-    """Refuse any texture or clip path of ``timeline`` that leads outside ``folder``."""
-    try:
-        for w in timeline.windows:
-            if w.texture is not None:
-                resolve_inside(folder, w.texture, what=f"windows[{w.index}].texture")
-            for j, pictogram in enumerate(getattr(w, "pictograms", None) or ()):
-                resolve_inside(folder, pictogram.path, what=f"windows[{w.index}].pictograms[{j}]")
-        for i, clip in enumerate(timeline.clips):
-            resolve_inside(folder, clip.path, what=f"clips[{i}].path")
-    except UnsafePathError as exc:
-        raise TimelineFormatError(str(exc)) from None
 
 
 def _read_umask() -> int:
