@@ -16,6 +16,8 @@ import pytest
 from aimv_backend.util.locks import folder_lock
 from aimv_backend.util.workdir import partial_video, sweep_stale
 from aimv_timeline import manifest
+from tests.blender import fixtures
+from tests.blender.conftest import needs_bpy
 
 from .conftest import render_args
 
@@ -222,3 +224,21 @@ def test_a_refused_render_leaves_no_work_folder_behind(
     result = run_aimv(*render_args(short_song, video, fake_blender))
     assert result.code == 2 and "--force" in result.err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fake-blender", "v.mp4"]
+
+
+@pytest.mark.blender
+@pytest.mark.slow
+@needs_bpy
+def test_headless_blender_keeps_a_hash_in_the_output_name(tmp_path, blender_env):
+    """13.9 in Blender itself: '#' in -o used to become the frame number (the render then
+    failed after all frames and left an orphan file)."""
+    timeline = fixtures.make_timeline(tmp_path / "work", textures=False)
+    out = tmp_path / "take #1.mp4"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "aimv_blender" / "headless.py"), "--", "--timeline",
+         str(timeline), "-o", str(out), "--resolution", "32x18", "--fps", "4"],
+        env=blender_env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert out.stat().st_size > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["take #1.mp4", "work"]
