@@ -33,6 +33,8 @@ from aimv_backend.listen.analyze import OLD_SETTINGS_KEYS, SETTINGS_KEY, ListenO
 from aimv_backend.progress import Progress, announce_stage
 from aimv_backend.stage.options import StageOptions
 from aimv_backend.util.files import output_dir, sha256_file
+from aimv_backend.util.locks import folder_lock
+from aimv_backend.util.workdir import RENDER_OUTPUTS, check_not_input, prepare_render, record
 from aimv_timeline import names
 from aimv_timeline.schema import (
     Timeline,
@@ -143,6 +145,22 @@ def read_existing(path: Path) -> Timeline | None:
         raise TimelineError(f"{exc}; use --force to replace it") from None
 
 
+def matches_audio(timeline: Timeline, info: AudioInfo) -> bool:
+    """Whether a timeline's numbers fit the song: its length, rate and windows. A timeline
+    whose hash matches but whose duration does not (edited, or hostile) is not reused: it
+    would plan frames for a song that is not there."""
+    src = timeline.source
+    tolerance = max(timeline.window_seconds, 1.0 / max(info.sample_rate, 1))
+    last_end = timeline.windows[-1].end if timeline.windows else 0.0
+    return (
+        src.frames == info.frames
+        and src.sample_rate == info.sample_rate
+        and abs(src.duration - info.duration) <= 1e-3
+        and last_end <= info.duration + tolerance
+        and len(timeline.windows) <= info.duration / timeline.window_seconds + 2
+    )
+
+
 def _cached_timeline(run: _Run) -> Timeline | None:
     """The existing timeline if it was made from this song with these listen settings.
 
@@ -157,7 +175,9 @@ def _cached_timeline(run: _Run) -> Timeline | None:
         raise
     if existing is None:
         return None
-    same_audio = existing.source.sha256 == sha256_file(run.info.path)
+    same_audio = existing.source.sha256 == sha256_file(run.info.path) and matches_audio(
+        existing, run.info
+    )
     same_settings = listen_settings(existing) == _normalised(request.listen.settings())
     if same_audio and same_settings:
         return existing
@@ -176,7 +196,12 @@ def _listen(run: _Run) -> None:
     if run.cached is not None:
         run.timeline = run.cached
         return
-    run.timeline = listen.run(run.info, options=run.request.listen, progress=run.progress)
+    run.timeline = listen.run(
+        run.info,
+        options=run.request.listen,
+        progress=run.progress,
+        checkpoint_dir=run.request.work_dir,  # resumable: finished blocks kept until written
+    )
     write_timeline(run.timeline, run.request.timeline_path)
     run.ran.append("listen")
 
@@ -201,6 +226,19 @@ def describe_options_for(
         return options
 
 
+def describe_keeping_edits(
+    timeline: Timeline, options: DescribeOptions, progress: Progress, *, force: bool = False
+) -> Timeline:
+    """Describe, keeping sentences edited by hand unless ``force`` (describe/edits.py)."""
+    from aimv_backend.describe.edits import describe_keeping_edits as describe
+    from aimv_backend.describe.edits import kept_notice
+
+    described, kept = describe(timeline, options=options, progress=progress, force=force)
+    if kept:
+        progress.notice(kept_notice(kept))
+    return described
+
+
 def _describe(run: _Run) -> None:
     from aimv_backend import describe
 
@@ -208,7 +246,8 @@ def _describe(run: _Run) -> None:
     options = describe_options_for(run.timeline, run.request.describe, run.request.describe_given)
     if not describe.needs_describe(run.timeline, options=options):
         return
-    run.timeline = describe.run(run.timeline, options=options, progress=run.progress)
+    force = run.request.force and "listen" not in run.ran  # a fresh timeline has no edits
+    run.timeline = describe_keeping_edits(run.timeline, options, run.progress, force=force)
     write_timeline(run.timeline, run.request.timeline_path)
     run.ran.append("describe")
 
@@ -285,15 +324,19 @@ def _stage(run: _Run) -> None:
     if _stamp_matches(stamp_path, request.output, fingerprint):
         run.progress.notice("the video is up to date")
         return
-    output = stage.run(
-        timeline_path=request.timeline_path,
-        audio=run.info.path,
-        output=request.output,
-        options=request.stage,
-        progress=run.progress,
-        seed=request.seed,
-        blend_out=request.work_dir / names.SCENE_FILE,
-    )
+    try:
+        output = stage.run(
+            timeline_path=request.timeline_path,
+            audio=run.info.path,
+            output=request.output,
+            options=request.stage,
+            progress=run.progress,
+            seed=request.seed,
+            blend_out=request.work_dir / names.SCENE_FILE,
+            expected_seconds=run.timeline.source.duration,
+        )
+    finally:
+        record(request.work_dir, RENDER_OUTPUTS)  # AIMV's own, even after a failed render
     stat = output.stat()
     write_json_atomic(
         {
@@ -360,6 +403,10 @@ def check_request(request: RunRequest) -> AudioInfo:
 
         check_device(request.clips.device)  # no GPU: refuse before any listening
     info = probe_audio(request.audio)
+    if request.output is not None:  # never, even with --force, over the song or the timeline
+        check_not_input(
+            request.output, inputs=[("song", info.path), ("timeline", request.timeline_path)]
+        )
     if request.describe is not None:
         from aimv_backend.describe.vectors import load_space
 
@@ -378,6 +425,9 @@ def run(request: RunRequest, *, progress: Progress) -> RunResult:
     with contextlib.ExitStack() as stack:
         for path, what in folders:  # created now, removed again if the run fails early
             stack.enter_context(output_dir(path, what=what))
+        stack.enter_context(folder_lock(request.work_dir))  # one run per work folder
+        if request.output is not None:  # stale temporaries swept, foreign files refused
+            prepare_render(request.work_dir, output=request.output, force=request.force)
         return _run_stages(request, info, progress)
 
 

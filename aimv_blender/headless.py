@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 import threading
 import time
@@ -392,6 +393,8 @@ def user_errors() -> tuple[type[BaseException], ...]:
 def main() -> int:
     args = build_parser().parse_args(_argv())
     progress = _Progress(args.progress == "json")
+    contract.offline.enforce()  # AIMV_OFFLINE: no network
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM cleans up like Ctrl-C
     noise = _NoiseFilter()
     try:
         return run(args)

@@ -3,7 +3,7 @@
 Run it after editing instruments or words by hand; ``aimv listen`` and ``render`` run the same
 step. The timeline is rewritten atomically and only the description fields,
 ``settings["describe"]`` and ``engines["description"]`` change. Options not given keep what
-the timeline was described with.
+the timeline was described with; sentences edited by hand are kept unless ``--force``.
 """
 
 from __future__ import annotations
@@ -31,14 +31,13 @@ def add_parser(subparsers, parents) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, progress) -> int:
-    from aimv_backend import describe
-    from aimv_backend.orchestrator import describe_options_for
+    from aimv_backend.orchestrator import describe_keeping_edits, describe_options_for
 
     options = flags.describe_options(args)
     path = Path(args.timeline)
     timeline = flags.timeline_argument(path)
     options = describe_options_for(timeline, options, flags.describe_given(args))
-    timeline = describe.run(timeline, options=options, progress=progress)
+    timeline = describe_keeping_edits(timeline, options, progress, force=args.force)
     try:
         write_timeline(timeline, path)
     except OSError as exc:

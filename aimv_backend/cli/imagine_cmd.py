@@ -9,6 +9,7 @@ from aimv_backend.cli import options as flags
 from aimv_backend.errors import ParameterError, TimelineError
 from aimv_backend.stage.options import StageOptions
 from aimv_timeline.names import TEXTURES_DIR, TIMELINE_FILE
+from aimv_timeline.paths import is_inside
 from aimv_timeline.presets import DEFAULT_PRESET, PRESETS
 
 DESCRIPTION = (
@@ -26,7 +27,8 @@ def add_parser(subparsers, parents) -> argparse.ArgumentParser:
     p.add_argument(
         "--out-dir",
         default=None,
-        help=f"folder for the PNGs (default: {TEXTURES_DIR}/ beside the timeline)",
+        help=f"folder for the PNGs, inside the timeline's folder (default: {TEXTURES_DIR}/ "
+        "beside it)",
     )
     flags.add_flags(p, "imagining", flags.IMAGINE)
     flags.add_flags(p, "clips (--textures video)", [flags.FPS])
@@ -46,6 +48,12 @@ def run(args: argparse.Namespace, progress) -> int:
     out_dir = Path(args.out_dir) if args.out_dir else None
     if out_dir is not None and str(args.out_dir).strip() == "":
         raise ParameterError(f"--out-dir must name a folder, got {args.out_dir!r}")
+    if out_dir is not None and not is_inside(out_dir.absolute(), path.resolve().parent):
+        raise ParameterError(
+            f"--out-dir {args.out_dir!r} must be inside the timeline's folder "
+            f"{str(path.resolve().parent)!r}: a timeline's paths stay in its folder "
+            f"(docs/security.md)"
+        )
     make = imagine.run
     if clips is not None:  # the clips only; `aimv render --textures video` makes stills too
         from aimv_backend.imagine.clips import make_clips

@@ -1,21 +1,23 @@
 """The stage stage: a timeline and its textures become a keyed scene and a video, in Blender.
 
 bpy runs in a child process (:mod:`.blender_runner`). The child writes its video into a private
-folder beside the output, which this module owns: the finished video is renamed over the output,
-and the folder goes (with whatever temporary files Blender made in it) however the run ends.
+folder beside the output (``.NAME.partial-PID/``), which this module owns: the finished, checked
+video is renamed over the output, and the folder goes (with whatever temporary files Blender made
+in it) however the run ends; a killed run's folder is swept by the next (util/workdir.py).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from aimv_backend.errors import OutputError
 from aimv_backend.progress import Progress
 from aimv_backend.stage.blender_runner import run_headless
 from aimv_backend.stage.options import StageOptions
+from aimv_backend.util.video import check_mp4
+from aimv_backend.util.workdir import partial_folder
 
 
 def run(
@@ -27,13 +29,17 @@ def run(
     progress: Progress,
     seed: int = 0,
     blend_out: Path | None = None,
+    expected_seconds: float | None = None,
 ) -> Path:
     """Key ``timeline_path`` (with its textures) in Blender and render ``output`` (an .mp4).
 
-    The video appears under ``output`` only when complete; ``blend_out`` also saves the scene.
+    The video appears under ``output`` only when complete and checked (about
+    ``expected_seconds`` long, with video and sound); ``blend_out`` also saves the scene.
     """
     w, h = options.resolution
-    folder = Path(tempfile.mkdtemp(prefix=f".{output.stem}.aimv-render-", dir=output.parent))
+    folder = partial_folder(output)  # ours alone: whatever Blender leaves in it goes with it
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
     video = folder / "video.mp4"
     arguments = [
         str(audio.resolve()),
@@ -47,6 +53,8 @@ def run(
         run_headless(arguments, settings=options, progress=progress)
         if not video.exists() or video.stat().st_size == 0:
             raise OutputError(f"Blender wrote no video to {str(video)!r}")
+        # A full disk can leave a truncated MP4: the previous video stays unless this one checks.
+        check_mp4(video, expected_seconds=expected_seconds, min_tracks=2)
         os.replace(video, output)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
