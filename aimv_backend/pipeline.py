@@ -81,7 +81,16 @@ def analyze_options_from_args(args: argparse.Namespace) -> AnalyzeOptions:
             compute_type=args.compute_type,
             allow_download=not args.offline,
         )
-    return AnalyzeOptions(window_seconds=args.window, instruments=instruments, voice=voice)
+    from aimv_backend.listen.rhythm import RhythmOptions
+
+    return AnalyzeOptions(
+        window_seconds=args.window,
+        instruments=instruments,
+        voice=voice,
+        windows=args.windows,
+        rhythm=RhythmOptions(engine=args.beats, beats_per_bar=args.beats_per_bar),
+        colour=args.colour,
+    )
 
 
 def describe_options_from_args(args: argparse.Namespace) -> DescribeOptions:
