@@ -34,7 +34,7 @@ def test_analyze_writes_a_valid_timeline(run_aimv, song, tmp_path):
     timeline = read_timeline(out / "timeline.json")
     assert len(timeline.windows) == 4
     assert timeline.source.sha256 and timeline.source.duration == 4.0
-    assert timeline.engines["colour"].startswith("pitch-class")
+    assert "pitch-class-wheel" in timeline.engines["colour"]
     assert timeline.settings["analyze"]["window_seconds"] == 1.0
     assert not list(out.glob(".*tmp*")), "no temporary files left behind"
 
