@@ -108,3 +108,25 @@ def render_groove(
         beats=beats,
         downbeats=beats[::4],
     )
+
+
+def beat_f_measure(truth: Sequence[float], found: Sequence[float], tolerance: float = 0.07) -> float:
+    """Beat F-measure (as mir_eval.beat.f_measure): each true beat matched by at most one found
+    beat within ``tolerance`` seconds (70 ms, the MIREX convention)."""
+    truth, found = sorted(truth), sorted(found)
+    if not truth or not found:
+        return 0.0
+    used: set[int] = set()
+    hits = 0
+    for t in truth:
+        free = [j for j in range(len(found)) if j not in used]
+        if not free:
+            break
+        best = min(free, key=lambda j: abs(found[j] - t))
+        if abs(found[best] - t) <= tolerance:
+            used.add(best)
+            hits += 1
+    if hits == 0:
+        return 0.0
+    precision, recall = hits / len(found), hits / len(truth)
+    return 2 * precision * recall / (precision + recall)

@@ -156,7 +156,8 @@ def onset_features(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> OnsetFe
     # Log-power in dB, floored 80 dB under the loudest (as librosa's power_to_db(top_db=80)).
     db = 10.0 * logmel
     np.maximum(db, db.max(initial=-100.0) - 80.0, out=db)
-    flux = np.maximum(0.0, np.diff(db, axis=1, prepend=db[:, :1]))
+    # The frame before the song is silence, so a note at 0 s is an onset too.
+    flux = np.maximum(0.0, np.diff(db, axis=1, prepend=np.full((N_MELS, 1), db.min(initial=0.0))))
     envelope = flux.mean(axis=0)
     low = flux[low_bands].mean(axis=0) if low_bands.any() else envelope
     total = chroma.sum(axis=0, keepdims=True)
@@ -173,32 +174,56 @@ def onset_features(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> OnsetFe
 # Tempo and beats
 
 
+def onset_autocorrelation(envelope: np.ndarray) -> np.ndarray:
+    """Unbiased autocorrelation of the mean-removed onset envelope, lag 0 .. len-1 (frames)."""
+    env = envelope - envelope.mean()
+    n = env.shape[0]
+    size = 1 << int(math.ceil(math.log2(max(2, 2 * n))))
+    spec = np.fft.rfft(env, size)
+    return np.fft.irfft(spec * np.conj(spec), size)[:n] / np.arange(n, 0, -1)
+
+
+def _peak_lag(acf: np.ndarray, lo: int, hi: int, weight: np.ndarray | None = None) -> float:
+    """The lag of the largest (weighted) autocorrelation in [lo, hi], refined to a fraction of
+    a frame by a parabola through the peak and its neighbours."""
+    lags = np.arange(lo, hi + 1)
+    score = np.maximum(acf[lo : hi + 1], 0.0) * (1.0 if weight is None else weight)
+    k = int(lags[int(np.argmax(score))])
+    lag = float(k)
+    if 0 < k < acf.shape[0] - 1:
+        a, b, c = acf[k - 1 : k + 2]
+        denom = a - 2 * b + c
+        if denom < 0:
+            lag += float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5))
+    return lag
+
+
 def estimate_tempo(envelope: np.ndarray, fps: float, *, min_bpm: float, max_bpm: float) -> float:
     """The global tempo (bpm): the strongest autocorrelation lag of the onset envelope within
     [min_bpm, max_bpm], weighted by librosa's log-normal prior (120 bpm, one octave)."""
-    env = envelope - envelope.mean()
-    n = env.shape[0]
-    if n < 4 or not np.any(env):
+    n = envelope.shape[0]
+    if n < 4 or not np.any(envelope - envelope.mean()):
         return 120.0
-    size = 1 << int(math.ceil(math.log2(2 * n)))
-    spec = np.fft.rfft(env, size)
-    acf = np.fft.irfft(spec * np.conj(spec), size)[:n] / np.arange(n, 0, -1)
+    acf = onset_autocorrelation(envelope)
     lo = max(1, int(math.floor(60.0 * fps / max_bpm)))
     hi = min(n - 2, int(math.ceil(60.0 * fps / min_bpm)))
     if hi <= lo:
         return 120.0
-    lags = np.arange(lo, hi + 1)
-    bpms = 60.0 * fps / lags
-    prior = np.exp(-0.5 * (np.log2(bpms / 120.0) / 1.0) ** 2)
-    score = np.maximum(acf[lo : hi + 1], 0.0) * prior
-    k = int(np.argmax(score))
-    lag = float(lags[k])
-    if 0 < k < len(lags) - 1:  # parabolic refinement of the peak
-        a, b, c = acf[lags[k] - 1 : lags[k] + 2]
-        denom = a - 2 * b + c
-        if denom < 0:
-            lag += float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5))
-    return float(60.0 * fps / lag)
+    bpms = 60.0 * fps / np.arange(lo, hi + 1)
+    prior = np.exp(-0.5 * np.log2(bpms / 120.0) ** 2)
+    return float(60.0 * fps / _peak_lag(acf, lo, hi, prior))
+
+
+def refine_tempo(envelope: np.ndarray, fps: float, bpm: float) -> float:
+    """``bpm`` moved to the autocorrelation peak within 4 % of it, read at that octave (the
+    peak at a multiple of the lag gives the tempo to a finer fraction)."""
+    n = envelope.shape[0]
+    acf = onset_autocorrelation(envelope)
+    lag = 60.0 * fps / bpm
+    lo, hi = max(1, int(math.floor(lag * 0.96))), min(n - 2, int(math.ceil(lag * 1.04)))
+    if hi <= lo:
+        return bpm
+    return float(60.0 * fps / _peak_lag(acf, lo, hi))
 
 
 def track_beats(envelope: np.ndarray, fps: float, bpm: float) -> np.ndarray:
@@ -230,12 +255,10 @@ def track_beats(envelope: np.ndarray, fps: float, bpm: float) -> np.ndarray:
         else:
             cum[i] = local[i]
         started = started or local[i] >= threshold
-    # The last beat: the last local maximum of the cumulative score above half their median.
-    peaks = np.flatnonzero((cum[1:-1] > cum[:-2]) & (cum[1:-1] >= cum[2:])) + 1
-    if peaks.size == 0:
-        return np.zeros(0, dtype=int)
-    good = peaks[cum[peaks] >= 0.5 * np.median(cum[peaks])]
-    beats = [int(good[-1])]
+    # The last beat: the best cumulative score within the last beat period (beats run on
+    # into a silent ending; the trim below removes them).
+    tail = max(0, n - int(round(period)))
+    beats = [tail + int(np.argmax(cum[tail:]))]
     while back[beats[-1]] >= 0:
         beats.append(int(back[beats[-1]]))
     beats = np.array(beats[::-1])
@@ -281,7 +304,7 @@ def choose_tempo(features: OnsetFeatures, *, min_bpm: float, max_bpm: float) -> 
         if low_ratio < DOUBLE_LOW_RATIO and all_ratio < DOUBLE_ALL_RATIO:
             break
         bpm *= 2
-    return bpm
+    return refine_tempo(features.envelope, features.fps, bpm)
 
 
 def downbeat_phase(features: OnsetFeatures, beats: np.ndarray, beats_per_bar: int) -> int:

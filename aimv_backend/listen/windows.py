@@ -107,7 +107,7 @@ def make_beat_windows(
             f"frames and sample_rate must be positive, got {frames}, {sample_rate}"
         )
     duration = frames / sample_rate
-    points = sorted({round(float(m), 6) for m in marks if 0.0 < float(m) < duration})
+    points = sorted({round(float(m), 6) for m in marks if 0.0 <= float(m) < duration})
     if len(points) < 2:
         return make_windows(frames=frames, sample_rate=sample_rate, window_seconds=window_seconds)
     step = max(1, int(round(window_seconds / float(np.median(np.diff(points))))))
@@ -116,7 +116,10 @@ def make_beat_windows(
         edges.append(points[-1])
     head = _inner(0.0, edges[0], window_seconds, from_end=True)
     tail = _inner(edges[-1], duration, window_seconds, from_end=False)
-    bounds = [0.0, *head, *edges, *tail, duration]
+    bounds = []
+    for b in (0.0, *head, *edges, *tail, duration):
+        if not bounds or b - bounds[-1] > 1e-6:
+            bounds.append(b)
     shortest = MIN_LAST_FRACTION * window_seconds
     if bounds[1] - bounds[0] < shortest:
         del bounds[1]

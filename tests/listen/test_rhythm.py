@@ -19,22 +19,9 @@ needs_fluidsynth = pytest.mark.skipif(
 
 
 def f_measure(truth, found, tolerance=0.07) -> float:
-    """Beat F-measure: each true beat matched by at most one found beat within the tolerance."""
-    truth, found = list(truth), list(found)
-    if not truth or not found:
-        return 0.0
-    used, hits = set(), 0
-    for t in truth:
-        best = min(
-            (j for j in range(len(found)) if j not in used),
-            key=lambda j: abs(found[j] - t),
-            default=None,
-        )
-        if best is not None and abs(found[best] - t) <= tolerance:
-            used.add(best)
-            hits += 1
-    precision, recall = hits / len(found), hits / len(truth)
-    return 0.0 if hits == 0 else 2 * precision * recall / (precision + recall)
+    from aimv_testkit.grooves import beat_f_measure
+
+    return beat_f_measure(truth, found, tolerance)
 
 
 def _groove(bpm, seed=0, seconds=16.0):
