@@ -100,7 +100,9 @@ def render_groove(
                 os.environ[ENV_SOUNDFONT] = previous
     beat = 60.0 / harmony.bpm
     count = int(math.floor((seconds - lead_in) / beat - 1e-9)) + 1
-    beats = tuple(round(lead_in + k * beat, 6) for k in range(count) if lead_in + k * beat < seconds)
+    beats = tuple(
+        round(lead_in + k * beat, 6) for k in range(count) if lead_in + k * beat < seconds
+    )
     return Groove(
         audio=audio,
         sample_rate=sample_rate,
@@ -110,7 +112,9 @@ def render_groove(
     )
 
 
-def beat_f_measure(truth: Sequence[float], found: Sequence[float], tolerance: float = 0.07) -> float:
+def beat_f_measure(
+    truth: Sequence[float], found: Sequence[float], tolerance: float = 0.07
+) -> float:
     """Beat F-measure (as mir_eval.beat.f_measure): each true beat matched by at most one found
     beat within ``tolerance`` seconds (70 ms, the MIREX convention)."""
     truth, found = sorted(truth), sorted(found)

@@ -22,7 +22,7 @@ POS = ("noun", "verb", "adj", "adv")
 WORD = re.compile(r"^[a-z][a-z']*$")
 HEADER = (
     "# WordNet 3.0 Copyright 2006 by Princeton University. All rights reserved.\n"
-    "# THIS SOFTWARE AND DATABASE IS PROVIDED \"AS IS\" AND PRINCETON UNIVERSITY MAKES NO\n"
+    '# THIS SOFTWARE AND DATABASE IS PROVIDED "AS IS" AND PRINCETON UNIVERSITY MAKES NO\n'
     "# REPRESENTATIONS OR WARRANTIES, EXPRESS OR IMPLIED. (WordNet 3.0 licence; see\n"
     "# docs/models-and-licences.md.) Built by tools/build_pos_lexicon.py.\n"
     "# word<TAB>noun<TAB>verb<TAB>adj<TAB>adv: sense-tagged counts, -1 = not that part of speech\n"

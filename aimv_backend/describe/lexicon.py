@@ -467,9 +467,7 @@ def salient_word(text: str, *, language: str | None = None) -> str:
     content = [w for w in words if w not in STOPWORDS and len(w) > 1]
     if not content:  # "you and me": words, but no object to hold
         return ""
-    english = language == "en" or (
-        language is None and any(is_english_word(w) for w in content)
-    )
+    english = language == "en" or (language is None and any(is_english_word(w) for w in content))
     if english:
         content = [w for w in content if is_noun(w)]
         if not content:

@@ -153,7 +153,9 @@ def window_notes(
     name = session.get_inputs()[0].name
     for a in range(0, len(chunks), batch):
         x = np.stack(chunks[a : a + batch])[:, :, None]
-        note, _onset = session.run(["StatefulPartitionedCall:1", "StatefulPartitionedCall:2"], {name: x})
+        note, _onset = session.run(
+            ["StatefulPartitionedCall:1", "StatefulPartitionedCall:2"], {name: x}
+        )
         notes_act.append(note)
     if not notes_act:
         return out

@@ -17,9 +17,7 @@ import numpy as np
 from aimv_backend.errors import ModelUnavailableError
 
 MADMOM_RATE = 44100
-LICENCE_NOTICE = (
-    "beats: madmom's models are licensed CC BY-NC-SA 4.0, for non-commercial use only"
-)
+LICENCE_NOTICE = "beats: madmom's models are licensed CC BY-NC-SA 4.0, for non-commercial use only"
 
 
 @contextlib.contextmanager
