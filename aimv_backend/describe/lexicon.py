@@ -450,14 +450,10 @@ def has_words(text: str) -> bool:
 
 
 def salient_word(text: str, *, language: str | None = None) -> str:
-    """The one word of a transcription that becomes the design's object ("holding a heart").
-
-    A content word, a noun first: the longest noun-first word (aimv_backend.describe.pos), the
-    later one on a tie (the end of a sung line tends to carry its image). English words that
-    are not nouns ("burning", "towards", "carries") are never the object: then "" (the caller
-    carries the last noun over). For another language (``language`` not "en", or no word of
-    the line known to the English lexicon) the longest content word is taken, as before.
-    "" when only syllables or only stop words were sung.
+    """The design's object ("holding a heart"): the longest noun-first word of a line (later on
+    a tie), or "" when it holds none (the caller carries the last noun over). Words of another
+    language (``language`` not "en", or none known to WordNet) keep the longest content word.
+    See aimv_backend.describe.pos and docs/sentences.md.
     """
     from aimv_backend.describe.pos import is_english_word, is_noun
 

@@ -160,6 +160,9 @@ def onset_features(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> OnsetFe
     flux = np.maximum(0.0, np.diff(db, axis=1, prepend=np.full((N_MELS, 1), db.min(initial=0.0))))
     envelope = flux.mean(axis=0)
     low = flux[low_bands].mean(axis=0) if low_bands.any() else envelope
+    for signal in (envelope, low):  # the jump from silence at 0 s is no louder than a hit
+        if signal.shape[0] > 1:
+            signal[0] = min(signal[0], float(np.percentile(signal[1:], 99)))
     total = chroma.sum(axis=0, keepdims=True)
     chroma = np.where(total > 0, chroma / np.maximum(total, 1e-12), 0.0).astype(np.float32)
     return OnsetFeatures(
