@@ -8,9 +8,10 @@ without importing the package).
 
 Cost: running the model over a whole song costs RTF ~0.1 on two CPU cores, more than the whole
 rest of the listening stage. Colour needs the note of each window, not every frame, so the
-middle ``snippet`` seconds (0.45 s) of each window are packed four to a chunk, with short
-silent gaps and fades between them, and each snippet's frames are read back without their
-edges: a quarter of the cost of the full song at 1 s windows.
+middle 0.25 s of each window are packed seven to a chunk, with short silent gaps and fades
+between them, and each snippet's frames are read back without their edges: a seventh of the
+cost of the whole song at 1 s windows. On 80 one-second windows of ten rendered instruments
+(flute to bass) the strongest note was a sounding one in all 80 with 0.45, 0.3 or 0.2 s.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ SAMPLE_RATE = 22050
 CHUNK = 43844  # the model's fixed input length (2 s minus one hop)
 HOP = 256  # samples per output frame
 LOWEST_MIDI = 21  # the first of the 88 output rows (A0)
-SNIPPET_SECONDS = 0.45
-GAP_SECONDS = 0.04
+SNIPPET_SECONDS = 0.25
+GAP_SECONDS = 0.03
 FADE_SECONDS = 0.01
 EDGE_FRAMES = 3  # frames dropped at each end of a snippet (the joins leak into them)
 NOTE_THRESHOLD = 0.3  # mean note activation over the snippet for a note to count
