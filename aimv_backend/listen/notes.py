@@ -16,7 +16,6 @@ cost of the whole song at 1 s windows. On 80 one-second windows of ten rendered 
 
 from __future__ import annotations
 
-import functools
 import importlib.metadata as metadata
 import math
 from collections.abc import Sequence
@@ -82,8 +81,9 @@ def notes_available() -> bool:
     return basic_pitch_model_path() is not None
 
 
-@functools.lru_cache(maxsize=1)
 def _session():
+    """A fresh onnxruntime session (0.2 s to load; not kept, so its memory is given back
+    before the later, larger models load)."""
     import onnxruntime as ort
 
     path = basic_pitch_model_path()
@@ -119,7 +119,7 @@ def window_notes(
     windows: Sequence[WindowSpan],
     skip: Sequence[bool] | None = None,
     threshold: float = NOTE_THRESHOLD,
-    batch: int = 8,
+    batch: int = 4,
 ) -> list[tuple[PlayedNote, ...]]:
     """The notes sounding in each window, strongest first (empty for skipped windows).
 

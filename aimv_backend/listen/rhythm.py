@@ -29,6 +29,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.fft
 
 from aimv_backend.errors import ParameterError
 from aimv_timeline.schema import Rhythm
@@ -55,7 +56,7 @@ TIGHTNESS = 100.0  # how strongly the tracker keeps to the tempo (librosa's defa
 # and 0.73, its double at least 1.57 or 0.87 (docs/benchmarks.md).
 DOUBLE_LOW_RATIO = 1.2
 DOUBLE_ALL_RATIO = 0.85
-BLOCK_FRAMES = 4096  # STFT frames per block: bounded memory on long songs
+BLOCK_FRAMES = 1024  # STFT frames per block: bounded memory on long songs
 
 
 @dataclass(frozen=True)
@@ -124,15 +125,45 @@ class OnsetFeatures:
     chroma: np.ndarray  # (12, frames), each column summing to 1 (or 0 in silence)
 
 
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    """Slaney's mel scale (librosa's default): linear to 1 kHz, logarithmic above."""
+    hz = np.asarray(hz, dtype=np.float64)
+    step = math.log(6.4) / 27.0
+    return np.where(
+        hz < 1000.0, hz * 3.0 / 200.0, 15.0 + np.log(np.maximum(hz, 1e-9) / 1000.0) / step
+    )
+
+
+def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    mel = np.asarray(mel, dtype=np.float64)
+    step = math.log(6.4) / 27.0
+    return np.where(mel < 15.0, mel * 200.0 / 3.0, 1000.0 * np.exp(step * (mel - 15.0)))
+
+
 @functools.lru_cache(maxsize=2)
 def _filters(sample_rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mel filter bank, chroma filter bank, and which mel bands lie under LOW_HZ."""
-    import librosa
-
-    mel = librosa.filters.mel(sr=sample_rate, n_fft=N_FFT, n_mels=N_MELS, fmax=8000.0)
-    centres = librosa.mel_frequencies(n_mels=N_MELS + 2, fmax=8000.0)[1:-1]
-    chroma = librosa.filters.chroma(sr=sample_rate, n_fft=N_FFT)
-    return mel.astype(np.float32), chroma.astype(np.float32), centres <= LOW_HZ
+    """Mel filter bank (N_MELS triangles to 8 kHz, Slaney area-normalised, as librosa's),
+    chroma filter bank (each bin from 55 Hz to 5 kHz shared between its two nearest pitch
+    classes), and which mel bands lie under LOW_HZ. Plain numpy: no librosa import."""
+    freqs = np.fft.rfftfreq(N_FFT, 1.0 / sample_rate)
+    edges = _mel_to_hz(
+        np.linspace(_hz_to_mel(0.0), _hz_to_mel(min(8000.0, sample_rate / 2)), N_MELS + 2)
+    )
+    mel = np.zeros((N_MELS, freqs.shape[0]))
+    for i in range(N_MELS):
+        lo, mid, hi = edges[i : i + 3]
+        rise = (freqs - lo) / max(mid - lo, 1e-9)
+        fall = (hi - freqs) / max(hi - mid, 1e-9)
+        mel[i] = np.maximum(0.0, np.minimum(rise, fall)) * 2.0 / (hi - lo)
+    chroma = np.zeros((12, freqs.shape[0]))
+    ok = (freqs >= 55.0) & (freqs <= 5000.0)
+    pc = (12.0 * np.log2(np.where(ok, freqs, 1.0) / 16.351597831287414)) % 12.0
+    below = np.floor(pc).astype(int) % 12
+    frac = pc - np.floor(pc)
+    cols = np.flatnonzero(ok)
+    chroma[below[cols], cols] += 1.0 - frac[cols]
+    chroma[(below[cols] + 1) % 12, cols] += frac[cols]
+    return mel.astype(np.float32), chroma.astype(np.float32), edges[1:-1] <= LOW_HZ
 
 
 def onset_features(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> OnsetFeatures:
@@ -149,7 +180,7 @@ def onset_features(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> OnsetFe
     chroma = np.empty((12, frames), dtype=np.float32)
     view = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:frames]
     for a in range(0, frames, BLOCK_FRAMES):
-        spec = np.abs(np.fft.rfft(view[a : a + BLOCK_FRAMES] * window, axis=1)).T
+        spec = np.abs(scipy.fft.rfft(view[a : a + BLOCK_FRAMES] * window, axis=1)).T
         power = spec**2
         logmel[:, a : a + BLOCK_FRAMES] = np.log10(mel_fb @ power + 1e-10)
         chroma[:, a : a + BLOCK_FRAMES] = chroma_fb @ spec
