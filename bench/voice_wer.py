@@ -45,7 +45,15 @@ def _clip(line: str, *, sing: bool, snr: float, seed: int):
         ]
     else:
         words = [VocalWord(w, None if k else 0.8) for k, w in enumerate(line.split())]
-    voice, truth = place_words(words=words, seconds=SECONDS, sample_rate=RATE, sing=sing)
+    # The demo song's voices: silero-vad hears espeak's plain "en" singing as no voice at all.
+    voice, truth = place_words(
+        words=words,
+        seconds=SECONDS,
+        sample_rate=RATE,
+        sing=sing,
+        voice="en-us+f3" if sing else "en-us",
+        speed=150,
+    )
     band = render_groove(bpm=100, seconds=SECONDS, seed=seed).audio
     band = scale_to_snr(voice, band, snr_db=snr, rate=RATE)
     audio = voice + band

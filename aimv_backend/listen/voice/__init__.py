@@ -198,7 +198,9 @@ def listen_voice(
         language = None
     per_window = words_by_window(kept, windows)
     voices = build_voices(presence=presence, words=per_window, language=language, transcribed=True)
-    modes = window_modes(words=kept, windows=windows, voiced=[v.present for v in voices])
+    modes = window_modes(
+        words=kept, windows=windows, voiced=[v.present for v in voices], audio=audio
+    )
     voices = tuple(replace(v, mode=m) for v, m in zip(voices, modes, strict=True))
     return VoiceResult(engine, vad.engine, language, voices)
 
