@@ -176,9 +176,9 @@ def listen_voice(
     recogniser = _Recogniser(options, progress)
     engine = recogniser.engine
     groups = group_spans(plan_regions(vad.regions, duration=duration))
-    if not groups:  # no voice anywhere: nothing to recognise
+    if not groups:  # no voice anywhere: nothing to recognise, and no language
         voices = build_voices(presence=presence, words=no_words, language=None, transcribed=False)
-        return VoiceResult(engine, vad.engine, language, voices)
+        return VoiceResult(engine, vad.engine, None, voices)
 
     given = language is not None
     if language is None:

@@ -5,7 +5,7 @@ their pitch stays put, while speech glides (even espeak-ng's flat voice moves ~5
 second) and runs at two to four words a second. The words are grouped into phrases (a pause
 of more than PHRASE_GAP seconds ends one), and each phrase gets a score:
 
-    2 x steady + (1.8 - words per second) + (mean word seconds - 0.45)
+    2 x steady + (1.8 - words per second) + (median word seconds - 0.45)
 
 where ``steady`` is the share of 120 ms stretches inside its words whose pitch (YIN, 70-600
 Hz) stays within 0.35 semitone. A phrase scoring SUNG_SCORE or more is sung. Measured here on
@@ -75,11 +75,10 @@ def steadiness(audio: np.ndarray | None, phrase: Sequence[Word]) -> float:
 
 def phrase_score(phrase: Sequence[Word], steady: float = 0.0) -> float:
     """The sung score of one phrase (see the module docstring)."""
-    durations = [max(0.0, w.end - w.start) for w in phrase]
-    mean = sum(durations) / len(durations)
+    median = float(np.median([max(0.0, w.end - w.start) for w in phrase]))
     span = phrase[-1].end - phrase[0].start
     rate = len(phrase) / span if span > 0 else 10.0
-    return 2.0 * steady + (1.8 - rate) + (mean - 0.45)
+    return 2.0 * steady + (1.8 - rate) + (median - 0.45)
 
 
 def phrase_mode(phrase: Sequence[Word], steady: float = 0.0) -> str:
