@@ -170,16 +170,28 @@ def _hsv_colour(hue: float, saturation: float, value: float, frequency: float, s
 
 
 def colour_from_notes(colour: Colour, notes: Sequence[PlayedNote]) -> Colour:
-    """The window's colour with its hue taken from the strongest played note at or above
-    60 Hz (basic-pitch, see aimv_backend.listen.notes); unchanged when there is none or the
-    window is silent. Saturation rises with the note's strength; value (loudness and
-    brightness) stays."""
+    """The window's colour with its hue taken from the played note (basic-pitch, see
+    aimv_backend.listen.notes); unchanged when no note at or above 60 Hz is heard or the
+    window is silent.
+
+    basic-pitch says which notes sound, not which one carries the music: its activations come
+    close to 1 for every clear note of a chord. Among the notes within half of the strongest
+    activation, the one whose pitch class the spectrum found strongest wins (a note, never a
+    harmonic of one); when the spectrum's class is none of them, the highest note (the tune
+    usually lies on top). Saturation rises with the note's strength; value stays.
+    """
     if colour.source == "silence":
         return colour
     heard = [n for n in notes if n.frequency_hz >= PITCH_FMIN_HZ]
     if not heard:
         return colour
-    note = max(heard, key=lambda n: n.strength)
+    top = max(n.strength for n in heard)
+    strong = [n for n in heard if n.strength >= 0.5 * top]
+    spectral = int(round(colour.hue / 30.0)) % 12 if colour.source == "pitch" else None
+    matching = [n for n in strong if n.midi % 12 == spectral]
+    note = (
+        max(matching, key=lambda n: n.strength) if matching else max(strong, key=lambda n: n.midi)
+    )
     saturation = max(colour.saturation, 0.35 + 0.6 * min(1.0, note.strength))
     return _hsv_colour(
         pitch_class_hue(note.frequency_hz), saturation, colour.value, note.frequency_hz, "pitch"
