@@ -68,3 +68,41 @@ def test_speech_is_spoken_and_its_sentence_says_so(tmp_path, monkeypatch):
     ]
     assert any(("speaks" in s or "says" in s) for s in sentences), sentences
     assert not any("sings" in s for s in sentences), sentences
+
+
+def test_an_unsure_language_is_said_in_one_line_with_the_hint():
+    import numpy as np
+
+    from aimv_backend.listen.voice import _detect_language
+
+    class Recogniser:
+        def detect_language(self, audio):
+            self.seconds = audio.shape[0] / 16000
+            return "th", 0.53
+
+    class Notices:
+        def __init__(self):
+            self.messages = []
+
+        def notice(self, message):
+            self.messages.append(message)
+
+    audio = np.zeros(16000 * 100, dtype=np.float32)
+    groups = [[(1.0, 41.0)], [(50.0, 90.0)]]  # 80 s of voice in two stretches
+    recogniser, notices = Recogniser(), Notices()
+    assert _detect_language(audio, groups, recogniser, notices) == "th"
+    assert recogniser.seconds == pytest.approx(30.0, abs=0.01)  # a share from each stretch
+    assert len(notices.messages) == 1 and "--language" in notices.messages[0]
+    assert "0.53" in notices.messages[0]
+
+
+def test_a_given_language_relaxes_the_log_probability_cut_off():
+    from aimv_backend.listen.voice import GIVEN_LANGUAGE_LOGPROB
+    from aimv_backend.listen.voice.assign import AsrSegment, Transcript, usable_words
+
+    segment = AsrSegment(words=tuple(_words([("corazón", 1.0, 1.4)])), avg_logprob=-1.04)
+    transcript = Transcript(language="es", segments=(segment,))
+    assert usable_words(transcript) == []
+    assert [w.text for w in usable_words(transcript, min_avg_logprob=GIVEN_LANGUAGE_LOGPROB)] == [
+        "corazón"
+    ]
