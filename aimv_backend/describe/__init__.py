@@ -231,15 +231,24 @@ def describe_timeline_file(
     *,
     options: DescribeOptions | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> Timeline:
-    """Describe a timeline file in place (atomic rewrite) and return the new timeline."""
+    """Describe a timeline file in place (atomic rewrite) and return the new timeline.
+
+    Sentences edited by hand are kept unless ``force`` (see :mod:`.edits`)."""
     options = (options or DescribeOptions()).check()
     p = Path(path)
     try:
         timeline = read_timeline(p)
     except TimelineFormatError as exc:
         raise TimelineError(str(exc)) from None
-    described = describe_timeline(timeline, options=options, progress=progress)
+    from aimv_backend.describe.edits import describe_keeping_edits, kept_notice
+
+    described, kept = describe_keeping_edits(
+        timeline, options=options, progress=progress or SilentProgress(), force=force
+    )
+    if kept and progress is not None:
+        progress.notice(kept_notice(kept))
     try:
         write_timeline(described, p)
     except OSError as exc:

@@ -7,6 +7,8 @@ come from their engines, which load the song at their own sample rate.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,6 +19,7 @@ import numpy as np
 from aimv_backend import __version__
 from aimv_backend.audio.io import AudioInfo, iter_mono_blocks, load_mono, probe_audio
 from aimv_backend.errors import AudioInputError, ParameterError
+from aimv_backend.listen import checkpoint
 from aimv_backend.listen.colour import colour_from_notes, colour_of_window
 from aimv_backend.listen.rhythm import RhythmOptions, check_rhythm_options
 from aimv_backend.listen.volume import RunningVolume, VolumeOptions, measure_level
@@ -30,7 +33,7 @@ from aimv_backend.listen.windows import (
 )
 from aimv_backend.progress import Progress, SilentProgress
 from aimv_backend.util.files import sha256_file
-from aimv_timeline.schema import Colour, Rhythm, Source, Timeline, Volume, Window
+from aimv_timeline.schema import Colour, InstrumentGuess, Rhythm, Source, Timeline, Volume, Window
 
 if TYPE_CHECKING:
     from aimv_backend.listen.instruments import InstrumentOptions
@@ -161,8 +164,12 @@ def analyze_song(
     *,
     options: AnalyzeOptions | None = None,
     progress: Progress | None = None,
+    checkpoint_dir: Path | None = None,
 ) -> Timeline:
     """Analyse ``path`` into a timeline (no description yet; see aimv_backend.describe).
+
+    checkpoint_dir: keep finished blocks there while listening, so an interrupted run resumes
+    (see :mod:`aimv_backend.listen.checkpoint`).
 
     Raises AudioInputError for unreadable, empty, too short or non-finite audio, and
     ParameterError for invalid options, before any heavy work starts.
@@ -173,10 +180,42 @@ def analyze_song(
     window_seconds = check_window_seconds(options.window_seconds)
     if info.duration < window_seconds:
         raise AudioInputError(
-            f"audio file {str(info.path)!r} is {info.duration:.3f} s long, shorter than one "
-            f"window ({window_seconds} s)"
+            f"audio file {str(info.path)!r} is {info.duration:.6g} s long ({info.frames} "
+            f"samples at {info.sample_rate} Hz), shorter than one window ({window_seconds} s)"
             + ("; use a shorter --window" if window_seconds > MIN_WINDOW_SECONDS else "")
         )
+    before = file_signature(info.path)
+    sha256 = sha256_file(info.path)  # what is read below, as long as the signature holds
+    key = json.dumps([sha256, options.settings()], sort_keys=True, default=str)
+    try:
+        with checkpoint.active(checkpoint_dir, key):
+            timeline = _analyze(info, options, window_seconds, progress, sha256)
+    except Exception:  # noqa: BLE001 - re-raised; only named when the file changed under us
+        _check_unchanged(info.path, before)
+        raise
+    _check_unchanged(info.path, before)
+    return timeline
+
+
+def file_signature(path: Path) -> tuple[int, int, int, int]:
+    """(device, inode, size, mtime in ns): changes when the file is rewritten or replaced."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _check_unchanged(path: Path, before: tuple[int, int, int, int]) -> None:
+    try:
+        now = file_signature(path)
+    except OSError:
+        now = None
+    if now != before:
+        raise AudioInputError(
+            f"audio file {str(path)!r} changed while it was analysed (it was replaced or "
+            f"rewritten); run again once it is complete"
+        )
+
+
+def _analyze(info, options, window_seconds, progress, sha256) -> Timeline:
     engines = {"volume": VOLUME_ENGINE, "colour": COLOUR_ENGINE}
     use_notes = options.colour == "notes" and _notes_ready(progress)
     track = options.rhythm is not None and options.rhythm.engine != "none"
@@ -210,15 +249,27 @@ def analyze_song(
     if options.instruments is not None and options.instruments.engine != "none":
         from aimv_backend.listen.instruments import tag_instruments
 
-        result = tag_instruments(
-            audio_info=info,
-            windows=spans,
-            options=options.instruments,
-            progress=progress,
-            silent=silent,
-        )
-        instruments = result.windows
-        engines["instruments"] = result.engine
+        cp = checkpoint.current()
+        saved = cp.get("instruments") if cp is not None else None
+        if saved is not None and len(saved["windows"]) == len(spans):
+            instruments = [tuple(InstrumentGuess(**g) for g in w) for w in saved["windows"]]
+            engines["instruments"] = saved["engine"]
+            progress.notice("instruments: resumed from the checkpoint of an interrupted run")
+        else:
+            result = tag_instruments(
+                audio_info=info,
+                windows=spans,
+                options=options.instruments,
+                progress=progress,
+                silent=silent,
+            )
+            instruments = result.windows
+            engines["instruments"] = result.engine
+            if cp is not None:
+                windows_json = [[asdict(g) for g in w] for w in result.windows]
+                cp.put(
+                    "instruments", {"engine": result.engine, "windows": windows_json}, flush=True
+                )
 
     voices: Sequence[Any] = [None] * len(spans)
     language = None
@@ -249,7 +300,7 @@ def analyze_song(
     )
     source = Source(
         path=str(info.path),
-        sha256=sha256_file(info.path),
+        sha256=sha256,
         duration=round(info.duration, 6),
         sample_rate=info.sample_rate,
         channels=info.channels,

@@ -135,7 +135,8 @@ def test_a_song_without_voice_never_loads_the_checkpoint(tmp_path):
     import soundfile as sf
 
     bogus = tmp_path / "bogus.pt"
-    bogus.write_bytes(b"not a checkpoint")
+    # looks like a checkpoint (a zip) to the up-front check, but would fail to load
+    bogus.write_bytes(b"PK\x03\x04 not a checkpoint")
     path = tmp_path / "silence.wav"
     sf.write(str(path), np.zeros(3 * 16000, dtype=np.float32), 16000)
     info = probe_audio(path)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from aimv_backend.audio.io import AudioInfo, load_mono
 from aimv_backend.errors import ParameterError
+from aimv_backend.listen import checkpoint
 from aimv_backend.listen.voice.assign import (
     MIN_AVG_LOGPROB,
     build_voices,
@@ -262,20 +263,38 @@ def _recognise(
     task = progress.task("voice: transcribe", max(1, int(math.ceil(total))))
     try:
         done = 0.0
+        cp = checkpoint.current()  # finished groups of an interrupted run are not redone
+        resumed = 0
         for i in order:
-            packed, mapping = pack_regions(audio, groups[i], sample_rate=SAMPLE_RATE)
-            seconds = packed.shape[0] / SAMPLE_RATE
-            transcript = recogniser.transcribe(packed, language, token_budget(seconds))
-            language = language or transcript.language
-            for w in usable_words(transcript, min_avg_logprob=min_avg_logprob):
-                start, end = mapping.span_to_song(w.start, max(w.start, w.end))
-                start, end = min(start, duration), min(end, duration)
-                start, end = snap_to_regions(start, max(start, end), regions)
-                words.append(Word(text=w.text, start=start, end=end, probability=w.probability))
+            seconds = sum(b - a for a, b in groups[i])
+            saved = cp.get(f"voice:{i}") if cp is not None else None
+            if saved is not None:
+                language = language or saved["language"]
+                words.extend(Word(**w) for w in saved["words"])
+                resumed += 1
+            else:
+                packed, mapping = pack_regions(audio, groups[i], sample_rate=SAMPLE_RATE)
+                seconds = packed.shape[0] / SAMPLE_RATE
+                transcript = recogniser.transcribe(packed, language, token_budget(seconds))
+                language = language or transcript.language
+                mine = []
+                for w in usable_words(transcript, min_avg_logprob=min_avg_logprob):
+                    start, end = mapping.span_to_song(w.start, max(w.start, w.end))
+                    start, end = min(start, duration), min(end, duration)
+                    start, end = snap_to_regions(start, max(start, end), regions)
+                    mine.append(Word(text=w.text, start=start, end=end, probability=w.probability))
+                words.extend(mine)
+                if cp is not None:
+                    block = {"language": language, "words": [asdict(w) for w in mine]}
+                    cp.put(f"voice:{i}", block)
             before, done = int(done), done + seconds
             task.advance(int(done) - before)
     finally:
         task.close()
+    if resumed:
+        progress.notice(
+            f"voice: resumed {resumed} of {len(groups)} voiced parts from an interrupted run"
+        )
     return words, language
 
 
@@ -304,6 +323,9 @@ class _Recogniser:
             path, name = asr_openai_whisper.resolve_checkpoint(
                 options.model, allow_download=options.allow_download
             )
+            from aimv_backend.util.weights import check_checkpoint_file
+
+            check_checkpoint_file(path, what="openai-whisper checkpoint")  # before listening
             self.checkpoint = (str(path), name)
             self.engine = f"openai-whisper:{name or path.name}"
 
