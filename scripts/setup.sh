@@ -55,8 +55,9 @@ extras="all"
 # torch is pinned in constraints.txt to the CPU build; an unpinned torch pulls a multi-GB CUDA build.
 "${pip[@]}" install -c constraints.txt -e ".[${extras}]"
 # musicnn ships the MTT weights we read without TensorFlow; its metadata pins numpy<1.17 and
+# tensorflow (basic-pitch likewise pulls TensorFlow: only its nmp.onnx model is used, on onnxruntime);
 # tensorflow, so it is installed without dependencies. openai-whisper likewise (it would pull
 # triton, ~1 GB, which CPU inference does not need); its real dependencies come from the extras.
-"${pip[@]}" install -c constraints.txt --no-deps musicnn openai-whisper
+"${pip[@]}" install -c constraints.txt --no-deps musicnn openai-whisper basic-pitch==0.4.0
 echo "$want" > "$stamp"
 echo "setup: ready (.venv)"

@@ -17,9 +17,11 @@ from aimv_backend.describe import DescribeOptions
 from aimv_backend.errors import ParameterError, TimelineError
 from aimv_backend.imagine.options import DEFAULT_MODEL, ImagineOptions, parse_size
 from aimv_backend.imagine.video_options import DEFAULT_VIDEO_MODEL, VideoOptions
-from aimv_backend.listen.analyze import ListenOptions
+from aimv_backend.listen.analyze import COLOUR_MODES, ListenOptions
 from aimv_backend.listen.instruments import InstrumentOptions
+from aimv_backend.listen.rhythm import BEAT_ENGINES, RhythmOptions
 from aimv_backend.listen.voice import VoiceOptions
+from aimv_backend.listen.windows import WINDOW_MODES
 from aimv_backend.stage.options import StageOptions
 from aimv_timeline import names
 from aimv_timeline.presets import DEFAULT_PRESET, PRESETS
@@ -64,17 +66,26 @@ class Flag:
         raise AttributeError(self.field)
 
 
-L, N, V, D, M, S = (
+L, N, V, D, M, S, R = (
     ListenOptions,
     InstrumentOptions,
     VoiceOptions,
     DescribeOptions,
     ImagineOptions,
     StageOptions,
+    RhythmOptions,
 )
 LISTEN = (
     Flag(L, "window_seconds", ("--window",), "window length in seconds, 0.25 to 10", float,
          "SECONDS"),
+    Flag(L, "windows", ("--windows",), "window grid: fixed seconds, or boundaries on the beat "
+         "(as many whole beats or bars as come closest to --window)", choices=WINDOW_MODES),
+    Flag(R, "engine", ("--beats",), "beat tracker: onset (built in), madmom (opt-in extra; its "
+         "models are CC BY-NC-SA 4.0, NON-COMMERCIAL use only), none",
+         choices=BEAT_ENGINES),
+    Flag(R, "beats_per_bar", ("--beats-per-bar",), "beats in a bar, 2-12", int, "N"),
+    Flag(L, "colour", ("--colour",), "hue from the played note (basic-pitch; the spectrum where "
+         "no note is heard) or from the spectrum alone", choices=COLOUR_MODES),
     Flag(N, "engine", ("--instruments",), "instrument tagger: PANNs if its checkpoint is "
          "there, else musicnn; none skips it", choices=(*names.INSTRUMENT_ENGINES, "none")),
     Flag(N, "confidence", ("--instrument-confidence",), "score from which an instrument is "
@@ -190,6 +201,7 @@ def listen_options(args: argparse.Namespace) -> ListenOptions:
     voice = None if args.no_voice else VoiceOptions(**given(args, VoiceOptions), **allow)
     return ListenOptions(
         **given(args, ListenOptions),
+        rhythm=RhythmOptions(**given(args, RhythmOptions)),
         instruments=None
         if instruments.get("engine") == "none"
         else InstrumentOptions(**instruments, **allow),

@@ -17,20 +17,23 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from aimv_backend import __version__
-from aimv_backend.audio.io import AudioInfo, iter_mono_blocks, probe_audio
-from aimv_backend.errors import AudioInputError
+from aimv_backend.audio.io import AudioInfo, iter_mono_blocks, load_mono, probe_audio
+from aimv_backend.errors import AudioInputError, ParameterError
 from aimv_backend.listen import checkpoint
-from aimv_backend.listen.colour import colour_of_window
+from aimv_backend.listen.colour import colour_from_notes, colour_of_window
+from aimv_backend.listen.rhythm import RhythmOptions, check_rhythm_options
 from aimv_backend.listen.volume import RunningVolume, VolumeOptions, measure_level
 from aimv_backend.listen.windows import (
     MIN_WINDOW_SECONDS,
     WindowSpan,
+    check_window_mode,
     check_window_seconds,
+    make_beat_windows,
     make_windows,
 )
 from aimv_backend.progress import Progress, SilentProgress
 from aimv_backend.util.files import sha256_file
-from aimv_timeline.schema import Colour, InstrumentGuess, Source, Timeline, Volume, Window
+from aimv_timeline.schema import Colour, InstrumentGuess, Rhythm, Source, Timeline, Volume, Window
 
 if TYPE_CHECKING:
     from aimv_backend.listen.instruments import InstrumentOptions
@@ -40,6 +43,7 @@ VOLUME_ENGINE = "rms-running-mean"
 SETTINGS_KEY = "listen"  # timeline.settings key; timelines before 0.x used "analyze"
 OLD_SETTINGS_KEYS = ("analyze",)
 COLOUR_ENGINE = "pitch-class-wheel+xkcd-cielab"
+COLOUR_MODES = ("notes", "spectrum")
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,11 @@ class ListenOptions:
     """Everything that decides the listening result (recorded in the timeline's settings).
 
     window_seconds: window length in seconds, 0.25 to 10.
+    windows: "seconds" (a fixed grid, the design's), "beats" or "bars" (boundaries on the
+        beat: as many whole beats or bars as come closest to window_seconds).
+    rhythm: beat tracking options; None (or engine "none") leaves the timeline's rhythm null.
+    colour: "notes" (hue from the note basic-pitch hears, the spectrum where none; falls back
+        to the spectrum when basic-pitch is not installed) or "spectrum".
     instruments / voice: engine options; None skips that field (it stays null in the file).
     Validated on construction, with the engines' options: a ParameterError names the option.
     """
@@ -55,9 +64,23 @@ class ListenOptions:
     volume: VolumeOptions = field(default_factory=VolumeOptions)
     instruments: InstrumentOptions | None = None
     voice: VoiceOptions | None = None
+    windows: str = "seconds"
+    rhythm: RhythmOptions | None = field(default_factory=RhythmOptions)
+    colour: str = "notes"
 
     def __post_init__(self) -> None:
         check_window_seconds(self.window_seconds)
+        check_window_mode(self.windows)
+        if self.colour not in COLOUR_MODES:
+            raise ParameterError(
+                f"--colour must be one of {', '.join(COLOUR_MODES)}, got {self.colour!r}"
+            )
+        if self.rhythm is not None:
+            check_rhythm_options(self.rhythm)
+        if self.windows != "seconds" and (self.rhythm is None or self.rhythm.engine == "none"):
+            raise ParameterError(
+                f"--windows {self.windows} needs beat tracking; it cannot be used with --beats none"
+            )
         self.volume.check()
         if self.instruments is not None:
             from aimv_backend.listen.instruments import check_instrument_options
@@ -80,6 +103,9 @@ class ListenOptions:
         """
         return {
             "window_seconds": self.window_seconds,
+            "windows": self.windows,
+            "rhythm": None if self.rhythm is None else asdict(self.rhythm),
+            "colour": self.colour,
             "volume": asdict(self.volume),
             "instruments": _result_options(self.instruments, "allow_download", "batch_size"),
             "voice": _result_options(self.voice, "allow_download"),
@@ -200,12 +226,34 @@ def _check_unchanged(path: Path, before: tuple[int, int, int, int]) -> None:
 
 
 def _analyze(info, options, window_seconds, progress, sha256) -> Timeline:
-    spans = make_windows(
-        frames=info.frames, sample_rate=info.sample_rate, window_seconds=window_seconds
-    )
+    engines = {"volume": VOLUME_ENGINE, "colour": COLOUR_ENGINE}
+    use_notes = options.colour == "notes" and _notes_ready(progress)
+    track = options.rhythm is not None and options.rhythm.engine != "none"
+    audio = None
+    if track or use_notes:
+        from aimv_backend.listen.rhythm import SAMPLE_RATE
+
+        audio = load_mono(info, sample_rate=SAMPLE_RATE)
+    rhythm = None
+    if track:
+        rhythm, engines["rhythm"] = _track(audio, options.rhythm, progress)
+    if options.windows == "seconds" or rhythm is None:
+        spans = make_windows(
+            frames=info.frames, sample_rate=info.sample_rate, window_seconds=window_seconds
+        )
+    else:
+        spans = make_beat_windows(
+            frames=info.frames,
+            sample_rate=info.sample_rate,
+            window_seconds=window_seconds,
+            marks=rhythm.beats if options.windows == "beats" else rhythm.downbeats,
+        )
     measured = measure_windows(info, spans, volume_options=options.volume, progress=progress)
     silent = [volume.level == "silent" for volume, _ in measured]
-    engines = {"volume": VOLUME_ENGINE, "colour": COLOUR_ENGINE}
+    if use_notes:
+        measured = _colour_from_notes(audio, spans, measured, silent, progress)
+        engines["colour"] = f"{NOTES_ENGINE}+{COLOUR_ENGINE}"
+    del audio
 
     instruments: Sequence[Any] = [None] * len(spans)
     if options.instruments is not None and options.instruments.engine != "none":
@@ -275,5 +323,53 @@ def _analyze(info, options, window_seconds, progress, sha256) -> Timeline:
         settings={SETTINGS_KEY: options.settings()},
         engines=engines,
         language=language,
+        rhythm=rhythm,
         created_by=f"aimv {__version__}",
     )
+
+
+NOTES_ENGINE = "basic-pitch"
+
+
+def _notes_ready(progress: Progress) -> bool:
+    from aimv_backend.listen.notes import notes_available
+
+    if notes_available():
+        return True
+    progress.notice(
+        "colour: basic-pitch is not installed, so colours come from the spectrum "
+        "(pip install --no-deps basic-pitch==0.4.0)"
+    )
+    return False
+
+
+def _track(audio: np.ndarray, options: RhythmOptions, progress: Progress) -> tuple[Rhythm, str]:
+    from aimv_backend.listen.rhythm import SAMPLE_RATE, track_rhythm
+
+    task = progress.task(f"beats ({options.engine})", 1)
+    try:
+        result = track_rhythm(audio=audio, sample_rate=SAMPLE_RATE, options=options)
+        task.advance()
+    finally:
+        task.close()
+    if options.engine == "madmom":
+        from aimv_backend.listen.rhythm_madmom import LICENCE_NOTICE
+
+        progress.notice(LICENCE_NOTICE)
+    return result.rhythm, result.engine
+
+
+def _colour_from_notes(audio, spans, measured, silent, progress):
+    """Replace each window's hue by that of its played note (basic-pitch) where one is heard."""
+    from aimv_backend.listen.notes import SAMPLE_RATE, window_notes
+
+    task = progress.task("colour: notes (basic-pitch)", 1)
+    try:
+        notes = window_notes(audio=audio, sample_rate=SAMPLE_RATE, windows=spans, skip=silent)
+        task.advance()
+    finally:
+        task.close()
+    return [
+        (volume, colour_from_notes(colour, played))
+        for (volume, colour), played in zip(measured, notes, strict=True)
+    ]

@@ -38,7 +38,7 @@ def test_analyze_writes_a_valid_timeline(run_aimv, song, tmp_path):
     timeline = read_timeline(out / TIMELINE_FILE)
     assert len(timeline.windows) == 4
     assert timeline.source.sha256 and timeline.source.duration == 4.0
-    assert timeline.engines["colour"].startswith("pitch-class")
+    assert "pitch-class-wheel" in timeline.engines["colour"]
     assert timeline.settings["listen"]["window_seconds"] == 1.0
     assert not list(out.glob(".*tmp*")), "no temporary files left behind"
 
@@ -236,3 +236,23 @@ def test_errors_reach_tools_as_an_error_event(run_aimv, tmp_path):
     assert [(e.kind, e.get("type")) for e in events] == [("error", "AudioInputError")]
     assert "does not exist" in events[0].get("message")
     assert result.err.splitlines()[-1].startswith("aimv: error:")
+
+
+def test_windows_on_bars_without_a_beat_tracker_is_one_line(run_aimv, song, tmp_path):
+    result = run_aimv(
+        "listen", song, "-o", tmp_path / "out", "--windows", "bars", "--beats", "none", *FAST
+    )
+    _one_line_error(result, "--windows bars needs beat tracking")
+    assert not (tmp_path / "out" / TIMELINE_FILE).exists()
+
+
+def test_rhythm_is_recorded_and_none_leaves_it_null(run_aimv, song, tmp_path):
+    result = run_aimv("listen", song, "-o", tmp_path / "a", *FAST)
+    assert result.code == 0, result.err
+    timeline = read_timeline(tmp_path / "a" / TIMELINE_FILE)
+    assert timeline.engines["rhythm"] == "onset" and timeline.rhythm is not None
+    assert timeline.settings["listen"]["windows"] == "seconds"
+    result = run_aimv("listen", song, "-o", tmp_path / "b", "--beats", "none", *FAST)
+    assert result.code == 0, result.err
+    timeline = read_timeline(tmp_path / "b" / TIMELINE_FILE)
+    assert timeline.rhythm is None and "rhythm" not in timeline.engines

@@ -78,7 +78,8 @@ def test_random_checkpoint_gives_a_well_formed_result_offline(checkpoint, tmp_pa
     )
     result = listen_voice(audio_info=info, windows=windows, options=options, progress=progress)
     assert result.engine == "openai-whisper:tiny-random.pt"
-    assert result.language == "en"
+    # The given language is recorded when words survive; a random model's garbage may not.
+    assert result.language == ("en" if any(v.words for v in result.windows) else None)
     assert len(result.windows) == len(windows) == 4
     assert not result.windows[0].present and result.windows[1].present
     for i, voice in enumerate(result.windows):
