@@ -63,12 +63,4 @@ class AIMV_PT_main(bpy.types.Panel):
 
 classes = (AIMV_PT_main,)
 
-
-def register() -> None:
-    for cls in classes:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)
+register, unregister = bpy.utils.register_classes_factory(classes)
