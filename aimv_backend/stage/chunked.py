@@ -1,0 +1,345 @@
+"""The chunked render: a timeline and its song become an MP4, rendered by N Blender processes.
+
+plan (chunks.py) -> chunks in parallel (chunk_worker.py: local threads, or Ray tasks with
+``--ray``) -> join the cached segments and mux the song's audio (a stream copy) -> check the
+frame count with ffprobe. ``aimv render`` and the Blender panel's Render both come here.
+
+Workers: by default one per core, capped by memory: a Blender process peaks at about
+``BLENDER_BASE_MB + BLENDER_MB_PER_MEGAPIXEL * megapixels`` plus its textures (measured with
+bench/render.py --workers; see docs/scale.md).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from aimv_backend import __version__
+from aimv_backend.errors import ParameterError, RenderError
+from aimv_backend.progress import Progress
+from aimv_backend.stage.blender_runner import RenderSettings
+from aimv_backend.stage.chunk_worker import ChunkJob, ChunkResult, render_chunk
+from aimv_backend.stage.chunks import (
+    ChunkPlan,
+    EncoderSettings,
+    FrameRange,
+    SegmentCache,
+    encode_audio,
+    inputs_fingerprint,
+    join_and_mux,
+    plan_chunks,
+    probe_video,
+    settings_record,
+)
+from aimv_timeline.schema import Timeline, read_timeline
+
+# Peak resident memory of one Blender chunk process, measured at 640x360 (590 MB) and
+# 1920x1080 (895 MB) with the Workbench engine (bench/render.py --workers); textures add their
+# decoded size about twice (the image and its GPU copy).
+BLENDER_BASE_MB = 550
+BLENDER_MB_PER_MEGAPIXEL = 170
+MEMORY_HEADROOM = 0.8  # leave a fifth of the available memory to everything else
+MAX_WORKERS = 64
+
+
+@dataclass(frozen=True)
+class ScaleOptions:
+    """How a render spreads out. workers: Blender processes at once (None: cores capped by
+    memory, or the Ray cluster's CPUs). chunks: how many chunks (None: one per worker).
+    ray: None (this machine), "auto" or a Ray address. ship: with Ray, send the inputs with
+    each task instead of relying on storage every machine shares."""
+
+    workers: int | None = None
+    chunks: int | None = None
+    ray: str | None = None
+    ship: bool = False
+
+    def __post_init__(self) -> None:
+        if self.workers is not None and not 1 <= self.workers <= MAX_WORKERS:
+            raise ParameterError(f"--workers must be 1 to {MAX_WORKERS}, got {self.workers}")
+        if self.chunks is not None and not 1 <= self.chunks <= 100_000:
+            raise ParameterError(f"--chunks must be 1 to 100000, got {self.chunks}")
+        if self.ray is not None and not self.ray.strip():
+            raise ParameterError("--ray must be auto or a Ray address, got ''")
+        if self.ship and self.ray is None:
+            raise ParameterError("--ray-ship needs --ray")
+
+
+@dataclass(frozen=True)
+class ChunkedRequest:
+    """A chunked render of ``timeline_path`` (and its textures) with ``song``'s audio.
+    output: the MP4 to write (in place; the caller renames it). blend_out: also save the
+    staged scene there."""
+
+    song: Path
+    timeline_path: Path
+    work_dir: Path
+    output: Path
+    settings: RenderSettings
+    seed: int = 0
+    scale: ScaleOptions = field(default_factory=ScaleOptions)
+    encoder: EncoderSettings = field(default_factory=EncoderSettings)
+    blend_out: Path | None = None
+
+
+@dataclass(frozen=True)
+class ChunkedResult:
+    """frames: the video's frames. chunks: how many. rendered / reused: segments made now /
+    taken from the cache. render_seconds: the chunks' wall time; join_seconds: join + mux."""
+
+    output: Path
+    frames: int
+    workers: int
+    chunks: int
+    rendered: int
+    reused: int
+    render_seconds: float
+    join_seconds: float
+
+
+def blender_peak_mb(settings: RenderSettings, texture_pixels: int = 0) -> float:
+    """Estimated peak memory of one Blender chunk process, in MB."""
+    w, h = settings.resolution
+    return BLENDER_BASE_MB + BLENDER_MB_PER_MEGAPIXEL * w * h / 1e6 + 8 * texture_pixels / 2**20
+
+
+def available_memory_mb() -> float:
+    """Memory available for new processes (MemAvailable), in MB."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")) / 2**20
+
+
+def default_workers(settings: RenderSettings, *, texture_pixels: int = 0) -> int:
+    """One Blender per core, but no more than the available memory holds."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    fit = int(available_memory_mb() * MEMORY_HEADROOM // blender_peak_mb(settings, texture_pixels))
+    return max(1, min(cores or 1, fit, MAX_WORKERS))
+
+
+def stage_frames(timeline: Timeline, fps: int) -> FrameRange:
+    """The stage's frame range, exactly as the add-on keys it (aimv_blender.keying)."""
+    from aimv_blender import keying  # plain Python: the add-on's maths, no bpy
+
+    keys = keying.build_keys(timeline, keying.KeyingOptions(fps=fps))
+    return FrameRange(keys.frame_start, keys.frame_end)
+
+
+def _texture_files(timeline: Timeline, timeline_dir: Path) -> list[Path]:
+    return sorted({timeline_dir / w.texture for w in timeline.windows if w.texture})
+
+
+def _texture_pixels(paths: list[Path]) -> int:
+    try:
+        from PIL import Image
+    except ImportError:
+        return 0
+    total = 0
+    for path in paths:
+        try:
+            with Image.open(path) as im:
+                total += im.width * im.height
+        except OSError:
+            continue
+    return total
+
+
+def _blender_identity(settings: RenderSettings) -> str:
+    if settings.blender:
+        return f"binary:{Path(settings.blender).name}"
+    try:
+        return f"bpy:{metadata.version('bpy')}"
+    except metadata.PackageNotFoundError:
+        return "bpy:?"
+
+
+def fingerprint_for(request: ChunkedRequest, timeline: Timeline, plan: ChunkPlan) -> str:
+    textures = _texture_files(timeline, Path(request.timeline_path).parent)
+    settings = settings_record(
+        render=request.settings,
+        encoder=request.encoder,
+        seed=request.seed,
+        segment_frames=plan.segment_frames,
+    )
+    settings["render"].pop("blender", None)  # the path is not the identity; the version is
+    code = {"aimv": __version__, "blender": _blender_identity(request.settings)}
+    return inputs_fingerprint(
+        timeline_path=request.timeline_path, textures=textures, settings=settings, code=code
+    )
+
+
+class _SharedTask:
+    """One progress task advanced from several threads."""
+
+    def __init__(self, task):
+        self.task = task
+        self.lock = threading.Lock()
+
+    def __call__(self, n: int) -> None:
+        with self.lock:
+            self.task.advance(n)
+
+
+def plan_request(request: ChunkedRequest, workers: int) -> tuple[Timeline, ChunkPlan]:
+    timeline = read_timeline(request.timeline_path)
+    frames = stage_frames(timeline, request.settings.fps)
+    plan = plan_chunks(frames=frames, fps=request.settings.fps, chunks=request.scale.chunks or workers)
+    return timeline, plan
+
+
+def render_chunked(
+    request: ChunkedRequest,
+    *,
+    progress: Progress,
+    chunk_runner: Callable[[ChunkJob], ChunkResult] | None = None,
+) -> ChunkedResult:
+    """Render ``request`` in chunks and join them into ``request.output``.
+
+    chunk_runner replaces :func:`render_chunk` for local runs (tests use it to inject faults).
+    """
+    settings = request.settings.check()
+    timeline = read_timeline(request.timeline_path)
+    textures = _texture_files(timeline, Path(request.timeline_path).parent)
+    if request.scale.ray is not None:
+        from aimv_backend.stage import ray_backend
+
+        workers = request.scale.workers or ray_backend.cluster_workers(request.scale.ray)
+    else:
+        workers = request.scale.workers or default_workers(
+            settings, texture_pixels=_texture_pixels(textures)
+        )
+    timeline, plan = plan_request(request, workers)
+    fingerprint = fingerprint_for(request, timeline, plan)
+    cache = SegmentCache.for_work_dir(request.work_dir, fingerprint).prepare(fingerprint)
+    cache.sweep_siblings()
+    jobs = [
+        ChunkJob(
+            index=i,
+            segments=segments,
+            cache_dir=cache.root,
+            timeline_path=Path(request.timeline_path).absolute(),
+            song=Path(request.song).absolute(),
+            settings=settings,
+            seed=request.seed,
+            encoder=request.encoder,
+            blend_out=request.blend_out if i == 0 else None,
+        )
+        for i, segments in enumerate(plan.chunks)
+    ]
+    progress.notice(
+        f"rendering {plan.frames.count} frames in {len(jobs)} chunk(s) on {workers} worker(s)"
+        + (f" (Ray: {request.scale.ray})" if request.scale.ray else "")
+    )
+    audio = cache.root / "audio.m4a"
+    audio_thread = _AudioThread(request.song, audio, request.encoder)
+    audio_thread.start()
+    t0 = time.perf_counter()
+    task = progress.task("render", plan.frames.count)
+    try:
+        if request.scale.ray is not None:
+            from aimv_backend.stage import ray_backend
+
+            results = ray_backend.run_chunks(
+                jobs, address=request.scale.ray, ship=request.scale.ship, on_frames=_SharedTask(task)
+            )
+        else:
+            results = run_chunks_local(
+                jobs, workers=workers, on_frames=_SharedTask(task), runner=chunk_runner
+            )
+    finally:
+        task.close()
+        audio_thread.join()
+    render_seconds = time.perf_counter() - t0
+    audio_thread.raise_error()
+    t1 = time.perf_counter()
+    missing = [s for s in plan.segments if not cache.is_done(s)]
+    if missing:
+        raise RenderError(f"segment {missing[0]} is missing from {str(cache.root)!r}")
+    join_and_mux(
+        segments=[cache.video(s) for s in plan.segments],
+        audio=audio,
+        fps=settings.fps,
+        output=request.output,
+    )
+    join_seconds = time.perf_counter() - t1
+    probe = probe_video(request.output)
+    if probe.frames != plan.frames.count:
+        raise RenderError(
+            f"the joined video has {probe.frames} frames, expected {plan.frames.count}"
+        )
+    return ChunkedResult(
+        output=request.output,
+        frames=plan.frames.count,
+        workers=workers,
+        chunks=len(jobs),
+        rendered=sum(len(r.rendered) for r in results),
+        reused=sum(len(r.reused) for r in results),
+        render_seconds=render_seconds,
+        join_seconds=join_seconds,
+    )
+
+
+class _AudioThread(threading.Thread):
+    """Encode the song's AAC while the chunks render (reused when already there)."""
+
+    def __init__(self, song: Path, output: Path, encoder: EncoderSettings):
+        super().__init__(name="aimv-audio", daemon=True)
+        self.song, self.output, self.encoder = song, output, encoder
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            if not (self.output.is_file() and self.output.stat().st_size > 0):
+                encode_audio(song=self.song, output=self.output, encoder=self.encoder)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            self.error = exc
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+def run_chunks_local(
+    jobs: list[ChunkJob],
+    *,
+    workers: int,
+    on_frames: Callable[[int], None],
+    runner: Callable[..., ChunkResult] | None = None,
+) -> list[ChunkResult]:
+    """Run the chunks on this machine, ``workers`` Blender processes at a time.
+
+    Each thread waits on its own Blender child. The first failure is raised after the running
+    chunks end (their finished segments stay cached for the next run).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    run = runner or render_chunk
+    results: list[ChunkResult] = []
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aimv-chunk") as pool:
+        futures = [pool.submit(run, job, on_frames=on_frames) for job in jobs]
+        try:
+            error: BaseException | None = None
+            for future in futures:
+                try:
+                    results.append(future.result())
+                except Exception as exc:  # noqa: BLE001 - the first is raised below
+                    error = error or exc
+                    for other in futures:
+                        other.cancel()
+            if error is not None:
+                raise error
+        except KeyboardInterrupt:
+            for other in futures:
+                other.cancel()
+            raise
+    return results
