@@ -20,7 +20,8 @@ from aimv_backend.errors import OutputError, ParameterError, TimelineError
 from aimv_backend.listen.analyze import AnalyzeOptions
 from aimv_backend.pipeline import AnalyzeRequest, check_describe, run_analyze
 from aimv_backend.progress import Progress
-from aimv_backend.stage.blender_runner import RenderSettings, blender_command, run_headless
+from aimv_backend.stage.blender_runner import RenderSettings, blender_command
+from aimv_backend.stage.chunked import ChunkedRequest, ScaleOptions, render_chunked
 from aimv_backend.util.files import output_dir
 from aimv_timeline.schema import Timeline, write_json_atomic
 
@@ -58,6 +59,7 @@ class RenderRequest:
     offline: bool = False
     render: RenderSettings = RenderSettings()
     force: bool = False
+    scale: ScaleOptions = ScaleOptions()  # workers, chunks, Ray
 
 
 @dataclass(frozen=True)
@@ -184,37 +186,23 @@ def _render_stages(request, settings, texture_options, song, progress) -> Render
 
     progress.notice(f"[3/{STAGES}] staging and rendering in Blender")
     partial = output.with_name(f".{output.stem}.partial.mp4")  # ours: a stale one is replaced
-    w, h = settings.resolution
-    arguments = [
-        str(song),
-        "--timeline",
-        str(request.timeline_path.resolve()),
-        "-o",
-        str(partial.resolve()),
-        "--resolution",
-        f"{w}x{h}",
-        "--fps",
-        str(settings.fps),
-        "--engine",
-        settings.engine,
-        "--samples",
-        str(settings.samples),
-        "--seed",
-        str(request.seed),
-        "--blend-out",
-        str((request.work_dir / "scene.blend").resolve()),
-        "--force",  # only the partial file and AIMV's scene.blend are written
-    ]
+    chunked = ChunkedRequest(
+        song=song,
+        timeline_path=request.timeline_path.resolve(),
+        work_dir=request.work_dir,
+        output=partial,
+        settings=settings,
+        seed=request.seed,
+        scale=request.scale,
+        blend_out=(request.work_dir / "scene.blend").resolve(),
+    )
     try:
-        run_headless(arguments, settings=settings, progress=progress)
+        render_chunked(chunked, progress=progress)  # N Blender processes, then join + mux
         if not partial.exists() or partial.stat().st_size == 0:
             raise OutputError(f"Blender wrote no video to {str(partial)!r}")
         os.replace(partial, output)
     finally:
-        # The partial video, and Blender's own temporary file for it when Blender was stopped
-        # mid-render (a terminated process runs no cleanup of its own).
-        for leftover in [partial, *partial.parent.glob(f".{partial.stem}.aimv-part-*")]:
-            leftover.unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
     stat = output.stat()
     write_json_atomic(
         {
@@ -227,3 +215,24 @@ def _render_stages(request, settings, texture_options, song, progress) -> Render
         stamp_path,
     )
     return RenderResult(output, timeline, rendered=True, message="wrote")
+
+
+def prepare_song(request: RenderRequest, *, progress: Progress) -> Timeline:
+    """Only listening, describing and textures (the stages before Blender), for an album's
+    Ray task; :func:`render_song` then finds them done and reuses them."""
+    request.analyze.check()
+    texture_options = _texture_options(request)
+    probe_audio(request.audio)
+    if request.describe is not None:
+        check_describe(request.describe)
+    with output_dir(request.work_dir, what="work folder"):
+        analyzed = _listen(request, progress)
+        from aimv_backend.imagine import make_textures
+
+        return make_textures(
+            analyzed.timeline,
+            timeline_dir=request.timeline_path.parent,
+            options=texture_options,
+            progress=progress,
+            timeline_path=request.timeline_path,
+        )

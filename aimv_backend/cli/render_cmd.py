@@ -8,12 +8,14 @@ reused when still valid, so a re-run after an interruption picks up where it sto
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 from aimv_backend.cli.analyze_cmd import TIMELINE_NAME, add_listen_arguments
 from aimv_backend.errors import ParameterError
 from aimv_backend.render import PRESETS, RenderRequest, render_song
 from aimv_backend.stage.blender_runner import RenderSettings
+from aimv_backend.stage.chunked import ScaleOptions
 
 
 def _resolution(text: str) -> tuple[int, int]:
@@ -34,9 +36,18 @@ def add_parser(subparsers, parents) -> None:
         description="Analyse, describe, make textures, stage in Blender and render an MP4 with "
         "the original audio. Stages whose outputs are cached and valid are skipped.",
     )
-    parser.add_argument("audio", metavar="SONG", help="audio file: WAV, FLAC or OGG")
     parser.add_argument(
-        "-o", "--output", required=True, metavar="VIDEO.mp4", help="the video to write"
+        "audio",
+        metavar="SONG",
+        nargs="+",
+        help="audio file: WAV, FLAC or OGG; several songs (an album) need -o OUTDIR/",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="VIDEO.mp4|OUTDIR/",
+        help="the video to write; for several songs a folder (OUTDIR/NAME.mp4 each)",
     )
     parser.add_argument(
         "--work-dir",
@@ -70,6 +81,27 @@ def add_parser(subparsers, parents) -> None:
         metavar="PATH",
         help="a Blender 4.2+ binary to render with (default: the bpy module)",
     )
+    scale = parser.add_argument_group("scale (docs/scale.md)")
+    scale.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="Blender processes at once (default: the cores, capped by memory; "
+        "with --ray: the cluster's CPUs)",
+    )
+    scale.add_argument(
+        "--chunks", type=int, metavar="N", help="split the frames into N chunks (default: workers)"
+    )
+    scale.add_argument(
+        "--ray",
+        metavar="auto|ADDRESS",
+        help="render the chunks (and an album's listening) as tasks on an existing Ray cluster",
+    )
+    scale.add_argument(
+        "--ray-ship",
+        action="store_true",
+        help="with --ray: send each chunk's inputs with the task (no shared storage needed)",
+    )
     textures = parser.add_argument_group("textures")
     textures.add_argument(
         "--textures",
@@ -95,11 +127,15 @@ def add_parser(subparsers, parents) -> None:
 
 
 def run(args: argparse.Namespace, progress) -> int:
+    from aimv_backend import album
     from aimv_backend.pipeline import analyze_options_from_args, describe_options_from_args
 
     output = Path(args.output)
-    if output.suffix.lower() != ".mp4":
+    many = album.is_album(args.audio, args.output)
+    if not many and output.suffix.lower() != ".mp4":
         raise ParameterError(f"--output must name an .mp4 file, got {str(output)!r}")
+    if many and args.work_dir:
+        raise ParameterError("--work-dir is for one song; an album puts OUTDIR/NAME.aimv/ each")
     preset = PRESETS[args.preset]
     settings = RenderSettings(
         resolution=args.resolution or preset.resolution,
@@ -110,7 +146,7 @@ def run(args: argparse.Namespace, progress) -> int:
     ).check()
     work_dir = Path(args.work_dir) if args.work_dir else output.with_suffix(".aimv")
     request = RenderRequest(
-        audio=Path(args.audio),
+        audio=Path(args.audio[0]),
         output=output,
         work_dir=work_dir,
         timeline_path=work_dir / TIMELINE_NAME,
@@ -123,8 +159,39 @@ def run(args: argparse.Namespace, progress) -> int:
         offline=args.offline,
         render=settings,
         force=args.force,
+        scale=ScaleOptions(
+            workers=args.workers, chunks=args.chunks, ray=args.ray, ship=args.ray_ship
+        ),
     )
+    if many:
+        return _run_album(args, request, output, progress)
     result = render_song(request, progress=progress)
     if not args.quiet:
         print(f"{result.message}: {result.output}")
+    return 0
+
+
+def _run_album(args: argparse.Namespace, request: RenderRequest, outdir: Path, progress) -> int:
+    """Every song into OUTDIR; each failure is one line on stderr; exit 2 if any failed."""
+    import sys
+
+    from aimv_backend import album
+
+    songs = [Path(a) for a in args.audio]
+    requests = [
+        album.with_outputs(replace(request, audio=song), video, work)
+        for song, (video, work) in zip(songs, album.album_paths(songs, outdir), strict=True)
+    ]
+
+    def report(outcome: album.SongOutcome) -> None:
+        if outcome.error is not None:
+            print(f"aimv: error: {outcome.audio}: {outcome.error}", file=sys.stderr, flush=True)
+        elif not args.quiet and outcome.result is not None:
+            print(f"{outcome.result.message}: {outcome.output}", flush=True)
+
+    result = album.render_album(requests, progress=progress, on_song=report)
+    failed = len(result.failed)
+    if failed:
+        print(f"aimv: {failed} of {len(result.songs)} songs failed", file=sys.stderr, flush=True)
+        return 2
     return 0

@@ -193,7 +193,9 @@ class _SharedTask:
 def plan_request(request: ChunkedRequest, workers: int) -> tuple[Timeline, ChunkPlan]:
     timeline = read_timeline(request.timeline_path)
     frames = stage_frames(timeline, request.settings.fps)
-    plan = plan_chunks(frames=frames, fps=request.settings.fps, chunks=request.scale.chunks or workers)
+    plan = plan_chunks(
+        frames=frames, fps=request.settings.fps, chunks=request.scale.chunks or workers
+    )
     return timeline, plan
 
 
@@ -205,7 +207,7 @@ def render_chunked(
 ) -> ChunkedResult:
     """Render ``request`` in chunks and join them into ``request.output``.
 
-    chunk_runner replaces :func:`render_chunk` for local runs (tests use it to inject faults).
+    chunk_runner replaces :func:`render_chunk` (tests use it to inject faults).
     """
     settings = request.settings.check()
     timeline = read_timeline(request.timeline_path)
@@ -250,7 +252,11 @@ def render_chunked(
             from aimv_backend.stage import ray_backend
 
             results = ray_backend.run_chunks(
-                jobs, address=request.scale.ray, ship=request.scale.ship, on_frames=_SharedTask(task)
+                jobs,
+                address=request.scale.ray,
+                ship=request.scale.ship,
+                on_frames=_SharedTask(task),
+                runner=chunk_runner,
             )
         else:
             results = run_chunks_local(
