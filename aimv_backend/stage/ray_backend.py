@@ -135,6 +135,7 @@ def run_chunks(
             bundle_ref = ray.put(make_bundle(job))
         ref = remote.remote(sent, bundle_ref if ship else None, runner or render_chunk)
         pending[ref] = (job, reused)
+    error: RenderError | None = None
     try:
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
@@ -142,14 +143,12 @@ def run_chunks(
             job, reused = pending.pop(ref)
             try:
                 result, encoded = ray.get(ref)
-            except ray.exceptions.RayTaskError as exc:
-                cause = exc.as_instanceof_cause()
-                raise RenderError(f"chunk {job.index + 1} failed on the cluster: {cause}") from None
             except ray.exceptions.RayError as exc:
-                message = " ".join(str(exc).split())[:300]
-                raise RenderError(
-                    f"chunk {job.index + 1} failed on the cluster: {message}"
-                ) from None
+                # The others run on: what they finish stays cached for the next run.
+                error = error or RenderError(
+                    f"chunk {job.index + 1} failed on the cluster: {_cause(exc)}"
+                )
+                continue
             cache = SegmentCache(Path(job.cache_dir))
             for segment in result.rendered:
                 data = encoded.get(str(segment))
@@ -159,9 +158,20 @@ def run_chunks(
             if on_frames is not None:
                 on_frames(sum(s.count for s in result.rendered))
     finally:
-        for ref in pending:
+        for ref in pending:  # only when interrupted (Ctrl-C): stop the cluster's work too
             ray.cancel(ref, force=True)
+    if error is not None:
+        raise error
     return sorted(results, key=lambda r: r.index)
+
+
+def _cause(exc: BaseException) -> str:
+    """One line for a task's failure: the exception the task raised, or Ray's reason."""
+    as_cause = getattr(exc, "as_instanceof_cause", None)
+    cause = as_cause() if as_cause is not None else exc
+    text = str(cause).strip().splitlines()
+    last = next((line for line in reversed(text) if line.strip()), type(cause).__name__)
+    return " ".join(last.split())[:300]
 
 
 def _store_bytes(cache: SegmentCache, segment: FrameRange, data: bytes) -> None:

@@ -1,0 +1,104 @@
+"""The chunked render on this machine: N Blender processes give the 1-process video exactly.
+
+A 4-second fixture song (textured windows, camera sway) at 160x90 and 12 fps: 48 frames, two
+2-second segments, so 2 workers render 2 chunks. The videos are compared by their decoded
+frames (md5 of each frame's pixels), which is what a viewer sees.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from aimv_backend.errors import RenderError
+from aimv_backend.progress import SilentProgress
+from aimv_backend.stage.blender_runner import RenderSettings
+from aimv_backend.stage.chunk_worker import render_chunk
+from aimv_backend.stage.chunked import ChunkedRequest, ScaleOptions, render_chunked
+from aimv_backend.stage.chunks import decoded_frame_hashes, probe_video
+from tests.blender import fixtures
+from tests.blender.conftest import needs_bpy
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.blender,
+    needs_bpy,
+    pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed"),
+]
+
+FPS = 12
+SIZE = (160, 90)
+
+
+def chunked_request(timeline: Path, work: Path, **scale) -> ChunkedRequest:
+    return ChunkedRequest(
+        song=timeline.parent / "song.wav",
+        timeline_path=timeline,
+        work_dir=work,
+        output=work / "video.mp4",
+        settings=RenderSettings(resolution=SIZE, fps=FPS),
+        scale=ScaleOptions(**scale),
+    )
+
+
+@pytest.fixture(scope="module")
+def timeline(tmp_path_factory) -> Path:
+    return fixtures.make_timeline(tmp_path_factory.mktemp("song") / "work", textures=True)
+
+
+@pytest.fixture(scope="module")
+def one_process(timeline, tmp_path_factory) -> list[str]:
+    """The reference: one worker, one chunk, one Blender process."""
+    work = tmp_path_factory.mktemp("one")
+    result = render_chunked(chunked_request(timeline, work, workers=1), progress=SilentProgress())
+    assert result.chunks == 1 and result.rendered == 2
+    return decoded_frame_hashes(result.output)
+
+
+def test_two_workers_give_the_one_process_video_frame_for_frame(timeline, one_process, tmp_path):
+    result = render_chunked(
+        chunked_request(timeline, tmp_path, workers=2), progress=SilentProgress()
+    )
+    assert result.chunks == 2 and result.workers == 2
+    frames = decoded_frame_hashes(result.output)
+    assert len(frames) == 48 == len(one_process)
+    assert frames == one_process
+    assert len(set(frames)) > 20  # the camera moves: most frames differ
+    probe = probe_video(result.output)
+    assert abs(probe.audio_seconds - probe.video_seconds) <= 1 / FPS
+
+
+def test_a_killed_run_resumes_without_rendering_the_finished_chunk(
+    timeline, one_process, tmp_path
+):
+    def dies_in_chunk_two(job, **kwargs):
+        if job.index == 1:
+            raise RenderError("Blender failed (exit -9): killed on purpose")
+        return render_chunk(job, **kwargs)
+
+    request = chunked_request(timeline, tmp_path, workers=2)
+    with pytest.raises(RenderError, match="killed on purpose"):
+        render_chunked(request, progress=SilentProgress(), chunk_runner=dies_in_chunk_two)
+    assert not request.output.exists()
+    done = sorted(tmp_path.glob("chunks/*/seg_*.h264"))
+    assert len(done) == 1  # chunk 1's segment survived the failure
+    stamp = done[0].stat().st_mtime_ns
+
+    result = render_chunked(request, progress=SilentProgress())
+    assert (result.reused, result.rendered) == (1, 1)
+    assert done[0].stat().st_mtime_ns == stamp  # not rendered again
+    assert decoded_frame_hashes(result.output) == one_process
+
+
+def test_changed_settings_do_not_reuse_old_chunks(timeline, tmp_path):
+    first = render_chunked(chunked_request(timeline, tmp_path, workers=2), progress=SilentProgress())
+    assert first.rendered == 2
+    again = render_chunked(chunked_request(timeline, tmp_path, workers=2), progress=SilentProgress())
+    assert (again.reused, again.rendered) == (2, 0)
+    seeded = chunked_request(timeline, tmp_path, workers=2)
+    seeded = ChunkedRequest(**{**seeded.__dict__, "seed": 7})
+    third = render_chunked(seeded, progress=SilentProgress())
+    assert (third.reused, third.rendered) == (0, 2)
+    assert len(list(tmp_path.glob("chunks/*/"))) == 1  # the stale fingerprint was swept
