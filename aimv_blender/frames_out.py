@@ -16,6 +16,7 @@ from pathlib import Path
 
 import bpy
 
+from . import render
 from .render import RenderSetupError
 
 FRAME_PREFIX = "f_"
@@ -66,3 +67,38 @@ def render_images(
     finally:
         handlers.remove(_written)
     return folder
+
+
+def run_blend(args, emit: Callable[[dict], None]) -> int:
+    """headless.py --blend FILE --scene NAME --image-sequence DIR --frames A:B: render frames
+    of a saved scene as the artist left it (engine and keys included; nothing is rebuilt)."""
+    blend = Path(args.blend).absolute()
+    if not blend.is_file() or blend.suffix.lower() != ".blend":
+        raise ValueError(f"--blend must be an existing .blend file, got {str(blend)!r}")
+    if args.image_sequence is None:
+        raise ValueError("--blend renders an --image-sequence (the chunked render)")
+    audio = Path(args.song).absolute() if args.song else None
+    if audio is not None and not audio.is_file():
+        raise ValueError(f"SONG {args.song!r}: no such file")
+    bpy.ops.wm.open_mainfile(filepath=str(blend), load_ui=False)
+    stage = bpy.data.scenes.get(args.scene)
+    if stage is None:
+        raise ValueError(f"--scene {args.scene!r} is not in {str(blend)!r}")
+    options = render.RenderOptions(
+        output=Path("unused.mp4").absolute(),
+        resolution=tuple(args.resolution),
+        engine=args.engine,
+        samples=args.samples,
+        frames=args.frames,
+        overwrite=True,
+    )
+    rs = render.render_scene(stage, audio=audio, options=options)
+    total = rs.frame_end - rs.frame_start + 1
+    emit({"event": "start", "task": "render", "total": total})
+
+    def on_frame(frame: int, done: int, total: int) -> None:
+        emit({"event": "progress", "task": "render", "done": done, "total": total})
+
+    render_images(rs, folder=Path(args.image_sequence), on_frame=on_frame)
+    emit({"event": "end", "task": "render", "done": total})
+    return 0

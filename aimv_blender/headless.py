@@ -125,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="write the frames as DIR/f_NNNNNN.png instead of an MP4 (the chunked render)",
     )
+    p.add_argument("--blend", metavar="FILE", help="render this saved scene as it is (no build)")
+    p.add_argument("--scene", default="Scene", help="the stage scene of --blend")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.add_argument(
         "--progress",
@@ -194,6 +196,8 @@ def run(args: argparse.Namespace) -> int:
     schema = importlib.import_module(f"{pkg}.contract")
     keying = importlib.import_module(f"{pkg}.keying")
     progress = _Progress(args.progress == "json")
+    if args.blend is not None:  # the panel's Render, chunked: frames of the artist's scene
+        return importlib.import_module(f"{pkg}.frames_out").run_blend(args, progress.emit)
     if args.output is None and args.blend_out is None and args.image_sequence is None:
         raise ValueError("-o/--output (or --blend-out, or --image-sequence) is required")
     if args.output is not None and Path(args.output).suffix.lower() != ".mp4":

@@ -102,6 +102,16 @@ def add_parser(subparsers, parents) -> None:
         action="store_true",
         help="with --ray: send each chunk's inputs with the task (no shared storage needed)",
     )
+    saved = parser.add_argument_group("a saved scene (the Blender panel's Render)")
+    saved.add_argument(
+        "--blend",
+        metavar="FILE",
+        help="render the scene of this .blend as it is, in chunks (no listening, no build)",
+    )
+    saved.add_argument("--scene", default="Scene", help="the scene of --blend (default: Scene)")
+    saved.add_argument(
+        "--frames", metavar="START:END", help="the frames of --blend to render (inclusive)"
+    )
     textures = parser.add_argument_group("textures")
     textures.add_argument(
         "--textures",
@@ -163,11 +173,45 @@ def run(args: argparse.Namespace, progress) -> int:
             workers=args.workers, chunks=args.chunks, ray=args.ray, ship=args.ray_ship
         ),
     )
+    if args.blend:
+        return _run_blend(args, request, progress)
     if many:
         return _run_album(args, request, output, progress)
     result = render_song(request, progress=progress)
     if not args.quiet:
         print(f"{result.message}: {result.output}")
+    return 0
+
+
+def _run_blend(args: argparse.Namespace, request: RenderRequest, progress) -> int:
+    """The Blender panel's Render: a saved scene in chunks, joined with the song's audio."""
+    from aimv_backend.stage.chunked import ChunkedRequest, render_to_file
+    from aimv_backend.stage.chunks import FrameRange
+
+    if len(args.audio) != 1:
+        raise ParameterError("--blend renders one song's scene; give one SONG")
+    try:
+        first, last = (int(x) for x in (args.frames or "").split(":"))
+        frames = FrameRange(first, last)
+    except ValueError:
+        raise ParameterError(
+            f"--frames must be START:END with --blend, got {args.frames!r}"
+        ) from None
+    chunked = ChunkedRequest(
+        song=request.audio,
+        timeline_path=None,
+        work_dir=request.work_dir,
+        output=request.output,
+        settings=request.render,
+        seed=request.seed,
+        scale=request.scale,
+        blend=Path(args.blend),
+        scene=args.scene,
+        frames=frames,
+    )
+    result = render_to_file(chunked, output=request.output, force=args.force, progress=progress)
+    if not args.quiet:
+        print(f"wrote: {result.output}")
     return 0
 
 

@@ -35,18 +35,21 @@ class ChunkJob:
     """One chunk's work. Paths must be readable (and ``cache_dir`` writable) where it runs.
 
     segments: the chunk's consecutive segments. song: the audio Blender's scene refers to.
+    timeline_path: stage it afresh; or blend + scene: render that saved scene as it is.
     blend_out: also save the staged scene there (the first chunk of a render carries it).
     """
 
     index: int
     segments: tuple[FrameRange, ...]
     cache_dir: Path
-    timeline_path: Path
+    timeline_path: Path | None
     song: Path
     settings: RenderSettings
     seed: int = 0
     encoder: EncoderSettings = field(default_factory=EncoderSettings)
     blend_out: Path | None = None
+    blend: Path | None = None
+    scene: str = ""
 
     @property
     def frames(self) -> FrameRange:
@@ -141,10 +144,13 @@ def render_chunk(
 def _arguments(job: ChunkJob) -> list[str]:
     s = job.settings
     w, h = s.resolution
+    if job.blend is not None:
+        source = ["--blend", str(Path(job.blend).absolute()), "--scene", job.scene]
+    else:
+        source = ["--timeline", str(Path(job.timeline_path).absolute())]
     return [
         str(job.song),
-        "--timeline",
-        str(Path(job.timeline_path).absolute()),
+        *source,
         "--resolution",
         f"{w}x{h}",
         "--fps",

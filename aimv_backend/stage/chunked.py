@@ -72,12 +72,13 @@ class ScaleOptions:
 
 @dataclass(frozen=True)
 class ChunkedRequest:
-    """A chunked render of ``timeline_path`` (and its textures) with ``song``'s audio.
-    output: the MP4 to write (in place; the caller renames it). blend_out: also save the
-    staged scene there."""
+    """A chunked render with ``song``'s audio, of ``timeline_path`` (and its textures) staged
+    afresh, or of the scene ``scene`` of a saved ``blend`` (the Blender panel's Render) over
+    ``frames``. output: the MP4 to write (in place; the caller renames it). blend_out: also
+    save the staged scene there."""
 
     song: Path
-    timeline_path: Path
+    timeline_path: Path | None
     work_dir: Path
     output: Path
     settings: RenderSettings
@@ -85,6 +86,20 @@ class ChunkedRequest:
     scale: ScaleOptions = field(default_factory=ScaleOptions)
     encoder: EncoderSettings = field(default_factory=EncoderSettings)
     blend_out: Path | None = None
+    blend: Path | None = None
+    scene: str = ""
+    frames: FrameRange | None = None
+
+    def __post_init__(self) -> None:
+        if self.timeline_path is None and self.blend is None:
+            raise ParameterError("a chunked render needs a timeline or a .blend file")
+        if self.blend is not None:
+            if self.frames is None or not self.scene:
+                raise ParameterError("rendering a .blend needs --scene and --frames START:END")
+            if self.scale.ship:
+                raise ParameterError(
+                    "--ray-ship cannot send a .blend's linked files; use shared storage"
+                )
 
 
 @dataclass(frozen=True)
@@ -163,19 +178,22 @@ def _blender_identity(settings: RenderSettings) -> str:
         return "bpy:?"
 
 
-def fingerprint_for(request: ChunkedRequest, timeline: Timeline, plan: ChunkPlan) -> str:
-    textures = _texture_files(timeline, Path(request.timeline_path).parent)
+def fingerprint_for(request: ChunkedRequest, timeline: Timeline | None, plan: ChunkPlan) -> str:
+    textures = (
+        [] if timeline is None else _texture_files(timeline, Path(request.timeline_path).parent)
+    )
     settings = settings_record(
         render=request.settings,
         encoder=request.encoder,
         seed=request.seed,
         segment_frames=plan.segment_frames,
+        scene=request.scene,
+        frames=str(plan.frames),
     )
     settings["render"].pop("blender", None)  # the path is not the identity; the version is
     code = {"aimv": __version__, "blender": _blender_identity(request.settings)}
-    return inputs_fingerprint(
-        timeline_path=request.timeline_path, textures=textures, settings=settings, code=code
-    )
+    source = request.blend if request.blend is not None else request.timeline_path
+    return inputs_fingerprint(timeline_path=source, textures=textures, settings=settings, code=code)
 
 
 class _SharedTask:
@@ -190,15 +208,6 @@ class _SharedTask:
             self.task.advance(n)
 
 
-def plan_request(request: ChunkedRequest, workers: int) -> tuple[Timeline, ChunkPlan]:
-    timeline = read_timeline(request.timeline_path)
-    frames = stage_frames(timeline, request.settings.fps)
-    plan = plan_chunks(
-        frames=frames, fps=request.settings.fps, chunks=request.scale.chunks or workers
-    )
-    return timeline, plan
-
-
 def render_chunked(
     request: ChunkedRequest,
     *,
@@ -210,8 +219,8 @@ def render_chunked(
     chunk_runner replaces :func:`render_chunk` (tests use it to inject faults).
     """
     settings = request.settings.check()
-    timeline = read_timeline(request.timeline_path)
-    textures = _texture_files(timeline, Path(request.timeline_path).parent)
+    timeline = None if request.timeline_path is None else read_timeline(request.timeline_path)
+    textures = [] if timeline is None else _texture_files(timeline, request.timeline_path.parent)
     if request.scale.ray is not None:
         from aimv_backend.stage import ray_backend
 
@@ -220,7 +229,8 @@ def render_chunked(
         workers = request.scale.workers or default_workers(
             settings, texture_pixels=_texture_pixels(textures)
         )
-    timeline, plan = plan_request(request, workers)
+    frames = request.frames or stage_frames(timeline, settings.fps)
+    plan = plan_chunks(frames=frames, fps=settings.fps, chunks=request.scale.chunks or workers)
     fingerprint = fingerprint_for(request, timeline, plan)
     cache = SegmentCache.for_work_dir(request.work_dir, fingerprint).prepare(fingerprint)
     cache.sweep_siblings()
@@ -229,7 +239,9 @@ def render_chunked(
             index=i,
             segments=segments,
             cache_dir=cache.root,
-            timeline_path=Path(request.timeline_path).absolute(),
+            timeline_path=None if timeline is None else Path(request.timeline_path).absolute(),
+            blend=None if request.blend is None else Path(request.blend).absolute(),
+            scene=request.scene,
             song=Path(request.song).absolute(),
             settings=settings,
             seed=request.seed,
@@ -349,3 +361,32 @@ def run_chunks_local(
                 other.cancel()
             raise
     return results
+
+
+def render_to_file(
+    request: ChunkedRequest, *, output: Path, force: bool, progress: Progress
+) -> ChunkedResult:
+    """:func:`render_chunked` into ``output``: written beside it and renamed when complete.
+
+    An existing ``output`` is replaced only with ``force``. Used for a saved scene (the
+    panel's Render); ``aimv render`` of a song keeps its own stamp of what made the video.
+    """
+    from dataclasses import replace
+
+    from aimv_backend.errors import OutputError
+    from aimv_backend.util.files import ensure_output_dir
+
+    output = Path(output)
+    if output.suffix.lower() != ".mp4":
+        raise ParameterError(f"--output must name an .mp4 file, got {str(output)!r}")
+    if output.exists() and not force:
+        raise OutputError(f"{str(output)!r} exists; use --force to overwrite it")
+    ensure_output_dir(output.parent if str(output.parent) else Path("."), what="video folder")
+    ensure_output_dir(request.work_dir, what="work folder")
+    partial = output.with_name(f".{output.stem}.partial.mp4")
+    try:
+        result = render_chunked(replace(request, output=partial), progress=progress)
+        os.replace(partial, output)
+    finally:
+        partial.unlink(missing_ok=True)
+    return replace(result, output=output)

@@ -70,9 +70,7 @@ def test_two_workers_give_the_one_process_video_frame_for_frame(timeline, one_pr
     assert abs(probe.audio_seconds - probe.video_seconds) <= 1 / FPS
 
 
-def test_a_killed_run_resumes_without_rendering_the_finished_chunk(
-    timeline, one_process, tmp_path
-):
+def test_a_killed_run_resumes_without_rendering_the_finished_chunk(timeline, one_process, tmp_path):
     def dies_in_chunk_two(job, **kwargs):
         if job.index == 1:
             raise RenderError("Blender failed (exit -9): killed on purpose")
@@ -93,12 +91,83 @@ def test_a_killed_run_resumes_without_rendering_the_finished_chunk(
 
 
 def test_changed_settings_do_not_reuse_old_chunks(timeline, tmp_path):
-    first = render_chunked(chunked_request(timeline, tmp_path, workers=2), progress=SilentProgress())
+    first = render_chunked(
+        chunked_request(timeline, tmp_path, workers=2), progress=SilentProgress()
+    )
     assert first.rendered == 2
-    again = render_chunked(chunked_request(timeline, tmp_path, workers=2), progress=SilentProgress())
+    again = render_chunked(
+        chunked_request(timeline, tmp_path, workers=2), progress=SilentProgress()
+    )
     assert (again.reused, again.rendered) == (2, 0)
     seeded = chunked_request(timeline, tmp_path, workers=2)
     seeded = ChunkedRequest(**{**seeded.__dict__, "seed": 7})
     third = render_chunked(seeded, progress=SilentProgress())
     assert (third.reused, third.rendered) == (0, 2)
     assert len(list(tmp_path.glob("chunks/*/"))) == 1  # the stale fingerprint was swept
+
+
+def test_a_saved_scene_renders_in_chunks_as_the_panel_asks(
+    timeline, one_process, tmp_path, run_aimv
+):
+    """The panel saves the stage and runs `aimv render --blend`: the same frames come out."""
+    import subprocess
+    import sys
+
+    from aimv_backend.stage.blender_runner import headless_script
+
+    song = timeline.parent / "song.wav"
+    blend = tmp_path / "render-scene.blend"
+    staged = subprocess.run(
+        [
+            sys.executable,
+            str(headless_script()),
+            "--",
+            str(song),
+            "--timeline",
+            str(timeline),
+            "--blend-out",
+            str(blend),
+            "--resolution",
+            f"{SIZE[0]}x{SIZE[1]}",
+            "--fps",
+            str(FPS),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert staged.returncode == 0, staged.stderr[-500:]
+    video = tmp_path / "panel.mp4"
+    args = ["render", song, "-o", video, "--blend", blend, "--scene", "AIMV Stage"]
+    args += ["--frames", "1:48", "--resolution", f"{SIZE[0]}x{SIZE[1]}", "--fps", str(FPS)]
+    result = run_aimv(*args, "--workers", "2", "--progress", "none", "--quiet")
+    assert result.code == 0, result.err
+    assert decoded_frame_hashes(video) == one_process
+    again = run_aimv(*args, "--progress", "none", "--quiet")
+    assert again.code == 2 and "exists" in again.err  # never replaced without --force
+
+
+def test_the_panel_asks_the_backend_with_an_argument_list():
+    from aimv_blender.render_job import ChunkedRender, render_steps
+
+    job = ChunkedRender(
+        song=Path("/music/a song.wav"),
+        blend=Path("/work/render-scene.blend"),
+        scene="AIMV Stage",
+        frames=(1, 480),
+        output=Path("/out/my video.mp4"),
+        work_dir=Path("/work"),
+        resolution=(1280, 720),
+        fps=30,
+        engine="eevee",
+        samples=32,
+        overwrite=True,
+    )
+    (step,) = render_steps(job, ["/venv/bin/aimv"])
+    argv = list(step.argv)
+    assert argv[:3] == ["/venv/bin/aimv", "render", "/music/a song.wav"]
+    assert argv[argv.index("--frames") + 1] == "1:480"
+    assert argv[argv.index("--scene") + 1] == "AIMV Stage"
+    assert argv[argv.index("-o") + 1] == "/out/my video.mp4" and argv[-1] == "--force"
+    with pytest.raises(ValueError, match="first <= last"):
+        ChunkedRender(**{**job.__dict__, "frames": (10, 2)})

@@ -118,9 +118,7 @@ def test_a_chunk_whose_worker_is_killed_is_retried(cluster, timeline, one_proces
     assert decoded_frame_hashes(result.output) == one_process
 
 
-def test_a_resumed_ray_run_skips_the_chunks_that_are_done(
-    cluster, timeline, one_process, tmp_path
-):
+def test_a_resumed_ray_run_skips_the_chunks_that_are_done(cluster, timeline, one_process, tmp_path):
     request = chunked_request(timeline, tmp_path, ray="auto")
     with pytest.raises(RenderError, match="stopped on purpose"):
         render_chunked(request, progress=SilentProgress(), chunk_runner=_fails_in_chunk_two)
