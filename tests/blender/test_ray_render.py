@@ -141,3 +141,33 @@ def test_no_socket_of_the_cluster_leaves_loopback(cluster):
                 if addr:
                     assert addr.ip in LOOPBACK, f"{proc.name()}: {conn}"
     assert seen > 0  # the check looked at Ray's sockets
+
+
+def test_an_album_on_the_cluster_listens_there_and_reports_the_bad_song(
+    cluster, run_aimv, write_wav, tmp_path
+):
+    import numpy as np
+
+    t = np.arange(4 * 22050) / 22050
+    songs = [
+        write_wav(f"song{i}.wav", (0.3 * np.sin(2 * np.pi * f * t)).astype(np.float32), 22050)
+        for i, f in enumerate((220.0, 330.0))
+    ]
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF\x04\x00\x00\x00WAVEjunk")
+    out = tmp_path / "album"
+    result = run_aimv(
+        "render",
+        songs[0],
+        bad,
+        songs[1],
+        "-o",
+        f"{out}/",
+        *("--instruments", "none", "--no-voice", "--no-describe", "--textures", "procedural"),
+        *("--texture-size", "64", "--resolution", "160x90", "--fps", "12"),
+        *("--ray", "auto", "--progress", "none", "--quiet"),
+    )
+    assert result.code == 2
+    assert sorted(p.name for p in out.glob("*.mp4")) == ["song0.mp4", "song1.mp4"]
+    errors = [line for line in result.err.splitlines() if line.startswith("aimv: error:")]
+    assert len(errors) == 1 and "bad.wav" in errors[0]
