@@ -171,3 +171,49 @@ def test_the_panel_asks_the_backend_with_an_argument_list():
     assert argv[argv.index("-o") + 1] == "/out/my video.mp4" and argv[-1] == "--force"
     with pytest.raises(ValueError, match="first <= last"):
         ChunkedRender(**{**job.__dict__, "frames": (10, 2)})
+
+
+def test_a_render_killed_with_sigkill_resumes_from_its_finished_chunk(
+    timeline, one_process, tmp_path
+):
+    """kill -9 of the whole render (parent, Blender, ffmpeg) after chunk 1 ended: the next run
+    renders only chunk 2 and the video still equals the one-process render."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from tests.blender.test_chunked_render import chunked_request\n"
+        "from aimv_backend.progress import SilentProgress\n"
+        "from aimv_backend.stage.chunked import render_chunked\n"
+        "render_chunked(chunked_request(Path(sys.argv[1]), Path(sys.argv[2]), workers=1,"
+        " chunks=2), progress=SilentProgress())\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(timeline), str(tmp_path)],
+        cwd=root,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not list(tmp_path.glob("chunks/*/seg_*.json")):
+            assert proc.poll() is None and time.monotonic() < deadline, "chunk 1 never finished"
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert not (tmp_path / "video.mp4").exists()
+
+    result = render_chunked(
+        chunked_request(timeline, tmp_path, workers=1, chunks=2), progress=SilentProgress()
+    )
+    assert (result.reused, result.rendered) == (1, 1)
+    assert decoded_frame_hashes(result.output) == one_process
