@@ -151,7 +151,10 @@ def stage_frames(timeline: Timeline, fps: int) -> FrameRange:
 
 
 def _texture_files(timeline: Timeline, timeline_dir: Path) -> list[Path]:
-    return sorted({timeline_dir / w.texture for w in timeline.windows if w.texture})
+    """Every file the stage reads beside the timeline: window textures and generated clips."""
+    files = {timeline_dir / w.texture for w in timeline.windows if w.texture}
+    files |= {timeline_dir / c.path for c in getattr(timeline, "clips", ())}
+    return sorted(files)
 
 
 def _texture_pixels(paths: list[Path]) -> int:

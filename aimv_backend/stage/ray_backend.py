@@ -89,18 +89,20 @@ def bundle_song_name(song: Path) -> str:
 
 
 def make_bundle(job: ChunkJob) -> dict[str, bytes]:
-    """The files a shipped chunk needs: timeline.json, its textures, the song."""
+    """The files a shipped chunk needs: timeline.json, its textures and clips, the song."""
     from aimv_timeline.schema import read_timeline
 
     timeline_path = Path(job.timeline_path)
     work = timeline_path.parent
     bundle = {"work/timeline.json": timeline_path.read_bytes()}
-    for window in read_timeline(timeline_path).windows:
-        if window.texture:
-            source = (work / window.texture).resolve()
-            if not source.is_relative_to(work.resolve()):
-                raise RenderError(f"window {window.index}: texture outside the work folder")
-            bundle[f"work/{window.texture}"] = source.read_bytes()
+    timeline = read_timeline(timeline_path)
+    names = [w.texture for w in timeline.windows if w.texture]
+    names += [c.path for c in getattr(timeline, "clips", ())]
+    for name in names:
+        source = (work / name).resolve()
+        if not source.is_relative_to(work.resolve()):
+            raise RenderError(f"{name!r}: a file outside the work folder is not shipped")
+        bundle[f"work/{name}"] = source.read_bytes()
     bundle[bundle_song_name(job.song)] = Path(job.song).read_bytes()
     return bundle
 
