@@ -231,6 +231,17 @@ class MemorySampler:
         self.thread.join()
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and its waited-for children so far."""
+    import resource
+
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
 def workers_bench(args: argparse.Namespace) -> None:
     """The chunked render of one song with each worker count in ``args.workers``."""
     from _common import machine_line
@@ -266,8 +277,11 @@ def workers_bench(args: argparse.Namespace) -> None:
                 scale=ScaleOptions(workers=workers),
             )
             work.mkdir()
+            cpu0 = _cpu_seconds()
+            load0 = os.getloadavg()[0]
             with MemorySampler() as mem:
                 result = render_chunked(request, progress=SilentProgress())
+            cpu = _cpu_seconds() - cpu0
             base = base or result.render_seconds
             frames = decoded_frame_hashes(result.output)
             reference = reference or frames
@@ -277,7 +291,9 @@ def workers_bench(args: argparse.Namespace) -> None:
                 f"{result.render_seconds / result.frames:>8.3f} "
                 f"{base / result.render_seconds:>7.2f}x {result.join_seconds:>10.2f} "
                 f"{100 * result.join_seconds / result.render_seconds:>5.1f}% "
-                f"{mem.peak_pss:>11.0f} {mem.peak_rss:>12.0f} {mem.peak_one:>12.0f}  {same}",
+                f"{mem.peak_pss:>11.0f} {mem.peak_rss:>12.0f} {mem.peak_one:>12.0f}  {same}; "
+                f"CPU {cpu:.0f} s ({cpu / result.render_seconds:.2f} cores busy); "
+                f"load {load0:.2f} -> {os.getloadavg()[0]:.2f}",
                 flush=True,
             )
 
