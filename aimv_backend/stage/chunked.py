@@ -12,6 +12,7 @@ bench/render.py --workers; see docs/scale.md).
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -359,11 +360,43 @@ def run_chunks_local(
                         other.cancel()
             if error is not None:
                 raise error
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # Ctrl-C (or SIGTERM turned into it): stop every chunk now
             for other in futures:
                 other.cancel()
+            stop_children()
             raise
     return results
+
+
+def stop_children(sig: int = signal.SIGTERM) -> list[int]:
+    """Signal this process's own child processes (the chunks' Blender and ffmpeg processes),
+    each with its process group when it leads one. Linux only (reads /proc); returns the pids.
+
+    The chunk threads wait on their children; once those end, the threads end too.
+    """
+    me, hit = os.getpid(), []
+    try:
+        entries = [e for e in os.scandir("/proc") if e.name.isdigit()]
+    except OSError:
+        return hit
+    for entry in entries:
+        try:
+            with open(os.path.join(entry.path, "stat")) as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid != me:
+            continue
+        pid = int(entry.name)
+        try:
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, sig)
+            else:
+                os.kill(pid, sig)
+            hit.append(pid)
+        except OSError:
+            continue
+    return hit
 
 
 def render_to_file(
