@@ -192,3 +192,31 @@ def test_only_aimv_cache_folders_are_swept(tmp_path):
     users.mkdir()
     removed = keep.sweep_siblings()
     assert removed == [old.root] and users.is_dir() and keep.root.is_dir()
+
+
+STOP_SCRIPT = """
+import subprocess, sys
+from aimv_backend.stage.chunked import stop_children
+sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+plain = subprocess.Popen(sleeper)
+leader = subprocess.Popen(
+    [sys.executable, "-c", "import subprocess, sys; subprocess.run(sys.argv[1:])", *sleeper],
+    start_new_session=True,
+)
+stopped = set(stop_children())
+codes = [plain.wait(timeout=10), leader.wait(timeout=10)]
+print({plain.pid, leader.pid} <= stopped, all(c != 0 for c in codes))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_an_interrupted_render_stops_its_child_processes_and_their_groups():
+    """Run in a process of its own: stop_children signals every child of its caller."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", STOP_SCRIPT], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.split() == ["True", "True"]
