@@ -36,6 +36,7 @@ from aimv_backend.stage.chunks import (
     plan_chunks,
     probe_video,
     settings_record,
+    video_frame_count,
 )
 from aimv_timeline.schema import Timeline, read_timeline
 
@@ -151,6 +152,20 @@ def stage_frames(timeline: Timeline, fps: int) -> FrameRange:
     return FrameRange(keys.frame_start, keys.frame_end)
 
 
+def check_frames_match_audio(frames: FrameRange, timeline: Timeline, fps: int) -> None:
+    """The stage's last frame must be the song's: round(samples x fps / rate), +-1 (so the
+    video ends with the audio). A timeline whose windows run past its song is refused."""
+    source = timeline.source
+    if not source.frames or not source.sample_rate:
+        return
+    expected = video_frame_count(samples=source.frames, sample_rate=source.sample_rate, fps=fps)
+    if abs(frames.last - expected) > 1:
+        raise RenderError(
+            f"the timeline's windows cover {frames.last} frames but its song is {expected} "
+            f"frames long at {fps} fps ({source.frames} samples at {source.sample_rate} Hz)"
+        )
+
+
 def _texture_files(timeline: Timeline, timeline_dir: Path) -> list[Path]:
     """Every file the stage reads beside the timeline: window textures and generated clips."""
     files = {timeline_dir / w.texture for w in timeline.windows if w.texture}
@@ -234,6 +249,8 @@ def render_chunked(
             settings, texture_pixels=_texture_pixels(textures)
         )
     frames = request.frames or stage_frames(timeline, settings.fps)
+    if timeline is not None and request.frames is None:
+        check_frames_match_audio(frames, timeline, settings.fps)
     plan = plan_chunks(frames=frames, fps=settings.fps, chunks=request.scale.chunks or workers)
     fingerprint = fingerprint_for(request, timeline, plan)
     cache = SegmentCache.for_work_dir(request.work_dir, fingerprint).prepare(fingerprint)
