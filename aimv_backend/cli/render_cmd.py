@@ -182,6 +182,10 @@ def run(args: argparse.Namespace, progress) -> int:
             workers=args.workers, chunks=args.chunks, ray=args.ray, ship=args.ray_ship
         ),
     )
+    if args.ray:  # a wrong address fails now, not after the listening
+        from aimv_backend.stage import ray_backend
+
+        ray_backend.connect(args.ray)
     if args.blend:
         return _run_blend(args, request, progress)
     if many:
