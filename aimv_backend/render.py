@@ -23,6 +23,16 @@ from aimv_backend.progress import Progress
 from aimv_backend.stage.blender_runner import RenderSettings, blender_command
 from aimv_backend.stage.chunked import ChunkedRequest, ScaleOptions, render_chunked
 from aimv_backend.util.files import output_dir
+from aimv_backend.util.locks import folder_lock
+from aimv_backend.util.video import check_mp4
+from aimv_backend.util.workdir import (
+    RENDER_OUTPUTS,
+    check_not_input,
+    partial_leftovers,
+    partial_video,
+    prepare_render,
+    record,
+)
 from aimv_timeline.schema import Timeline, write_json_atomic
 
 
@@ -172,13 +182,16 @@ def render_song(request: RenderRequest, *, progress: Progress) -> RenderResult:
             f"{request.analyze.window_seconds} s; raise --fps or --window"
         )
     song = probe_audio(request.audio).path  # the song as given now, even if it moved
+    check_not_input(request.output, inputs=[("song", song), ("timeline", request.timeline_path)])
     if request.describe is not None:
         check_describe(request.describe)
     video_dir = request.output.parent if str(request.output.parent) else Path(".")
     with (
         output_dir(video_dir, what="video folder"),
         output_dir(request.work_dir, what="work folder"),
+        folder_lock(request.work_dir),  # one run per work folder (docs/security.md)
     ):
+        prepare_render(request.work_dir, output=request.output, force=request.force)
         return _render_stages(request, settings, (texture_options, video_options), song, progress)
 
 
@@ -222,7 +235,7 @@ def _render_stages(request, settings, options, song, progress) -> RenderResult:
         return RenderResult(output, timeline, rendered=False, message="up to date")
 
     progress.notice(f"[3/{STAGES}] staging and rendering in Blender")
-    partial = output.with_name(f".{output.stem}.partial.mp4")  # ours: a stale one is replaced
+    partial = partial_video(output)  # this process's own, and free of Blender's "#"
     chunked = ChunkedRequest(
         song=song,
         timeline_path=request.timeline_path.resolve(),
@@ -237,9 +250,14 @@ def _render_stages(request, settings, options, song, progress) -> RenderResult:
         render_chunked(chunked, progress=progress)  # N Blender processes, then join + mux
         if not partial.exists() or partial.stat().st_size == 0:
             raise OutputError(f"Blender wrote no video to {str(partial)!r}")
+        # A full disk can leave a truncated MP4: the previous video stays until this one checks.
+        check_mp4(partial, expected_seconds=timeline.source.duration, min_tracks=2)
         os.replace(partial, output)
     finally:
-        partial.unlink(missing_ok=True)
+        # The partial video, and any temporary file of an earlier, killed run.
+        for leftover in partial_leftovers(partial):
+            leftover.unlink(missing_ok=True)
+        record(request.work_dir, RENDER_OUTPUTS)
     stat = output.stat()
     write_json_atomic(
         {

@@ -255,6 +255,7 @@ def render_chunked(
     fingerprint = fingerprint_for(request, timeline, plan)
     cache = SegmentCache.for_work_dir(request.work_dir, fingerprint).prepare(fingerprint)
     cache.sweep_siblings()
+    cache.sweep_scratch()
     jobs = [
         ChunkJob(
             index=i,

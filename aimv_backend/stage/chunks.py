@@ -222,6 +222,23 @@ class SegmentCache:
         write_json_atomic(record, self.record(segment))
         return video
 
+    def sweep_scratch(self) -> list[Path]:
+        """Remove the PNG scratch folders (``.frames-INDEX-PID-THREAD``) of runs that are gone
+        (a killed render leaves up to two segments of frames)."""
+        removed = []
+        for scratch in self.root.glob(".frames-*-*-*"):
+            try:
+                pid = int(scratch.name.split("-")[2])
+                os.kill(pid, 0)
+                continue  # that run is alive
+            except ProcessLookupError:
+                pass
+            except (ValueError, IndexError, PermissionError):
+                continue
+            shutil.rmtree(scratch, ignore_errors=True)
+            removed.append(scratch)
+        return removed
+
     def sweep_siblings(self) -> list[Path]:
         """Remove other fingerprints' folders that AIMV made (their inputs changed)."""
         removed = []
