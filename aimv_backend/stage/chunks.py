@@ -347,7 +347,10 @@ def encode_segment(
         if not (Path(frames_dir) / FRAME_NAME.format(f)).is_file()
     ]
     if missing:
-        raise RenderError(f"Blender left out frame {missing[0]} of segment {segment}")
+        raise RenderError(
+            f"Blender's frames are incomplete (a full disk, or Blender stopped): frame "
+            f"{missing[0]} of frames {segment} is missing"
+        )
     final = cache.video(segment)
     partial = final.with_name(f".{final.name}.{os.getpid()}.partial")
     try:
