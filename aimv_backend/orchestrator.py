@@ -31,7 +31,7 @@ from aimv_backend.imagine.options import ImagineOptions
 from aimv_backend.imagine.video_options import VideoOptions
 from aimv_backend.listen.analyze import OLD_SETTINGS_KEYS, SETTINGS_KEY, ListenOptions
 from aimv_backend.progress import Progress, announce_stage
-from aimv_backend.stage.options import StageOptions
+from aimv_backend.stage.options import SavedScene, ScaleOptions, StageOptions
 from aimv_backend.util.files import output_dir, sha256_file
 from aimv_backend.util.locks import folder_lock
 from aimv_backend.util.workdir import RENDER_OUTPUTS, check_not_input, prepare_render, record
@@ -54,7 +54,9 @@ class RunRequest:
     describe_given: the DescribeOptions fields the user set; the others keep what an existing
     timeline was described with (so ``aimv describe --top-k 4`` survives a later render).
     force: replace outputs that exist and differ (a still-valid timeline is reused even then,
-    so hand edits survive).
+    so hand edits survive). scale: how the stage stage spreads its frames (workers, chunks,
+    Ray; docs/scale.md). saved_scene: render a scene saved from Blender (the panel's Render)
+    with this song's audio instead of running the stages (``aimv render --blend``).
     """
 
     audio: Path
@@ -68,6 +70,8 @@ class RunRequest:
     describe_given: frozenset[str] = frozenset()
     seed: int = 0
     force: bool = False
+    scale: ScaleOptions = field(default_factory=ScaleOptions)
+    saved_scene: SavedScene | None = None
 
     @property
     def timeline_path(self) -> Path:
@@ -86,11 +90,12 @@ class RunRequest:
 
 @dataclass(frozen=True)
 class RunResult:
-    """timeline_path / timeline: what the run left on disk. output: the video (None when the
-    run stopped before the stage stage). ran: the stages that did work (others were reused)."""
+    """timeline_path / timeline: what the run left on disk (timeline None when a saved scene
+    was rendered). output: the video (None when the run stopped before the stage stage).
+    ran: the stages that did work (others were reused)."""
 
     timeline_path: Path
-    timeline: Timeline
+    timeline: Timeline | None
     output: Path | None
     ran: tuple[str, ...]
 
@@ -334,6 +339,8 @@ def _stage(run: _Run) -> None:
             seed=request.seed,
             blend_out=request.work_dir / names.SCENE_FILE,
             expected_seconds=run.timeline.source.duration,
+            scale=request.scale,
+            work_dir=request.work_dir,  # segments cached in WORK/chunks/ for a resumed run
         )
     finally:
         record(request.work_dir, RENDER_OUTPUTS)  # AIMV's own, even after a failed render
@@ -402,6 +409,10 @@ def check_request(request: RunRequest) -> AudioInfo:
         from aimv_backend.imagine.video import check_device
 
         check_device(request.clips.device)  # no GPU: refuse before any listening
+    if request.scale.ray is not None:  # a wrong address fails now, not after the listening
+        from aimv_backend.stage import ray_backend
+
+        ray_backend.connect(request.scale.ray)
     info = probe_audio(request.audio)
     if request.output is not None:  # never, even with --force, over the song or the timeline
         check_not_input(
@@ -417,6 +428,8 @@ def check_request(request: RunRequest) -> AudioInfo:
 
 def run(request: RunRequest, *, progress: Progress) -> RunResult:
     """Run the stages ``request`` asks for; see the module docstring and :data:`STAGE_TABLE`."""
+    if request.saved_scene is not None:
+        return _render_saved_scene(request, progress)
     info = check_request(request)
     folders = [(request.work_dir, "work folder")]
     if request.output is not None:
@@ -453,3 +466,51 @@ def _run_stages(request: RunRequest, info: AudioInfo, progress: Progress) -> Run
         spec.step(state)
     assert state.timeline is not None
     return RunResult(request.timeline_path, state.timeline, output, tuple(state.ran))
+
+
+def _render_saved_scene(request: RunRequest, progress: Progress) -> RunResult:
+    """The Blender panel's Render: a saved scene's frames in chunks, joined with the audio."""
+    from aimv_backend.stage.chunked import ChunkedRequest, render_to_file
+    from aimv_backend.stage.chunks import FrameRange
+
+    saved = request.saved_scene
+    assert saved is not None
+    if request.output is None:
+        raise ParameterError("--blend needs -o/--output VIDEO.mp4")
+    if request.output.suffix.lower() != ".mp4":
+        raise ParameterError(f"--output must name an .mp4 file, got {str(request.output)!r}")
+    from aimv_backend.stage.blender_runner import blender_command
+
+    blender_command(request.stage)  # a missing bpy or a bad --blender fails first
+    if not saved.blend.is_file() or saved.blend.suffix.lower() != ".blend":
+        raise ParameterError(f"--blend must be an existing .blend file, got {str(saved.blend)!r}")
+    if request.scale.ray is not None:
+        from aimv_backend.stage import ray_backend
+
+        ray_backend.connect(request.scale.ray)
+    info = probe_audio(request.audio)
+    chunked = ChunkedRequest(
+        song=info.path,
+        timeline_path=None,
+        work_dir=request.work_dir,
+        output=request.output,
+        settings=request.stage,
+        seed=request.seed,
+        scale=request.scale,
+        blend=saved.blend,
+        scene=saved.scene,
+        frames=FrameRange(*saved.frames),
+    )
+    with folder_lock_when_exists(request.work_dir):
+        result = render_to_file(
+            chunked, output=request.output, force=request.force, progress=progress
+        )
+    return RunResult(request.timeline_path, None, result.output, ("stage",))
+
+
+@contextlib.contextmanager
+def folder_lock_when_exists(work_dir: Path):
+    """The work folder's lock (one run per folder), the folder made first if need be."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    with folder_lock(work_dir):
+        yield

@@ -145,6 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the backend and camera sway")
     p.add_argument("--blend-out", metavar="FILE", help="also save the staged scene as .blend")
+    p.add_argument(
+        "--image-sequence",
+        metavar="DIR",
+        help="write the frames as DIR/f_NNNNNN.png instead of an MP4 (the chunked render)",
+    )
+    p.add_argument("--blend", metavar="FILE", help="render this saved scene as it is (no build)")
+    p.add_argument("--scene", default="Scene", help="the stage scene of --blend")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.add_argument(
         "--progress",
@@ -261,8 +268,8 @@ def _make_timeline(args, progress: _Progress) -> Path:
 
 
 def _check(args) -> None:
-    if args.output is None and args.blend_out is None:
-        raise UsageError("-o/--output (or --blend-out) is required")
+    if args.output is None and args.blend_out is None and args.image_sequence is None:
+        raise UsageError("-o/--output (or --blend-out, or --image-sequence) is required")
     if args.output is not None and Path(args.output).suffix.lower() != ".mp4":
         raise UsageError(f"-o/--output must be an .mp4 file, got {args.output!r}")
     if args.output and Path(args.output).exists() and not args.force:
@@ -279,6 +286,9 @@ def _check(args) -> None:
 
 def run(args: argparse.Namespace) -> int:
     progress = _Progress(args.progress == "json")
+    if args.blend is not None:  # the panel's Render, chunked: frames of the artist's scene
+        frames_out = importlib.import_module(f"{PKG}.frames_out")
+        return frames_out.run_blend(args, video_settings(args), progress.emit)
     _check(args)
     video = video_settings(args)
     keying = importlib.import_module(f"{PKG}.keying")
@@ -323,7 +333,7 @@ def run(args: argparse.Namespace) -> int:
             1, bpy.context.preferences.filepaths.save_version
         )
         bpy.ops.wm.save_as_mainfile(filepath=str(blend), check_existing=False, copy=True)
-    if args.output is None:
+    if args.output is None and args.image_sequence is None:
         return 0
     total = rs.frame_end - rs.frame_start + 1
     progress.emit("start", task="render", total=total)
@@ -341,7 +351,11 @@ def run(args: argparse.Namespace) -> int:
             if warning:
                 progress.say("warning", warning)
 
-    out = render.render_video(rs, options=render_options, on_frame=on_frame)
+    if args.image_sequence is not None:
+        frames_out = importlib.import_module(f"{PKG}.frames_out")
+        out = frames_out.render_images(rs, folder=Path(args.image_sequence), on_frame=on_frame)
+    else:
+        out = render.render_video(rs, options=render_options, on_frame=on_frame)
     progress.emit("end", task="render", done=total)
     print(out)
     return 0

@@ -51,7 +51,7 @@ fi
 pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
 "${pip[@]}" install -U pip
 extras="all"
-[ "$dev" = 1 ] && extras="all,dev"
+[ "$dev" = 1 ] && extras="all,dev,ray"  # the tests run a local Ray cluster
 # torch is pinned in constraints.txt to the CPU build; an unpinned torch pulls a multi-GB CUDA build.
 "${pip[@]}" install -c constraints.txt -e ".[${extras}]"
 # musicnn ships the MTT weights we read without TensorFlow; its metadata pins numpy<1.17 and

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import MISSING, dataclass, fields
+from pathlib import Path
 from typing import Any
 
 from aimv_backend.describe import DescribeOptions
@@ -22,7 +23,7 @@ from aimv_backend.listen.instruments import InstrumentOptions
 from aimv_backend.listen.rhythm import BEAT_ENGINES, RhythmOptions
 from aimv_backend.listen.voice import VoiceOptions
 from aimv_backend.listen.windows import WINDOW_MODES
-from aimv_backend.stage.options import StageOptions
+from aimv_backend.stage.options import SavedScene, ScaleOptions, StageOptions
 from aimv_timeline import names
 from aimv_timeline.presets import DEFAULT_PRESET, PRESETS
 from aimv_timeline.schema import Timeline, TimelineFormatError, read_timeline
@@ -39,6 +40,17 @@ def resolution(text: str) -> tuple[int, int]:
             f"expected WIDTHxHEIGHT such as 640x360, got {text!r}"
         ) from None
     return w, h
+
+
+def frame_range(text: str) -> tuple[int, int]:
+    """ "1:240" -> (1, 240); range checks are SavedScene's."""
+    try:
+        first, last = (int(x) for x in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected START:END such as 1:240, got {text!r}"
+        ) from None
+    return first, last
 
 
 @dataclass(frozen=True)
@@ -144,7 +156,24 @@ STAGE = (
     Flag(S, "blender", ("--blender",), "a Blender 4.2+ binary to render with", None, "PATH",
          default_text="the bpy module"),
 )  # fmt: skip
-ALL = LISTEN + DESCRIBE + IMAGINE + STAGE
+SCALE = (
+    Flag(ScaleOptions, "workers", ("--workers",), "Blender processes at once", int, "N",
+         default_text="the cores, capped by memory; with --ray: the cluster's CPUs"),
+    Flag(ScaleOptions, "chunks", ("--chunks",), "split the frames into N chunks", int, "N",
+         default_text="one per worker"),
+    Flag(ScaleOptions, "ray", ("--ray",), "render the chunks (and an album's listening) as "
+         "tasks on an existing Ray cluster", None, "auto|ADDRESS", default_text="this machine"),
+    Flag(ScaleOptions, "ship", ("--ray-ship",), "with --ray: send each chunk's inputs with the "
+         "task (no shared storage needed)", switch=True),
+)  # fmt: skip
+SAVED_SCENE = (
+    Flag(SavedScene, "blend", ("--blend",), "render the scene of this .blend as it is, in "
+         "chunks (no listening, no build)", None, "FILE", default_text="none"),
+    Flag(SavedScene, "scene", ("--scene",), "the scene of --blend", None, "NAME"),
+    Flag(SavedScene, "frames", ("--frames",), "the frames of --blend to render (inclusive)",
+         frame_range, "START:END", default_text="required with --blend"),
+)  # fmt: skip
+ALL = LISTEN + DESCRIBE + IMAGINE + STAGE + SCALE + SAVED_SCENE
 FPS = STAGE[1]  # the video's frame rate; `aimv imagine --textures video` makes clips at it
 
 
@@ -270,6 +299,23 @@ def stage_options(args: argparse.Namespace) -> StageOptions:
         **given(args, StageOptions),
     }
     return StageOptions(**values)
+
+
+def scale_options(args: argparse.Namespace) -> ScaleOptions:
+    """ScaleOptions of the command line (validated: ParameterError names the flag)."""
+    return ScaleOptions(**given(args, ScaleOptions))
+
+
+def saved_scene(args: argparse.Namespace) -> SavedScene | None:
+    """The saved scene of ``--blend`` (None without it); --scene/--frames need --blend."""
+    values = given(args, SavedScene)
+    if "blend" not in values:
+        if values:
+            raise ParameterError("--scene and --frames need --blend FILE")
+        return None
+    if "frames" not in values:
+        raise ParameterError("--blend needs --frames START:END")
+    return SavedScene(**{**values, "blend": Path(values["blend"])})
 
 
 def subcommand(subparsers, parents, name: str, description: str, run) -> argparse.ArgumentParser:

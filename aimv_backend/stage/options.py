@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from aimv_backend.errors import ParameterError
 from aimv_timeline import names
 from aimv_timeline.presets import DEFAULT
 
 MAX_SAMPLES = 4096
+MAX_WORKERS = 64
 
 
 @dataclass(frozen=True)
@@ -54,3 +56,47 @@ class StageOptions:
     def check(self) -> StageOptions:
         """Kept for callers of the old API: options validate on construction."""
         return self
+
+
+@dataclass(frozen=True)
+class ScaleOptions:
+    """How a render spreads out. workers: Blender processes at once (None: cores capped by
+    memory, or the Ray cluster's CPUs). chunks: how many chunks (None: one per worker).
+    ray: None (this machine), "auto" or a Ray address. ship: with Ray, send the inputs with
+    each task instead of relying on storage every machine shares."""
+
+    workers: int | None = None
+    chunks: int | None = None
+    ray: str | None = None
+    ship: bool = False
+
+    def __post_init__(self) -> None:
+        if self.workers is not None and not 1 <= self.workers <= MAX_WORKERS:
+            raise ParameterError(f"--workers must be 1 to {MAX_WORKERS}, got {self.workers}")
+        if self.chunks is not None and not 1 <= self.chunks <= 100_000:
+            raise ParameterError(f"--chunks must be 1 to 100000, got {self.chunks}")
+        if self.ray is not None and not self.ray.strip():
+            raise ParameterError("--ray must be auto or a Ray address, got ''")
+        if self.ship and self.ray is None:
+            raise ParameterError("--ray-ship needs --ray")
+
+
+@dataclass(frozen=True)
+class SavedScene:
+    """A scene saved from Blender (the panel's Render), rendered as it is, in chunks.
+
+    blend: the .blend file. scene: the scene's name. frames: (first, last), inclusive.
+    """
+
+    blend: Path
+    scene: str = "Scene"
+    frames: tuple[int, int] = (1, 1)
+
+    def __post_init__(self) -> None:
+        if not self.scene:
+            raise ParameterError("--scene must name a scene of --blend, got ''")
+        first, last = self.frames
+        if first < 0 or last < first:
+            raise ParameterError(
+                f"--frames must be START:END with START <= END, got {first}:{last}"
+            )

@@ -124,7 +124,7 @@ def check_not_input(output: Path, *, inputs: Iterable[tuple[str, Path]]) -> None
 
 # What ``aimv render`` overwrites or replaces in its work folder (besides timeline.json, which
 # has its own rule: same song and settings, else --force).
-RENDER_OUTPUTS = ("scene.blend", "render.json", "aimv_sequence/")
+RENDER_OUTPUTS = ("scene.blend", "render.json", "aimv_sequence/", "chunks/")  # chunks: scale.md
 
 
 def _legacy_work_folder(work_dir: Path) -> bool:

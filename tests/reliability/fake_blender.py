@@ -7,6 +7,9 @@ Run as ``fake_blender.py -b --factory-startup --python headless.py -- SONG --tim
 - truncate: write half of it, as a full disk does, and exit 0;
 - hang: write the hidden part file and $FAKE_BLENDER_PIDFILE, then sleep (to be killed);
 - hash: expand "#" in OUT into the frame number, as Blender does with output paths.
+
+The chunked render's call (``--image-sequence DIR --frames A:B``, no ``-o``) gets PNG frames
+``DIR/f_NNNNNN.png`` instead; in truncate mode only the first half of them (a full disk).
 """
 
 from __future__ import annotations
@@ -17,8 +20,32 @@ import time
 from pathlib import Path
 
 
+def frames(argv: list[str], mode: str) -> int:
+    """The chunked render's protocol: PNG frames of the asked range."""
+    from PIL import Image
+
+    folder = Path(argv[argv.index("--image-sequence") + 1])
+    first, last = (int(x) for x in argv[argv.index("--frames") + 1].split(":"))
+    w, h = (int(x) for x in argv[argv.index("--resolution") + 1].split("x"))
+    folder.mkdir(parents=True, exist_ok=True)
+    if mode == "hang":
+        Path(os.environ["FAKE_BLENDER_PIDFILE"]).write_text(str(os.getpid()))
+        time.sleep(300)
+        return 0
+    if mode == "truncate":
+        last = first + (last - first) // 2
+    for f in range(first, last + 1):
+        Image.new("RGB", (w, h), ((f * 40) % 256, 80, 160)).save(folder / f"f_{f:06d}.png")
+    return 0
+
+
 def main() -> int:
     argv = sys.argv[sys.argv.index("--") + 1 :]
+    mode = os.environ.get("FAKE_BLENDER_MODE", "ok")
+    if "--blend-out" in argv:
+        Path(argv[argv.index("--blend-out") + 1]).write_bytes(b"BLENDER-v500 fake scene")
+    if "--image-sequence" in argv:
+        return frames(argv, mode)
     out = Path(argv[argv.index("-o") + 1])
     blend = Path(argv[argv.index("--blend-out") + 1]) if "--blend-out" in argv else None
     mode = os.environ.get("FAKE_BLENDER_MODE", "ok")
