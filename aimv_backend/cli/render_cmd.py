@@ -142,6 +142,10 @@ def _run_album(args: argparse.Namespace, progress) -> int:
     if flags.given(args, SavedScene):
         raise ParameterError("--blend renders one song's scene; give one SONG")
     outdir = Path(args.output)
+    if outdir.suffix.lower() == ".mp4" and not outdir.is_dir():
+        raise ParameterError(
+            f"several songs (an album) need -o OUTDIR/, a folder; got {str(outdir)!r}"
+        )
     songs = [Path(a) for a in args.audio]
     first = album.album_paths(songs[:1], outdir)[0]
     request = request_from_args(

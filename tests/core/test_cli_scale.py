@@ -21,6 +21,9 @@ def song(write_wav):
         (["--chunks", "0"], "--chunks must be 1 to 100000, got 0"),
         (["--ray-ship"], "--ray-ship needs --ray"),
         (["--blend", "x.blend", "--frames", "9:2"], "--frames must be START:END"),
+        (["--blend", "x.blend", "--frames", "1:2"], "--blend must be an existing .blend file"),
+        (["--blend", "x.blend"], "--blend needs --frames START:END"),
+        (["--scene", "S"], "--scene and --frames need --blend FILE"),
     ],
 )
 def test_bad_scale_options_fail_before_any_work(run_aimv, song, tmp_path, extra, needle):
@@ -34,6 +37,12 @@ def test_bad_scale_options_fail_before_any_work(run_aimv, song, tmp_path, extra,
 def test_an_album_refuses_one_work_folder_for_all_songs(run_aimv, song, tmp_path):
     result = run_aimv("render", song, song, "-o", f"{tmp_path}/album/", "--work-dir", tmp_path)
     assert result.code == 2 and "--work-dir is for one song" in result.err
+
+
+def test_an_album_needs_a_folder_not_a_video(run_aimv, song, tmp_path):
+    result = run_aimv("render", song, song, "-o", tmp_path / "v.mp4")
+    assert result.code == 2 and "need -o OUTDIR/" in result.err
+    assert not (tmp_path / "v.mp4").exists()
 
 
 @pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="ray is not installed")
