@@ -3,6 +3,7 @@
 #   scripts/setup.sh          the backend with every offline engine and Blender (bpy) for rendering
 #   scripts/setup.sh --dev    plus the test tools and the Debian programs the tests use to make
 #                             audio (fluidsynth + General MIDI soundfont, espeak-ng, sox, ffmpeg)
+#                             and read rendered lyrics (tesseract-ocr)
 # Re-running is cheap: a stamp records what was installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ command -v "$python" >/dev/null 2>&1 || python=python3
 
 if [ "$dev" = 1 ]; then
   missing=()
-  for tool in fluidsynth espeak-ng sox ffmpeg ffprobe; do
+  for tool in fluidsynth espeak-ng sox ffmpeg ffprobe tesseract; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
   done
   [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || missing+=("soundfont")
@@ -24,7 +25,7 @@ if [ "$dev" = 1 ]; then
     [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
     "${sudo_cmd[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
-      fluidsynth fluid-soundfont-gm espeak-ng sox ffmpeg >/dev/null
+      fluidsynth fluid-soundfont-gm espeak-ng sox ffmpeg tesseract-ocr >/dev/null
   fi
 fi
 

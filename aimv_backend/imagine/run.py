@@ -239,6 +239,17 @@ class _HeldNotices:
         self._held.clear()
 
 
+def _with_pictograms(timeline: Timeline, timeline_dir: Path, progress: Progress) -> Timeline:
+    """The OpenMoji pictograms of the windows' nouns (skipped, with a notice, without OpenMoji)."""
+    from aimv_backend.imagine import pictograms  # noqa: PLC0415 - keeps imports light
+
+    try:
+        return pictograms.add_pictograms(timeline, timeline_dir=timeline_dir)
+    except ModelUnavailableError as exc:
+        progress.notice(f"pictograms: skipped ({exc})")
+        return timeline
+
+
 def make_textures(
     timeline: Timeline,
     *,
@@ -303,7 +314,7 @@ def make_textures(
                 last_write = now
     finally:
         task.close()
-    result = updated()
+    result = _with_pictograms(updated(), timeline_dir, progress)
     progress.notice(
         f"textures: {len(jobs)} images for {len(per_window)} windows, {len(todo)} made in "
         f"{time.perf_counter() - started:.1f} s ({engine.name})"
