@@ -9,7 +9,7 @@ the ``emoji`` package, e.g. "red heart", "guitar") of the OpenMoji SVGs that ``o
 ships. An exact name scores 1; a name that ends with the word ("red heart") scores 0.9 (shorter
 names first); a name that has it elsewhere ("love hotel") 0.55; otherwise the shipped word
 vectors compare the word with the short names (cosine). Stop words match nothing. A word whose
-best score is under the threshold (default 0.6) gets no pictogram. An instrument with no
+best score is under the threshold (default 0.7) gets no pictogram. An instrument with no
 match of its own is matched by its family's emoji ("keys" -> "musical keyboard"). The SVG is rendered
 to a PNG (resvg) in ``<timeline folder>/pictograms/<code>.png``; the timeline records the path
 relative to its folder (schema 1.1 ``Window.pictograms``).
@@ -40,7 +40,7 @@ class PictogramOptions:
     max_per_window: at most this many pictograms in one window (0-8).
     """
 
-    threshold: float = 0.6
+    threshold: float = 0.7
     size: int = 256
     max_per_window: int = 4
 
@@ -129,7 +129,7 @@ def _vector_space():
         return None
 
 
-def match(word: str, *, threshold: float = 0.6) -> Match | None:
+def match(word: str, *, threshold: float = 0.7) -> Match | None:
     """The best emoji for ``word`` (see the module docstring), or None under ``threshold``."""
     w = _singular(word.strip().lower())
     if not w or w in lexicon.STOPWORDS or word.strip().lower() in lexicon.STOPWORDS:
