@@ -50,8 +50,8 @@ class LyricLayout:
 
     depth: float = -1.5
     width: float = 3.4
-    size: float = 0.36
-    rows: tuple[float, ...] = (-0.45, -0.05)
+    size: float = 0.42
+    rows: tuple[float, ...] = (-0.4, 0.0)
 
 
 @dataclass(frozen=True)
