@@ -204,6 +204,8 @@ def _render_stages(request, settings, texture_options, song, progress) -> Render
         "--blend-out",
         str((request.work_dir / "scene.blend").resolve()),
         "--force",  # only the partial file and AIMV's scene.blend are written
+        *(f"--no-{layer}" for layer in settings.layers_off),
+        *(["--font", str(Path(settings.font).resolve())] if settings.font else []),
     ]
     try:
         run_headless(arguments, settings=settings, progress=progress)

@@ -1,17 +1,15 @@
 """The picture's layers that can be switched off, with one set of defaults for every entry point
 (the panel's ``Scene.aimv.layer_*`` settings, ``--no-<layer>`` of the headless script and of
-``aimv render``). No bpy: the CLI and the tests import it too.
+``aimv render``). The names live in the contract (``aimv_timeline.names.PICTURE_LAYERS``).
+No bpy.
 """
 
 from __future__ import annotations
 
-# name -> what it shows (the panel's tooltip and the --help text)
-LAYERS: dict[str, str] = {
-    "lyrics": "the sung and spoken words as 3D text",
-    "pictograms": "OpenMoji pictograms of the sentence's nouns",
-    "hits": "drum hits as camera punches, pulses and flashes",
-    "motion": "the camera's sway and push-in and the background's drift",
-}
+from .contract import names
+
+# name -> what it shows (the panel's tooltip and the --help text); one list in the contract
+LAYERS: dict[str, str] = dict(names.PICTURE_LAYERS)
 DEFAULT_LAYERS = frozenset(LAYERS)
 
 
