@@ -188,6 +188,7 @@ def build_scene(
         "key_light": key_light.data,
         "rim_light": rim_light.data,
         "screen": bg.screen,
+        "screen_material": bg.screen_material,
         "screen_nodes": bg.screen_material.node_tree,
         "fade_material": bg.fade_material,
         "fade_nodes": bg.fade_material.node_tree if bg.fade_material else None,

@@ -34,6 +34,7 @@ TABLE: dict[str, tuple[Binding, ...]] = {
         ("key_light", "color", None),
         ("rim_light", "color", None),
         ("screen_nodes", _node_value(NODE_COLOUR), None),
+        ("screen_material", "diffuse_color", None),  # Workbench without textures
     ),
     "texture.current": (("screen_nodes", _frame_offset(NODE_TEXTURE_A), 0),),
     "texture.next": (
