@@ -240,9 +240,11 @@ class _HeldNotices:
 
 
 def _with_pictograms(timeline: Timeline, timeline_dir: Path, progress: Progress) -> Timeline:
-    """The OpenMoji pictograms of the windows' nouns (skipped, with a notice, without OpenMoji)."""
-    from aimv_backend.imagine import pictograms  # noqa: PLC0415 - keeps imports light
+    """What the picture needs beside the textures: onsets when no hits or beats are known, and
+    the OpenMoji pictograms of the windows' nouns (skipped, with a notice, without OpenMoji)."""
+    from aimv_backend.imagine import onsets, pictograms  # noqa: PLC0415 - keeps imports light
 
+    timeline = onsets.with_onsets(timeline)
     try:
         return pictograms.add_pictograms(timeline, timeline_dir=timeline_dir)
     except ModelUnavailableError as exc:

@@ -1,0 +1,44 @@
+"""Note onsets for the picture when the listen stage found no drum hits and no beats.
+
+The add-on turns drum hits into visible events (docs/blender.md, "Hits"); with only onsets
+known, the onsets drive them. This fills ``rhythm.onsets`` (schema 1.1) from the song with
+librosa's onset detector (spectral flux, peak-picked), so a timeline without hits still makes
+the picture move with the music.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from aimv_timeline.schema import Rhythm, Timeline
+
+HOP = 512
+SAMPLE_RATE = 22050
+
+
+def needs_onsets(timeline: Timeline) -> bool:
+    """True when nothing in the timeline can drive the picture's hit events."""
+    if any(w.hits for w in timeline.windows):
+        return False
+    rhythm = timeline.rhythm
+    return rhythm is None or not (rhythm.onsets or rhythm.beats)
+
+
+def detect_onsets(audio: Path) -> tuple[float, ...]:
+    """Onset times (s) of ``audio`` (librosa: onset strength, peak picking, no backtracking)."""
+    import librosa  # noqa: PLC0415 - heavy
+
+    y, sr = librosa.load(str(audio), sr=SAMPLE_RATE, mono=True)
+    frames = librosa.onset.onset_detect(y=y, sr=sr, hop_length=HOP, units="frames")
+    return tuple(round(float(t), 4) for t in librosa.frames_to_time(frames, sr=sr, hop_length=HOP))
+
+
+def with_onsets(timeline: Timeline) -> Timeline:
+    """The timeline with ``rhythm.onsets`` filled when :func:`needs_onsets` (else unchanged)."""
+    audio = Path(timeline.source.path)
+    if not needs_onsets(timeline) or not audio.is_file():
+        return timeline
+    onsets = detect_onsets(audio)
+    rhythm = timeline.rhythm or Rhythm(tempo_bpm=None)
+    return replace(timeline, rhythm=replace(rhythm, onsets=onsets))
