@@ -87,9 +87,12 @@ def emoji_names() -> dict[str, str]:
     for path in sorted(svg_folder().glob("*.svg")):
         code = path.stem
         try:
-            char = "".join(chr(int(part, 16)) for part in code.split("-"))
+            points = [int(part, 16) for part in code.split("-")]
         except ValueError:
             continue
+        if any(0x1F1E6 <= p <= 0x1F1FF or 0xE0000 <= p <= 0xE007F for p in points):
+            continue  # flags: a country's name is no picture of the word ("city" -> Vatican)
+        char = "".join(chr(p) for p in points)
         data = emoji.EMOJI_DATA.get(char) or emoji.EMOJI_DATA.get(char + "\ufe0f")
         if data is None:
             continue

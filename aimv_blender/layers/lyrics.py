@@ -14,7 +14,7 @@ from pathlib import Path
 
 import bpy
 
-from ..motion.lyrics import NAME_PREFIX, LyricSlot
+from ..motion.lyrics import NAME_PREFIX, PLATE, LyricSlot
 from . import common
 
 LAYER = "AIMV Lyrics"
@@ -74,10 +74,16 @@ def build(
             curve.font = chosen
         common.assign(ob, _material(slot.name))
         out[slot.name] = ob
+    if slots:
+        plate, _new = common.get_object(
+            coll, PLATE, lambda: common.plane_mesh(PLATE, 1.0, 1.0), "MESH"
+        )
+        common.assign(plate, _material(PLATE))
+        out[PLATE] = plate
     stale = [
         o.name
         for o in coll.objects
-        if o.name.startswith(NAME_PREFIX) and o.name not in out and BODY in o
+        if o.name.startswith(NAME_PREFIX) and o.name not in out and (BODY in o or o.name == PLATE)
     ]
     common.remove_objects(stale)
     return out

@@ -81,6 +81,12 @@ TABLE: dict[str, tuple[Binding, ...]] = {
     "lyric.colour": (("subject_material", "diffuse_color", None), ("subject", "color", None)),
     "lyric.hidden": (("subject", "hide_render", 0), ("subject", "hide_viewport", 0)),
     "lyric.weight": (("subject_data", "extrude", 0),),
+    # the translucent plate behind the current phrase (one object for all phrases)
+    "plate.location": (("subject", "location", None),),
+    "plate.size": (("subject", "scale", None),),
+    "plate.alpha": (("subject_material", "diffuse_color", 3), ("subject", "color", 3)),
+    "plate.colour": (("subject_material", "diffuse_color", None), ("subject", "color", None)),
+    "plate.hidden": (("subject", "hide_render", 0), ("subject", "hide_viewport", 0)),
     # pictograms: per image plane
     "pictogram.location": (("subject", "location", None),),
     "pictogram.scale": (

@@ -3,9 +3,10 @@
 Every transcribed word (sung or spoken) is shown from its start: it pops in on its onset
 (70 % of its size on the onset frame, a small overshoot, settled three frames later), holds
 while its phrase lasts (at least to its own end), then fades out. The words of a phrase sit
-together on one line. A word's size, depth and weight follow its window's drive: loud words
-are bigger, closer to the camera and thicker. Its colour is the window's hue, pale on a dark
-window and deep on a light one, with a WCAG contrast of at least 4.5 against the window colour.
+together on one line, over a translucent plate in a dark shade of the window's hue that keeps
+them readable on any texture. A word's size, depth and weight follow its window's drive: loud
+words are bigger, closer to the camera and thicker. Its colour is a pale tint of the window's
+hue with a WCAG contrast of at least 4.5 against the plate.
 
 Objects are reused: one object per distinct word text, and a second one only where the same
 text must show twice at once, so 600 sung words make a few hundred light objects.
@@ -33,8 +34,12 @@ from .base import (
 PHRASE_GAP_S = 0.6  # a longer silence between words starts a new phrase
 PHRASE_WORDS = 5
 PHRASE_CHARS = 26
-CHAR_WIDTH = 0.58  # average advance of Blender's built-in font, in em
-SPACE_WIDTH = 0.4
+# advances of Blender's built-in font, in em (narrow, wide, capitals, the rest)
+NARROW, WIDE = set("ijlt.,;:!'|fr()[]"), set("mwMW")
+SPACE_WIDTH = 0.3
+PLATE = "AIMV Lyric Plate"
+PLATE_ALPHA = 0.55
+PLATE_PAD = 0.5  # em around the phrase
 FADE_S = 0.25
 NAME_PREFIX = "AIMV Lyric "
 MAX_NAME_TEXT = 40
@@ -49,7 +54,7 @@ class LyricLayout:
     """
 
     depth: float = -1.5
-    width: float = 3.4
+    width: float = 2.8
     size: float = 0.42
     rows: tuple[float, ...] = (-0.4, 0.0)
 
@@ -90,19 +95,22 @@ def contrast(a: tuple[float, float, float], b: tuple[float, float, float]) -> fl
     return (la + 0.05) / (lb + 0.05)
 
 
-def text_colour(background_hex: str) -> tuple[float, float, float]:
-    """The palette colour for text over ``background_hex`` (sRGB), contrast >= 4.5."""
-    bg = hex_to_srgb(background_hex)
-    h, _s, _v = colorsys.rgb_to_hsv(*bg)
-    dark_bg = luminance(bg) < 0.18
-    candidates = (
-        [(0.22, 1.0), (0.12, 1.0), (0.0, 1.0)] if dark_bg else [(0.85, 0.2), (0.6, 0.1), (0, 0)]
-    )
-    for s, v in candidates:
-        c = colorsys.hsv_to_rgb(h, s, v)
-        if contrast(c, bg) >= 4.5:
+def plate_colour(window_hex: str) -> tuple[float, float, float]:
+    """The plate behind a phrase: a dark shade of the window's hue (sRGB)."""
+    h, _s, _v = colorsys.rgb_to_hsv(*hex_to_srgb(window_hex))
+    return colorsys.hsv_to_rgb(h, 0.7, 0.12)
+
+
+def text_colour(window_hex: str) -> tuple[float, float, float]:
+    """The palette colour of a word (sRGB): a pale tint of the window's hue, contrast >= 4.5
+    against its plate (white when no tint reaches it)."""
+    h, _s, _v = colorsys.rgb_to_hsv(*hex_to_srgb(window_hex))
+    plate = plate_colour(window_hex)
+    for s in (0.3, 0.2, 0.1):
+        c = colorsys.hsv_to_rgb(h, s, 1.0)
+        if contrast(c, plate) >= 4.5:
             return c
-    return (1.0, 1.0, 1.0) if dark_bg else (0.0, 0.0, 0.0)
+    return (1.0, 1.0, 1.0)
 
 
 def phrases(words) -> list[list]:
@@ -127,7 +135,23 @@ def phrases(words) -> list[list]:
 
 def word_width(text: str, size: float) -> float:
     """Estimated width (m) of ``text`` at em height ``size`` in the built-in font."""
-    return len(text) * CHAR_WIDTH * size
+    em = sum(
+        0.27 if c in NARROW else 0.8 if c in WIDE else 0.64 if c.isupper() else 0.53 for c in text
+    )
+    return em * size
+
+
+@dataclass(frozen=True)
+class Plate:
+    """The translucent plate behind one phrase: frames [pop, gone), its centre and size (m)."""
+
+    pop: int
+    hold_end: int
+    gone: int
+    location: tuple[float, float, float]
+    width: float
+    height: float
+    colour: tuple[float, float, float]  # linear RGB
 
 
 def slot_name(text: str, k: int) -> str:
@@ -137,9 +161,10 @@ def slot_name(text: str, k: int) -> str:
 
 def appearances(
     timeline: Timeline, spans: tuple[WindowFrames, ...], fps: int, layout: LyricLayout
-) -> list[Appearance]:
-    """Every word's appearance on screen (see the module docstring)."""
+) -> tuple[list[Appearance], list[Plate]]:
+    """Every word's appearance on screen and each phrase's plate (see the module docstring)."""
     out = []
+    plates = []
     groups = phrases(timeline.words)
     for p, group in enumerate(groups):
         nxt = time_to_frame(groups[p + 1][0].start, fps) if p + 1 < len(groups) else None
@@ -157,6 +182,19 @@ def appearances(
         shrink = min(1.0, layout.width / total) if total > 0 else 1.0
         x = -0.5 * total * shrink
         z = layout.rows[p % len(layout.rows)]
+        plates.append(
+            Plate(
+                pop=time_to_frame(group[0].start, fps),
+                hold_end=hold_end,
+                gone=gone,
+                location=(0.0, layout.depth + 0.05, z),
+                width=total * shrink + PLATE_PAD * layout.size,
+                height=max(sizes) * shrink * 1.25,
+                colour=tuple(
+                    srgb_to_linear(c) for c in plate_colour(timeline.windows[wins[0]].colour.hex)
+                ),
+            )
+        )
         for w, text, size, drive, win in zip(group, texts, sizes, drives, wins, strict=True):
             s = size * shrink
             width = word_width(text, s)
@@ -175,6 +213,33 @@ def appearances(
                 )
             )
             x += width + SPACE_WIDTH * layout.size * shrink
+    return out, plates
+
+
+def plate_channels(plates: list[Plate]) -> list[Channel]:
+    """The one plate object's keys: placed and sized per phrase, faded in and out with it."""
+    if not plates:
+        return []
+    first = plates[0]
+    loc = {i: [(1.0, first.location[i])] for i in range(3)}
+    size = {0: [(1.0, first.width)], 2: [(1.0, first.height)]}
+    rgb = {i: [(1.0, first.colour[i])] for i in range(3)}
+    alpha, hidden = [(1.0, 0.0)], [(1.0, 1.0)]
+    for pl in plates:
+        before = float(max(1, pl.pop - 1))
+        for i in range(3):
+            loc[i].append((before, pl.location[i]))
+            rgb[i].append((before, pl.colour[i]))
+        size[0].append((before, pl.width))
+        size[2].append((before, pl.height))
+        alpha += [(before, 0.0), (float(pl.pop), PLATE_ALPHA), (float(pl.hold_end), PLATE_ALPHA)]
+        alpha.append((float(pl.gone), 0.0))
+        hidden += [(before, 0.0), (float(pl.gone + 1), 1.0)]
+    out = [Channel("plate.location", i, dedupe(k), CONSTANT, subject=PLATE) for i, k in loc.items()]
+    out += [Channel("plate.size", i, dedupe(k), CONSTANT, subject=PLATE) for i, k in size.items()]
+    out += [Channel("plate.colour", i, dedupe(k), CONSTANT, subject=PLATE) for i, k in rgb.items()]
+    out.append(Channel("plate.alpha", 3, dedupe(alpha), LINEAR, subject=PLATE))
+    out.append(Channel("plate.hidden", 0, dedupe(hidden), CONSTANT, subject=PLATE))
     return out
 
 
@@ -261,8 +326,9 @@ def lyric_channels(
 ) -> tuple[list[Channel], tuple[LyricSlot, ...]]:
     """All lyric objects with their channels (subject = the object's name)."""
     layout = layout or LyricLayout()
-    packed = slots(appearances(timeline, spans, fps, layout))
-    channels: list[Channel] = []
+    apps, plates = appearances(timeline, spans, fps, layout)
+    packed = slots(apps)
+    channels: list[Channel] = plate_channels(plates)
     for slot in packed:
         channels += pop_channels(slot.name, "lyric", list(slot.appearances), frame_end=frame_end)
     return channels, packed

@@ -116,7 +116,3 @@ def make_timeline(folder: Path, *, textures: bool, seconds: float = 4.0) -> Path
         windows=tuple(windows),
     )
     return ts.write_timeline(timeline, folder / "timeline.json")
-
-
-def hex_rgb_unit(hex_colour: str) -> tuple[float, float, float]:
-    return tuple(c / 255 for c in hex_rgb(hex_colour))

@@ -85,9 +85,13 @@ def test_loud_words_are_bigger_and_closer_and_colours_stay_readable(timeline):
     loud, quiet = by_text["hello"], by_text["bright"]  # red loud window, green quiet window
     assert loud.size > 1.2 * quiet.size
     assert loud.location[1] < quiet.location[1]  # towards the camera (y < 0)
-    for w in timeline.windows:
-        c = lyrics.text_colour(w.colour.hex)
-        assert lyrics.contrast(c, fixtures.hex_rgb_unit(w.colour.hex)) >= 4.5
+    for hex_colour in [w.colour.hex for w in timeline.windows] + ["#ffffff", "#000000", "#ffff00"]:
+        text, plate = lyrics.text_colour(hex_colour), lyrics.plate_colour(hex_colour)
+        assert lyrics.contrast(text, plate) >= 4.5
+    # one plate behind each phrase, shown while it is
+    plate = keys.channel("plate.alpha", 3, lyrics.PLATE).keys
+    hello = by_text["hello"]
+    assert evaluate(plate, hello.pop) > 0.4 and evaluate(plate, hello.pop - 1) == 0.0
 
 
 def test_switched_off_layers_make_no_keys(timeline):
