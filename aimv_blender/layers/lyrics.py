@@ -36,7 +36,9 @@ def _material(name: str) -> bpy.types.Material:
         info = nt.nodes.new("ShaderNodeObjectInfo")
         info.name = info.label = "AIMV Object Colour"
         info.location = (-300, 0)
-        common.emission_output(nt, info.outputs["Color"], alpha_socket=info.outputs["Alpha"])
+        # Object Info's Alpha (the keyed object colour's alpha) fades in EEVEE and Cycles
+        alpha = info.outputs.get("Alpha")
+        common.emission_output(nt, info.outputs["Color"], alpha_socket=alpha)
     common.blended(mat)
     return mat
 

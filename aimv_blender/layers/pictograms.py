@@ -31,7 +31,10 @@ def _material(name: str, image: bpy.types.Image) -> bpy.types.Material:
         times.operation = "MULTIPLY"
         times.location = (-200, -200)
         nt.links.new(tex.outputs["Alpha"], times.inputs[0])
-        nt.links.new(info.outputs["Alpha"], times.inputs[1])
+        if info.outputs.get("Alpha") is not None:
+            nt.links.new(info.outputs["Alpha"], times.inputs[1])
+        else:
+            times.inputs[1].default_value = 1.0
         common.emission_output(nt, tex.outputs["Color"], alpha_socket=times.outputs[0])
         nt.nodes.active = tex
         mat.diffuse_color = (1.0, 1.0, 1.0, 1.0)
