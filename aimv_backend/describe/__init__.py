@@ -139,6 +139,7 @@ def window_inputs(window: Window, *, options: DescribeOptions, space: WordSpace)
         voice=bool(voice is not None and voice.present),
         action=action,
         words_sung=bool(voice is not None and has_words(voice.text)),
+        spoken=bool(voice is not None and voice.mode == "spoken"),
     )
 
 

@@ -41,6 +41,8 @@ class SentenceInputs:
     action: the person's action ("holding"), used only with a transcription.
     words_sung: words were sung but none can be the object ("you and me"): the person sings
         without an action.
+    spoken: the voice speaks rather than sings (``Voice.mode == "spoken"``): the person
+        "speaks" (or "says" the object) instead of singing.
     colour: the colour name ("teal").
     """
 
@@ -53,6 +55,7 @@ class SentenceInputs:
     action: str = "holding"
     relative_db: float | None = None
     words_sung: bool = False
+    spoken: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,13 +87,19 @@ def _words(category: str) -> lexicon.CategoryWords:
     return lexicon.CATEGORY_WORDS.get(category, lexicon.CATEGORY_WORDS["other"])
 
 
-def person_phrase(*, volume: str, relative_db: float | None, sung: bool) -> str:
+def person_phrase(
+    *, volume: str, relative_db: float | None, sung: bool, spoken: bool = False
+) -> str:
     """ "Person loudly sings" / "Person softly hums" ...: volume picks adverb and intensity.
 
     The design: "loudly" or "softly" by the volume, and screaming / whispering at the
-    extremes. "normal" windows get no adverb (the design has only loud and quiet).
+    extremes. "normal" windows get no adverb (the design has only loud and quiet). Speech
+    (``spoken``) "speaks" where song "sings": "Person loudly speaks", "Person softly speaks".
     """
     db = relative_db if relative_db is not None else 0.0
+    if spoken and sung:
+        sings = person_phrase(volume=volume, relative_db=relative_db, sung=True)
+        return sings.replace("sings", "speaks").replace("screams", "shouts")
     if volume == "loud":
         if not sung:
             return "Person loudly wails"
@@ -199,11 +208,13 @@ def sentence_parts(inputs: SentenceInputs) -> SentenceParts:
     if sung:
         action = " ".join(inputs.action.split()) or "holding"
         person = (
-            f"{person_phrase(volume=inputs.volume, relative_db=inputs.relative_db, sung=True)}"
+            f"{person_phrase(volume=inputs.volume, relative_db=inputs.relative_db, sung=True, spoken=inputs.spoken)}"
             f", {action} {lexicon.with_article(word)}"
         )
     elif inputs.words_sung:
-        person = person_phrase(volume=inputs.volume, relative_db=inputs.relative_db, sung=True)
+        person = person_phrase(
+            volume=inputs.volume, relative_db=inputs.relative_db, sung=True, spoken=inputs.spoken
+        )
     elif inputs.voice and not has_vocal_instrument:
         person = person_phrase(volume=inputs.volume, relative_db=inputs.relative_db, sung=False)
 

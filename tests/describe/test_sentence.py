@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -390,3 +391,18 @@ def test_categories_all_have_verbs():
     from aimv_backend.describe.lexicon import CATEGORY_WORDS
 
     assert set(CATEGORY_WORDS) == set(INSTRUMENT_CATEGORIES)
+
+
+def test_speech_speaks_where_song_sings():
+    spoken = dataclasses.replace(DESIGN_EXAMPLES[0][0], spoken=True)
+    assert build_sentence(spoken).startswith("Person loudly speaks, holding a heart, alongside")
+    words = SentenceInputs(
+        volume="normal",
+        colour="teal",
+        voice=True,
+        words_sung=True,
+        spoken=True,
+        instruments=(I("piano", "keys"),),
+        abstractions=("glow", "wave"),
+    )
+    assert build_sentence(words).startswith("Person speaks")
