@@ -83,7 +83,8 @@ def placements(
                 near = [
                     a
                     for a in lyrics
-                    if a.window in lane and a.text.strip(".,!?;:'\"").lower() == words[key].lower()
+                    if first.start - fps <= a.pop < last.end
+                    and a.text.strip(".,!?;:'\"").lower() == words[key].lower()
                 ]
                 if near:
                     a = near[0]

@@ -157,3 +157,19 @@ def test_600_words_in_4_minutes_key_fast_on_few_objects():
     assert len(keys.lyrics) <= 160  # objects are reused: one per distinct word
     assert sum(len(s.appearances) for s in keys.lyrics) == 600
     assert sum(len(c.keys) for c in keys.channels) < 150_000
+
+
+def test_the_sung_object_sits_next_to_its_lyric(timeline):
+    windows = list(timeline.windows)
+    icon = ts.Pictogram(word="world", role="object", path="p/world.png")
+    back = ts.Pictogram(word="drum", role="instrument", path="p/drum.png")
+    windows[3] = dataclasses.replace(windows[3], pictograms=(icon, back))
+    keys = keying.build_keys(
+        dataclasses.replace(timeline, windows=tuple(windows)), keying.KeyingOptions(fps=24)
+    )
+    word = next(s for s in keys.lyrics if s.text == "world").appearances[0]
+    placed = {s.role: s.placements[0] for s in keys.pictograms}
+    assert placed["object"].location[0] > word.location[0]  # right of the word
+    assert abs(placed["object"].location[1] - word.location[1]) < 0.01  # at its depth
+    assert placed["instrument"].location[1] > word.location[1]  # further back
+    assert placed["object"].pop == keys.windows[3].start
