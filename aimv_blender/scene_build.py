@@ -174,7 +174,7 @@ def build_scene(
     bg = background.build(scene, source, size=size, uv=uv)
     key_light, rim_light = lights.build(scene)
     cam = camera.build(scene)
-    flash, flash_mat = hits.build(scene, cam, enabled="hits" in keys.layers)
+    flash, flash_mat = hits.build(scene, bg.screen, size, enabled="hits" in keys.layers)
     words = lyrics.build(
         scene, keys.lyrics, enabled="lyrics" in keys.layers, font_path=options.font
     )

@@ -202,12 +202,14 @@ class Rhythm:
 
     onsets: note onset times (s) when only onsets are known (no drum hits); they drive the
         picture's hit events then.
+    onset_strengths: one strength in [0, 1] per onset (empty: all equal).
     """
 
     tempo_bpm: float | None
     beats: tuple[float, ...] = ()
     downbeats: tuple[float, ...] = ()
     onsets: tuple[float, ...] = ()
+    onset_strengths: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -512,7 +514,18 @@ def _rhythm(r: _Reader) -> Rhythm:
         beats=_times(r, "beats"),
         downbeats=_times(r, "downbeats"),
         onsets=_times(r, "onsets"),
+        onset_strengths=_strengths(r, "onset_strengths", len(r.data.get("onsets") or ())),
     )
+
+
+def _strengths(r: _Reader, key: str, count: int) -> tuple[float, ...]:
+    values = r.items(key, optional=True) or []
+    if values and len(values) != count:
+        raise TimelineFormatError(f"{r._where(key)}: {len(values)} values for {count} onsets")
+    for i, v in enumerate(values):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
+            raise TimelineFormatError(f"{r.item_path(key, i)}: expected a number in [0, 1]")
+    return tuple(float(v) for v in values)
 
 
 def _relative_path(r: _Reader, key: str) -> str:

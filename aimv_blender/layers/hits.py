@@ -1,7 +1,12 @@
-"""The hits layer's flash: a plane just in front of the camera (parented to it) whose alpha
-jumps on snares, claps, crashes and hi-hats and whose colour is a pale tint of the window's.
+"""The hits layer's flash: a plane over the background (parented to it, 4 mm in front, its
+size) whose alpha jumps on snares, claps, crashes and hi-hats and whose colour is a pale tint
+of the window's. The lyrics and pictograms stay in front of it, so a flash never hides a word.
 Workbench shows it through the material's alpha, EEVEE and Cycles through its node tree. The
-camera punch and the background pulse are keys on those objects (see table.py)."""
+camera punch and the background pulse are keys on those objects (see table.py).
+
+Why not in front of the lens: Workbench blends transparent surfaces order-independently,
+weighting near ones far more, so a flash plane near the camera washed out the background's
+crossfade plane behind it; at the background's depth the two blend as they should."""
 
 from __future__ import annotations
 
@@ -31,15 +36,17 @@ def _flash_material() -> bpy.types.Material:
 
 
 def build(
-    scene: bpy.types.Scene, camera: bpy.types.Object, enabled: bool
+    scene: bpy.types.Scene,
+    screen: bpy.types.Object,
+    size: tuple[float, float],
+    enabled: bool,
 ) -> tuple[bpy.types.Object, bpy.types.Material]:
     coll = common.collection(scene, LAYER)
-    flash, new = common.get_object(coll, FLASH, lambda: common.plane_mesh(FLASH, 1.0, 1.0), "MESH")
+    flash, new = common.get_object(coll, FLASH, lambda: common.plane_mesh(FLASH, *size), "MESH")
+    common.plane_mesh(flash.data.name, *size)
     if new:
-        flash.parent = camera
-        # 0.3 m in front of the lens, facing it: 1 m covers the view of any lens over 11 mm
-        flash.location = (0.0, 0.0, -0.3)
-        flash.rotation_euler = (1.5707963, 0.0, 0.0)
+        flash.parent = screen
+        flash.location = (0.0, -0.004, 0.0)  # towards the camera, in front of the fade plane
     mat = _flash_material()
     common.assign(flash, mat)
     common.set_layer_visible(scene, coll, enabled)

@@ -2,8 +2,8 @@
 crash/splash = a burst of brightness and scale, hi-hat/ride = a small flicker.
 
 The events come from the timeline's drum hits when the listen stage found them; else from its
-onsets (``rhythm.onsets``), which then punch and flash a little each; else from the windows'
-loudness jumps. When beats are known, onsets lock to the nearest beat (within 70 ms) and every
+onsets (``rhythm.onsets``, sized by ``rhythm.onset_strengths``), which then punch and flash a
+little each; else from the windows' loudness jumps. When beats are known, onsets lock to the nearest beat (within 70 ms) and every
 downbeat adds a scale pulse. Each effect jumps on the hit's own frame (the key one frame before
 holds the previous value) and decays exponentially; its size follows the window's drive.
 """
@@ -76,16 +76,19 @@ def events(timeline: Timeline, spans: tuple[WindowFrames, ...], fps: int) -> tup
     if hits:
         found = [(h.time, h.piece, h.score) for h in hits]
     else:
-        onsets = list(getattr(rhythm, "onsets", ()) or ()) if rhythm is not None else []
+        onsets = list(rhythm.onsets) if rhythm is not None else []
+        strengths = list(rhythm.onset_strengths) if rhythm is not None else []
         if not onsets:
             onsets = _volume_onsets(timeline)
-        for t in onsets:
+        if len(strengths) != len(onsets):
+            strengths = [1.0] * len(onsets)
+        for t, strength in zip(onsets, strengths, strict=True):
             if beats:
                 j = bisect.bisect_left(beats, t)
                 near = [b for b in beats[max(0, j - 1) : j + 1] if abs(b - t) <= BEAT_SNAP_S]
                 if near:
                     t = min(near, key=lambda b: abs(b - t))
-            found.append((t, "onset", 1.0))
+            found.append((t, "onset", strength))
     if rhythm is not None:
         found += [(t, "downbeat", 1.0) for t in rhythm.downbeats]
     out = []

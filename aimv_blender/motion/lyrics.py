@@ -38,7 +38,7 @@ PHRASE_CHARS = 26
 NARROW, WIDE = set("ijlt.,;:!'|fr()[]"), set("mwMW")
 SPACE_WIDTH = 0.3
 PLATE = "AIMV Lyric Plate"
-PLATE_ALPHA = 0.55
+PLATE_ALPHA = 0.65
 PLATE_PAD = 0.5  # em around the phrase
 FADE_S = 0.25
 NAME_PREFIX = "AIMV Lyric "
@@ -98,7 +98,7 @@ def contrast(a: tuple[float, float, float], b: tuple[float, float, float]) -> fl
 def plate_colour(window_hex: str) -> tuple[float, float, float]:
     """The plate behind a phrase: a dark shade of the window's hue (sRGB)."""
     h, _s, _v = colorsys.rgb_to_hsv(*hex_to_srgb(window_hex))
-    return colorsys.hsv_to_rgb(h, 0.7, 0.12)
+    return colorsys.hsv_to_rgb(h, 0.7, 0.1)
 
 
 def text_colour(window_hex: str) -> tuple[float, float, float]:
@@ -114,7 +114,8 @@ def text_colour(window_hex: str) -> tuple[float, float, float]:
 
 
 def phrases(words) -> list[list]:
-    """Words grouped into phrases: split on a pause, or when a line would be too long."""
+    """Words grouped into phrases: split on a pause (> 0.6 s), after punctuation, before a
+    capitalised word (the transcriber's line starts; not "I"), or when the line is full."""
     out: list[list] = []
     for w in words:
         text = w.text.strip()
@@ -126,6 +127,8 @@ def phrases(words) -> list[list]:
             or w.start - cur[-1].end > PHRASE_GAP_S
             or len(cur) >= PHRASE_WORDS
             or sum(len(x.text.strip()) + 1 for x in cur) + len(text) > PHRASE_CHARS
+            or cur[-1].text.strip()[-1:] in ",.;:!?"  # the transcript's punctuation ends a line
+            or (text[:1].isupper() and text != "I" and len(cur) >= 2)  # so does a capital
         ):
             out.append([w])
         else:

@@ -173,3 +173,24 @@ def test_the_sung_object_sits_next_to_its_lyric(timeline):
     assert abs(placed["object"].location[1] - word.location[1]) < 0.01  # at its depth
     assert placed["instrument"].location[1] > word.location[1]  # further back
     assert placed["object"].pop == keys.windows[3].start
+
+
+def test_phrases_end_at_punctuation_and_capitals():
+    said = [("a", 0.0), ("city,", 0.3), ("My", 0.6), ("part", 0.9), ("is", 1.2), ("On", 1.5)]
+    words = [ts.Word(text=t, start=s, end=s + 0.25, probability=1.0) for t, s in said]
+    assert [[w.text for w in g] for g in lyrics.phrases(words)] == [
+        ["a", "city,"],
+        ["My", "part", "is"],
+        ["On"],
+    ]
+
+
+def test_onset_strengths_size_the_events(timeline):
+    rhythm = ts.Rhythm(tempo_bpm=None, onsets=(1.5, 2.5), onset_strengths=(1.0, 0.2))
+    keys = keying.build_keys(dataclasses.replace(timeline, rhythm=rhythm), keying.KeyingOptions())
+    strong, weak = keys.events
+    assert weak.strength < 0.5 * strong.strength
+    data = ts.timeline_to_dict(dataclasses.replace(timeline, rhythm=rhythm))
+    data["rhythm"]["onset_strengths"] = [1.0]
+    with pytest.raises(ts.TimelineFormatError, match="onset_strengths"):
+        ts.timeline_from_dict(data)

@@ -22,9 +22,11 @@ def test_clicks_become_onsets_and_hits_are_left_alone(tmp_path):
         i = int(t * sr)
         y[i : i + 400] = np.random.default_rng(0).normal(0, 0.5, 400)
     sf.write(tl.source.path, y, sr)
-    got = onsets.with_onsets(tl).rhythm.onsets
-    assert len(got) == len(clicks)
-    assert np.allclose(got, clicks, atol=0.03)
+    rhythm = onsets.with_onsets(tl).rhythm
+    assert len(rhythm.onsets) == len(clicks)
+    assert np.allclose(rhythm.onsets, clicks, atol=0.03)
+    assert len(rhythm.onset_strengths) == len(clicks)
+    assert all(0.0 < s <= 1.0 for s in rhythm.onset_strengths)
 
     hit = (ts.Hit(time=0.5, piece="kick", score=0.9),)
     with_hits = dataclasses.replace(
