@@ -90,9 +90,7 @@ def _norm(text: str) -> str:
 
 def ocr_words(frame: np.ndarray) -> set[str]:
     import pytesseract
-    from PIL import Image
-
-    from PIL import ImageOps
+    from PIL import Image, ImageOps
 
     img = Image.fromarray(frame).convert("L")
     img = img.resize((img.width * 2, img.height * 2), Image.LANCZOS)
