@@ -134,7 +134,15 @@ def test_regeneration_keeps_artist_work_and_replaces_aimv_keys(session):
     assert session["key_light_placement"] == [[5.0, -5.0, 5.0], 7.0]
     lyrics = [f"AIMV Lyric {w[0]}" for w in fixtures.WORDS]
     assert sorted(session["aimv_objects"]) == sorted(
-        ["AIMV Camera", "AIMV Flash", "AIMV Key Light", "AIMV Rim Light", "AIMV Screen", *lyrics]
+        [
+            "AIMV Camera",
+            "AIMV Flash",
+            "AIMV Key Light",
+            "AIMV Rim Light",
+            "AIMV Screen",
+            "AIMV Lyric Plate",
+            *lyrics,
+        ]
     )  # the fade plane is gone with the textures
     assert "Artist Empty" in session["second"]["objects"]
     # keys were replaced, not added to
