@@ -115,8 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--crossfade",
         type=float,
-        default=0.25,
-        help="seconds of blending into the next window (default: 0.25)",
+        default=0.5,
+        help="seconds of blending into the next window, from the boundary (default: 0.5)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the backend and camera sway")
     layer_options = importlib.import_module(f"{_package()}.layer_options")

@@ -76,7 +76,7 @@ class KeyingOptions:
     """
 
     fps: int = 24
-    crossfade: float = 0.25
+    crossfade: float = 0.5
     seed: int = 0
     light_energy: float = 400.0
     camera_distance: float = 8.5

@@ -92,7 +92,7 @@ class AIMV_PG_settings(bpy.types.PropertyGroup):
     fps: IntProperty(name="FPS", default=24, min=1, max=240)
     crossfade: FloatProperty(
         name="Crossfade",
-        default=0.25,
+        default=0.5,
         min=0.0,
         max=10.0,
         description="Seconds of blending into the next window",

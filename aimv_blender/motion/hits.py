@@ -31,7 +31,7 @@ EFFECTS: dict[str, tuple[float, float, float]] = {
     "tom_high": (0.12, 0.01, 0.0),
     "tom_mid": (0.15, 0.012, 0.0),
     "tom_floor": (0.18, 0.015, 0.0),
-    "onset": (0.3, 0.025, 0.12),
+    "onset": (0.4, 0.03, 0.18),
     "downbeat": (0.0, 0.03, 0.0),
 }
 DECAY_S = {"punch": 0.18, "pulse": 0.25, "flash": 0.09}

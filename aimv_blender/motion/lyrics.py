@@ -185,11 +185,15 @@ def appearances(
         shrink = min(1.0, layout.width / total) if total > 0 else 1.0
         x = -0.5 * total * shrink
         z = layout.rows[p % len(layout.rows)]
+        # one plate object serves every phrase: it leaves when the next phrase comes, even where
+        # the last word still sounds (that word's own object stays to its end)
+        pop = time_to_frame(group[0].start, fps)
+        plate_gone = max(pop + 1, min(gone, nxt - 1)) if nxt is not None else gone
         plates.append(
             Plate(
-                pop=time_to_frame(group[0].start, fps),
-                hold_end=hold_end,
-                gone=gone,
+                pop=pop,
+                hold_end=min(hold_end, plate_gone - 1),
+                gone=plate_gone,
                 location=(0.0, layout.depth + 0.05, z),
                 width=total * shrink + PLATE_PAD * layout.size,
                 height=max(sizes) * shrink * 1.25,

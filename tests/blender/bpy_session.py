@@ -145,7 +145,7 @@ def scene_facts(scene, windows):
                 "energy": light.data.energy,
                 # from the end of the blend that starts on the window's first frame
                 "camera_travel": camera_travel(
-                    scene, camera, w["first_frame"] + 3, w["last_frame"]
+                    scene, camera, w["first_frame"] + 6, w["last_frame"]
                 ),
             }
         )

@@ -119,7 +119,7 @@ def test_scene_length_and_markers(session):
 def test_textures_swap_by_keyed_frame_offset(session):
     offsets = session["first"]["texture_offsets"]
     # each window's texture takes over once the blend that starts on its first frame is done
-    fade = round(0.25 * FPS)
+    fade = round(0.5 * FPS)
     assert offsets == [[1, 0]] + [
         [1 + i * FPS + fade - 1, i] for i in range(1, len(fixtures.WINDOWS))
     ]

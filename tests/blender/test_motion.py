@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -194,3 +196,18 @@ def test_onset_strengths_size_the_events(timeline):
     data["rhythm"]["onset_strengths"] = [1.0]
     with pytest.raises(ts.TimelineFormatError, match="onset_strengths"):
         ts.timeline_from_dict(data)
+
+
+def test_the_plate_moves_on_when_the_next_phrase_starts_at_once():
+    said = [("a", 0.0, 0.5), ("city,", 0.5, 1.0), ("My", 1.0, 1.4), ("part", 1.4, 2.0)]
+    words = tuple(ts.Word(text=t, start=s, end=e, probability=1.0) for t, s, e in said)
+    tl = ts.read_timeline(fixtures.make_timeline(Path(tempfile.mkdtemp()), textures=False))
+    windows = [dataclasses.replace(w, voice=None) for w in tl.windows]
+    windows[0] = dataclasses.replace(windows[0], voice=ts.Voice(True, 0.9, words=words))
+    keys = keying.build_keys(
+        dataclasses.replace(tl, windows=tuple(windows)), keying.KeyingOptions(fps=24)
+    )
+    alpha = keys.channel("plate.alpha", 3, lyrics.PLATE).keys
+    second = keying.time_to_frame(1.0, 24)
+    for f in range(second, keying.time_to_frame(2.0, 24)):
+        assert evaluate(alpha, f) > 0.6, f  # the second phrase keeps its plate
