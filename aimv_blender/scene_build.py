@@ -28,6 +28,7 @@ from .keying import MARKER_PREFIX, Channel, KeyingOptions, SceneKeys, build_keys
 from .layers import background, camera, common, hits, lights, lyrics, pictograms
 from .layers.table import TABLE
 from .motion.background import cover_size, crop_uv
+from .motion.base import fit_name
 
 COLLECTION = common.COLLECTION
 SEQUENCE_FOLDER = background.SEQUENCE_FOLDER
@@ -87,7 +88,8 @@ def _markers(scene: bpy.types.Scene, keys: SceneKeys) -> int:
 
 
 def _action_name(datablock: bpy.types.ID) -> str:
-    return f"{datablock.name} {type(datablock).__name__}"
+    """The action of one of AIMV's datablocks ("AIMV Lyric hello TextCurve"), within 63 bytes."""
+    return fit_name(f"{datablock.name} {type(datablock).__name__}")
 
 
 def apply_table(

@@ -53,6 +53,18 @@ class WindowFrames:
         return (self.start + self.end - 1) // 2
 
 
+MAX_NAME_BYTES = 63  # Blender cuts longer datablock names
+
+
+def fit_name(base: str, suffix: str = "", *, room: int = 0) -> str:
+    """``base`` + ``suffix`` cut (in UTF-8 bytes, on a character boundary) so that the name
+    plus ``room`` more bytes (e.g. an action's " Material") stays within Blender's 63 bytes:
+    names AIMV looks up again must come back exactly as it made them."""
+    budget = MAX_NAME_BYTES - room - len(suffix.encode())
+    raw = base.encode()[:budget]
+    return raw.decode("utf-8", errors="ignore") + suffix
+
+
 def time_to_frame(seconds: float, fps: int) -> int:
     """The whole frame at which ``seconds`` falls (frame 1 is t = 0)."""
     return 1 + int(round(seconds * fps))

@@ -24,6 +24,7 @@ from .base import (
     Channel,
     WindowFrames,
     dedupe,
+    fit_name,
     hex_to_srgb,
     srgb_to_linear,
     time_to_frame,
@@ -42,7 +43,7 @@ PLATE_ALPHA = 0.65
 PLATE_PAD = 0.5  # em around the phrase
 FADE_S = 0.25
 NAME_PREFIX = "AIMV Lyric "
-MAX_NAME_TEXT = 40
+NAME_ROOM = 10  # bytes kept free for " TextCurve", the longest action suffix
 
 
 @dataclass(frozen=True)
@@ -158,8 +159,8 @@ class Plate:
 
 
 def slot_name(text: str, k: int) -> str:
-    base = NAME_PREFIX + text[:MAX_NAME_TEXT]
-    return base if k == 0 else f"{base} #{k + 1}"
+    """The object name of a word's k-th reusable object (room left for its action names)."""
+    return fit_name(NAME_PREFIX + text, "" if k == 0 else f" #{k + 1}", room=NAME_ROOM)
 
 
 def appearances(

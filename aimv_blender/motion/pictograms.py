@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..contract import Timeline
-from .base import WindowFrames, time_to_frame
+from .base import WindowFrames, fit_name, time_to_frame
 from .lyrics import Appearance, pop_channels, word_width
 
 NAME_PREFIX = "AIMV Pictogram "
@@ -116,9 +116,9 @@ def slots(found: list[PictogramPlacement]) -> tuple[PictogramSlot, ...]:
             lane.append(p)
     out = []
     for path, lanes in lanes_by.items():
-        stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0][:40]
+        stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
         for k, lane in enumerate(lanes):
-            name = NAME_PREFIX + stem + ("" if k == 0 else f" #{k + 1}")
+            name = fit_name(NAME_PREFIX + stem, "" if k == 0 else f" #{k + 1}", room=10)
             out.append(
                 PictogramSlot(
                     name=name,

@@ -211,3 +211,10 @@ def test_the_plate_moves_on_when_the_next_phrase_starts_at_once():
     second = keying.time_to_frame(1.0, 24)
     for f in range(second, keying.time_to_frame(2.0, 24)):
         assert evaluate(alpha, f) > 0.6, f  # the second phrase keeps its plate
+
+
+def test_object_names_fit_blender_in_any_script():
+    long = "ずっとずっとずっとずっとずっとずっとずっとずっと"  # 24 characters, 72 bytes
+    name = lyrics.slot_name(long, 1)
+    assert len(name.encode()) <= 63 - lyrics.NAME_ROOM and name.endswith(" #2")
+    assert name.startswith("AIMV Lyric ずっと")
