@@ -242,7 +242,10 @@ def plate_channels(plates: list[Plate]) -> list[Channel]:
         size[2].append((before, pl.height))
         alpha += [(before, 0.0), (float(pl.pop), PLATE_ALPHA), (float(pl.hold_end), PLATE_ALPHA)]
         alpha.append((float(pl.gone), 0.0))
-        hidden += [(before, 0.0), (float(pl.gone + 1), 1.0)]
+        if len(hidden) > 1 and hidden[-1][0] >= before:  # the next phrase follows at once
+            hidden[-1] = (float(pl.gone + 1), 1.0)
+        else:
+            hidden += [(before, 0.0), (float(pl.gone + 1), 1.0)]
     out = [Channel("plate.location", i, dedupe(k), CONSTANT, subject=PLATE) for i, k in loc.items()]
     out += [Channel("plate.size", i, dedupe(k), CONSTANT, subject=PLATE) for i, k in size.items()]
     out += [Channel("plate.colour", i, dedupe(k), CONSTANT, subject=PLATE) for i, k in rgb.items()]

@@ -21,6 +21,11 @@ def timeline(tmp_path_factory) -> ts.Timeline:
     return ts.read_timeline(fixtures.make_timeline(tmp_path_factory.mktemp("m"), textures=True))
 
 
+def held(channel, frame):
+    """The value of CONSTANT keys at ``frame``."""
+    return [v for f, v in channel.keys if f <= frame][-1]
+
+
 def with_hits(timeline, hits):
     windows = [
         dataclasses.replace(w, hits=tuple(h for h in hits if w.start <= h.time < w.end))
@@ -209,8 +214,10 @@ def test_the_plate_moves_on_when_the_next_phrase_starts_at_once():
     )
     alpha = keys.channel("plate.alpha", 3, lyrics.PLATE).keys
     second = keying.time_to_frame(1.0, 24)
+    hidden = keys.channel("plate.hidden", 0, lyrics.PLATE)
     for f in range(second, keying.time_to_frame(2.0, 24)):
         assert evaluate(alpha, f) > 0.6, f  # the second phrase keeps its plate
+        assert held(hidden, f) == 0.0, f
 
 
 def test_object_names_fit_blender_in_any_script():
