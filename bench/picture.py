@@ -3,6 +3,7 @@
     python bench/picture.py                       # the demo and a generated 3-minute song
     python bench/picture.py --songs demo          # just the demo (about 2 minutes)
     python bench/picture.py --skip-render         # measure the MP4s already in --out
+    python bench/picture.py --songs demo --skip-render --compare-with ../main   # speed A/B
 
 For each song it runs ``aimv render SONG -o OUT/NAME.mp4`` (the preview preset: 640x360,
 24 fps, Workbench, offline engines) and then reads only the MP4, the audio and the timeline:
@@ -17,7 +18,9 @@ For each song it runs ``aimv render SONG -o OUT/NAME.mp4`` (the preview preset: 
 
 and, in a bpy process, Workbench seconds per frame at 640x360 on the demo's scene through the
 add-on's Sequencer -> MP4 path (goal <= 1.5 x 0.085 s), and the scene build time and .blend size
-of a synthetic 4-minute song with 600 sung words and a hit on every beat (goal <= 5 s).
+of a synthetic 4-minute song with 600 sung words and a hit on every beat (goal <= 5 s). On a
+shared machine, ``--compare-with CHECKOUT`` times Workbench on the same scene for this checkout
+and another one in alternation, so the ratio holds whatever the load.
 """
 
 from __future__ import annotations
@@ -271,6 +274,60 @@ def worker(args: argparse.Namespace) -> None:
     Path(args.result).write_text(json.dumps(out))
 
 
+SPEED_CODE = """
+import sys, time, pathlib
+sys.path.insert(0, sys.argv[1])
+import bpy
+from aimv_blender import render, scene_build
+from aimv_timeline import schema as ts
+path = pathlib.Path(sys.argv[2])
+timeline = ts.read_timeline(path)
+bpy.ops.wm.read_factory_settings(use_empty=True)
+scene = bpy.context.scene
+built = scene_build.build_scene(scene, timeline, timeline_dir=path.parent,
+    options=scene_build.BuildOptions(resolution=(640, 360)))
+render.configure_engine(scene, engine="workbench", samples=1, textured=built.textured)
+scene.render.filepath = sys.argv[3]
+scene.frame_set(2); bpy.ops.render.render(write_still=False)
+t0 = time.perf_counter()
+for f in range(3, 3 + int(sys.argv[4])):
+    scene.frame_set(f); bpy.ops.render.render(write_still=False)
+print("S_PER_FRAME", (time.perf_counter() - t0) / int(sys.argv[4]))
+"""
+
+
+def speed_ab(other: Path, timeline: Path, *, frames: int = 48, rounds: int = 3) -> dict:
+    """Workbench s/frame (render per frame, 640x360) of this checkout and of ``other`` on the
+    same timeline, alternating ``rounds`` times so both see the same machine load."""
+    out: dict[str, list[float]] = {"this": [], "other": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(rounds):
+            for name, root in (("other", other), ("this", ROOT)):
+                done = subprocess.run(
+                    [
+                        sys.executable,
+                        "-c",
+                        SPEED_CODE,
+                        str(root),
+                        str(timeline),
+                        str(Path(tmp) / "f.png"),
+                        str(frames),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    env={**os.environ, "BLENDER_USER_RESOURCES": tmp},
+                )
+                line = next(x for x in done.stdout.splitlines() if x.startswith("S_PER_FRAME"))
+                out[name].append(float(line.split()[1]))
+    this, base = statistics.median(out["this"]), statistics.median(out["other"])
+    return {
+        "this_s_per_frame": round(this, 4),
+        "other_s_per_frame": round(base, 4),
+        "ratio": round(this / base, 3),
+    }
+
+
 # --------------------------------------------------------------------------------------------
 
 
@@ -287,6 +344,12 @@ def main() -> int:
     p.add_argument("--songs", default="demo,bench", help="demo and/or bench (comma-separated)")
     p.add_argument("--out", default="bench-out/picture", help="folder for the MP4s")
     p.add_argument("--skip-render", action="store_true", help="measure existing MP4s only")
+    p.add_argument(
+        "--compare-with",
+        metavar="CHECKOUT",
+        help="also time Workbench on the demo's timeline against another checkout (e.g. main),"
+        " alternating runs so both see the same load",
+    )
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--timeline", help=argparse.SUPPRESS)
     p.add_argument("--tmp", help=argparse.SUPPRESS)
@@ -334,6 +397,10 @@ def main() -> int:
         subprocess.run(cmd, check=True, env={**os.environ, "BLENDER_USER_RESOURCES": tmp})
         results["blender"] = json.loads(result.read_text())
     print("blender", json.dumps(results["blender"]))
+    demo_timeline = out / "demo.aimv" / "timeline.json"
+    if args.compare_with and demo_timeline.is_file():
+        results["speed_ab"] = speed_ab(Path(args.compare_with).absolute(), demo_timeline)
+        print("speed_ab", json.dumps(results["speed_ab"]))
     print(json.dumps(results, indent=1))
     return 0
 
