@@ -106,7 +106,7 @@ def ocr_words(frame: np.ndarray) -> set[str]:
     return {_norm(t) for t in text.split()} - {""}
 
 
-def measure(mp4: Path, audio: Path, timeline_path: Path) -> dict:
+def measure(mp4: Path, audio: Path, timeline_path: Path, fps: int = FPS) -> dict:
     import librosa
 
     from aimv_timeline import schema as ts
@@ -121,7 +121,7 @@ def measure(mp4: Path, audio: Path, timeline_path: Path) -> dict:
     ]
     wanted: dict[int, list] = {}
     for w in words:
-        frame = int((w.start + 0.6 * (w.end - w.start)) * FPS)
+        frame = int((w.start + 0.6 * (w.end - w.start)) * fps)
         wanted.setdefault(frame, []).append(w)
     shares, changes, prev = [], [], None
     read = 0
@@ -132,7 +132,7 @@ def measure(mp4: Path, audio: Path, timeline_path: Path) -> dict:
         prev = s
         for w in wanted.get(i, ()):
             read += _norm(w.text) in ocr_words(full)
-    y, sr = librosa.load(str(audio), sr=FPS * 1000, mono=True)
+    y, sr = librosa.load(str(audio), sr=fps * 1000, mono=True)
     flux = librosa.onset.onset_strength(y=y, sr=sr, hop_length=1000)
     n = min(len(flux), len(changes))
     corr = float(np.corrcoef(np.asarray(changes[1:n]), flux[1:n])[0, 1]) if n > 2 else float("nan")
@@ -344,6 +344,7 @@ def main() -> int:
     p.add_argument("--songs", default="demo,bench", help="demo and/or bench (comma-separated)")
     p.add_argument("--out", default="bench-out/picture", help="folder for the MP4s")
     p.add_argument("--skip-render", action="store_true", help="measure existing MP4s only")
+    p.add_argument("--fps", type=int, default=FPS, help="frame rate of the renders (default: 24)")
     p.add_argument(
         "--compare-with",
         metavar="CHECKOUT",
@@ -386,7 +387,8 @@ def main() -> int:
                 env={**os.environ, "PYTHONPATH": str(ROOT)},
             )
         results[name] = {"render_seconds": round(time.perf_counter() - t0, 1)}
-        results[name].update(measure(mp4, song, mp4.with_suffix(".aimv") / "timeline.json"))
+        timeline = mp4.with_suffix(".aimv") / "timeline.json"
+        results[name].update(measure(mp4, song, timeline, args.fps))
         print(name, json.dumps(results[name]), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "result.json"
