@@ -378,6 +378,8 @@ def main() -> int:
                     str(mp4),
                     "--preset",
                     "preview",
+                    "--fps",
+                    str(args.fps),
                     "--offline",
                     "--progress",
                     "none",
