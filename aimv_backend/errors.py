@@ -18,6 +18,7 @@ __all__ = [
     "TimelineError",
     "RenderError",
     "Cancelled",
+    "GpuRequiredError",
 ]
 
 
@@ -47,3 +48,7 @@ class RenderError(AimvError):
 
 class Cancelled(AimvError):
     """The user interrupted the run (Ctrl-C or Cancel in Blender)."""
+
+
+class GpuRequiredError(AimvError):
+    """The step needs a GPU (CUDA or Apple MPS), none is present, and the CPU was not forced."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -274,6 +275,8 @@ def run(args: argparse.Namespace) -> int:
 def main() -> int:
     args = build_parser().parse_args(_argv())
     pkg = _package()
+    importlib.import_module(f"{pkg}.contract").offline.enforce()  # AIMV_OFFLINE: no network
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM cleans up like Ctrl-C
     errors: tuple[type[BaseException], ...] = (ValueError, OSError)
     try:
         errors += (

@@ -22,13 +22,13 @@ from pathlib import Path
 
 import bpy
 
-from . import anim
+from . import anim, clips
 from .contract import Timeline
 from .keying import MARKER_PREFIX, Channel, KeyingOptions, SceneKeys, build_keys
 from .layers import background, camera, common, hits, lights, lyrics, pictograms
 from .layers.table import TABLE
-from .motion.background import cover_size, crop_uv
-from .motion.base import fit_name
+from .motion.background import cover_size, crop_uv, hidden_keys
+from .motion.base import CONSTANT, fit_name
 
 COLLECTION = common.COLLECTION
 SEQUENCE_FOLDER = background.SEQUENCE_FOLDER
@@ -93,11 +93,17 @@ def _action_name(datablock: bpy.types.ID) -> str:
 
 
 def apply_table(
-    keys: SceneKeys, stage: dict[str, bpy.types.ID | None], subjects: dict[str, bpy.types.Object]
+    keys: SceneKeys,
+    stage: dict[str, bpy.types.ID | None],
+    subjects: dict[str, bpy.types.Object],
+    *,
+    extra: list[Channel] = (),
 ) -> list[str]:
-    """Write every channel through the table; returns the F-curves kept as the artist edited."""
+    """Write every channel (the keying's and ``extra`` ones) through the table; returns the
+    F-curves kept as the artist edited them."""
     curves: dict[int, tuple[bpy.types.ID, list[anim.CurveKeys]]] = {}
-    for ch in keys.channels:
+    channels = [*keys.channels, *extra]
+    for ch in channels:
         if ch.subject:
             ob = subjects.get(ch.subject)
             if ob is None:
@@ -119,7 +125,7 @@ def apply_table(
     for block, items in curves.values():
         kept += [f"{block.name}: {k}" for k in anim.write_curves(block, _action_name(block), items)]
     # channels the keying no longer makes (a layer switched off, no textures): remove their keys
-    made = {ch.name for ch in keys.channels}
+    made = {ch.name for ch in channels}
     for name, bindings in TABLE.items():
         if name in made or name.startswith(("lyric.", "pictogram.")):
             continue
@@ -197,7 +203,25 @@ def build_scene(
         "flash_material": flash_mat,
         "flash_nodes": flash_mat.node_tree,
     }
-    kept = apply_table(keys, stage, {**words, **icons})
+    try:  # generated clips play on planes behind the screen, which steps aside for them
+        clip_spans = clips.place_clips(
+            timeline,
+            timeline_dir=timeline_dir,
+            collection=common.collection(scene, background.LAYER),
+            fps=keys.fps,
+            frame_start=keys.frame_start,
+            frame_end=keys.frame_end,
+            aspect=frame_aspect,
+            camera_distance=k.camera_distance,
+        )
+    except clips.ClipError as exc:
+        raise BuildError(str(exc)) from None
+    extra = []
+    if clip_spans:
+        shown = [(s.first, s.last) for s in clip_spans]
+        extra.append(Channel("background.hidden", 0, hidden_keys(shown, keys.frame_end), CONSTANT))
+    stage["fade"] = bg.fade
+    kept = apply_table(keys, stage, {**words, **icons}, extra=extra)
     n_markers = _markers(scene, keys)
     if scene.frame_current < scene.frame_start or scene.frame_current > scene.frame_end:
         scene.frame_current = scene.frame_start
@@ -207,7 +231,7 @@ def build_scene(
         frame_end=keys.frame_end,
         fps=keys.fps,
         windows=len(keys.windows),
-        textured=source.images is not None,
+        textured=source.images is not None or bool(clip_spans),
         markers=n_markers,
         keys=keys,
         objects=len(words) + len(icons) + 6,

@@ -25,6 +25,10 @@ Run on demand (never a timed test):
 
 Engines that cannot load (e.g. PANNs without its checkpoint, offline) are reported as
 unavailable and skipped.
+
+Beats, bars and tempo on rendered grooves at 70-180 bpm: ``bench/beats_accuracy.py``. WER of
+speech and of espeak-ng "singing" over a band at +6, 0 and -5 dB, with the language detected or
+given, and the sung/spoken mode: ``bench/voice_wer.py``. Figures: docs/benchmarks.md.
 """
 
 from __future__ import annotations

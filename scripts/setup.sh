@@ -3,7 +3,8 @@
 #   scripts/setup.sh          the backend with every offline engine and Blender (bpy) for rendering
 #   scripts/setup.sh --dev    plus the test tools and the Debian programs the tests use to make
 #                             audio (fluidsynth + General MIDI soundfont, espeak-ng, sox, ffmpeg)
-#                             and read rendered lyrics (tesseract-ocr)
+#                             and strace (the offline test watches every connect() of a render)
+#                             and tesseract-ocr (reads rendered lyrics)
 # Re-running is cheap: a stamp records what was installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,7 @@ command -v "$python" >/dev/null 2>&1 || python=python3
 
 if [ "$dev" = 1 ]; then
   missing=()
-  for tool in fluidsynth espeak-ng sox ffmpeg ffprobe tesseract; do
+  for tool in fluidsynth espeak-ng sox ffmpeg ffprobe strace tesseract; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
   done
   [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || missing+=("soundfont")
@@ -25,7 +26,7 @@ if [ "$dev" = 1 ]; then
     [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
     "${sudo_cmd[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
-      fluidsynth fluid-soundfont-gm espeak-ng sox ffmpeg tesseract-ocr >/dev/null
+      fluidsynth fluid-soundfont-gm espeak-ng sox ffmpeg strace tesseract-ocr >/dev/null
   fi
 fi
 
@@ -43,8 +44,9 @@ extras="all"
 # torch is pinned in constraints.txt to the CPU build; an unpinned torch pulls a multi-GB CUDA build.
 "${pip[@]}" install -c constraints.txt -e ".[${extras}]"
 # musicnn ships the MTT weights we read without TensorFlow; its metadata pins numpy<1.17 and
+# tensorflow (basic-pitch likewise pulls TensorFlow: only its nmp.onnx model is used, on onnxruntime);
 # tensorflow, so it is installed without dependencies. openai-whisper likewise (it would pull
 # triton, ~1 GB, which CPU inference does not need); its real dependencies come from the extras.
-"${pip[@]}" install -c constraints.txt --no-deps musicnn openai-whisper
+"${pip[@]}" install -c constraints.txt --no-deps musicnn openai-whisper basic-pitch==0.4.0
 echo "$want" > "$stamp"
 echo "setup: ready (.venv)"

@@ -1,9 +1,10 @@
-"""Note onsets for the picture when the listen stage found no drum hits and no beats.
+"""Note onsets for the picture when the listen stage found no drum hits.
 
 The add-on turns drum hits into visible events (docs/blender.md, "Hits"); with only onsets
-known, the onsets drive them. This fills ``rhythm.onsets`` (schema 1.1) from the song with
-librosa's onset detector (spectral flux, peak-picked), so a timeline without hits still makes
-the picture move with the music.
+known, the onsets drive them (locked to the beats when those are known). This fills
+``rhythm.onsets`` and ``rhythm.onset_strengths`` (schema 1.1) from the song with librosa's
+onset detector (spectral flux, peak-picked), so a timeline without hits still makes the
+picture move with the music.
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ SAMPLE_RATE = 22050
 
 
 def needs_onsets(timeline: Timeline) -> bool:
-    """True when nothing in the timeline can drive the picture's hit events."""
+    """True when the timeline has neither drum hits nor onsets to drive the hit events."""
     if any(w.hits for w in timeline.windows):
         return False
-    rhythm = timeline.rhythm
-    return rhythm is None or not (rhythm.onsets or rhythm.beats)
+    return timeline.rhythm is None or not timeline.rhythm.onsets
 
 
 def detect_onsets(audio: Path) -> tuple[tuple[float, ...], tuple[float, ...]]:

@@ -15,21 +15,20 @@ else (plane, crossfade, keys) stays the same.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import bpy
 
-from ..contract import Timeline
+from ..contract import Timeline, manifest, paths
 from ..motion import background as maths
 from . import common
 from .table import NODE_COLOUR, NODE_CROSSFADE, NODE_TEXTURE_A, NODE_TEXTURE_B
 
 SEQUENCE_FOLDER = "aimv_sequence"
 SEQUENCE_STEM = "aimv_"
+LAYER = "AIMV Background"
 SCREEN = "AIMV Screen"
 FADE = "AIMV Screen Fade"
 # two images over the same files: each Image holds one GPU texture (one frame) at a time, so the
@@ -68,13 +67,6 @@ MovieHook = Callable[[Timeline, Path, Path], "BackgroundSource | None"]
 movie_hooks: list[MovieHook] = []
 
 
-def _link_or_copy(src: Path, dst: Path) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copyfile(src, dst)
-
-
 def _png_aspect(path: Path) -> float | None:
     """Width/height of a PNG from its header (None for other formats)."""
     with open(path, "rb") as fh:
@@ -97,7 +89,15 @@ def stage_sequence(
     if numbers[0] is None:
         return None, None
     used = sorted({n for n in numbers if n is not None})
-    sources = {n: timeline_dir / timeline.windows[n].texture for n in used}
+    try:  # the path rule: a timeline's paths stay inside its folder (docs/security.md)
+        sources = {
+            n: paths.resolve_inside(
+                timeline_dir, timeline.windows[n].texture, what=f"windows[{n}].texture"
+            )
+            for n in used
+        }
+    except paths.UnsafePathError as exc:
+        raise MissingTexture(str(exc)) from None
     ext = sources[used[0]].suffix.lower()
     for n, src in sources.items():
         if not src.is_file():
@@ -110,7 +110,8 @@ def stage_sequence(
     for old in folder.glob(f"{SEQUENCE_STEM}*"):
         old.unlink()
     for n, src in sources.items():
-        _link_or_copy(src, folder / f"{SEQUENCE_STEM}{n + 1:05d}{ext}")
+        dst = folder / f"{SEQUENCE_STEM}{n + 1:05d}{ext}"  # a copy; a link only to AIMV's own
+        paths.place_file(src, dst, may_link=manifest.owns(timeline_dir, src))
     first = folder / f"{SEQUENCE_STEM}{used[0] + 1:05d}{ext}"
     return first, _png_aspect(first)
 
@@ -222,7 +223,7 @@ def build(
     uv: tuple[float, float, float, float],
 ) -> Background:
     """Create or update the screen (and Workbench's fade plane) for ``source``."""
-    coll = common.collection(scene, "AIMV Background")
+    coll = common.collection(scene, LAYER)
     screen, _new = common.get_object(
         coll, SCREEN, lambda: common.plane_mesh(SCREEN, *size, uv), "MESH"
     )

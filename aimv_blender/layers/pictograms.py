@@ -9,6 +9,7 @@ from pathlib import Path
 
 import bpy
 
+from ..contract import paths
 from ..motion.pictograms import NAME_PREFIX, PictogramSlot
 from . import common
 
@@ -54,7 +55,10 @@ def build(
     common.set_layer_visible(scene, coll, enabled)
     out: dict[str, bpy.types.Object] = {}
     for slot in slots:
-        path = (timeline_dir / slot.path).resolve()
+        try:  # the path rule: a timeline's paths stay inside its folder (docs/security.md)
+            path = paths.resolve_inside(timeline_dir, slot.path, what=f"pictogram {slot.word!r}")
+        except paths.UnsafePathError:
+            continue  # the reader refuses such a timeline; never load a file from outside
         if not path.is_file():
             continue  # a missing pictogram is left out, never replaced by another
         image = bpy.data.images.load(str(path), check_existing=True)

@@ -52,6 +52,14 @@ TABLE: dict[str, tuple[Binding, ...]] = {
         ("screen", "scale", 2),
     ),
     "background.drift": (("screen", "location", None),),
+    # hidden while a generated clip plays on its plane behind the screen (clips.py)
+    "background.hidden": (
+        ("screen", "hide_render", 0),
+        ("screen", "hide_viewport", 0),
+        ("fade", "hide_render", 0),
+        ("fade", "hide_viewport", 0),
+    ),
+    "clip.hidden": (("subject", "hide_render", 0), ("subject", "hide_viewport", 0)),
     "background.pulse": (
         ("screen", "delta_scale", 0),
         ("screen", "delta_scale", 1),

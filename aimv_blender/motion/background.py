@@ -135,6 +135,17 @@ def motion_channels(
     ]
 
 
+def hidden_keys(shown: list[tuple[int, int]], frame_end: int) -> Keys:
+    """CONSTANT keys (1 = hidden) that hide the screen over the frames [first, last] of
+    ``shown`` (the clips' spans, in order) and show it elsewhere."""
+    keys = [(1.0, 0.0)]
+    for first, last in shown:
+        keys.append((float(first), 1.0))
+        if last < frame_end:
+            keys.append((float(last + 1), 0.0))
+    return dedupe(keys)
+
+
 def cover_size(
     *, aspect: float, distance: float, lens: float, margin_x: float, margin_z: float
 ) -> tuple[float, float]:

@@ -3,7 +3,7 @@ crash/splash = a burst of brightness and scale, hi-hat/ride = a small flicker.
 
 The events come from the timeline's drum hits when the listen stage found them; else from its
 onsets (``rhythm.onsets``, sized by ``rhythm.onset_strengths``), which then punch and flash a
-little each; else from the windows' loudness jumps. When beats are known, onsets lock to the nearest beat (within 70 ms) and every
+little each; else from the beats; else from the windows' loudness jumps. When beats are known, onsets lock to the nearest beat (within 70 ms) and every
 downbeat adds a scale pulse. Each effect jumps on the hit's own frame (the key one frame before
 holds the previous value) and decays exponentially; its size follows the window's drive.
 """
@@ -78,6 +78,8 @@ def events(timeline: Timeline, spans: tuple[WindowFrames, ...], fps: int) -> tup
     else:
         onsets = list(rhythm.onsets) if rhythm is not None else []
         strengths = list(rhythm.onset_strengths) if rhythm is not None else []
+        if not onsets and beats:  # a pulse but no onsets: the beats, a little softer
+            onsets, strengths = list(beats), [0.6] * len(beats)
         if not onsets:
             onsets = _volume_onsets(timeline)
         if len(strengths) != len(onsets):

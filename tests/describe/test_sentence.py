@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import pytest
@@ -393,16 +392,30 @@ def test_categories_all_have_verbs():
     assert set(CATEGORY_WORDS) == set(INSTRUMENT_CATEGORIES)
 
 
-def test_speech_speaks_where_song_sings():
-    spoken = dataclasses.replace(DESIGN_EXAMPLES[0][0], spoken=True)
-    assert build_sentence(spoken).startswith("Person loudly speaks, holding a heart, alongside")
-    words = SentenceInputs(
-        volume="normal",
-        colour="teal",
-        voice=True,
-        words_sung=True,
-        spoken=True,
-        instruments=(I("piano", "keys"),),
-        abstractions=("glow", "wave"),
-    )
-    assert build_sentence(words).startswith("Person speaks")
+@pytest.mark.parametrize(
+    "text,word",
+    [
+        ("holding a burning", ""),
+        ("drawing towards", ""),
+        ("chasing carries", ""),
+        ("my burning heart", "heart"),
+        ("down the river we go", "river"),
+        ("a lantern carries the light", "lantern"),
+    ],
+)
+def test_the_sung_object_is_a_noun_never_a_function_word(text, word):
+    assert salient_word(text) == word
+
+
+def test_the_last_noun_is_carried_to_windows_without_one():
+    from aimv_backend.describe import describe_timeline
+
+    from .conftest import timeline, window
+
+    texts = ["the lantern", "is burning", "towards"]
+    windows = [window(i, text=t) for i, t in enumerate(texts)]
+    described = describe_timeline(timeline(windows))
+    for w in described.windows:
+        assert "a lantern" in w.description.sentence, w.description.sentence
+        assert " a burning" not in w.description.sentence
+        assert " a towards" not in w.description.sentence

@@ -43,3 +43,11 @@ def offline(monkeypatch):
 @pytest.fixture
 def recording_progress() -> RecordingProgress:
     return RecordingProgress()
+
+
+@pytest.fixture(scope="session")
+def tiny_ltx(tmp_path_factory) -> Path:
+    """A tiny random LTX-Video pipeline saved with save_pretrained (sizes: multiples of 32)."""
+    from aimv_testkit.tiny_models import build_tiny_ltx
+
+    return build_tiny_ltx(tmp_path_factory.mktemp("tiny-ltx") / "model")
