@@ -7,15 +7,14 @@ copied) into ``<timeline folder>/aimv_sequence/aimv_00001.png ...`` and the Imag
 sized to cover the camera's view with a margin for its motion, and its UVs crop the texture's
 centre to the frame's aspect, so the picture never shows a backdrop or a stretched texture.
 
-Movie backgrounds: :func:`background_source` is the one place that decides what the plane shows.
-A module that turns the timeline's generated clips into a movie texture returns a
-:class:`BackgroundSource` whose images are ``MOVIE`` images (see its docstring); everything
-else (plane, crossfade, keys) stays the same.
+Movie backgrounds: the timeline's generated clips play on their own planes behind the screen
+(``aimv_blender/clips.py``); the scene builder hides the screen over their spans
+(``background.hidden``). :func:`background_source` is the one place that decides what the
+screen itself shows: a :class:`BackgroundSource` may carry ``MOVIE`` images as well.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,12 +58,6 @@ class BackgroundSource:
     images: tuple[bpy.types.Image, bpy.types.Image] | None
     aspect: float | None
     keyed_offsets: bool = True
-
-
-# A hook for movie backgrounds (generated clips): called with (timeline, timeline_dir, folder);
-# returns a BackgroundSource, or None to fall back to the still textures.
-MovieHook = Callable[[Timeline, Path, Path], "BackgroundSource | None"]
-movie_hooks: list[MovieHook] = []
 
 
 def _png_aspect(path: Path) -> float | None:
@@ -129,11 +122,7 @@ def _sequence_image(name: str, first: Path) -> bpy.types.Image:
 
 
 def background_source(timeline: Timeline, timeline_dir: Path, folder: Path) -> BackgroundSource:
-    """The movie hooks' source when one gives one, else the window textures as a sequence."""
-    for hook in movie_hooks:
-        source = hook(timeline, timeline_dir, folder)
-        if source is not None:
-            return source
+    """The window textures as one image sequence (None images without textures)."""
     first, aspect = stage_sequence(timeline, timeline_dir, folder)
     if first is None:
         return BackgroundSource(images=None, aspect=None)
