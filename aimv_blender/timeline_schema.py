@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 SCHEMA_MAJOR = 1
 
 VOLUME_LEVELS = ("silent", "quiet", "normal", "loud")
@@ -36,6 +36,21 @@ INSTRUMENT_CATEGORIES = (
     "woodwind",
     "other",
 )
+# Drum-kit pieces of windows[i].hits[j].piece (schema 1.1).
+DRUM_PIECES = (
+    "kick",
+    "snare",
+    "rimshot",
+    "hihat_closed",
+    "hihat_open",
+    "crash",
+    "splash",
+    "ride",
+    "tom_high",
+    "tom_mid",
+    "tom_floor",
+    "clap",
+)
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -43,10 +58,12 @@ __all__ = [
     "VOLUME_LEVELS",
     "COLOUR_SOURCES",
     "INSTRUMENT_CATEGORIES",
+    "DRUM_PIECES",
     "TimelineFormatError",
     "Volume",
     "Colour",
     "InstrumentGuess",
+    "DrumHit",
     "Word",
     "Voice",
     "Description",
@@ -120,6 +137,22 @@ class InstrumentGuess:
 
 
 @dataclass(frozen=True)
+class DrumHit:
+    """One drum hit heard in a window (schema 1.1).
+
+    time: when the piece was struck, seconds from the start of the song (absolute, like
+        Word.start), inside the window.
+    piece: one of DRUM_PIECES.
+    score: the kit-piece classifier's probability in [0, 1].
+    Two pieces struck together (kick and hi-hat) are two hits with the same time.
+    """
+
+    time: float
+    piece: str
+    score: float
+
+
+@dataclass(frozen=True)
 class Word:
     """One transcribed word with its absolute time in the song (seconds)."""
 
@@ -168,6 +201,7 @@ class Window:
     volume: Volume
     colour: Colour
     instruments: tuple[InstrumentGuess, ...] | None = None
+    hits: tuple[DrumHit, ...] | None = None  # schema 1.1; None: drum pieces not analysed
     voice: Voice | None = None
     description: Description | None = None
     texture: str | None = None  # path relative to the timeline file's folder
@@ -376,6 +410,14 @@ def _instrument(r: _Reader) -> InstrumentGuess:
     )
 
 
+def _hit(r: _Reader) -> DrumHit:
+    return DrumHit(
+        time=r.number("time", lo=0.0),
+        piece=r.choice("piece", DRUM_PIECES),
+        score=r.number("score", lo=0.0, hi=1.0),
+    )
+
+
 def _word(r: _Reader) -> Word:
     return Word(
         text=r.get("text", str),
@@ -411,6 +453,7 @@ def _description(r: _Reader) -> Description:
 
 def _window(r: _Reader) -> Window:
     instruments = r.items("instruments", optional=True)
+    hits = r.items("hits", optional=True)
     voice = r.child("voice", optional=True)
     description = r.child("description", optional=True)
     window = Window(
@@ -425,12 +468,21 @@ def _window(r: _Reader) -> Window:
             _instrument(_Reader(x, r.item_path("instruments", i)))
             for i, x in enumerate(instruments)
         ),
+        hits=None
+        if hits is None
+        else tuple(_hit(_Reader(x, r.item_path("hits", i))) for i, x in enumerate(hits)),
         voice=None if voice is None else _voice(voice),
         description=None if description is None else _description(description),
         texture=r.get("texture", str, optional=True),
     )
     if window.end <= window.start:
         raise TimelineFormatError(f"{r.path}: end {window.end} is not after start {window.start}")
+    for i, hit in enumerate(window.hits or ()):
+        if not window.start - 1e-6 <= hit.time <= window.end + 1e-6:
+            raise TimelineFormatError(
+                f"{r.item_path('hits', i)}.time: {hit.time} is outside the window "
+                f"[{window.start}, {window.end}]"
+            )
     return window
 
 

@@ -159,6 +159,7 @@ def analyze_song(
     engines = {"volume": VOLUME_ENGINE, "colour": COLOUR_ENGINE}
 
     instruments: Sequence[Any] = [None] * len(spans)
+    hits: Sequence[Any] = [None] * len(spans)
     if options.instruments is not None and options.instruments.engine != "none":
         from aimv_backend.listen.instruments import tag_instruments
 
@@ -171,6 +172,11 @@ def analyze_song(
         )
         instruments = result.windows
         engines["instruments"] = result.engine
+        if result.family_engine is not None:
+            engines["families"] = result.family_engine
+        if result.hits is not None:
+            hits = result.hits
+            engines["drums"] = result.drum_engine or "unknown"
 
     voices: Sequence[Any] = [None] * len(spans)
     language = None
@@ -193,10 +199,11 @@ def analyze_song(
             volume=volume,
             colour=colour,
             instruments=inst,
+            hits=hit,
             voice=voice,
         )
-        for span, (volume, colour), inst, voice in zip(
-            spans, measured, instruments, voices, strict=True
+        for span, (volume, colour), inst, hit, voice in zip(
+            spans, measured, instruments, hits, voices, strict=True
         )
     )
     source = Source(
