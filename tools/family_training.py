@@ -70,7 +70,7 @@ class FamilySampler:
                 d = self.drums[k][s : s + FRAMES]
                 mix += d * (10 ** (rng.uniform(-15, 3) / 10) * ref / (d.mean() + 1e-12))
             x[i] = mix
-        return features.normalise_patches(x + 1e-10), y
+        return features.family_inputs(x), y
 
 
 def validate(model: PatchModel, test_sf: str, *, seed: int) -> dict:

@@ -138,3 +138,25 @@ def test_silence_and_inactive_windows_have_no_hits():
     assert result.hits[1] == () and result.hits[3] == ()
     quiet = listen_drums(audio=np.zeros(4 * RATE, np.float32), spans=_spans(4.0), active=[True] * 4)
     assert all(h == () for h in quiet.hits)
+
+
+@needs_synth
+@pytest.mark.slow
+def test_the_crash_window_sentence_says_crash_and_the_timeline_keeps_the_hits(tmp_path):
+    from aimv_backend.describe import DescribeOptions, describe_timeline
+    from aimv_backend.listen.analyze import AnalyzeOptions, analyze_song
+    from aimv_backend.listen.instruments import InstrumentOptions
+    from aimv_backend.timeline_schema import read_timeline, write_timeline
+    from tests.listen._instrument_clips import write_clip
+
+    info = write_clip(tmp_path, "groove", part("drum_kit", 12.0))
+    options = AnalyzeOptions(instruments=InstrumentOptions(engine="musicnn", allow_download=False))
+    timeline = analyze_song(info.path, options=options)
+    assert timeline.engines["drums"] == "kit-cnn:drum_pieces"
+    first = timeline.windows[0]
+    assert "crash" in [g.word for g in first.instruments]
+    assert any(h.piece == "crash" and h.time < 0.06 for h in first.hits)
+    described = describe_timeline(timeline, options=DescribeOptions(seed=1, vectors="default"))
+    assert "crash" in described.windows[0].description.sentence.lower()
+    path = write_timeline(described, tmp_path / "timeline.json")
+    assert read_timeline(path).windows[0].hits == first.hits

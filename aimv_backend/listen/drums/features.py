@@ -18,7 +18,8 @@ FMIN = 30.0
 FMAX = 11000.0
 DRUM_PRE_FRAMES = 3  # a drum patch starts 30 ms before the onset
 DRUM_FRAMES = 40  # 0.4 s
-FAMILY_FRAMES = 100  # 1 s
+FAMILY_FRAMES = 100  # 1 s, averaged in pairs to 50 frames of 20 ms (timbre needs no 10 ms)
+FAMILY_POOL = 2
 FLOOR_DECADES = 8.0  # dynamic range kept in a patch: 80 dB under its loudest bin
 
 
@@ -101,3 +102,10 @@ def drum_patch_starts(onsets: np.ndarray) -> np.ndarray:
 def hit_seconds(onsets: np.ndarray) -> np.ndarray:
     """The time (seconds) of the hit behind each detected onset frame."""
     return (np.asarray(onsets, dtype=np.float64) - ONSET_LAG_FRAMES) * frame_seconds()
+
+
+def family_inputs(power_patches: np.ndarray) -> np.ndarray:
+    """Network inputs (n, FAMILY_FRAMES / FAMILY_POOL, bands) from power patches of 1 s."""
+    n, frames, bands = power_patches.shape
+    pooled = power_patches.reshape(n, frames // FAMILY_POOL, FAMILY_POOL, bands).mean(axis=2)
+    return normalise_patches(pooled + 1e-10)

@@ -105,7 +105,7 @@ def window_family_scores(
     if not starts:
         return out
     patches = features.take_patches(mel, np.array(starts), model.frames)
-    probs = model.probabilities(features.normalise_patches(patches + 1e-10))
+    probs = model.probabilities(features.family_inputs(patches))
     counts = np.zeros(len(spans))
     np.add.at(out, np.array(owner), probs)
     np.add.at(counts, np.array(owner), 1)
