@@ -6,11 +6,20 @@ parameter (or file) and its value, as librosa's ParameterError does.
 
 from __future__ import annotations
 
-from aimv_backend.timeline_schema import TimelineFormatError
+from aimv_timeline.errors import AimvError
+from aimv_timeline.schema import TimelineFormatError
 
-
-class AimvError(Exception):
-    """Base class of every error the user can fix (bad input, missing model, existing output)."""
+__all__ = [
+    "AimvError",
+    "ParameterError",
+    "AudioInputError",
+    "OutputError",
+    "ModelUnavailableError",
+    "TimelineError",
+    "RenderError",
+    "Cancelled",
+    "GpuRequiredError",
+]
 
 
 class ParameterError(AimvError, ValueError):
@@ -29,7 +38,7 @@ class ModelUnavailableError(AimvError):
     """A model's weights are missing and cannot be fetched (offline, bad checksum, ...)."""
 
 
-class TimelineError(AimvError, TimelineFormatError):
+class TimelineError(TimelineFormatError):
     """A timeline file is missing, invalid, or does not match the requested operation."""
 
 
@@ -39,3 +48,7 @@ class RenderError(AimvError):
 
 class Cancelled(AimvError):
     """The user interrupted the run (Ctrl-C or Cancel in Blender)."""
+
+
+class GpuRequiredError(AimvError):
+    """The step needs a GPU (CUDA or Apple MPS), none is present, and the CPU was not forced."""

@@ -19,13 +19,13 @@ from aimv_backend.audio.io import probe_audio
 from aimv_backend.errors import OutputError, TimelineError
 from aimv_backend.listen.analyze import AnalyzeOptions, analyze_song
 from aimv_backend.progress import Progress
-from aimv_backend.timeline_schema import (
+from aimv_backend.util.files import output_dir, sha256_file
+from aimv_timeline.schema import (
     Timeline,
     TimelineFormatError,
     read_timeline,
     write_timeline,
 )
-from aimv_backend.util.files import output_dir, sha256_file
 
 if TYPE_CHECKING:
     from aimv_backend.describe import DescribeOptions

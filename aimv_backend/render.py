@@ -21,8 +21,8 @@ from aimv_backend.listen.analyze import AnalyzeOptions
 from aimv_backend.pipeline import AnalyzeRequest, check_describe, run_analyze
 from aimv_backend.progress import Progress
 from aimv_backend.stage.blender_runner import RenderSettings, blender_command, run_headless
-from aimv_backend.timeline_schema import Timeline, write_json_atomic
 from aimv_backend.util.files import output_dir
+from aimv_timeline.schema import Timeline, write_json_atomic
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class RenderRequest:
     describe: object | None  # DescribeOptions
     textures_engine: str = "auto"
     textures_model: str | None = None
+    textures_device: str | None = None
     texture_size: int = 512
     seed: int = 0
     offline: bool = False
@@ -71,14 +72,35 @@ class RenderResult:
 def _texture_options(request: RenderRequest):
     from aimv_backend.imagine import TextureOptions
 
-    extra = {} if request.textures_model is None else {"model": request.textures_model}
+    video = request.textures_engine == "video"  # procedural stills + generated clips
+    extra = {} if request.textures_model is None or video else {"model": request.textures_model}
     return TextureOptions(
-        engine=request.textures_engine,
+        engine="procedural" if video else request.textures_engine,
         size=(request.texture_size,) * 2,
         seed=request.seed,
+        device=request.textures_device,
         allow_download=not request.offline,
         **extra,
     )
+
+
+def _video_options(request: RenderRequest, fps: int):
+    """VideoOptions for --textures video (clips at the render's frame rate), else None."""
+    if request.textures_engine != "video":
+        return None
+    from aimv_backend.imagine.video import check_device
+    from aimv_backend.imagine.video_options import VideoOptions
+
+    extra = {} if request.textures_model is None else {"model": request.textures_model}
+    options = VideoOptions(
+        fps=fps,
+        seed=request.seed,
+        device=request.textures_device,
+        allow_download=not request.offline,
+        **extra,
+    )
+    check_device(options.device)  # no GPU: refuse before any work
+    return options
 
 
 def _render_fingerprint(timeline_path: Path, timeline: Timeline, settings: RenderSettings) -> str:
@@ -89,6 +111,9 @@ def _render_fingerprint(timeline_path: Path, timeline: Timeline, settings: Rende
             tex = timeline_path.parent / window.texture
             stat = tex.stat()
             digest.update(f"{window.texture}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    for clip in timeline.clips:
+        stat = (timeline_path.parent / clip.path).stat()
+        digest.update(f"{clip.path}:{clip.start}:{clip.end}:{stat.st_size}".encode())
     digest.update(json.dumps(asdict(settings), sort_keys=True).encode())
     digest.update(__version__.encode())  # new keying or render code makes a new video
     return digest.hexdigest()
@@ -138,6 +163,7 @@ def render_song(request: RenderRequest, *, progress: Progress) -> RenderResult:
     blender_command(settings)  # a missing bpy or a bad --blender fails before any work
     request.analyze.check()
     texture_options = _texture_options(request)  # TextureOptions validates itself
+    video_options = _video_options(request, settings.fps)
     if settings.fps * request.analyze.window_seconds < 1.0:
         raise ParameterError(
             f"--fps {settings.fps} gives less than one frame per --window of "
@@ -151,10 +177,11 @@ def render_song(request: RenderRequest, *, progress: Progress) -> RenderResult:
         output_dir(video_dir, what="video folder"),
         output_dir(request.work_dir, what="work folder"),
     ):
-        return _render_stages(request, settings, texture_options, song, progress)
+        return _render_stages(request, settings, (texture_options, video_options), song, progress)
 
 
-def _render_stages(request, settings, texture_options, song, progress) -> RenderResult:
+def _render_stages(request, settings, options, song, progress) -> RenderResult:
+    texture_options, video_options = options
     output = request.output
     stamp_path = request.work_dir / "render.json"
     if output.exists() and not request.force and not _stamp_matches(stamp_path, output, None):
@@ -176,6 +203,16 @@ def _render_stages(request, settings, texture_options, song, progress) -> Render
         progress=progress,
         timeline_path=request.timeline_path,  # written as images complete: resumable
     )
+    if video_options is not None:
+        from aimv_backend.imagine.clips import make_clips
+
+        timeline = make_clips(
+            timeline,
+            timeline_dir=request.timeline_path.parent,
+            options=video_options,
+            progress=progress,
+            timeline_path=request.timeline_path,  # written as clips complete: resumable
+        )
 
     fingerprint = _render_fingerprint(request.timeline_path, timeline, settings)
     if _stamp_matches(stamp_path, output, fingerprint):

@@ -1,6 +1,6 @@
 """AIMV for Blender: key a song's timeline onto a scene and render the music video.
 
-Importing this package does not import bpy: ``keying``, ``timeline_schema`` and
+Importing this package does not import bpy: ``keying``, ``contract`` and
 ``subprocess_runner`` are plain Python (tested without Blender); the bpy modules are imported
 by :func:`register`. The add-on never imports the backend (``aimv_backend``): it runs it.
 """

@@ -186,7 +186,7 @@ def _make_timeline(args, pkg: str, progress: _Progress) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     pkg = _package()
-    schema = importlib.import_module(f"{pkg}.timeline_schema")
+    schema = importlib.import_module(f"{pkg}.contract")
     keying = importlib.import_module(f"{pkg}.keying")
     progress = _Progress(args.progress == "json")
     if args.output is None and args.blend_out is None:
@@ -266,7 +266,7 @@ def main() -> int:
     try:
         errors += (
             importlib.import_module(f"{pkg}.subprocess_runner").BackendError,
-            importlib.import_module(f"{pkg}.timeline_schema").TimelineFormatError,
+            importlib.import_module(f"{pkg}.contract").TimelineFormatError,
         )
         return run(args)
     except KeyboardInterrupt:

@@ -16,7 +16,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from .timeline_schema import Timeline, Volume, Window
+from .contract import Timeline, Volume, Window
 
 # Interpolation names as Blender spells them.
 CONSTANT = "CONSTANT"

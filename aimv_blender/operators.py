@@ -13,8 +13,8 @@ import bpy
 from bpy.app.handlers import persistent
 
 from . import preferences, props, render, scene_build, subprocess_runner
+from .contract import TimelineFormatError, read_timeline
 from .keying import KeyingOptions
-from .timeline_schema import TimelineFormatError, read_timeline
 
 _state = {"pipeline": None, "cancel": False}
 

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import bpy
 
-from . import anim
+from . import anim, clips
+from .contract import Timeline
 from .keying import MARKER_PREFIX, KeyingOptions, SceneKeys, build_keys, texture_numbers
-from .timeline_schema import Timeline
 
 COLLECTION = "AIMV"
 SEQUENCE_FOLDER = "aimv_sequence"
@@ -419,6 +419,16 @@ def build_scene(
         anim.write_channels(datablock, action_name, channels)
 
     n_markers = _markers(scene, keys)
+    n_clips = clips.place_clips(
+        timeline,
+        timeline_dir=timeline_dir,
+        collection=coll,
+        fps=keys.fps,
+        frame_start=keys.frame_start,
+        frame_end=keys.frame_end,
+        aspect=options.resolution[0] / options.resolution[1],
+        camera_distance=options.keying.camera_distance,
+    )
     if scene.frame_current < scene.frame_start or scene.frame_current > scene.frame_end:
         scene.frame_current = scene.frame_start
     return BuildResult(
@@ -426,7 +436,7 @@ def build_scene(
         frame_end=keys.frame_end,
         fps=keys.fps,
         windows=len(keys.windows),
-        textured=images is not None,
+        textured=images is not None or n_clips > 0,
         markers=n_markers,
         keys=keys,
     )

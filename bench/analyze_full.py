@@ -47,7 +47,7 @@ def main() -> None:
     if args.song:
         song = args.song
     else:
-        from aimv_backend.synth import render_bench_song
+        from aimv_testkit import render_bench_song
 
         song = render_bench_song(seconds=args.seconds)
     root = Path(__file__).resolve().parent.parent

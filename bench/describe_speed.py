@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aimv_backend.timeline_schema import (  # noqa: E402
+from aimv_timeline.schema import (  # noqa: E402
     INSTRUMENT_CATEGORIES,
     Colour,
     InstrumentGuess,

@@ -42,12 +42,12 @@ def main() -> None:
     from aimv_backend.listen.voice import VoiceOptions
     from aimv_backend.progress import SilentProgress
     from aimv_backend.stage.blender_runner import RenderSettings, run_headless
-    from aimv_backend.timeline_schema import write_timeline
+    from aimv_timeline.schema import write_timeline
 
     if args.song:
         song = args.song
     else:
-        from aimv_backend.synth import render_bench_song
+        from aimv_testkit import render_bench_song
 
         song = render_bench_song(seconds=args.seconds)
     work = args.keep or Path(tempfile.mkdtemp(prefix="aimv-e2e-"))

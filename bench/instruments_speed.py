@@ -55,7 +55,7 @@ print(json.dumps({"engine": result.engine, "load_s": loaded - t0, "tag_s": done 
 def _song(args: argparse.Namespace) -> Path:
     if args.song:
         return args.song
-    from aimv_backend.synth import render_bench_song
+    from aimv_testkit import render_bench_song
 
     return render_bench_song(seconds=args.seconds)
 

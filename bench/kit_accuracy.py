@@ -54,7 +54,7 @@ def family_figures(seed: int = 0) -> dict:
     from aimv_backend.listen.instruments import InstrumentOptions, tag_instruments
     from aimv_backend.listen.windows import WindowSpan
     from aimv_backend.progress import SilentProgress
-    from aimv_backend.synth import write_audio
+    from aimv_testkit import write_audio
 
     audio, truth = listen_data.parts_set(TEST_SOUNDFONT, seed=seed + 100, seconds_per_program=6.0)
     head = family_training.validate(

@@ -1,7 +1,7 @@
 """Listening accuracy on labelled synthetic audio: instrument top-3 hit rate and speech WER.
 
 Issue 3 (listening accuracy) asks how often the taggers name what plays and how well words are
-recognised over music. The clips are rendered by ``aimv_backend.synth`` (fluidsynth General MIDI
+recognised over music. The clips are rendered by ``aimv_testkit`` (fluidsynth General MIDI
 parts, espeak-ng speech), so the truth is exact:
 
 * instruments: each part alone, and a few band mixes. A label is a *hit* in a window when one
@@ -13,7 +13,7 @@ parts, espeak-ng speech), so the truth is exact:
   of windows whose voice presence matches the truth. Instrument-only clips give the voice
   detector's false-positive rate.
 * songs: examples/demo.wav (or ``--song``, any song with a ``.truth.json`` from
-  aimv_backend.synth, e.g. ``bench/make_song.py``'s) scored window by window: sounding parts
+  aimv_testkit, e.g. ``bench/make_song.py``'s) scored window by window: sounding parts
   named in the top 3, voice presence, word recall/precision/timing and WER.
 
 Run on demand (never a timed test):
@@ -47,7 +47,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aimv_backend.errors import AimvError, ModelUnavailableError  # noqa: E402
-from aimv_backend.synth import (  # noqa: E402
+from aimv_testkit import (  # noqa: E402
     Layer,
     instrument_names,
     mix,
@@ -56,8 +56,8 @@ from aimv_backend.synth import (  # noqa: E402
     scale_to_snr,
     write_audio,
 )
-from aimv_backend.synth.patterns import make_harmony  # noqa: E402
-from aimv_backend.synth.scoring import (  # noqa: E402
+from aimv_testkit.patterns import make_harmony  # noqa: E402
+from aimv_testkit.scoring import (  # noqa: E402
     EXPECTED_WORDS,
     normalise_text,
     part_heard,
@@ -536,7 +536,7 @@ def main(argv: list[str] | None = None) -> int:
 
         results["kit"] = kit_accuracy.run()
     if args.json:
-        from aimv_backend.timeline_schema import write_json_atomic
+        from aimv_timeline.schema import write_json_atomic
 
         write_json_atomic(results, args.json)
     return 0

@@ -1,13 +1,13 @@
 """Render the 3-minute benchmark song (stereo 44.1 kHz, ~30 % voiced) and print where it is.
 
 Other benchmarks (RTF of analyze, voice, the whole pipeline) need a realistic song with known
-content; this one is rendered with fluidsynth and espeak-ng (aimv_backend.synth.songs) and
+content; this one is rendered with fluidsynth and espeak-ng (aimv_testkit.songs) and
 cached, so only the first call pays (~10-20 s on 2 cores). Beside the WAV lies
 ``<name>.truth.json`` with the per-second ground truth (parts, drum hits, words, sections).
 
     .venv/bin/python bench/make_song.py [--seconds 180] [--seed 0] [--out PATH]
 
-From Python: ``from aimv_backend.synth import render_bench_song; path = render_bench_song()``.
+From Python: ``from aimv_testkit import render_bench_song; path = render_bench_song()``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aimv_backend.errors import AimvError  # noqa: E402
-from aimv_backend.synth import render_bench_song  # noqa: E402
+from aimv_testkit import render_bench_song  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

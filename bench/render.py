@@ -32,7 +32,7 @@ def make_timeline(folder: Path, *, windows: int = 12, side: int = 512) -> Path:
     import soundfile as sf
     from PIL import Image
 
-    from aimv_blender import timeline_schema as ts
+    from aimv_timeline import schema as ts
 
     folder.mkdir(parents=True, exist_ok=True)
     sr = 22050
@@ -89,7 +89,7 @@ def child(args: argparse.Namespace) -> None:
     import bpy
 
     from aimv_blender import keying, render, scene_build
-    from aimv_blender import timeline_schema as ts
+    from aimv_timeline import schema as ts
 
     timeline_path = Path(args.timeline)
     timeline = ts.read_timeline(timeline_path)
@@ -156,7 +156,7 @@ def child_build(args: argparse.Namespace) -> None:
     import bpy
 
     from aimv_blender import keying, scene_build
-    from aimv_blender import timeline_schema as ts
+    from aimv_timeline import schema as ts
 
     timeline_path = Path(args.timeline)
     timeline = ts.read_timeline(timeline_path)

@@ -122,7 +122,7 @@ def main() -> int:
         if args.threads:
             torch.set_num_threads(args.threads)
         if args.model is None:
-            from aimv_backend.imagine.tiny_models import build_tiny_sd
+            from aimv_testkit.tiny_models import build_tiny_sd
 
             folder = Path(tempfile.mkdtemp(prefix="aimv-tiny-sd-")) / "model"
             build_tiny_sd(folder)

@@ -1,6 +1,6 @@
 """Benchmark: real-time factor and peak memory of the voice stage (VAD + ASR) on a 3-min song.
 
-The song is the synthetic benchmark song (aimv_backend.synth: General MIDI band through
+The song is the synthetic benchmark song (aimv_testkit: General MIDI band through
 fluidsynth, spoken lines by espeak-ng, about 25 % of the time speech, ground truth beside it).
 The stage runs in a child process so that its peak RSS is its own.
 
@@ -115,9 +115,9 @@ def main() -> None:
         return
     if args.song is None:
         try:
-            from aimv_backend.synth.songs import render_bench_song
+            from aimv_testkit.songs import render_bench_song
         except ImportError as exc:
-            sys.exit(f"voice_speed: the synthetic song needs aimv_backend.synth ({exc})")
+            sys.exit(f"voice_speed: the synthetic song needs aimv_testkit ({exc})")
         t0 = time.perf_counter()
         args.song = render_bench_song(seconds=args.seconds)
         print(f"song: {args.song} ({time.perf_counter() - t0:.1f} s to render or reuse)")

@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from aimv_backend.errors import AimvError  # noqa: E402
-from aimv_backend.synth import demo_spec, render_song, write_audio  # noqa: E402
+from aimv_testkit import demo_spec, render_song, write_audio  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

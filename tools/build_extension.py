@@ -2,7 +2,8 @@
 
 Blender's extension builder wants the manifest and the add-on's ``__init__.py`` at the root of
 one folder, so this stages ``aimv_blender/*`` (without caches) plus ``blender_manifest.toml`` in
-a temporary folder, checks ``timeline_schema.py`` is the backend's verbatim copy, then runs
+a temporary folder together with the contract package ``aimv_timeline/`` (so the zip carries it and
+nothing is committed twice), then runs
 Blender's own ``blender_ext.py validate`` and ``build`` (from the bpy module's files, or
 ``--blender-ext PATH``; a Blender binary works too: ``blender --command extension build``).
 
@@ -25,7 +26,7 @@ import tomllib
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "aimv_blender"
 MANIFEST = ROOT / "blender_manifest.toml"
-SCHEMA = ROOT / "aimv_backend" / "timeline_schema.py"
+CONTRACT = ROOT / "aimv_timeline"
 
 
 def find_blender_ext() -> Path:
@@ -44,14 +45,9 @@ def find_blender_ext() -> Path:
 
 def stage(dest: Path) -> Path:
     """Copy the add-on and the manifest into ``dest``; returns it."""
-    if SCHEMA.is_file() and SCHEMA.read_bytes() != (PACKAGE / "timeline_schema.py").read_bytes():
-        raise SystemExit(
-            "build_extension: aimv_blender/timeline_schema.py is stale; "
-            "run python tools/sync_schema.py"
-        )
-    shutil.copytree(
-        PACKAGE, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True
-    )
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(PACKAGE, dest, ignore=ignore, dirs_exist_ok=True)
+    shutil.copytree(CONTRACT, dest / CONTRACT.name, ignore=ignore, dirs_exist_ok=True)
     shutil.copy2(MANIFEST, dest / "blender_manifest.toml")
     return dest
 

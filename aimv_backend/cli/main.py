@@ -15,7 +15,7 @@ import sys
 from aimv_backend import __version__
 from aimv_backend.errors import AimvError, Cancelled
 from aimv_backend.progress import JsonLinesProgress, SilentProgress, TqdmProgress
-from aimv_backend.timeline_schema import TimelineFormatError
+from aimv_timeline.schema import TimelineFormatError
 
 # subcommand name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {

@@ -73,15 +73,23 @@ def add_parser(subparsers, parents) -> None:
     textures = parser.add_argument_group("textures")
     textures.add_argument(
         "--textures",
-        choices=("auto", "procedural", "diffusers"),
+        choices=("auto", "procedural", "diffusers", "video"),
         default="auto",
-        help="texture engine: diffusers on a GPU, else procedural (default: auto)",
+        help="texture engine: diffusers on a GPU, else procedural (default: auto); video: "
+        "procedural stills plus one generated clip per bar group on the background (GPU)",
     )
     textures.add_argument(
         "--model",
         default=None,
         metavar="ID|PATH",
-        help="diffusers model folder or hub id (default: stabilityai/sd-turbo)",
+        help="diffusers model folder or hub id (default: stabilityai/sd-turbo; "
+        "with --textures video: Lightricks/LTX-Video)",
+    )
+    textures.add_argument(
+        "--device",
+        default=None,
+        help="cuda, cuda:N, mps or cpu for the models (default: the GPU; --textures video "
+        "refuses to run without one unless this is cpu)",
     )
     textures.add_argument(
         "--texture-size",
@@ -118,6 +126,7 @@ def run(args: argparse.Namespace, progress) -> int:
         describe=None if args.no_describe else describe_options_from_args(args),
         textures_engine=args.textures,
         textures_model=args.model,
+        textures_device=args.device,
         texture_size=preset.texture_size if args.texture_size is None else args.texture_size,
         seed=args.seed,
         offline=args.offline,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from aimv_backend.errors import ParameterError, TimelineError
 from aimv_backend.imagine.options import DEFAULT_MODEL, ENGINES, TextureOptions, parse_size
-from aimv_backend.timeline_schema import TimelineFormatError, read_timeline
+from aimv_backend.imagine.video_options import DEFAULT_VIDEO_MODEL, VideoOptions
+from aimv_timeline.schema import TimelineFormatError, read_timeline
 
 
 def add_parser(subparsers, parents) -> argparse.ArgumentParser:
@@ -18,7 +19,9 @@ def add_parser(subparsers, parents) -> argparse.ArgumentParser:
         description=(
             "Make one image per window from its prompt, write PNGs to a textures/ folder beside "
             "the timeline (or --out-dir) and record each path in the timeline. Images are cached "
-            "by engine, model, prompt, seed and size: a re-run makes only what is missing."
+            "by engine, model, prompt, seed and size: a re-run makes only what is missing. "
+            "--textures video makes one MP4 clip per bar group (clips/ beside the timeline) "
+            "and records them in the timeline's clips list."
         ),
     )
     p.add_argument("timeline", help="timeline JSON written by 'aimv analyze' (updated in place)")
@@ -29,29 +32,38 @@ def add_parser(subparsers, parents) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--textures",
-        choices=ENGINES,
+        choices=(*ENGINES, "video"),
         default="auto",
         help="engine: diffusers on a GPU, procedural offline, or auto "
-        "(diffusers when a GPU is present and the model loads; default: auto)",
+        "(diffusers when a GPU is present and the model loads; default: auto); video: one "
+        "generated clip per bar group or 4-8 s phrase (LTX-Video or CogVideoX, needs a GPU)",
     )
     p.add_argument(
         "--model",
-        default=DEFAULT_MODEL,
-        help=f"diffusers model folder or hub id (default: {DEFAULT_MODEL})",
+        default=None,
+        help=f"diffusers model folder or hub id (default: {DEFAULT_MODEL}; "
+        f"with --textures video: {DEFAULT_VIDEO_MODEL})",
     )
     p.add_argument(
         "--size",
-        default="512",
-        help="image size N or WIDTHxHEIGHT, multiples of 8 in [64, 2048] (default: 512)",
+        default=None,
+        help="image size N or WIDTHxHEIGHT, multiples of 8 in [64, 2048] (default: 512); "
+        "video: multiples of 32 (default: 768x512)",
     )
     p.add_argument(
-        "--steps", type=int, default=1, help="diffusion steps; 1-4 for turbo models (default: 1)"
+        "--steps",
+        type=int,
+        default=None,
+        help="diffusion steps; 1-4 for turbo models (default: 1; video: 20)",
     )
     p.add_argument(
         "--guidance",
         type=float,
-        default=0.0,
-        help="classifier-free guidance scale; 0 for turbo models (default: 0)",
+        default=None,
+        help="classifier-free guidance scale; 0 for turbo models (default: 0; video: 3)",
+    )
+    p.add_argument(
+        "--fps", type=int, default=24, help="video: frames per second of the clips (default: 24)"
     )
     p.add_argument(
         "--batch-size", type=int, default=4, help="prompts per diffusers call (default: 4)"
@@ -68,7 +80,10 @@ def add_parser(subparsers, parents) -> argparse.ArgumentParser:
         help="diffusers: start each image from the previous window's (image-to-image)",
     )
     p.add_argument(
-        "--device", default=None, help="cuda, cuda:N, mps or cpu (default: the first GPU, else cpu)"
+        "--device",
+        default=None,
+        help="cuda, cuda:N, mps or cpu (default: the first GPU, else cpu; --textures video "
+        "refuses to run without a GPU unless this is cpu)",
     )
     p.set_defaults(run=run)
     return p
@@ -78,10 +93,10 @@ def options_from_args(args: argparse.Namespace) -> TextureOptions:
     """TextureOptions from parsed arguments (ParameterError names the bad one)."""
     return TextureOptions(
         engine=args.textures,
-        model=args.model,
-        size=parse_size(str(args.size)),
-        steps=args.steps,
-        guidance=args.guidance,
+        model=args.model or DEFAULT_MODEL,
+        size=parse_size(str(args.size or "512")),
+        steps=1 if args.steps is None else args.steps,
+        guidance=0.0 if args.guidance is None else args.guidance,
         seed=args.seed,
         batch_size=args.batch_size,
         tiny_vae=args.tiny_vae,
@@ -89,6 +104,32 @@ def options_from_args(args: argparse.Namespace) -> TextureOptions:
         device=args.device,
         allow_download=not args.offline,
     )
+
+
+def video_options_from_args(args: argparse.Namespace) -> VideoOptions:
+    """VideoOptions from parsed arguments (ParameterError names the bad one)."""
+    size = (768, 512) if args.size is None else _video_size(str(args.size))
+    return VideoOptions(
+        model=args.model or DEFAULT_VIDEO_MODEL,
+        size=size,
+        fps=args.fps,
+        steps=20 if args.steps is None else args.steps,
+        guidance=3.0 if args.guidance is None else args.guidance,
+        seed=args.seed,
+        device=args.device,
+        allow_download=not args.offline,
+    )
+
+
+def _video_size(text: str) -> tuple[int, int]:
+    parts = text.lower().replace("*", "x").split("x")
+    try:
+        values = [int(v) for v in parts]
+    except ValueError:
+        raise ParameterError(f"--size must be N or WIDTHxHEIGHT, got {text!r}") from None
+    if len(values) not in (1, 2):
+        raise ParameterError(f"--size must be N or WIDTHxHEIGHT, got {text!r}")
+    return (values[0], values[-1])
 
 
 def _quiet_libraries() -> None:
@@ -118,7 +159,8 @@ def _quiet_libraries() -> None:
 def run(args: argparse.Namespace, progress) -> int:
     from aimv_backend.imagine.run import make_textures
 
-    options = options_from_args(args)
+    video = args.textures == "video"
+    options = video_options_from_args(args) if video else options_from_args(args)
     path = Path(args.timeline)
     if not path.is_file():
         raise TimelineError(f"timeline {str(path)!r}: no such file")
@@ -126,11 +168,24 @@ def run(args: argparse.Namespace, progress) -> int:
         timeline = read_timeline(path)
     except TimelineFormatError as exc:
         raise TimelineError(str(exc)) from None
-    if options.engine != "procedural":
+    if video or options.engine != "procedural":
         _quiet_libraries()
     out_dir = Path(args.out_dir) if args.out_dir else None
     if out_dir is not None and str(args.out_dir).strip() == "":
         raise ParameterError(f"--out-dir must name a folder, got {args.out_dir!r}")
+    if video:
+        from aimv_backend.imagine.clips import make_clips
+
+        make_clips(
+            timeline,
+            timeline_dir=path.resolve().parent,
+            out_dir=out_dir,
+            options=options,
+            progress=progress,
+            timeline_path=path,
+            force=args.force,
+        )
+        return 0
     make_textures(
         timeline,
         timeline_dir=path.resolve().parent,

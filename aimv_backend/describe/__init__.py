@@ -33,7 +33,7 @@ from aimv_backend.describe.sentence import (
 from aimv_backend.describe.vectors import WordSpace, load_space
 from aimv_backend.errors import ParameterError, TimelineError
 from aimv_backend.progress import Progress, SilentProgress
-from aimv_backend.timeline_schema import (
+from aimv_timeline.schema import (
     Description,
     Timeline,
     TimelineFormatError,

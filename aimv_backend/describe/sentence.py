@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from aimv_backend.describe import lexicon
 from aimv_backend.errors import ParameterError
-from aimv_backend.timeline_schema import INSTRUMENT_CATEGORIES, VOLUME_LEVELS
+from aimv_timeline.schema import INSTRUMENT_CATEGORIES, VOLUME_LEVELS
 
 # relative_db beyond these turns singing into screaming / whispering (intensity from volume).
 SCREAM_DB = 10.0

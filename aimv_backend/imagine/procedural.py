@@ -27,7 +27,7 @@ from PIL import Image
 from scipy import ndimage
 
 from aimv_backend.imagine.procedural_motifs import MOTIF_FUNCTIONS, choose_motifs
-from aimv_backend.timeline_schema import Colour, Volume
+from aimv_timeline.schema import Colour, Volume
 
 ENGINE_VERSION = "procedural-v1"
 _LEVEL_ENERGY = {"silent": 0.05, "quiet": 0.3, "normal": 0.55, "loud": 0.85}

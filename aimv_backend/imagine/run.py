@@ -8,7 +8,6 @@ a resumed run) skip every finished PNG.
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -20,10 +19,17 @@ from PIL import Image
 from aimv_backend.errors import ModelUnavailableError
 from aimv_backend.imagine import procedural
 from aimv_backend.imagine.cache import cache_key, is_cached, save_png, texture_path
+from aimv_backend.imagine.continuity import (  # noqa: F401 - strengths re-exported
+    MAX_STRENGTH,
+    MIN_STRENGTH,
+    continues,
+    continuity_strength,
+    section_seed,
+)
 from aimv_backend.imagine.options import TextureOptions
 from aimv_backend.progress import Progress
-from aimv_backend.timeline_schema import Timeline, Window, write_timeline
 from aimv_backend.util.files import ensure_output_dir
+from aimv_timeline.schema import Timeline, Window, write_timeline
 
 _LEVEL_WORDS = {
     "silent": "a still, calm and dark",
@@ -31,8 +37,6 @@ _LEVEL_WORDS = {
     "normal": "a flowing, layered",
     "loud": "a bright, bursting high-impact",
 }
-_WORD = re.compile(r"[a-z0-9']+")
-MIN_STRENGTH, MAX_STRENGTH = 0.3, 0.9
 CHECKPOINT_SECONDS = 20.0  # how often a long run writes its partial timeline
 
 
@@ -46,14 +50,6 @@ def window_prompt(window: Window) -> str:
         return " ".join(window.description.prompt.split())
     mood = _LEVEL_WORDS.get(window.volume.level, "an")
     return f"{mood} abstract texture, the scene has a {window.colour.name} color palette"
-
-
-def continuity_strength(previous: str, current: str) -> float:
-    """img2img strength from how much the sentence changed: 1 - Jaccard similarity of the word
-    sets, clamped to [0.3, 0.9] (a small change keeps most of the previous image)."""
-    a, b = set(_WORD.findall(previous.lower())), set(_WORD.findall(current.lower()))
-    similarity = len(a & b) / len(a | b) if a | b else 1.0
-    return round(min(MAX_STRENGTH, max(MIN_STRENGTH, 1.0 - similarity)), 3)
 
 
 @dataclass
@@ -179,25 +175,37 @@ def plan_jobs(
     out_dir: Path,
     options: TextureOptions,
 ) -> tuple[list[Job | None], list[Job]]:
-    """(job of each window, distinct jobs in window order)."""
+    """(job of each window, distinct jobs in window order).
+
+    With continuity (diffusers only), a window whose sentence changed little from the previous
+    window's starts from that image (img2img, strength growing with the change); a large change
+    starts a new section with a fresh image. Every image of a section uses the section's seed.
+    """
     continuity = options.continuity and isinstance(engine, DiffusersStage)
     per_window: list[Job | None] = []
     unique: dict[str, Job] = {}
     previous: Job | None = None
+    seed_of_section = 0
     for window in timeline.windows:
         prompt = window_prompt(window)
         parts, style = engine.key(prompt, window)
         source, strength = None, 1.0
-        if continuity and previous is not None:
-            if previous.prompt == prompt:
+        if continuity:
+            if previous is not None and previous.prompt == prompt:
                 per_window.append(previous)
                 continue
-            source, strength = previous, continuity_strength(previous.prompt, prompt)
-            parts = {**parts, "source": previous.key, "strength": strength}
+            if previous is not None and continues(previous.prompt, prompt):
+                source, strength = previous, continuity_strength(previous.prompt, prompt)
+                parts = {**parts, "source": previous.key, "strength": strength}
+            else:
+                seed_of_section = section_seed(prompt, options.seed)
+            seed = seed_of_section
+            parts = {**parts, "section_seed": seed}
+        else:
+            seed = procedural.prompt_seed(prompt, options.seed, salt="texture-seed") % 2**63
         key = cache_key(**parts)
         job = unique.get(key)
         if job is None:
-            seed = procedural.prompt_seed(prompt, options.seed, salt="texture-seed") % 2**63
             job = Job(
                 key=key,
                 path=texture_path(out_dir, key),

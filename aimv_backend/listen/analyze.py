@@ -26,8 +26,8 @@ from aimv_backend.listen.windows import (
     make_windows,
 )
 from aimv_backend.progress import Progress, SilentProgress
-from aimv_backend.timeline_schema import Colour, Source, Timeline, Volume, Window
 from aimv_backend.util.files import sha256_file
+from aimv_timeline.schema import Colour, Source, Timeline, Volume, Window
 
 if TYPE_CHECKING:
     from aimv_backend.listen.instruments import InstrumentOptions

@@ -26,7 +26,7 @@ from importlib import resources
 
 import numpy as np
 
-from aimv_backend.timeline_schema import Colour
+from aimv_timeline.schema import Colour
 
 C0_HZ = 16.351597831287414  # C0; pitch class 0 = C
 HIST_BINS = 120  # 10 cents per bin

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aimv_backend.errors import ParameterError
-from aimv_backend.timeline_schema import Volume
+from aimv_timeline.schema import Volume
 
 FLOOR_DBFS = -120.0
 

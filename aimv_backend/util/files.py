@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from aimv_backend.errors import OutputError
-from aimv_backend.timeline_schema import preserved_file_mode
+from aimv_timeline.schema import preserved_file_mode
 
 
 def sha256_file(path: str | os.PathLike[str], *, chunk_bytes: int = 1 << 20) -> str:

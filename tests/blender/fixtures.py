@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from aimv_blender import timeline_schema as ts
+from aimv_timeline import schema as ts
 
 SAMPLE_RATE = 22050
 # (hex colour, name, rms dBFS, relative dB, level): red loud, green quiet, blue normal, yellow loud

@@ -208,7 +208,13 @@ def test_extension_zip_has_the_manifest_and_package_at_its_root(extension_zip):
     with zipfile.ZipFile(extension_zip) as zf:
         names = set(zf.namelist())
         manifest = tomllib.loads(zf.read("blender_manifest.toml").decode())
-    assert {"__init__.py", "headless.py", "keying.py", "timeline_schema.py"} <= names
+    assert {
+        "__init__.py",
+        "headless.py",
+        "keying.py",
+        "contract.py",
+        "aimv_timeline/schema.py",
+    } <= names
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     assert (manifest["id"], manifest["type"], manifest["blender_version_min"]) == (
         "aimv",

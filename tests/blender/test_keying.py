@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from aimv_blender import keying
-from aimv_blender import timeline_schema as ts
+from aimv_timeline import schema as ts
 from tests.blender import fixtures
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aimv_backend.timeline_schema import read_timeline
+from aimv_timeline.schema import read_timeline
 from tests.conftest import sine
 
 RATE = 16000

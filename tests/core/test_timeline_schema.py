@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from dataclasses import replace
 
 import pytest
 
-from aimv_backend.timeline_schema import (
+from aimv_timeline.schema import (
+    SCHEMA_VERSION,
+    Clip,
     Colour,
     Description,
+    Hit,
     InstrumentGuess,
+    Rhythm,
     Source,
     Timeline,
     TimelineFormatError,
@@ -63,7 +69,7 @@ def test_round_trip_through_a_file(tmp_path):
     again = read_timeline(path)
     assert again == timeline
     assert [w.text for w in again.words] == ["heart"]
-    assert json.loads(path.read_text())["schema_version"] == "1.0"
+    assert json.loads(path.read_text())["schema_version"] == SCHEMA_VERSION
 
 
 @pytest.mark.parametrize(
@@ -120,3 +126,46 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_schema_1_1_fields_round_trip_and_1_0_files_still_read(tmp_path):
+    base = make_timeline(2)
+    windows = list(base.windows)
+    windows[0] = replace(windows[0], hits=(Hit(0.25, "crash", 0.93), Hit(0.5, "kick", 0.8)))
+    windows[1] = replace(windows[1], voice=replace(windows[1].voice, mode="spoken"))
+    timeline = replace(
+        base,
+        windows=tuple(windows),
+        rhythm=Rhythm(tempo_bpm=120.0, beats=(0.0, 0.5, 1.0, 1.5), downbeats=(0.0,)),
+        clips=(Clip("clips/a.mp4", 0.0, 2.0, "a prompt", 7),),
+    )
+    again = read_timeline(write_timeline(timeline, tmp_path / "t.json"))
+    assert again == timeline
+    assert again.windows[0].hits[0].piece == "crash"
+    old = timeline_to_dict(base)
+    old["schema_version"] = "1.0"
+    for key in ("rhythm", "clips"):
+        old.pop(key)
+    for w in old["windows"]:
+        w.pop("hits")
+    assert timeline_from_dict(old).rhythm is None
+
+
+@pytest.mark.parametrize(
+    "mutate, field",
+    [
+        (
+            lambda d: d["windows"][0].update(
+                hits=[{"time": 0.1, "piece": "cowbell", "score": 0.5}]
+            ),
+            "windows[0].hits[0].piece",
+        ),
+        (lambda d: d.update(rhythm={"tempo_bpm": 120, "beats": [1.0, 0.5]}), "rhythm.beats[1]"),
+        (lambda d: d.update(clips=[{"path": "c.mp4", "start": 2.0, "end": 1.0}]), "clips[0]"),
+    ],
+)
+def test_bad_1_1_fields_are_refused_naming_the_field(mutate, field):
+    data = timeline_to_dict(make_timeline(2))
+    mutate(data)
+    with pytest.raises(TimelineFormatError, match=re.escape(field)):
+        timeline_from_dict(data)

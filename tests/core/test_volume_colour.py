@@ -97,7 +97,7 @@ def test_silence_is_its_own_case_without_nan_or_infinity(write_wav, tmp_path):
     assert timeline.windows[0].volume.rms_dbfs == -120.0
     assert timeline.windows[0].colour.hex == "#000000"
     assert timeline.windows[2].volume.relative_db == 0.0  # nothing before it to compare with
-    from aimv_backend.timeline_schema import timeline_to_dict
+    from aimv_timeline.schema import timeline_to_dict
 
     text = json.dumps(timeline_to_dict(timeline), allow_nan=False)
     assert "NaN" not in text and "Infinity" not in text

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from aimv_backend.timeline_schema import (
+from aimv_timeline.schema import (
     Colour,
     InstrumentGuess,
     Source,

@@ -12,7 +12,7 @@ from aimv_backend.describe import DescribeOptions, describe_timeline, describe_w
 from aimv_backend.describe.abstractions import choose_abstractions
 from aimv_backend.describe.lexicon import INSTRUMENT_NOUNS, same_family
 from aimv_backend.describe.vectors import DESIGN_PAIRS, read_vocabulary
-from aimv_backend.timeline_schema import INSTRUMENT_CATEGORIES, VOLUME_LEVELS
+from aimv_timeline.schema import INSTRUMENT_CATEGORIES, VOLUME_LEVELS
 
 from .conftest import guess, timeline, window
 

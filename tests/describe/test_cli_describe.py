@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from aimv_backend.timeline_schema import (
+from aimv_timeline.schema import (
     read_timeline,
     replace,
     timeline_to_dict,

@@ -20,7 +20,7 @@ from aimv_backend.describe.sentence import (
     build_sentence,
 )
 from aimv_backend.errors import ParameterError
-from aimv_backend.timeline_schema import INSTRUMENT_CATEGORIES, VOLUME_LEVELS
+from aimv_timeline.schema import INSTRUMENT_CATEGORIES, VOLUME_LEVELS
 
 I = SentenceInstrument  # noqa: E741
 

@@ -35,7 +35,7 @@ for tool in ("fluidsynth", "espeak-ng", "ffprobe", "ffmpeg"):
 
 @pytest.fixture(scope="module")
 def song(tmp_path_factory) -> Path:
-    from aimv_backend.synth import Layer, mix, place_words, render_part, write_audio
+    from aimv_testkit import Layer, mix, place_words, render_part, write_audio
 
     piano = render_part(instrument="piano", seconds=SECONDS, sample_rate=RATE, seed=1)
     drums = render_part(instrument="drum_kit", seconds=SECONDS, sample_rate=RATE, seed=1)
@@ -119,7 +119,7 @@ def _hex_rgb(code: str) -> np.ndarray:
 
 
 def test_song_to_video_then_resume_without_redoing_textures(run_aimv, song, tmp_path):
-    from aimv_backend.timeline_schema import read_timeline
+    from aimv_timeline.schema import read_timeline
 
     out = tmp_path / "video.mp4"
     work = tmp_path / "video.aimv"

@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from imagine_helpers import SONG, RecordingProgress, make_timeline  # noqa: E402
 
-from aimv_backend.timeline_schema import Timeline  # noqa: E402
+from aimv_timeline.schema import Timeline  # noqa: E402
 
 
 @pytest.fixture
@@ -23,14 +23,14 @@ def song_timeline() -> Timeline:
 @pytest.fixture(scope="session")
 def tiny_sd(tmp_path_factory) -> Path:
     """A tiny random Stable Diffusion pipeline saved with save_pretrained (64x64 images)."""
-    from aimv_backend.imagine.tiny_models import build_tiny_sd
+    from aimv_testkit.tiny_models import build_tiny_sd
 
     return build_tiny_sd(tmp_path_factory.mktemp("tiny-sd") / "model")
 
 
 @pytest.fixture(scope="session")
 def tiny_vae(tmp_path_factory) -> Path:
-    from aimv_backend.imagine.tiny_models import build_tiny_vae
+    from aimv_testkit.tiny_models import build_tiny_vae
 
     return build_tiny_vae(tmp_path_factory.mktemp("tiny-vae") / "vae")
 
@@ -43,3 +43,11 @@ def offline(monkeypatch):
 @pytest.fixture
 def recording_progress() -> RecordingProgress:
     return RecordingProgress()
+
+
+@pytest.fixture(scope="session")
+def tiny_ltx(tmp_path_factory) -> Path:
+    """A tiny random LTX-Video pipeline saved with save_pretrained (sizes: multiples of 32)."""
+    from aimv_testkit.tiny_models import build_tiny_ltx
+
+    return build_tiny_ltx(tmp_path_factory.mktemp("tiny-ltx") / "model")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import colorsys
 
-from aimv_backend.timeline_schema import Colour, Description, Source, Timeline, Volume, Window
+from aimv_timeline.schema import Colour, Description, Source, Timeline, Volume, Window
 
 
 def colour_of(

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from aimv_backend.cli.main import main
-from aimv_backend.timeline_schema import read_timeline, write_timeline
+from aimv_timeline.schema import read_timeline, write_timeline
 
 
 @pytest.fixture

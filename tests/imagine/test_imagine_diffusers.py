@@ -94,31 +94,59 @@ def test_same_seed_same_image_other_seed_other_image(tmp_path, tiny_sd, offline)
     )
 
 
-def test_continuity_runs_image_to_image_from_the_previous_texture(
+CHAIN = make_timeline(
+    [
+        ("a red crash impact and a deep kick", 0.0, "loud"),
+        ("a red crash impact and a deep bass", 0.0, "loud"),
+        ("a red crash impact and a deep bass", 0.0, "loud"),
+        ("a red wave floating and a deep bass", 0.0, "normal"),
+        ("blue sea birds over green hills", 240.0, "quiet"),
+        ("blue sea birds over green hills at night", 240.0, "quiet"),
+    ]
+)
+
+
+def test_continuity_chains_similar_sentences_and_starts_sections_on_big_changes(
     tmp_path, tiny_sd, offline, monkeypatch
 ):
     calls = []
-    real = DiffusionEngine.image_to_image
+    real_i2i, real_t2i = DiffusionEngine.image_to_image, DiffusionEngine.text_to_image
 
-    def spy(self, prompt, seed, init, strength):
-        calls.append((prompt, init.size, strength))
-        return real(self, prompt, seed, init, strength)
+    def spy_i2i(self, prompt, seed, init, strength):
+        calls.append(("img2img", prompt, seed, init.size, strength))
+        return real_i2i(self, prompt, seed, init, strength)
 
-    monkeypatch.setattr(DiffusionEngine, "image_to_image", spy)
+    def spy_t2i(self, prompts, seeds):
+        calls.extend(("txt2img", p, s, None, 1.0) for p, s in zip(prompts, seeds, strict=True))
+        return real_t2i(self, prompts, seeds)
+
+    monkeypatch.setattr(DiffusionEngine, "image_to_image", spy_i2i)
+    monkeypatch.setattr(DiffusionEngine, "text_to_image", spy_t2i)
     options = _options(tiny_sd, continuity=True)
-    result = make_textures(
-        TIMELINE, timeline_dir=tmp_path, options=options, progress=SilentProgress()
-    )
-    # Window 0 is text-to-image; 1, 2 and 3 each start from the window before.
-    assert [c[0] for c in calls] == [w.description.prompt for w in TIMELINE.windows[1:]]
-    assert all(size == (96, 64) for _, size, _ in calls)
-    assert all(0.3 <= s <= 0.9 for _, _, s in calls)
-    textures = [w.texture for w in result.windows]
-    assert len(set(textures)) == 4  # window 2 follows window 1, so it is not window 0's image
+    result = make_textures(CHAIN, timeline_dir=tmp_path, options=options, progress=SilentProgress())
+    by_prompt = {c[1]: c for c in calls}
+    prompts = [w.description.prompt for w in CHAIN.windows]
+    # Two sections: each opens with a fresh image, the sentences after it start from the image
+    # before them; window 2 repeats window 1, so it shows the same image.
+    assert [by_prompt[p][0] for p in prompts[:2] + prompts[3:]] == [
+        "txt2img", "img2img", "img2img", "txt2img", "img2img"
+    ]  # fmt: skip
+    assert len(calls) == 5
+    assert result.windows[1].texture == result.windows[2].texture
+    small, larger = by_prompt[prompts[1]][4], by_prompt[prompts[3]][4]
+    assert 0.3 <= small < larger <= 0.9  # the strength grows with the change
+    assert all(c[3] == (96, 64) for c in calls if c[0] == "img2img")
+    seeds = [by_prompt[p][2] for p in prompts]
+    assert len(set(seeds[:4])) == 1 and len(set(seeds[4:])) == 1 and seeds[0] != seeds[4]
     assert all(img.shape == (64, 96, 3) for img in _pixels(tmp_path, result))
     calls.clear()
-    make_textures(TIMELINE, timeline_dir=tmp_path, options=options, progress=SilentProgress())
+    again = make_textures(CHAIN, timeline_dir=tmp_path, options=options, progress=SilentProgress())
     assert calls == []  # cached, chain and all
+    other = make_textures(
+        CHAIN, timeline_dir=tmp_path / "b", options=options, progress=SilentProgress()
+    )
+    for x, y in zip(_pixels(tmp_path, again), _pixels(tmp_path / "b", other), strict=True):
+        assert np.array_equal(x, y)  # same seed, same images
 
 
 def test_tiny_vae_replaces_the_decoder(tmp_path, tiny_sd, tiny_vae, offline):

@@ -111,7 +111,7 @@ def test_deep_words_are_darker_and_volume_adds_energy():
 
 
 def test_grey_colours_give_grey_textures_with_structure():
-    from aimv_backend.timeline_schema import Colour, Volume
+    from aimv_timeline.schema import Colour, Volume
 
     silent = Style.from_window(
         Colour("#000000", "black", 0.0, 0.0, 0.0, None, "silence"),

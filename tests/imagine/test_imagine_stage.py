@@ -18,7 +18,7 @@ from aimv_backend.imagine import (
 from aimv_backend.imagine import run as run_module
 from aimv_backend.imagine.cache import png_size
 from aimv_backend.progress import SilentProgress
-from aimv_backend.timeline_schema import read_timeline, write_timeline
+from aimv_timeline.schema import read_timeline, write_timeline
 
 OPTIONS = TextureOptions(engine="procedural", size=(128, 96), seed=7)
 

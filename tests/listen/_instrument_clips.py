@@ -1,6 +1,6 @@
-"""Real instrument audio for the instrument-tagger tests (fluidsynth through aimv_backend.synth).
+"""Real instrument audio for the instrument-tagger tests (fluidsynth through aimv_testkit).
 
-Clips are rendered once per process (and cached on disk by aimv_backend.synth) and written as
+Clips are rendered once per process (and cached on disk by aimv_testkit) and written as
 WAV files, so the taggers read them through aimv_backend.audio.io like a user's song.
 """
 
@@ -32,13 +32,13 @@ def tools_missing() -> str | None:
 @lru_cache(maxsize=32)
 def part(instrument: str, seconds: float, seed: int = 0) -> np.ndarray:
     """A mono General MIDI part from the synth library (float32 at RATE)."""
-    from aimv_backend.synth import render_part
+    from aimv_testkit import render_part
 
     return render_part(instrument=instrument, seconds=seconds, sample_rate=RATE, seed=seed)
 
 
 def write_clip(folder: Path, name: str, audio: np.ndarray) -> AudioInfo:
-    from aimv_backend.synth import write_audio
+    from aimv_testkit import write_audio
 
     return probe_audio(write_audio(folder / f"{name}.wav", audio, RATE))
 

@@ -9,9 +9,9 @@ import pytest
 
 from aimv_backend.listen.drums import listen_drums, merge_pieces
 from aimv_backend.listen.drums.features import RATE
-from aimv_backend.timeline_schema import (
+from aimv_timeline.schema import (
     DRUM_PIECES,
-    DrumHit,
+    Hit,
     InstrumentGuess,
     TimelineFormatError,
     timeline_from_dict,
@@ -37,7 +37,7 @@ def _guess(word, category, score, label=None):
 
 
 def test_hits_survive_a_round_trip_and_old_files_read_without_them(tiny_timeline):
-    hit = DrumHit(time=0.25, piece="crash", score=0.93)
+    hit = Hit(time=0.25, piece="crash", score=0.93)
     w0 = dataclasses.replace(tiny_timeline.windows[0], hits=(hit,))
     tl = dataclasses.replace(tiny_timeline, windows=(w0, *tiny_timeline.windows[1:]))
     data = timeline_to_dict(tl)
@@ -67,7 +67,7 @@ def test_a_bad_hit_is_refused_naming_the_field(tiny_timeline, hit, message):
 
 @pytest.fixture()
 def tiny_timeline():
-    from aimv_backend.timeline_schema import Colour, Source, Timeline, Volume, Window
+    from aimv_timeline.schema import Colour, Source, Timeline, Volume, Window
 
     vol = Volume(-20.0, -6.0, 0.0, "normal")
     col = Colour("#336699", "blue", 210.0, 0.5, 0.6, 440.0, "pitch")
@@ -146,7 +146,7 @@ def test_the_crash_window_sentence_says_crash_and_the_timeline_keeps_the_hits(tm
     from aimv_backend.describe import DescribeOptions, describe_timeline
     from aimv_backend.listen.analyze import AnalyzeOptions, analyze_song
     from aimv_backend.listen.instruments import InstrumentOptions
-    from aimv_backend.timeline_schema import read_timeline, write_timeline
+    from aimv_timeline.schema import read_timeline, write_timeline
     from tests.listen._instrument_clips import write_clip
 
     info = write_clip(tmp_path, "groove", part("drum_kit", 12.0))

@@ -17,7 +17,7 @@ from aimv_backend.listen.instruments.labels import (
 )
 from aimv_backend.listen.instruments.musicnn_model import MTT_LABELS
 from aimv_backend.listen.instruments.selection import select_instruments
-from aimv_backend.timeline_schema import INSTRUMENT_CATEGORIES
+from aimv_timeline.schema import INSTRUMENT_CATEGORIES
 
 
 def _scores(**by_label: float) -> np.ndarray:

@@ -32,7 +32,7 @@ from aimv_backend.listen.voice.regions import (
 )
 from aimv_backend.listen.voice.vad import SpeechRegion, VadResult, window_presence
 from aimv_backend.listen.windows import make_windows
-from aimv_backend.timeline_schema import Word
+from aimv_timeline.schema import Word
 
 
 def W(text, start, end, p=0.9):

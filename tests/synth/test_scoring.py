@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from aimv_backend.synth import instrument_names
-from aimv_backend.synth.scoring import EXPECTED_WORDS, normalise_text, part_heard, score_words
+from aimv_testkit import instrument_names
+from aimv_testkit.scoring import EXPECTED_WORDS, normalise_text, part_heard, score_words
 
 
 def test_every_part_has_expected_words():

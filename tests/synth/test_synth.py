@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 
 from aimv_backend.errors import OutputError, ParameterError
-from aimv_backend.synth import (
+from aimv_testkit import (
     Layer,
     PartSpec,
     Section,
@@ -31,7 +31,7 @@ from aimv_backend.synth import (
     speak,
     write_audio,
 )
-from aimv_backend.synth.patterns import make_harmony
+from aimv_testkit.patterns import make_harmony
 
 RATE = 22050
 _MISSING = [exe for exe in ("fluidsynth", "espeak-ng") if shutil.which(exe) is None]

@@ -25,7 +25,7 @@ from aimv_backend.listen.drums.detect import (
     score_onsets,
 )
 from aimv_backend.listen.drums.pieces import DRUM_PIECES, PIECE_WORDS
-from aimv_backend.timeline_schema import DrumHit, InstrumentGuess
+from aimv_timeline.schema import Hit, InstrumentGuess
 
 ENGINE_NAME = f"kit-cnn:{MODEL_NAME}"
 GENERIC_DRUM_WORDS = frozenset({"drums", "drum", "drum kit"})
@@ -51,7 +51,7 @@ class DrumResult:
     window's gated onsets; empty for windows without drums.
     """
 
-    hits: tuple[tuple[DrumHit, ...], ...]
+    hits: tuple[tuple[Hit, ...], ...]
     piece_scores: tuple[dict[str, float], ...]
 
 
@@ -86,7 +86,7 @@ def listen_drums(
     onsets = score_onsets(mel, gate=gate, onset_delta=onset_delta)
     starts = np.array([s for s, _ in spans], dtype=np.float64)
     which = np.searchsorted(starts, onsets.times, side="right") - 1
-    hits: list[list[DrumHit]] = [[] for _ in spans]
+    hits: list[list[Hit]] = [[] for _ in spans]
     scores: list[dict[str, float]] = [{} for _ in spans]
     for t, w, probs in zip(onsets.times, which, onsets.scores, strict=True):
         if w < 0 or not active[w] or t >= spans[w][1]:
@@ -97,11 +97,11 @@ def listen_drums(
             word = PIECE_WORDS[piece]
             best[word] = max(best.get(word, 0.0), p)
             if p >= piece_threshold:
-                hits[w].append(DrumHit(time=round(float(t), 4), piece=piece, score=p))
+                hits[w].append(Hit(time=round(float(t), 4), piece=piece, score=p))
         if not any(h.time == round(float(t), 4) for h in hits[w]):
             c = int(np.argmax(probs))  # the gate passed: the onset keeps its best piece
             hits[w].append(
-                DrumHit(
+                Hit(
                     time=round(float(t), 4), piece=DRUM_PIECES[c], score=round(float(probs[c]), 4)
                 )
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aimv_backend.timeline_schema import DRUM_PIECES
+from aimv_timeline.schema import DRUM_PIECES
 
 __all__ = ["DRUM_PIECES", "GM_DRUM_NOTES", "PIECE_WORDS", "PIECE_GROUPS", "piece_group"]
 

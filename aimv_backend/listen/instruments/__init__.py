@@ -21,7 +21,7 @@ from aimv_backend.listen.instruments.base import SILENCE_DBFS, TaggerEngine, win
 from aimv_backend.listen.instruments.selection import DEFAULT_CONFIDENCE, select_instruments
 from aimv_backend.listen.windows import WindowSpan
 from aimv_backend.progress import Progress
-from aimv_backend.timeline_schema import DrumHit, InstrumentGuess
+from aimv_timeline.schema import Hit, InstrumentGuess
 
 ENGINES = ("auto", "musicnn", "panns", "none")
 DRUM_ENGINES = ("kit", "none")
@@ -75,7 +75,7 @@ class InstrumentResult:
 
     engine: str
     windows: tuple[tuple[InstrumentGuess, ...], ...]
-    hits: tuple[tuple[DrumHit, ...], ...] | None = None
+    hits: tuple[tuple[Hit, ...], ...] | None = None
     drum_engine: str | None = None
     family_engine: str | None = None
 

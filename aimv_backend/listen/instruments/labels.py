@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from aimv_backend.timeline_schema import INSTRUMENT_CATEGORIES
+from aimv_timeline.schema import INSTRUMENT_CATEGORIES
 
 AUDIOSET_LABELS_FILE = "audioset_class_labels_indices.csv"
 

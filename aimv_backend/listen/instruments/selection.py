@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from aimv_backend.listen.instruments.labels import Instrument
-from aimv_backend.timeline_schema import InstrumentGuess
+from aimv_timeline.schema import InstrumentGuess
 
 DEFAULT_CONFIDENCE = 0.70
 FILL_TO = 3

@@ -23,7 +23,7 @@ from aimv_backend.listen.voice.languages import normalize_language
 from aimv_backend.listen.voice.models import HUB_NAMES
 from aimv_backend.listen.windows import WindowSpan
 from aimv_backend.progress import Progress
-from aimv_backend.timeline_schema import Voice, Word
+from aimv_timeline.schema import Voice, Word
 
 __all__ = [
     "ASR_ENGINES",

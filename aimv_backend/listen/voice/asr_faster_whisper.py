@@ -15,7 +15,7 @@ import numpy as np
 from aimv_backend.errors import ModelUnavailableError, ParameterError
 from aimv_backend.listen.voice.assign import AsrSegment, Transcript
 from aimv_backend.listen.voice.models import FasterWhisperModelRef
-from aimv_backend.timeline_schema import Word
+from aimv_timeline.schema import Word
 
 
 def _device() -> str:

@@ -22,8 +22,8 @@ import numpy as np
 
 from aimv_backend.errors import ModelUnavailableError, ParameterError
 from aimv_backend.listen.voice.assign import AsrSegment, Transcript
-from aimv_backend.timeline_schema import Word
 from aimv_backend.util.files import sha256_file
+from aimv_timeline.schema import Word
 
 
 def whisper_cache_dir() -> Path:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aimv_backend.listen.windows import WindowSpan
-from aimv_backend.timeline_schema import Voice, Word
+from aimv_timeline.schema import Voice, Word
 
 # Whole-token hums and held vowels: hm, hmm, mmm, mhm, ooh, oh, aah, ah, uh, umm, erm, ...
 # (Short words that are real in some language, such as "a", "o", "er", "um", "la", stay.)

@@ -22,10 +22,10 @@ import numpy as np
 import soundfile as sf
 
 from aimv_backend.errors import ParameterError
-from aimv_backend.synth._cache import cached_array
-from aimv_backend.synth._tools import require_tool, tool_version
-from aimv_backend.synth.midi import check_rate, check_seconds
-from aimv_backend.synth.mixing import resample
+from aimv_testkit._cache import cached_array
+from aimv_testkit._tools import require_tool, tool_version
+from aimv_testkit.midi import check_rate, check_seconds
+from aimv_testkit.mixing import resample
 
 ESPEAK_RATE = 22050
 MAX_TEXT = 2000

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from aimv_backend.synth._cache import cache_dir, cache_key
-from aimv_backend.synth.midi import check_seconds
-from aimv_backend.synth.song import PartSpec, Section, SongSpec, render_song
-from aimv_backend.synth.voice import VocalWord, phrase
+from aimv_testkit._cache import cache_dir, cache_key
+from aimv_testkit.midi import check_seconds
+from aimv_testkit.song import PartSpec, Section, SongSpec, render_song
+from aimv_testkit.voice import VocalWord, phrase
 
 P = PartSpec
 DEMO_BPM = 100.0  # one bar = 2.4 s, one beat = 0.6 s
@@ -183,7 +183,7 @@ def render_bench_song(
 
     Without ``path`` it goes to the synth cache folder and is reused when already there.
     """
-    from aimv_backend.synth.mixing import write_audio
+    from aimv_testkit.mixing import write_audio
 
     spec = bench_song_spec(seconds=seconds, seed=seed)
     if path is None:

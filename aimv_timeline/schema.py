@@ -1,9 +1,9 @@
 """The AIMV timeline file: typed records, a validating JSON reader and an atomic writer.
 
-This module is the contract between the backend (which writes timelines) and the Blender
-add-on (which keys them onto a scene). It uses the Python standard library only, because the
-add-on runs inside Blender's own Python. ``aimv_blender/timeline_schema.py`` is a verbatim copy
-of this file (``python tools/sync_schema.py`` refreshes it; a test fails when they differ).
+This module is the heart of the contract between the backend (which writes timelines) and the
+Blender add-on (which keys them onto a scene). It uses the Python standard library only, because
+the add-on runs inside Blender's own Python; the extension build copies the whole
+``aimv_timeline`` package into the zip, so there is one source and no copy to keep in sync.
 
 The format is documented in ``docs/timeline.md``. Readers accept any file whose major
 ``schema_version`` equals :data:`SCHEMA_MAJOR`; writers always write :data:`SCHEMA_VERSION`.
@@ -19,24 +19,15 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .errors import AimvError
+
 SCHEMA_VERSION = "1.1"
 SCHEMA_MAJOR = 1
 
 VOLUME_LEVELS = ("silent", "quiet", "normal", "loud")
 COLOUR_SOURCES = ("pitch", "centroid", "silence")
-INSTRUMENT_CATEGORIES = (
-    "drum",
-    "guitar",
-    "strings",
-    "vocal",
-    "keys",
-    "bass",
-    "synth",
-    "brass",
-    "woodwind",
-    "other",
-)
-# Drum-kit pieces of windows[i].hits[j].piece (schema 1.1).
+VOICE_MODES = ("sung", "spoken")
+# Drum kit pieces a hit can be (schema 1.1); see docs/timeline.md.
 DRUM_PIECES = (
     "kick",
     "snare",
@@ -51,23 +42,38 @@ DRUM_PIECES = (
     "tom_floor",
     "clap",
 )
+INSTRUMENT_CATEGORIES = (
+    "drum",
+    "guitar",
+    "strings",
+    "vocal",
+    "keys",
+    "bass",
+    "synth",
+    "brass",
+    "woodwind",
+    "other",
+)
 
 __all__ = [
     "SCHEMA_VERSION",
     "SCHEMA_MAJOR",
     "VOLUME_LEVELS",
     "COLOUR_SOURCES",
-    "INSTRUMENT_CATEGORIES",
+    "VOICE_MODES",
     "DRUM_PIECES",
+    "INSTRUMENT_CATEGORIES",
     "TimelineFormatError",
     "Volume",
     "Colour",
     "InstrumentGuess",
-    "DrumHit",
     "Word",
     "Voice",
     "Description",
     "Window",
+    "Hit",
+    "Rhythm",
+    "Clip",
     "Source",
     "Timeline",
     "timeline_to_dict",
@@ -79,7 +85,7 @@ __all__ = [
 ]
 
 
-class TimelineFormatError(ValueError):
+class TimelineFormatError(AimvError, ValueError):
     """A timeline file or dict does not follow the schema. The message names the field."""
 
 
@@ -137,22 +143,6 @@ class InstrumentGuess:
 
 
 @dataclass(frozen=True)
-class DrumHit:
-    """One drum hit heard in a window (schema 1.1).
-
-    time: when the piece was struck, seconds from the start of the song (absolute, like
-        Word.start), inside the window.
-    piece: one of DRUM_PIECES.
-    score: the kit-piece classifier's probability in [0, 1].
-    Two pieces struck together (kick and hi-hat) are two hits with the same time.
-    """
-
-    time: float
-    piece: str
-    score: float
-
-
-@dataclass(frozen=True)
 class Word:
     """One transcribed word with its absolute time in the song (seconds)."""
 
@@ -172,6 +162,7 @@ class Voice:
         (the design's "hmmmm / oooooo" case) or no voice.
     words: the words whose middle falls in this window.
     language: ISO 639-1 code of the transcription language, or None when not transcribed.
+    mode: "sung" or "spoken" when a voice was heard and classified (schema 1.1), else None.
     """
 
     present: bool
@@ -179,6 +170,7 @@ class Voice:
     text: str = ""
     words: tuple[Word, ...] = ()
     language: str | None = None
+    mode: str | None = None
 
 
 @dataclass(frozen=True)
@@ -192,6 +184,38 @@ class Description:
 
 
 @dataclass(frozen=True)
+class Hit:
+    """One drum hit: its absolute time in the song (s), the kit piece and the classifier's score."""
+
+    time: float
+    piece: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Rhythm:
+    """The song's pulse (schema 1.1): tempo in beats per minute, beat and downbeat times (s)."""
+
+    tempo_bpm: float | None
+    beats: tuple[float, ...] = ()
+    downbeats: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A generated video clip covering [start, end) of the song (schema 1.1).
+
+    path: relative to the timeline file's folder, like a window's texture.
+    """
+
+    path: str
+    start: float
+    end: float
+    prompt: str = ""
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
 class Window:
     """One time window of the song. Optional fields are None until their stage has run."""
 
@@ -201,10 +225,10 @@ class Window:
     volume: Volume
     colour: Colour
     instruments: tuple[InstrumentGuess, ...] | None = None
-    hits: tuple[DrumHit, ...] | None = None  # schema 1.1; None: drum pieces not analysed
     voice: Voice | None = None
     description: Description | None = None
     texture: str | None = None  # path relative to the timeline file's folder
+    hits: tuple[Hit, ...] | None = None  # drum hits whose time falls in the window (1.1)
 
     @property
     def duration(self) -> float:
@@ -241,6 +265,8 @@ class Timeline:
     settings: dict[str, Any] = field(default_factory=dict)
     engines: dict[str, str] = field(default_factory=dict)
     language: str | None = None
+    rhythm: Rhythm | None = None
+    clips: tuple[Clip, ...] = ()
     created_by: str = "aimv"
     schema_version: str = SCHEMA_VERSION
 
@@ -410,14 +436,6 @@ def _instrument(r: _Reader) -> InstrumentGuess:
     )
 
 
-def _hit(r: _Reader) -> DrumHit:
-    return DrumHit(
-        time=r.number("time", lo=0.0),
-        piece=r.choice("piece", DRUM_PIECES),
-        score=r.number("score", lo=0.0, hi=1.0),
-    )
-
-
 def _word(r: _Reader) -> Word:
     return Word(
         text=r.get("text", str),
@@ -435,7 +453,49 @@ def _voice(r: _Reader) -> Voice:
         text=r.get("text", str, optional=True) or "",
         words=tuple(_word(_Reader(w, r.item_path("words", i))) for i, w in enumerate(words)),
         language=r.get("language", str, optional=True),
+        mode=r.choice("mode", VOICE_MODES) if r.data.get("mode") is not None else None,
     )
+
+
+def _hit(r: _Reader) -> Hit:
+    return Hit(
+        time=r.number("time", lo=0.0),
+        piece=r.choice("piece", DRUM_PIECES),
+        score=r.number("score", lo=0.0, hi=1.0),
+    )
+
+
+def _times(r: _Reader, key: str) -> tuple[float, ...]:
+    values = r.items(key, optional=True) or []
+    out = []
+    for i, v in enumerate(values):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            raise TimelineFormatError(f"{r.item_path(key, i)}: expected a time >= 0, got {v!r}")
+        if out and v < out[-1]:
+            raise TimelineFormatError(f"{r.item_path(key, i)}: times must not decrease")
+        out.append(float(v))
+    return tuple(out)
+
+
+def _rhythm(r: _Reader) -> Rhythm:
+    return Rhythm(
+        tempo_bpm=r.number("tempo_bpm", optional=True, lo=1.0, hi=1000.0),
+        beats=_times(r, "beats"),
+        downbeats=_times(r, "downbeats"),
+    )
+
+
+def _clip(r: _Reader) -> Clip:
+    clip = Clip(
+        path=r.get("path", str),
+        start=r.number("start", lo=0.0),
+        end=r.number("end", lo=0.0),
+        prompt=r.get("prompt", str, optional=True) or "",
+        seed=r.get("seed", int, optional=True),
+    )
+    if clip.end <= clip.start:
+        raise TimelineFormatError(f"{r.path}: end {clip.end} is not after start {clip.start}")
+    return clip
 
 
 def _description(r: _Reader) -> Description:
@@ -453,9 +513,9 @@ def _description(r: _Reader) -> Description:
 
 def _window(r: _Reader) -> Window:
     instruments = r.items("instruments", optional=True)
-    hits = r.items("hits", optional=True)
     voice = r.child("voice", optional=True)
     description = r.child("description", optional=True)
+    hits = r.items("hits", optional=True)
     window = Window(
         index=r.get("index", int),
         start=r.number("start", lo=0.0),
@@ -468,12 +528,12 @@ def _window(r: _Reader) -> Window:
             _instrument(_Reader(x, r.item_path("instruments", i)))
             for i, x in enumerate(instruments)
         ),
-        hits=None
-        if hits is None
-        else tuple(_hit(_Reader(x, r.item_path("hits", i))) for i, x in enumerate(hits)),
         voice=None if voice is None else _voice(voice),
         description=None if description is None else _description(description),
         texture=r.get("texture", str, optional=True),
+        hits=None
+        if hits is None
+        else tuple(_hit(_Reader(x, r.item_path("hits", i))) for i, x in enumerate(hits)),
     )
     if window.end <= window.start:
         raise TimelineFormatError(f"{r.path}: end {window.end} is not after start {window.start}")
@@ -525,6 +585,8 @@ def timeline_from_dict(data: Any) -> Timeline:
     for key, value in engines.items():
         if not isinstance(value, str):
             raise TimelineFormatError(f"engines.{key}: expected string, got {_kind(value)}")
+    rhythm = r.child("rhythm", optional=True)
+    clips = r.items("clips", optional=True) or []
     return Timeline(
         schema_version=version,
         source=source,
@@ -533,6 +595,8 @@ def timeline_from_dict(data: Any) -> Timeline:
         settings=settings,
         engines=engines,
         language=r.get("language", str, optional=True),
+        rhythm=None if rhythm is None else _rhythm(rhythm),
+        clips=tuple(_clip(_Reader(c, r.item_path("clips", i))) for i, c in enumerate(clips)),
         created_by=r.get("created_by", str, optional=True) or "aimv",
     )
 

@@ -31,16 +31,16 @@ Public API::
                 sample_rate, truth: SongTruth)        # truth.save("song.truth.json")
     demo_spec(); bench_song_spec(*, seconds=180.0, seed=0)
     render_bench_song(path=None, *, seconds=180.0, seed=0, sample_rate=44100) -> Path
-    aimv_backend.synth.scoring: EXPECTED_WORDS, part_heard, score_words, normalise_text
+    aimv_testkit.scoring: EXPECTED_WORDS, part_heard, score_words, normalise_text
 
 Errors: ParameterError for bad arguments (unknown instrument, NaN seconds, overlapping words),
 ModelUnavailableError when fluidsynth, espeak-ng or the soundfont are missing, OutputError when
 an audio file cannot be written.
 """
 
-from aimv_backend.synth.instruments import InstrumentDef, get_instrument, instrument_names
-from aimv_backend.synth.midi import render_part
-from aimv_backend.synth.mixing import (
+from aimv_testkit.instruments import InstrumentDef, get_instrument, instrument_names
+from aimv_testkit.midi import render_part
+from aimv_testkit.mixing import (
     Layer,
     active_rms,
     mix,
@@ -51,8 +51,8 @@ from aimv_backend.synth.mixing import (
     to_stereo,
     write_audio,
 )
-from aimv_backend.synth.patterns import Harmony, make_harmony
-from aimv_backend.synth.song import (
+from aimv_testkit.patterns import Harmony, make_harmony
+from aimv_testkit.song import (
     PartSpec,
     RenderedSong,
     SecondTruth,
@@ -61,8 +61,8 @@ from aimv_backend.synth.song import (
     SongTruth,
     render_song,
 )
-from aimv_backend.synth.songs import bench_song_spec, demo_spec, render_bench_song
-from aimv_backend.synth.voice import VocalWord, WordTruth, phrase, place_words, speak
+from aimv_testkit.songs import bench_song_spec, demo_spec, render_bench_song
+from aimv_testkit.voice import VocalWord, WordTruth, phrase, place_words, speak
 
 __all__ = [
     "Harmony",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aimv_backend.errors import ParameterError
-from aimv_backend.synth.instruments import InstrumentDef
+from aimv_testkit.instruments import InstrumentDef
 
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 KEYS = {

@@ -1,6 +1,6 @@
 """Render General MIDI parts to audio with fluidsynth and the FluidR3_GM soundfont.
 
-The notes come from :mod:`aimv_backend.synth.patterns`; pretty_midi writes them to a MIDI file
+The notes come from :mod:`aimv_testkit.patterns`; pretty_midi writes them to a MIDI file
 and fluidsynth renders it faster than real time into float WAV (no clipping inside the
 renderer). Output is deterministic for the same fluidsynth version and settings, so clips are
 cached by a hash of their parameters.
@@ -20,10 +20,10 @@ import numpy as np
 import soundfile as sf
 
 from aimv_backend.errors import ModelUnavailableError, ParameterError
-from aimv_backend.synth._cache import cached_array
-from aimv_backend.synth._tools import require_tool, tool_version
-from aimv_backend.synth.instruments import InstrumentDef, get_instrument
-from aimv_backend.synth.patterns import Harmony, NoteEvent, make_harmony, part_notes
+from aimv_testkit._cache import cached_array
+from aimv_testkit._tools import require_tool, tool_version
+from aimv_testkit.instruments import InstrumentDef, get_instrument
+from aimv_testkit.patterns import Harmony, NoteEvent, make_harmony, part_notes
 
 DEFAULT_SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 ENV_SOUNDFONT = "AIMV_SOUNDFONT"

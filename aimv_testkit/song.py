@@ -17,18 +17,18 @@ from pathlib import Path
 import numpy as np
 
 from aimv_backend.errors import ParameterError
-from aimv_backend.synth._cache import cached_array
-from aimv_backend.synth.instruments import INSTRUMENTS, get_instrument
-from aimv_backend.synth.midi import (
+from aimv_testkit._cache import cached_array
+from aimv_testkit.instruments import INSTRUMENTS, get_instrument
+from aimv_testkit.midi import (
     Track,
     check_rate,
     check_seconds,
     fluidsynth_version,
     render_tracks,
 )
-from aimv_backend.synth.mixing import Layer, _chmod_like_new_file, active_rms, db_to_gain, mix, rms
-from aimv_backend.synth.patterns import KEY_NAMES, NoteEvent, make_harmony, part_notes
-from aimv_backend.synth.voice import VocalWord, WordTruth, espeak_version, place_words
+from aimv_testkit.mixing import Layer, _chmod_like_new_file, active_rms, db_to_gain, mix, rms
+from aimv_testkit.patterns import KEY_NAMES, NoteEvent, make_harmony, part_notes
+from aimv_testkit.voice import VocalWord, WordTruth, espeak_version, place_words
 
 SONG_PEAK = 0.89  # -1 dBFS: songs are normalised to this peak
 LOUDNESS_VELOCITY = {"quiet": -20, "normal": 0, "loud": 14}
@@ -134,7 +134,7 @@ class SongTruth:
         return {"format": "aimv-synth-truth", "version": 1, **asdict(self)}
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        from aimv_backend.timeline_schema import write_json_atomic
+        from aimv_timeline.schema import write_json_atomic
 
         out = write_json_atomic(self.to_dict(), path)
         _chmod_like_new_file(out)

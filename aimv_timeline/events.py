@@ -1,0 +1,54 @@
+"""The event protocol between AIMV processes: one JSON object a line on stderr.
+
+A child process (the backend run by the add-on, or the headless Blender script run by the
+backend) writes ``AIMV-PROGRESS {json}`` lines; the parent parses them with :func:`parse_line`.
+Events: ``start`` / ``progress`` / ``end`` of a task, ``stage`` (a stage begins), ``notice`` and
+``warning`` (one line for the user), and ``error`` (``type`` and a one-line ``message``), so that
+errors cross the boundary as data rather than by searching stderr for the word "error".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+PREFIX = "AIMV-PROGRESS "
+KINDS = ("start", "progress", "end", "stage", "notice", "warning", "error")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event. ``fields`` holds the kind's own keys (task, done, total, message, type...)."""
+
+    kind: str
+    fields: dict[str, Any]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.fields.get(key, default)
+
+
+def format_event(kind: str, **fields: Any) -> str:
+    """The line (without newline) that carries one event."""
+    if kind not in KINDS:
+        raise ValueError(f"event kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    return PREFIX + json.dumps({"event": kind, **fields}, ensure_ascii=False)
+
+
+def error_line(error: BaseException) -> str:
+    """The ``error`` event of an exception: its class name and its message on one line."""
+    return format_event("error", type=type(error).__name__, message=" ".join(str(error).split()))
+
+
+def parse_line(line: str) -> Event | None:
+    """The event a line carries, or None for any other line (or a malformed event)."""
+    if not line.startswith(PREFIX):
+        return None
+    try:
+        data = json.loads(line[len(PREFIX) :])
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(data, dict) or data.get("event") not in KINDS:
+        return None
+    kind = data.pop("event")
+    return Event(kind=kind, fields=data)

@@ -1,0 +1,48 @@
+"""Names and limits both halves of AIMV agree on: file names, stage names, engine names.
+
+One place for each literal, so the backend, the add-on, the headless script and the docs cannot
+drift apart.
+"""
+
+from __future__ import annotations
+
+# Files in a work folder.
+TIMELINE_FILE = "timeline.json"
+TEXTURES_DIR = "textures"
+RENDER_RECORD_FILE = "render.json"
+SCENE_FILE = "scene.blend"
+
+# The four stages, in order: folder names, CLI subcommands, option classes and docs use these.
+STAGES = ("listen", "describe", "imagine", "stage")
+# Older subcommand names kept as aliases.
+STAGE_ALIASES = {"analyze": "listen", "textures": "imagine"}
+
+# Engines.
+RENDER_ENGINES = ("workbench", "eevee", "cycles")
+TEXTURE_ENGINES = ("procedural", "diffusers")
+INSTRUMENT_ENGINES = ("auto", "musicnn", "panns")
+ASR_ENGINES = ("faster-whisper", "openai-whisper")
+
+# Limits.
+MIN_RESOLUTION = 16
+MAX_RESOLUTION = (7680, 4320)  # 8K UHD, the largest frame any entry point accepts
+MIN_FPS = 1
+MAX_FPS = 240
+MIN_WINDOW_SECONDS = 0.25
+MAX_WINDOW_SECONDS = 10.0
+
+
+def check_resolution(width: int, height: int, *, option: str = "--resolution") -> str | None:
+    """None when ``width`` x ``height`` (pixels) is renderable, else a one-line reason."""
+    max_w, max_h = MAX_RESOLUTION
+    if (
+        MIN_RESOLUTION <= width <= max_w
+        and MIN_RESOLUTION <= height <= max_h
+        and not width % 2
+        and not height % 2
+    ):
+        return None
+    return (
+        f"{option} must be even numbers from {MIN_RESOLUTION}x{MIN_RESOLUTION} "
+        f"to {max_w}x{max_h}, got {width}x{height}"
+    )
