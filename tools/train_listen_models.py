@@ -31,7 +31,12 @@ import kit_eval  # noqa: E402
 import listen_data  # noqa: E402
 
 from aimv_backend.listen.drums import features  # noqa: E402
-from aimv_backend.listen.drums.detect import MODEL_NAME, score_onsets  # noqa: E402
+from aimv_backend.listen.drums.detect import (  # noqa: E402
+    DEFAULT_GATE,
+    DEFAULT_PIECE_THRESHOLD,
+    MODEL_NAME,
+    score_onsets,
+)
 from aimv_backend.listen.drums.model import (  # noqa: E402
     PatchModel,
     build_net,
@@ -208,9 +213,9 @@ def validate(model: PatchModel, test_sf: str, *, seed: int) -> dict:
             bed_part = bed[: audio.shape[0]]
             g = np.sqrt(np.mean(audio**2) / (np.mean(bed_part**2) + 1e-12)) * 10 ** (-snr / 20)
             mixed = audio + g * bed_part
-        res = score_onsets(features.power_mel(mixed), model=model)
+        res = score_onsets(features.power_mel(mixed), model=model, gate=DEFAULT_GATE)
         rep = kit_eval.HitReport()
-        rep.add(truth, res.times, res.scores, threshold=0.5)
+        rep.add(truth, res.times, res.scores, threshold=DEFAULT_PIECE_THRESHOLD)
         out[name] = {"summary": rep.summary(), "per_piece": rep.per_piece()}
     return out
 

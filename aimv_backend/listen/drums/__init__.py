@@ -101,9 +101,7 @@ def listen_drums(
         if not any(h.time == round(float(t), 4) for h in hits[w]):
             c = int(np.argmax(probs))  # the gate passed: the onset keeps its best piece
             hits[w].append(
-                Hit(
-                    time=round(float(t), 4), piece=DRUM_PIECES[c], score=round(float(probs[c]), 4)
-                )
+                Hit(time=round(float(t), 4), piece=DRUM_PIECES[c], score=round(float(probs[c]), 4))
             )
     return DrumResult(tuple(tuple(h) for h in hits), tuple(scores))
 

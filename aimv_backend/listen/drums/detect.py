@@ -17,8 +17,8 @@ from aimv_backend.listen.drums.model import PatchModel, load_model
 from aimv_backend.listen.drums.pieces import DRUM_PIECES
 
 MODEL_NAME = "drum_pieces"
-DEFAULT_GATE = 0.5
-DEFAULT_PIECE_THRESHOLD = 0.5
+DEFAULT_GATE = 0.3
+DEFAULT_PIECE_THRESHOLD = 0.3
 DEFAULT_ONSET_DELTA = 0.03
 
 

@@ -103,6 +103,7 @@ def save_weights(net, *, path: Path, classes: tuple[str, ...], frames: int, meta
     os.close(fd)
     try:
         np.savez_compressed(tmp, **arrays)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a shipped file is world-readable
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -59,7 +59,7 @@ class InstrumentOptions:
     allow_download: bool = True
     batch_size: int = 8
     drums: str = "kit"
-    drum_gate: float = 0.5
+    drum_gate: float = 0.3
     families: str = "kit"
 
 
