@@ -49,7 +49,8 @@ class InstrumentOptions:
     batch_size: patches (musicnn) or 20 s chunks (PANNs) per model call.
     drums: "kit" finds drum hits and names their pieces (kick, crash, ...); "none" skips it.
     families: "kit" adds the instrument-family classifier (bass, organ, brass, saxophone,
-        synth, ...) to the tagger's scores; "none" leaves the tagger alone.
+        synth, ...) to musicnn's scores (PANNs has those classes itself); "none" leaves the
+        tagger alone.
     drum_gate: classifier score in (0, 1] from which an onset is a drum hit.
     """
 
@@ -175,13 +176,15 @@ def tag_instruments(
     scores = engine.window_scores(
         audio, spans, active, batch_size=options.batch_size, progress=progress
     )
+    # The family classifier closes musicnn's gaps; PANNs has its own bass, organ, brass classes.
+    use_families = options.families == "kit" and engine.name.startswith("musicnn")
     mel = None
-    if options.families == "kit" or options.drums == "kit":
+    if use_families or options.drums == "kit":
         from aimv_backend.listen.drums import features
 
         mel = features.power_mel(load_mono(audio_info, sample_rate=features.RATE))
-    out = _select(scores, engine, active, options, mel, spans)
-    family_engine = None if mel is None or options.families == "none" else FAMILY_ENGINE
+    out = _select(scores, engine, active, options, mel if use_families else None, spans)
+    family_engine = FAMILY_ENGINE if use_families else None
     if options.drums == "none":
         return InstrumentResult(engine.name, out, family_engine=family_engine)
     from aimv_backend.listen import drums
@@ -202,7 +205,7 @@ def tag_instruments(
 
 def _select(scores, engine, active, options, mel, spans):
     """The selection rule per window, on the tagger's scores plus the family classifier's."""
-    if options.families == "none" or mel is None:
+    if mel is None:
         return tuple(
             select_instruments(
                 scores[i], labels=engine.labels, table=engine.table, confidence=options.confidence
