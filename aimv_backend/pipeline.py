@@ -83,7 +83,16 @@ def analyze_options_from_args(args: argparse.Namespace) -> AnalyzeOptions:
             compute_type=args.compute_type,
             allow_download=not args.offline,
         )
-    return AnalyzeOptions(window_seconds=args.window, instruments=instruments, voice=voice)
+    from aimv_backend.listen.rhythm import RhythmOptions
+
+    return AnalyzeOptions(
+        window_seconds=args.window,
+        instruments=instruments,
+        voice=voice,
+        windows=args.windows,
+        rhythm=RhythmOptions(engine=args.beats, beats_per_bar=args.beats_per_bar),
+        colour=args.colour,
+    )
 
 
 def describe_options_from_args(args: argparse.Namespace) -> DescribeOptions:
@@ -111,10 +120,18 @@ def needs_description(timeline: Timeline, options: DescribeOptions) -> bool:
     return needs_describe(timeline, options=options)
 
 
-def run_describe(timeline: Timeline, options: DescribeOptions, progress: Progress) -> Timeline:
-    from aimv_backend.describe import describe_timeline
+def run_describe(
+    timeline: Timeline, options: DescribeOptions, progress: Progress, *, force: bool = False
+) -> Timeline:
+    """Describe, keeping hand-edited sentences unless ``force`` (describe/edits.py)."""
+    from aimv_backend.describe.edits import describe_keeping_edits, kept_notice
 
-    return describe_timeline(timeline, options=options, progress=progress)
+    described, kept = describe_keeping_edits(
+        timeline, options=options, progress=progress, force=force
+    )
+    if kept:
+        progress.notice(kept_notice(kept))
+    return described
 
 
 def run_analyze(request: AnalyzeRequest, *, progress: Progress) -> StageOutcome:
@@ -135,11 +152,29 @@ def check_describe(options: DescribeOptions) -> None:
     load_space(options.vectors, allow_download=options.allow_download)
 
 
+def matches_audio(timeline: Timeline, info) -> bool:
+    """Whether a timeline's numbers fit the song: its length, rate and windows. A timeline
+    whose hash matches but whose duration does not (edited, or hostile) is not reused: it
+    would plan frames for a song that is not there."""
+    src = timeline.source
+    tolerance = max(timeline.window_seconds, 1.0 / max(info.sample_rate, 1))
+    last_end = timeline.windows[-1].end if timeline.windows else 0.0
+    return (
+        src.frames == info.frames
+        and src.sample_rate == info.sample_rate
+        and abs(src.duration - info.duration) <= 1e-3
+        and last_end <= info.duration + tolerance
+        and len(timeline.windows) <= info.duration / timeline.window_seconds + 2
+    )
+
+
 def _analyze_into(request, options, info, progress) -> StageOutcome:
     path = request.timeline_path
     existing = None if request.force else read_existing(path)
     if existing is not None:
-        same_audio = existing.source.sha256 == sha256_file(info.path)
+        same_audio = existing.source.sha256 == sha256_file(info.path) and matches_audio(
+            existing, info
+        )
         same_settings = existing.settings.get("analyze") == _normalised(options.settings())
         if not (same_audio and same_settings):
             what = "another song" if not same_audio else "other settings"
@@ -148,11 +183,13 @@ def _analyze_into(request, options, info, progress) -> StageOutcome:
             )
         if request.describe is None or not needs_description(existing, request.describe):
             return StageOutcome(path, existing, ran=False, message="up to date")
-        described = run_describe(existing, request.describe, progress)
+        described = run_describe(existing, request.describe, progress, force=request.force)
         write_timeline(described, path)
         return StageOutcome(path, described, ran=True, message="described")
 
-    timeline = analyze_song(info.path, options=options, progress=progress)
+    timeline = analyze_song(
+        info.path, options=options, progress=progress, checkpoint_dir=path.parent
+    )  # resumable: finished blocks are kept until the timeline is written
     if request.describe is not None:
         timeline = run_describe(timeline, request.describe, progress)
     write_timeline(timeline, path)

@@ -20,8 +20,19 @@ from aimv_backend.errors import OutputError, ParameterError, TimelineError
 from aimv_backend.listen.analyze import AnalyzeOptions
 from aimv_backend.pipeline import AnalyzeRequest, check_describe, run_analyze
 from aimv_backend.progress import Progress
-from aimv_backend.stage.blender_runner import RenderSettings, blender_command, run_headless
+from aimv_backend.stage.blender_runner import RenderSettings, blender_command
+from aimv_backend.stage.chunked import ChunkedRequest, ScaleOptions, render_chunked
 from aimv_backend.util.files import output_dir
+from aimv_backend.util.locks import folder_lock
+from aimv_backend.util.video import check_mp4
+from aimv_backend.util.workdir import (
+    RENDER_OUTPUTS,
+    check_not_input,
+    partial_leftovers,
+    partial_video,
+    prepare_render,
+    record,
+)
 from aimv_timeline.schema import Timeline, write_json_atomic
 
 
@@ -59,6 +70,7 @@ class RenderRequest:
     offline: bool = False
     render: RenderSettings = RenderSettings()
     force: bool = False
+    scale: ScaleOptions = ScaleOptions()  # workers, chunks, Ray
 
 
 @dataclass(frozen=True)
@@ -170,13 +182,16 @@ def render_song(request: RenderRequest, *, progress: Progress) -> RenderResult:
             f"{request.analyze.window_seconds} s; raise --fps or --window"
         )
     song = probe_audio(request.audio).path  # the song as given now, even if it moved
+    check_not_input(request.output, inputs=[("song", song), ("timeline", request.timeline_path)])
     if request.describe is not None:
         check_describe(request.describe)
     video_dir = request.output.parent if str(request.output.parent) else Path(".")
     with (
         output_dir(video_dir, what="video folder"),
         output_dir(request.work_dir, what="work folder"),
+        folder_lock(request.work_dir),  # one run per work folder (docs/security.md)
     ):
+        prepare_render(request.work_dir, output=request.output, force=request.force)
         return _render_stages(request, settings, (texture_options, video_options), song, progress)
 
 
@@ -220,38 +235,29 @@ def _render_stages(request, settings, options, song, progress) -> RenderResult:
         return RenderResult(output, timeline, rendered=False, message="up to date")
 
     progress.notice(f"[3/{STAGES}] staging and rendering in Blender")
-    partial = output.with_name(f".{output.stem}.partial.mp4")  # ours: a stale one is replaced
-    w, h = settings.resolution
-    arguments = [
-        str(song),
-        "--timeline",
-        str(request.timeline_path.resolve()),
-        "-o",
-        str(partial.resolve()),
-        "--resolution",
-        f"{w}x{h}",
-        "--fps",
-        str(settings.fps),
-        "--engine",
-        settings.engine,
-        "--samples",
-        str(settings.samples),
-        "--seed",
-        str(request.seed),
-        "--blend-out",
-        str((request.work_dir / "scene.blend").resolve()),
-        "--force",  # only the partial file and AIMV's scene.blend are written
-    ]
+    partial = partial_video(output)  # this process's own, and free of Blender's "#"
+    chunked = ChunkedRequest(
+        song=song,
+        timeline_path=request.timeline_path.resolve(),
+        work_dir=request.work_dir,
+        output=partial,
+        settings=settings,
+        seed=request.seed,
+        scale=request.scale,
+        blend_out=(request.work_dir / "scene.blend").resolve(),
+    )
     try:
-        run_headless(arguments, settings=settings, progress=progress)
+        render_chunked(chunked, progress=progress)  # N Blender processes, then join + mux
         if not partial.exists() or partial.stat().st_size == 0:
             raise OutputError(f"Blender wrote no video to {str(partial)!r}")
+        # A full disk can leave a truncated MP4: the previous video stays until this one checks.
+        check_mp4(partial, expected_seconds=timeline.source.duration, min_tracks=2)
         os.replace(partial, output)
     finally:
-        # The partial video, and Blender's own temporary file for it when Blender was stopped
-        # mid-render (a terminated process runs no cleanup of its own).
-        for leftover in [partial, *partial.parent.glob(f".{partial.stem}.aimv-part-*")]:
+        # The partial video, and any temporary file of an earlier, killed run.
+        for leftover in partial_leftovers(partial):
             leftover.unlink(missing_ok=True)
+        record(request.work_dir, RENDER_OUTPUTS)
     stat = output.stat()
     write_json_atomic(
         {
@@ -264,3 +270,24 @@ def _render_stages(request, settings, options, song, progress) -> RenderResult:
         stamp_path,
     )
     return RenderResult(output, timeline, rendered=True, message="wrote")
+
+
+def prepare_song(request: RenderRequest, *, progress: Progress) -> Timeline:
+    """Only listening, describing and textures (the stages before Blender), for an album's
+    Ray task; :func:`render_song` then finds them done and reuses them."""
+    request.analyze.check()
+    texture_options = _texture_options(request)
+    probe_audio(request.audio)
+    if request.describe is not None:
+        check_describe(request.describe)
+    with output_dir(request.work_dir, what="work folder"):
+        analyzed = _listen(request, progress)
+        from aimv_backend.imagine import make_textures
+
+        return make_textures(
+            analyzed.timeline,
+            timeline_dir=request.timeline_path.parent,
+            options=texture_options,
+            progress=progress,
+            timeline_path=request.timeline_path,
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 # registration order; unregistered in reverse
-_MODULES = ("props", "preferences", "operators", "panels")
+_MODULES = ("props", "preferences", "operators", "render_op", "panels")
 
 
 def _modules():

@@ -15,7 +15,7 @@ import bpy
 
 from . import anim
 from .clip_keys import LAYER_DEPTH, clip_spans, layer_size, visibility_channel
-from .contract import Timeline
+from .contract import Timeline, paths
 
 PREFIX = "AIMV Clip "
 MESH = "AIMV Clip Layer"
@@ -46,6 +46,14 @@ def _layer_mesh(width: float, height: float) -> bpy.types.Mesh:
     mesh.materials.append(None)  # one slot; each clip object links its own material
     mesh.update()
     return mesh
+
+
+def _inside(timeline_dir, relative: str, i: int) -> Path:
+    """The path rule (docs/security.md): a clip stays inside the timeline's folder."""
+    try:
+        return paths.resolve_inside(timeline_dir, relative, what=f"clips[{i}].path")
+    except paths.UnsafePathError as exc:
+        raise ClipError(str(exc)) from None
 
 
 def _movie(name: str, path: Path) -> bpy.types.Image:
@@ -107,7 +115,7 @@ def place_clips(
     if not timeline.clips:
         return 0
     images = [
-        _movie(f"{PREFIX}{i + 1:03d}", Path(timeline_dir) / clip.path)
+        _movie(f"{PREFIX}{i + 1:03d}", _inside(timeline_dir, clip.path, i))
         for i, clip in enumerate(timeline.clips)
     ]
     spans = clip_spans(

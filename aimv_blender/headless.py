@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -120,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the backend and camera sway")
     p.add_argument("--blend-out", metavar="FILE", help="also save the staged scene as .blend")
+    p.add_argument(
+        "--image-sequence",
+        metavar="DIR",
+        help="write the frames as DIR/f_NNNNNN.png instead of an MP4 (the chunked render)",
+    )
+    p.add_argument("--blend", metavar="FILE", help="render this saved scene as it is (no build)")
+    p.add_argument("--scene", default="Scene", help="the stage scene of --blend")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.add_argument(
         "--progress",
@@ -189,8 +197,10 @@ def run(args: argparse.Namespace) -> int:
     schema = importlib.import_module(f"{pkg}.contract")
     keying = importlib.import_module(f"{pkg}.keying")
     progress = _Progress(args.progress == "json")
-    if args.output is None and args.blend_out is None:
-        raise ValueError("-o/--output (or --blend-out) is required")
+    if args.blend is not None:  # the panel's Render, chunked: frames of the artist's scene
+        return importlib.import_module(f"{pkg}.frames_out").run_blend(args, progress.emit)
+    if args.output is None and args.blend_out is None and args.image_sequence is None:
+        raise ValueError("-o/--output (or --blend-out, or --image-sequence) is required")
     if args.output is not None and Path(args.output).suffix.lower() != ".mp4":
         raise ValueError(f"-o/--output must be an .mp4 file, got {args.output!r}")
     if args.output and Path(args.output).exists() and not args.force:
@@ -245,7 +255,7 @@ def run(args: argparse.Namespace) -> int:
             1, bpy.context.preferences.filepaths.save_version
         )
         bpy.ops.wm.save_as_mainfile(filepath=str(blend), check_existing=False, copy=True)
-    if args.output is None:
+    if args.output is None and args.image_sequence is None:
         return 0
     total = rs.frame_end - rs.frame_start + 1
     progress.emit({"event": "start", "task": "render", "total": total})
@@ -253,7 +263,11 @@ def run(args: argparse.Namespace) -> int:
     def on_frame(frame: int, done: int, total: int) -> None:
         progress.emit({"event": "progress", "task": "render", "done": done, "total": total})
 
-    out = render.render_video(rs, options=render_options, on_frame=on_frame)
+    if args.image_sequence is not None:
+        frames_out = importlib.import_module(f"{pkg}.frames_out")
+        out = frames_out.render_images(rs, folder=Path(args.image_sequence), on_frame=on_frame)
+    else:
+        out = render.render_video(rs, options=render_options, on_frame=on_frame)
     progress.emit({"event": "end", "task": "render", "done": total})
     print(out)
     return 0
@@ -262,6 +276,8 @@ def run(args: argparse.Namespace) -> int:
 def main() -> int:
     args = build_parser().parse_args(_argv())
     pkg = _package()
+    importlib.import_module(f"{pkg}.contract").offline.enforce()  # AIMV_OFFLINE: no network
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM cleans up like Ctrl-C
     errors: tuple[type[BaseException], ...] = (ValueError, OSError)
     try:
         errors += (

@@ -12,7 +12,7 @@ from pathlib import Path
 import bpy
 from bpy.app.handlers import persistent
 
-from . import preferences, props, render, scene_build, subprocess_runner
+from . import preferences, props, render, render_op, scene_build, subprocess_runner
 from .contract import TimelineFormatError, read_timeline
 from .keying import KeyingOptions
 
@@ -106,9 +106,14 @@ class AIMV_OT_render(bpy.types.Operator):
             if bpy.app.background:
                 out = render.render_video(rs, options=options)
                 self.report({"INFO"}, f"AIMV: wrote {out}")
-            else:
-                out = render.start_render_job(rs, options=options)
-                self.report({"INFO"}, f"AIMV: rendering to {out}")
+            else:  # in chunks, one Blender process per core, like `aimv render` (render_op.py)
+                return render_op.start(
+                    context,
+                    snap=snap,
+                    stage=stage,
+                    audio=audio,
+                    fallback=lambda: render.start_render_job(rs, options=options),
+                )
         except (
             TimelineFormatError,
             scene_build.BuildError,

@@ -184,7 +184,9 @@ def check_output(options: RenderOptions) -> Path:
 
 
 def _temp_output(output: Path) -> Path:
-    return output.with_name(f".{output.stem}.aimv-part-{os.getpid()}{output.suffix or '.mp4'}")
+    """The file Blender writes: no "#" in it, since Blender turns "#" into the frame number."""
+    stem = output.stem.replace("#", "_")
+    return output.with_name(f".{stem}.aimv-part-{os.getpid()}{output.suffix or '.mp4'}")
 
 
 def render_video(

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import bpy
 
 from . import anim, clips
-from .contract import Timeline
+from .contract import Timeline, manifest, paths
 from .keying import MARKER_PREFIX, KeyingOptions, SceneKeys, build_keys, texture_numbers
 
 COLLECTION = "AIMV"
@@ -258,13 +257,6 @@ def _assign(ob: bpy.types.Object, mat: bpy.types.Material) -> None:
 # Texture sequence
 
 
-def _link_or_copy(src: Path, dst: Path) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copyfile(src, dst)
-
-
 def _png_aspect(path: Path) -> float | None:
     """Width/height of a PNG from its header (None for other formats)."""
     with open(path, "rb") as fh:
@@ -287,7 +279,15 @@ def stage_sequence(
     if numbers[0] is None:
         return None, None
     used = sorted({n for n in numbers if n is not None})
-    sources = {n: timeline_dir / timeline.windows[n].texture for n in used}
+    try:  # the path rule: a timeline's paths stay inside its folder (docs/security.md)
+        sources = {
+            n: paths.resolve_inside(
+                timeline_dir, timeline.windows[n].texture, what=f"windows[{n}].texture"
+            )
+            for n in used
+        }
+    except paths.UnsafePathError as exc:
+        raise BuildError(str(exc)) from None
     ext = sources[used[0]].suffix.lower()
     for n, src in sources.items():
         if not src.is_file():
@@ -300,7 +300,8 @@ def stage_sequence(
     for old in folder.glob(f"{SEQUENCE_STEM}*"):
         old.unlink()
     for n, src in sources.items():
-        _link_or_copy(src, folder / f"{SEQUENCE_STEM}{n + 1:05d}{ext}")
+        dst = folder / f"{SEQUENCE_STEM}{n + 1:05d}{ext}"  # a copy; a link only to AIMV's own
+        paths.place_file(src, dst, may_link=manifest.owns(timeline_dir, src))
     first = folder / f"{SEQUENCE_STEM}{used[0] + 1:05d}{ext}"
     return first, _png_aspect(first)
 

@@ -148,11 +148,11 @@ def backend_steps(settings: BackendSettings, program: list[str]) -> list[Step]:
 
 def backend_env(*, online: bool, base: dict[str, str] | None = None) -> dict[str, str]:
     """The backend's environment: unbuffered output, and offline unless Blender allows online."""
+    from .contract import offline  # noqa: PLC0415 - keeps this module importable alone
+
     env = dict(os.environ if base is None else base)
     env["PYTHONUNBUFFERED"] = "1"
-    if not online:
-        env["AIMV_OFFLINE"] = "1"
-        env["HF_HUB_OFFLINE"] = "1"
+    offline.apply_network_policy(env, offline=not online)  # docs/security.md
     return env
 
 

@@ -31,6 +31,9 @@ Public API::
                 sample_rate, truth: SongTruth)        # truth.save("song.truth.json")
     demo_spec(); bench_song_spec(*, seconds=180.0, seed=0)
     render_bench_song(path=None, *, seconds=180.0, seed=0, sample_rate=44100) -> Path
+    aimv_testkit.grooves: render_groove(*, bpm, seconds=20.0, seed=0, parts=("drum_kit", "bass",
+        "piano"), sample_rate=22050, lead_in=0.0, soundfont=None) -> Groove(audio, sample_rate,
+        bpm, beats, downbeats); beat_f_measure(truth, found, tolerance=0.07)
     aimv_testkit.scoring: EXPECTED_WORDS, part_heard, score_words, normalise_text
 
 Errors: ParameterError for bad arguments (unknown instrument, NaN seconds, overlapping words),

@@ -30,6 +30,9 @@ MIN_FPS = 1
 MAX_FPS = 240
 MIN_WINDOW_SECONDS = 0.25
 MAX_WINDOW_SECONDS = 10.0
+MAX_SONG_SECONDS = 6 * 3600  # the longest song a timeline may describe (bounds frame counts)
+MAX_TIMELINE_BYTES = 256 * 1024 * 1024  # ~20x a 6-hour song's timeline at 0.25 s windows
+MAX_JSON_NUMBER_CHARS = 64  # digits of one number in a timeline (seeds are < 2**64)
 
 
 def check_resolution(width: int, height: int, *, option: str = "--resolution") -> str | None:

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AimvError
+from .names import MAX_SONG_SECONDS, MAX_TIMELINE_BYTES
+from .paths import UnsafePathError, check_paths, parse_json_bounded, read_regular_file
 
 SCHEMA_VERSION = "1.1"
 SCHEMA_MAJOR = 1
@@ -565,13 +567,20 @@ def timeline_from_dict(data: Any) -> Timeline:
     source = Source(
         path=s.get("path", str),
         sha256=s.get("sha256", str),
-        duration=s.number("duration", lo=0.0),
+        duration=s.number("duration", lo=0.0, hi=float(MAX_SONG_SECONDS)),
         sample_rate=s.get("sample_rate", int),
         channels=s.get("channels", int),
         frames=s.get("frames", int),
     )
-    window_seconds = r.number("window_seconds", lo=1e-3)
+    window_seconds = r.number("window_seconds", lo=1e-3, hi=float(MAX_SONG_SECONDS))
     raw_windows = r.items("windows")
+    # The song bounds the windows: a timeline cannot plan hours of frames for a short song.
+    most = math.ceil(source.duration / window_seconds) + 1
+    if len(raw_windows) > most:
+        raise TimelineFormatError(
+            f"windows: {len(raw_windows)} windows of {window_seconds} s do not fit a song of "
+            f"{source.duration} s (at most {most})"
+        )
     windows = tuple(
         _window(_Reader(w, r.item_path("windows", i))) for i, w in enumerate(raw_windows)
     )
@@ -580,6 +589,10 @@ def timeline_from_dict(data: Any) -> Timeline:
             raise TimelineFormatError(f"windows[{i}].index: expected {i}, got {w.index}")
         if i and w.start < windows[i - 1].end - 1e-6:
             raise TimelineFormatError(f"windows[{i}].start: overlaps the previous window")
+        if w.end > source.duration + window_seconds + 1e-6:
+            raise TimelineFormatError(
+                f"windows[{i}].end: {w.end} s is past the end of the song ({source.duration} s)"
+            )
     settings = r.get("settings", dict, optional=True) or {}
     engines = r.get("engines", dict, optional=True) or {}
     for key, value in engines.items():
@@ -604,25 +617,35 @@ def timeline_from_dict(data: Any) -> Timeline:
 def read_timeline(path: str | os.PathLike[str]) -> Timeline:
     """Read and validate a timeline JSON file.
 
-    Raises TimelineFormatError for a missing file, invalid JSON or a schema violation.
+    Raises TimelineFormatError for a missing file, something that is not a regular file (FIFO,
+    device), a file over :data:`~aimv_timeline.names.MAX_TIMELINE_BYTES`, invalid or unbounded
+    JSON (huge numbers, deep nesting), a schema violation, or a path (texture, clip) that leads
+    outside the timeline's folder (see :mod:`aimv_timeline.paths`).
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        raw = read_regular_file(p, limit=MAX_TIMELINE_BYTES, what="timeline")
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise TimelineFormatError(f"timeline {str(p)!r}: no such file") from None
     except IsADirectoryError:
         raise TimelineFormatError(f"timeline {str(p)!r}: is a directory") from None
+    except UnsafePathError as exc:
+        raise TimelineFormatError(str(exc)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise TimelineFormatError(f"timeline {str(p)!r}: cannot be read ({exc})") from None
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise TimelineFormatError(f"timeline {str(p)!r}: not valid JSON ({exc})") from None
+        data = parse_json_bounded(text)
+    except ValueError as exc:
+        raise TimelineFormatError(f"timeline {str(p)!r}: {exc}") from None
     try:
-        return timeline_from_dict(data)
+        timeline = timeline_from_dict(data)
+        check_paths(timeline, p.absolute().parent)
+    except UnsafePathError as exc:
+        raise TimelineFormatError(f"timeline {str(p)!r}: {exc}") from None
     except TimelineFormatError as exc:
         raise TimelineFormatError(f"timeline {str(p)!r}: {exc}") from None
+    return timeline
 
 
 def _read_umask() -> int:

@@ -1,9 +1,12 @@
 """Real-time factor and peak memory of the core listening stage (volume + colour).
 
 Goal (issue "Listen, part 1"): RTF <= 0.01 and peak RSS <= 300 MB above the interpreter's
-baseline for a 3-minute stereo 44.1 kHz song on a 2-core machine.
+baseline for a 3-minute stereo 44.1 kHz song on a 2-core machine. This measures the streaming
+volume + colour pass alone (``--beats none --colour spectrum``); ``--with-beats-and-notes``
+adds issue 11's beat tracking and basic-pitch notes (the defaults of ``aimv analyze``), which
+hold the song once in memory at 22 050 Hz mono (5.3 MB a minute).
 
-    .venv/bin/python bench/analyze_core.py [--seconds 180] [--song PATH]
+    .venv/bin/python bench/analyze_core.py [--seconds 180] [--song PATH] [--with-beats-and-notes]
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from bench._common import current_rss_mb, peak_rss_mb
 from aimv_backend.listen.analyze import AnalyzeOptions, analyze_song
 base = current_rss_mb()
 t0 = time.perf_counter()
-timeline = analyze_song(sys.argv[1], options=AnalyzeOptions())
+full = sys.argv[2] == "1"
+options = AnalyzeOptions() if full else AnalyzeOptions(rhythm=None, colour="spectrum")
+timeline = analyze_song(sys.argv[1], options=options)
 elapsed = time.perf_counter() - t0
 print(json.dumps({"elapsed": elapsed, "duration": timeline.source.duration,
                   "windows": len(timeline.windows), "base_mb": base, "peak_mb": peak_rss_mb()}))
@@ -36,6 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=180.0)
     parser.add_argument("--song", type=Path, help="analyse this file instead of a synthetic song")
+    parser.add_argument("--with-beats-and-notes", action="store_true")
     args = parser.parse_args()
     song = args.song or synthetic_song(
         Path(tempfile.gettempdir()) / f"aimv-bench-song-{int(args.seconds)}s.wav",
@@ -44,7 +50,7 @@ def main() -> None:
     root = Path(__file__).resolve().parent.parent
     # A fresh process, so the peak memory is the analysis's and not the song generator's.
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(song)],
+        [sys.executable, "-c", CHILD, str(song), "1" if args.with_beats_and_notes else "0"],
         cwd=root,
         check=True,
         capture_output=True,

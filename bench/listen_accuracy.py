@@ -29,6 +29,10 @@ unavailable and skipped.
 ``--kit`` adds the drum-piece and instrument-family figures on the soundfont left out of
 training (bench/kit_accuracy.py: per-piece precision and recall, per-hit accuracy dry and in
 mixes, family top-3 rate).
+
+Beats, bars and tempo on rendered grooves at 70-180 bpm: ``bench/beats_accuracy.py``. WER of
+speech and of espeak-ng "singing" over a band at +6, 0 and -5 dB, with the language detected or
+given, and the sung/spoken mode: ``bench/voice_wer.py``. Figures: docs/benchmarks.md.
 """
 
 from __future__ import annotations

@@ -3,6 +3,13 @@
     python bench/render.py                                  # all engines, 640x360 and 1280x720
     python bench/render.py --engines workbench --frames 12  # just the fast path
     python bench/render.py --engines cycles --samples 4 --sizes 640x360
+    python bench/render.py --workers 1 2                    # the chunked render's scaling
+
+With ``--workers`` it renders one synthetic song (``--song-seconds``, 1 s windows, 512x512
+textures) through the chunked render (aimv_backend/stage/chunked.py) once per worker count
+and prints the render time, the speed-up, the join + mux time and its share of the render,
+and the peak memory of all processes together (PSS, shared pages counted once; RSS sum as an
+upper bound) and of the largest Blender process.
 
 Each engine runs in its own bpy process (bpy is not re-entrant). For each size it renders a
 short range of frames of (a) the AIMV stage built from a synthetic 12-window timeline with
@@ -186,6 +193,111 @@ def child_build(args: argparse.Namespace) -> None:
     )
 
 
+class MemorySampler:
+    """Samples this process tree's memory every ``interval`` seconds in a thread."""
+
+    def __init__(self, interval: float = 0.5):
+        import threading
+
+        import psutil
+
+        self.psutil = psutil
+        self.interval = interval
+        self.peak_pss = self.peak_rss = self.peak_one = 0.0
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = self.psutil.Process()
+        while not self.stop_event.wait(self.interval):
+            pss = rss = 0.0
+            for proc in [me, *me.children(recursive=True)]:
+                try:
+                    info = proc.memory_full_info()
+                except self.psutil.Error:
+                    continue
+                pss += info.pss / 2**20
+                rss += info.rss / 2**20
+                if proc.pid != me.pid:
+                    self.peak_one = max(self.peak_one, info.rss / 2**20)
+            self.peak_pss, self.peak_rss = max(self.peak_pss, pss), max(self.peak_rss, rss)
+
+    def __enter__(self) -> MemorySampler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_event.set()
+        self.thread.join()
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and its waited-for children so far."""
+    import resource
+
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+def workers_bench(args: argparse.Namespace) -> None:
+    """The chunked render of one song with each worker count in ``args.workers``."""
+    from _common import machine_line
+
+    from aimv_backend.progress import SilentProgress
+    from aimv_backend.stage.blender_runner import RenderSettings
+    from aimv_backend.stage.chunked import ChunkedRequest, ScaleOptions, render_chunked
+    from aimv_backend.stage.chunks import decoded_frame_hashes
+
+    w, h = (int(v) for v in args.sizes[0].split("x"))
+    engine = args.engines[0] if args.engines else "workbench"
+    with tempfile.TemporaryDirectory(prefix="aimv-bench-workers-") as tmp:
+        os.environ.setdefault("BLENDER_USER_RESOURCES", str(Path(tmp) / "blender"))
+        timeline = make_timeline(Path(tmp) / "song", windows=args.song_seconds)
+        print(
+            f"# {machine_line()}; load {os.getloadavg()[0]:.2f}; {args.song_seconds} s song, "
+            f"{w}x{h}, 24 fps, {engine}"
+        )
+        print(
+            f"{'workers':>7} {'render s':>9} {'s/frame':>8} {'speed-up':>8} {'join+mux s':>10} "
+            f"{'share':>6} {'peak PSS MB':>11} {'peak RSS sum':>12} {'1 Blender MB':>12}"
+        )
+        base = None
+        reference = None
+        for workers in args.workers:
+            work = Path(tmp) / f"work-{workers}"
+            request = ChunkedRequest(
+                song=timeline.parent / "song.wav",
+                timeline_path=timeline,
+                work_dir=work,
+                output=work / "video.mp4",
+                settings=RenderSettings(resolution=(w, h), fps=24, engine=engine),
+                scale=ScaleOptions(workers=workers),
+            )
+            work.mkdir()
+            cpu0 = _cpu_seconds()
+            load0 = os.getloadavg()[0]
+            with MemorySampler() as mem:
+                result = render_chunked(request, progress=SilentProgress())
+            cpu = _cpu_seconds() - cpu0
+            base = base or result.render_seconds
+            frames = decoded_frame_hashes(result.output)
+            reference = reference or frames
+            same = "same frames" if frames == reference else "FRAMES DIFFER"
+            print(
+                f"{workers:>7} {result.render_seconds:>9.1f} "
+                f"{result.render_seconds / result.frames:>8.3f} "
+                f"{base / result.render_seconds:>7.2f}x {result.join_seconds:>10.2f} "
+                f"{100 * result.join_seconds / result.render_seconds:>5.1f}% "
+                f"{mem.peak_pss:>11.0f} {mem.peak_rss:>12.0f} {mem.peak_one:>12.0f}  {same}; "
+                f"CPU {cpu:.0f} s ({cpu / result.render_seconds:.2f} cores busy); "
+                f"load {load0:.2f} -> {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--engines", nargs="*", default=["workbench", "eevee", "cycles"])
@@ -198,6 +310,19 @@ def main() -> int:
         default=240,
         metavar="WINDOWS",
         help="also time Build scene for a song of this many 1 s windows (default: 240)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="time the chunked render with these worker counts (e.g. 1 2)",
+    )
+    p.add_argument(
+        "--song-seconds",
+        type=int,
+        default=60,
+        help="song length for --workers, in 1 s windows (default: 60)",
     )
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--child-build", action="store_true", help=argparse.SUPPRESS)
@@ -212,6 +337,9 @@ def main() -> int:
         child_build(args)
         return 0
     sys.path.insert(0, str(ROOT / "bench"))
+    if args.workers:
+        workers_bench(args)
+        return 0
     from _common import machine_line
 
     with tempfile.TemporaryDirectory(prefix="aimv-bench-render-") as tmp:

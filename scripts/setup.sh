@@ -3,6 +3,7 @@
 #   scripts/setup.sh          the backend with every offline engine and Blender (bpy) for rendering
 #   scripts/setup.sh --dev    plus the test tools and the Debian programs the tests use to make
 #                             audio (fluidsynth + General MIDI soundfont, espeak-ng, sox, ffmpeg)
+#                             and strace (the offline test watches every connect() of a render)
 # Re-running is cheap: a stamp records what was installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ command -v "$python" >/dev/null 2>&1 || python=python3
 
 if [ "$dev" = 1 ]; then
   missing=()
-  for tool in fluidsynth espeak-ng sox ffmpeg ffprobe; do
+  for tool in fluidsynth espeak-ng sox ffmpeg ffprobe strace; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
   done
   [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || missing+=("soundfont")
@@ -28,7 +29,7 @@ if [ "$dev" = 1 ]; then
     "${sudo_cmd[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
       fluidsynth fluid-soundfont-gm timgm6mb-soundfont musescore-general-soundfont \
-      espeak-ng sox ffmpeg >/dev/null
+      espeak-ng sox ffmpeg strace >/dev/null
   fi
 fi
 
@@ -42,12 +43,13 @@ fi
 pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
 "${pip[@]}" install -U pip
 extras="all"
-[ "$dev" = 1 ] && extras="all,dev"
+[ "$dev" = 1 ] && extras="all,dev,ray"  # the tests run a local Ray cluster
 # torch is pinned in constraints.txt to the CPU build; an unpinned torch pulls a multi-GB CUDA build.
 "${pip[@]}" install -c constraints.txt -e ".[${extras}]"
 # musicnn ships the MTT weights we read without TensorFlow; its metadata pins numpy<1.17 and
+# tensorflow (basic-pitch likewise pulls TensorFlow: only its nmp.onnx model is used, on onnxruntime);
 # tensorflow, so it is installed without dependencies. openai-whisper likewise (it would pull
 # triton, ~1 GB, which CPU inference does not need); its real dependencies come from the extras.
-"${pip[@]}" install -c constraints.txt --no-deps musicnn openai-whisper
+"${pip[@]}" install -c constraints.txt --no-deps musicnn openai-whisper basic-pitch==0.4.0
 echo "$want" > "$stamp"
 echo "setup: ready (.venv)"

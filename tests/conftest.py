@@ -15,11 +15,18 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from aimv_timeline import offline
+
 # Keep Blender's and the models' user folders inside the test session.
 _SESSION_HOME = Path(os.environ.setdefault("AIMV_TEST_HOME", "/tmp/aimv-test-home"))
 os.environ.setdefault("BLENDER_USER_RESOURCES", str(_SESSION_HOME / "blender"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("AIMV_CACHE_DIR", str(_SESSION_HOME / "aimv-cache"))
+# No test reaches the network (docs/security.md): this process and every child refuse any
+# non-local connection, and telemetry is off everywhere.
+os.environ["AIMV_NO_NETWORK"] = "1"
+offline.enforce(offline=False)
 
 
 def sine(freq_hz: float, seconds: float, sample_rate: int, *, amplitude: float = 0.3) -> np.ndarray:

@@ -6,7 +6,9 @@ inputs with the same one-line message, and none of them holds float64 copies of 
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +22,8 @@ from aimv_backend.errors import AudioInputError
 MIN_SAMPLE_RATE = 8_000
 MAX_SAMPLE_RATE = 192_000
 DEFAULT_BLOCK_SECONDS = 10.0
+FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
+MAX_PEAK_DBFS = 24.0  # float audio louder than this (16x full scale) is refused up front
 
 
 @dataclass(frozen=True)
@@ -46,14 +50,23 @@ def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
     """
     p = Path(path)
     name = str(p)
-    if not p.exists():
-        raise AudioInputError(f"audio file {name!r} does not exist")
-    if p.is_dir():
-        raise AudioInputError(f"audio file {name!r} is a folder, not a file")
     try:
-        size = p.stat().st_size
+        mode = os.stat(p).st_mode
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise AudioInputError(f"audio file {name!r} is a loop of symbolic links") from None
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            raise AudioInputError(f"audio file {name!r} does not exist") from None
         raise AudioInputError(f"audio file {name!r} cannot be read: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise AudioInputError(f"audio file {name!r} is a folder, not a file")
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device or socket"
+        raise AudioInputError(
+            f"audio file {name!r} is {kind}, not a regular file; AIMV reads each song more "
+            f"than once, so save it to a file first"
+        )
+    size = os.stat(p).st_size
     if size == 0:
         raise AudioInputError(f"audio file {name!r} is empty (0 bytes)")
     if not os.access(p, os.R_OK):
@@ -76,7 +89,7 @@ def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
         )
     if info.format in ("WAV", "WAVEX"):
         _check_wav_data_complete(p, size)
-    return AudioInfo(
+    checked = AudioInfo(
         path=p.resolve(),
         sample_rate=int(info.samplerate),
         channels=int(info.channels),
@@ -84,6 +97,28 @@ def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
         format=str(info.format),
         subtype=str(info.subtype),
     )
+    if checked.subtype in FLOAT_SUBTYPES:
+        check_float_levels(checked)
+    return checked
+
+
+def check_float_levels(info: AudioInfo) -> None:
+    """Refuse float audio with NaN/inf or a peak above MAX_PEAK_DBFS before any analysis.
+
+    Integer PCM cannot exceed full scale; float files can, and a file far above it (a wrong
+    scale factor) would fail only after minutes of listening. Reads the file once.
+    """
+    limit = 10.0 ** (MAX_PEAK_DBFS / 20.0)
+    peak = 0.0
+    for block in iter_mono_blocks(info, mono=False):
+        peak = max(peak, float(np.max(np.abs(block))) if block.size else 0.0)
+    if peak > limit:
+        level = 20.0 * np.log10(peak)
+        raise AudioInputError(
+            f"audio file {str(info.path)!r} peaks at {level:+.1f} dBFS; float audio above "
+            f"{MAX_PEAK_DBFS:+.0f} dBFS is not a recording AIMV can judge (rescale it to at "
+            f"most 0 dBFS)"
+        )
 
 
 def _check_wav_data_complete(path: Path, size: int) -> None:
@@ -113,11 +148,15 @@ def _check_wav_data_complete(path: Path, size: int) -> None:
             offset += 8 + chunk_size + (chunk_size & 1)
 
 
-def iter_mono_blocks(info: AudioInfo, *, block_frames: int | None = None) -> Iterator[np.ndarray]:
+def iter_mono_blocks(
+    info: AudioInfo, *, block_frames: int | None = None, mono: bool = True
+) -> Iterator[np.ndarray]:
     """Yield the song as consecutive mono float32 blocks at its own sample rate.
 
-    Channels are averaged. Raises AudioInputError when a block holds NaN or infinity, or when the
-    file ends before the frame count its header promised (truncated data).
+    Channels are averaged (``mono=False``: every channel's samples, flattened). Raises
+    AudioInputError when a block holds NaN or infinity, or when the file ends before the frame
+    count its header promised (truncated data). Files that cannot seek (GSM 6.10, G.721 and
+    NMS-ADPCM WAVs) are decoded in one forward pass.
     """
     if block_frames is None:
         block_frames = int(DEFAULT_BLOCK_SECONDS * info.sample_rate)
@@ -125,17 +164,34 @@ def iter_mono_blocks(info: AudioInfo, *, block_frames: int | None = None) -> Ite
     name = str(info.path)
     try:
         with sf.SoundFile(name) as fh:
-            for block in fh.blocks(blocksize=block_frames, dtype="float32", always_2d=True):
-                mono = block.mean(axis=1, dtype=np.float32) if block.shape[1] > 1 else block[:, 0]
-                if not np.isfinite(mono).all():
-                    at = (total + int(np.argmin(np.isfinite(mono)))) / info.sample_rate
+            frames = -1 if fh.seekable() else info.frames  # soundfile needs it then
+            blocks = fh.blocks(
+                blocksize=block_frames, frames=frames, dtype="float32", always_2d=True
+            )
+            for block in blocks:
+                if not mono:
+                    out = block.reshape(-1)
+                elif block.shape[1] > 1:
+                    out = block.mean(axis=1, dtype=np.float32)
+                else:
+                    out = block[:, 0]
+                if not np.isfinite(out).all():
+                    at = (
+                        total + int(np.argmin(np.isfinite(out))) // (1 if mono else block.shape[1])
+                    ) / info.sample_rate
                     raise AudioInputError(
                         f"audio file {name!r} contains NaN or infinite samples (first at {at:.3f} s)"
                     )
-                total += mono.shape[0]
-                yield np.ascontiguousarray(mono)
-    except sf.LibsndfileError as exc:
-        raise AudioInputError(f"audio file {name!r} is damaged: {exc}") from None
+                total += block.shape[0]
+                yield np.ascontiguousarray(out)
+    except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
+        raise AudioInputError(
+            f"audio file {name!r} is damaged or changed while read: {exc}"
+        ) from None
+    except OSError as exc:
+        raise AudioInputError(
+            f"audio file {name!r} cannot be read: {exc.strerror or exc}"
+        ) from None
     if total < info.frames:
         raise AudioInputError(
             f"audio file {name!r} is truncated: header promises {info.frames} samples, "

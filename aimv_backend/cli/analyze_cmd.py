@@ -27,6 +27,34 @@ def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
         help="window length in seconds, 0.25 to 10 (default: 1.0)",
     )
     listen.add_argument(
+        "--windows",
+        choices=("seconds", "beats", "bars"),
+        default="seconds",
+        help="window grid: fixed seconds, or boundaries on the beat (as many whole beats or "
+        "bars as come closest to --window) (default: seconds)",
+    )
+    listen.add_argument(
+        "--beats",
+        choices=("onset", "madmom", "none"),
+        default="onset",
+        help="beat tracker: onset (built in), madmom (opt-in extra; its models are "
+        "CC BY-NC-SA 4.0, NON-COMMERCIAL use only), none (default: onset)",
+    )
+    listen.add_argument(
+        "--beats-per-bar",
+        type=int,
+        default=4,
+        metavar="N",
+        help="beats in a bar, 2-12 (default: 4)",
+    )
+    listen.add_argument(
+        "--colour",
+        choices=("notes", "spectrum"),
+        default="notes",
+        help="hue from the played note (basic-pitch; the spectrum where no note is heard) or "
+        "from the spectrum alone (default: notes)",
+    )
+    listen.add_argument(
         "--instruments",
         choices=("auto", "musicnn", "panns", "none"),
         default="auto",

@@ -71,7 +71,9 @@ def run(args: argparse.Namespace, progress) -> int:
     from aimv_backend.describe import describe_timeline_file
 
     options = describe_options_from_args(args)
-    timeline = describe_timeline_file(args.timeline, options=options, progress=progress)
+    timeline = describe_timeline_file(
+        args.timeline, options=options, progress=progress, force=args.force
+    )
     if not getattr(args, "quiet", False):
         print(
             f"aimv: described {len(timeline.windows)} windows in {args.timeline} "

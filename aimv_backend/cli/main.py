@@ -15,6 +15,8 @@ import sys
 from aimv_backend import __version__
 from aimv_backend.errors import AimvError, Cancelled
 from aimv_backend.progress import JsonLinesProgress, SilentProgress, TqdmProgress
+from aimv_backend.util.procs import install_sigterm_handler
+from aimv_timeline import offline
 from aimv_timeline.schema import TimelineFormatError
 
 # subcommand name -> (module, one-line help)
@@ -106,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_USER_ERROR
+    offline.enforce(offline=bool(getattr(args, "offline", False)))
     progress = make_progress(args)
+    install_sigterm_handler()  # SIGTERM cleans up like Ctrl-C
     try:
         return int(args.run(args, progress) or 0)
     except KeyboardInterrupt:

@@ -8,12 +8,14 @@ reused when still valid, so a re-run after an interruption picks up where it sto
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 from aimv_backend.cli.analyze_cmd import TIMELINE_NAME, add_listen_arguments
 from aimv_backend.errors import ParameterError
 from aimv_backend.render import PRESETS, RenderRequest, render_song
 from aimv_backend.stage.blender_runner import RenderSettings
+from aimv_backend.stage.chunked import ScaleOptions
 
 
 def _resolution(text: str) -> tuple[int, int]:
@@ -34,9 +36,18 @@ def add_parser(subparsers, parents) -> None:
         description="Analyse, describe, make textures, stage in Blender and render an MP4 with "
         "the original audio. Stages whose outputs are cached and valid are skipped.",
     )
-    parser.add_argument("audio", metavar="SONG", help="audio file: WAV, FLAC or OGG")
     parser.add_argument(
-        "-o", "--output", required=True, metavar="VIDEO.mp4", help="the video to write"
+        "audio",
+        metavar="SONG",
+        nargs="+",
+        help="audio file: WAV, FLAC or OGG; several songs (an album) need -o OUTDIR/",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="VIDEO.mp4|OUTDIR/",
+        help="the video to write; for several songs a folder (OUTDIR/NAME.mp4 each)",
     )
     parser.add_argument(
         "--work-dir",
@@ -69,6 +80,37 @@ def add_parser(subparsers, parents) -> None:
         "--blender",
         metavar="PATH",
         help="a Blender 4.2+ binary to render with (default: the bpy module)",
+    )
+    scale = parser.add_argument_group("scale (docs/scale.md)")
+    scale.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="Blender processes at once (default: the cores, capped by memory; "
+        "with --ray: the cluster's CPUs)",
+    )
+    scale.add_argument(
+        "--chunks", type=int, metavar="N", help="split the frames into N chunks (default: workers)"
+    )
+    scale.add_argument(
+        "--ray",
+        metavar="auto|ADDRESS",
+        help="render the chunks (and an album's listening) as tasks on an existing Ray cluster",
+    )
+    scale.add_argument(
+        "--ray-ship",
+        action="store_true",
+        help="with --ray: send each chunk's inputs with the task (no shared storage needed)",
+    )
+    saved = parser.add_argument_group("a saved scene (the Blender panel's Render)")
+    saved.add_argument(
+        "--blend",
+        metavar="FILE",
+        help="render the scene of this .blend as it is, in chunks (no listening, no build)",
+    )
+    saved.add_argument("--scene", default="Scene", help="the scene of --blend (default: Scene)")
+    saved.add_argument(
+        "--frames", metavar="START:END", help="the frames of --blend to render (inclusive)"
     )
     textures = parser.add_argument_group("textures")
     textures.add_argument(
@@ -103,11 +145,15 @@ def add_parser(subparsers, parents) -> None:
 
 
 def run(args: argparse.Namespace, progress) -> int:
+    from aimv_backend import album
     from aimv_backend.pipeline import analyze_options_from_args, describe_options_from_args
 
     output = Path(args.output)
-    if output.suffix.lower() != ".mp4":
+    many = album.is_album(args.audio, args.output)
+    if not many and output.suffix.lower() != ".mp4":
         raise ParameterError(f"--output must name an .mp4 file, got {str(output)!r}")
+    if many and args.work_dir:
+        raise ParameterError("--work-dir is for one song; an album puts OUTDIR/NAME.aimv/ each")
     preset = PRESETS[args.preset]
     settings = RenderSettings(
         resolution=args.resolution or preset.resolution,
@@ -118,7 +164,7 @@ def run(args: argparse.Namespace, progress) -> int:
     ).check()
     work_dir = Path(args.work_dir) if args.work_dir else output.with_suffix(".aimv")
     request = RenderRequest(
-        audio=Path(args.audio),
+        audio=Path(args.audio[0]),
         output=output,
         work_dir=work_dir,
         timeline_path=work_dir / TIMELINE_NAME,
@@ -132,8 +178,77 @@ def run(args: argparse.Namespace, progress) -> int:
         offline=args.offline,
         render=settings,
         force=args.force,
+        scale=ScaleOptions(
+            workers=args.workers, chunks=args.chunks, ray=args.ray, ship=args.ray_ship
+        ),
     )
+    if args.ray:  # a wrong address fails now, not after the listening
+        from aimv_backend.stage import ray_backend
+
+        ray_backend.connect(args.ray)
+    if args.blend:
+        return _run_blend(args, request, progress)
+    if many:
+        return _run_album(args, request, output, progress)
     result = render_song(request, progress=progress)
     if not args.quiet:
         print(f"{result.message}: {result.output}")
+    return 0
+
+
+def _run_blend(args: argparse.Namespace, request: RenderRequest, progress) -> int:
+    """The Blender panel's Render: a saved scene in chunks, joined with the song's audio."""
+    from aimv_backend.stage.chunked import ChunkedRequest, render_to_file
+    from aimv_backend.stage.chunks import FrameRange
+
+    if len(args.audio) != 1:
+        raise ParameterError("--blend renders one song's scene; give one SONG")
+    try:
+        first, last = (int(x) for x in (args.frames or "").split(":"))
+        frames = FrameRange(first, last)
+    except ValueError:
+        raise ParameterError(
+            f"--frames must be START:END with --blend, got {args.frames!r}"
+        ) from None
+    chunked = ChunkedRequest(
+        song=request.audio,
+        timeline_path=None,
+        work_dir=request.work_dir,
+        output=request.output,
+        settings=request.render,
+        seed=request.seed,
+        scale=request.scale,
+        blend=Path(args.blend),
+        scene=args.scene,
+        frames=frames,
+    )
+    result = render_to_file(chunked, output=request.output, force=args.force, progress=progress)
+    if not args.quiet:
+        print(f"wrote: {result.output}")
+    return 0
+
+
+def _run_album(args: argparse.Namespace, request: RenderRequest, outdir: Path, progress) -> int:
+    """Every song into OUTDIR; each failure is one line on stderr; exit 2 if any failed."""
+    import sys
+
+    from aimv_backend import album
+
+    songs = [Path(a) for a in args.audio]
+    requests = [
+        album.with_outputs(replace(request, audio=song), video, work)
+        for song, (video, work) in zip(songs, album.album_paths(songs, outdir), strict=True)
+    ]
+
+    def report(outcome: album.SongOutcome) -> None:
+        if outcome.error is not None:
+            print(f"aimv: error: {outcome.audio}: {outcome.error}", file=sys.stderr, flush=True)
+        elif not args.quiet and outcome.result is not None:
+            print(f"{outcome.result.message}: {outcome.output}", flush=True)
+
+    result = album.render_album(requests, progress=progress, on_song=report)
+    failed = len(result.failed)
+    if failed:
+        print(f"aimv: {failed} of {len(result.songs)} songs failed", file=sys.stderr, flush=True)
+        return 2
     return 0

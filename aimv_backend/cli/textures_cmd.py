@@ -8,6 +8,7 @@ from pathlib import Path
 from aimv_backend.errors import ParameterError, TimelineError
 from aimv_backend.imagine.options import DEFAULT_MODEL, ENGINES, TextureOptions, parse_size
 from aimv_backend.imagine.video_options import DEFAULT_VIDEO_MODEL, VideoOptions
+from aimv_timeline.paths import is_inside
 from aimv_timeline.schema import TimelineFormatError, read_timeline
 
 
@@ -28,7 +29,7 @@ def add_parser(subparsers, parents) -> argparse.ArgumentParser:
     p.add_argument(
         "--out-dir",
         default=None,
-        help="folder for the PNGs (default: textures/ beside the timeline)",
+        help="folder for the PNGs, inside the timeline's folder (default: textures/ beside it)",
     )
     p.add_argument(
         "--textures",
@@ -173,6 +174,12 @@ def run(args: argparse.Namespace, progress) -> int:
     out_dir = Path(args.out_dir) if args.out_dir else None
     if out_dir is not None and str(args.out_dir).strip() == "":
         raise ParameterError(f"--out-dir must name a folder, got {args.out_dir!r}")
+    if out_dir is not None and not is_inside(out_dir.absolute(), path.resolve().parent):
+        raise ParameterError(
+            f"--out-dir {args.out_dir!r} must be inside the timeline's folder "
+            f"{str(path.resolve().parent)!r}: a timeline's paths stay in its folder "
+            f"(docs/security.md)"
+        )
     if video:
         from aimv_backend.imagine.clips import make_clips
 

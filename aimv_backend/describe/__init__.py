@@ -108,8 +108,14 @@ def _rng(seed: int, index: int) -> random.Random:
     return random.Random(f"aimv-describe:{seed}:{index}")
 
 
-def window_inputs(window: Window, *, options: DescribeOptions, space: WordSpace) -> SentenceInputs:
-    """The design's tuple of one window, with its action and abstractions chosen."""
+def window_inputs(
+    window: Window, *, options: DescribeOptions, space: WordSpace, carried: str = ""
+) -> SentenceInputs:
+    """The design's tuple of one window, with its action and abstractions chosen.
+
+    carried: the last sung object of the windows before (see :func:`describe_timeline`): it
+    stays the object of a window whose words hold no noun.
+    """
     guesses = list(window.instruments or ())
     seen: set[str] = set()
     unique = []
@@ -135,21 +141,39 @@ def window_inputs(window: Window, *, options: DescribeOptions, space: WordSpace)
         colour=window.colour.name,
         instruments=tuple(SentenceInstrument(word, category) for word, _, category in picked),
         abstractions=abstractions,
-        transcription=salient_word(voice.text) if voice is not None else "",
+        transcription=_object_word(voice, carried),
         voice=bool(voice is not None and voice.present),
         action=action,
         words_sung=bool(voice is not None and has_words(voice.text)),
+        spoken=bool(voice is not None and voice.mode == "spoken"),
     )
 
 
+def _object_word(voice, carried: str) -> str:
+    """The window's sung object: its own noun, else the carried one when words were sung."""
+    if voice is None:
+        return ""
+    word = salient_word(voice.text, language=voice.language)
+    if not word and carried and has_words(voice.text):
+        return carried
+    return word
+
+
 def describe_window(
-    window: Window, *, options: DescribeOptions | None = None, space: WordSpace | None = None
+    window: Window,
+    *,
+    options: DescribeOptions | None = None,
+    space: WordSpace | None = None,
+    carried: str = "",
 ) -> Description:
-    """The Description (sentence, prompt, abstractions, action) of one window."""
+    """The Description (sentence, prompt, abstractions, action) of one window.
+
+    carried: the last sung noun before this window (used when the window's words hold none).
+    """
     options = (options or DescribeOptions()).check()
     if space is None:
         space = load_space(options.vectors, allow_download=options.allow_download)
-    inputs = window_inputs(window, options=options, space=space)
+    inputs = window_inputs(window, options=options, space=space, carried=carried)
     parts = sentence_parts(inputs)
     return Description(
         sentence=parts.sentence,
@@ -176,10 +200,12 @@ def describe_timeline(
     windows = []
     task = progress.task("describe", len(timeline.windows))
     try:
+        carried = ""  # the last sung noun: a window whose words hold none keeps it
         for window in timeline.windows:
-            windows.append(
-                replace(window, description=describe_window(window, options=options, space=space))
-            )
+            description = describe_window(window, options=options, space=space, carried=carried)
+            windows.append(replace(window, description=description))
+            if window.voice is not None:
+                carried = salient_word(window.voice.text, language=window.voice.language) or carried
             task.advance()
     finally:
         task.close()
@@ -205,15 +231,24 @@ def describe_timeline_file(
     *,
     options: DescribeOptions | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> Timeline:
-    """Describe a timeline file in place (atomic rewrite) and return the new timeline."""
+    """Describe a timeline file in place (atomic rewrite) and return the new timeline.
+
+    Sentences edited by hand are kept unless ``force`` (see :mod:`.edits`)."""
     options = (options or DescribeOptions()).check()
     p = Path(path)
     try:
         timeline = read_timeline(p)
     except TimelineFormatError as exc:
         raise TimelineError(str(exc)) from None
-    described = describe_timeline(timeline, options=options, progress=progress)
+    from aimv_backend.describe.edits import describe_keeping_edits, kept_notice
+
+    described, kept = describe_keeping_edits(
+        timeline, options=options, progress=progress or SilentProgress(), force=force
+    )
+    if kept and progress is not None:
+        progress.notice(kept_notice(kept))
     try:
         write_timeline(described, p)
     except OSError as exc:

@@ -449,19 +449,25 @@ def has_words(text: str) -> bool:
     return any(not is_vocable(w) for w in words_of(text))
 
 
-def salient_word(text: str) -> str:
-    """The one word of a transcription that becomes the design's object ("holding a heart").
-
-    The longest word that is neither a stop word nor a sung syllable, the later one on a tie
-    (the end of a sung line tends to carry its image); "" when only syllables or only stop
-    words were sung.
+def salient_word(text: str, *, language: str | None = None) -> str:
+    """The design's object ("holding a heart"): the longest noun-first word of a line (later on
+    a tie), or "" when it holds none (the caller carries the last noun over). Words of another
+    language (``language`` not "en", or none known to WordNet) keep the longest content word.
+    See aimv_backend.describe.pos and docs/sentences.md.
     """
+    from aimv_backend.describe.pos import is_english_word, is_noun
+
     words = [w for w in words_of(text) if not is_vocable(w)]
     if not words:
         return ""
     content = [w for w in words if w not in STOPWORDS and len(w) > 1]
     if not content:  # "you and me": words, but no object to hold
         return ""
+    english = language == "en" or (language is None and any(is_english_word(w) for w in content))
+    if english:
+        content = [w for w in content if is_noun(w)]
+        if not content:
+            return ""
     best = content[0]
     for w in content[1:]:
         if len(w) >= len(best):

@@ -42,6 +42,8 @@ class SentenceInputs:
     words_sung: words were sung but none can be the object ("you and me"): the person sings
         without an action.
     colour: the colour name ("teal").
+    spoken: the voice speaks rather than sings (Voice.mode "spoken"): "Person speaks",
+        "Person says a few words" instead of "sings".
     """
 
     volume: str
@@ -53,6 +55,7 @@ class SentenceInputs:
     action: str = "holding"
     relative_db: float | None = None
     words_sung: bool = False
+    spoken: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,13 +87,23 @@ def _words(category: str) -> lexicon.CategoryWords:
     return lexicon.CATEGORY_WORDS.get(category, lexicon.CATEGORY_WORDS["other"])
 
 
-def person_phrase(*, volume: str, relative_db: float | None, sung: bool) -> str:
+def person_phrase(
+    *, volume: str, relative_db: float | None, sung: bool, spoken: bool = False
+) -> str:
     """ "Person loudly sings" / "Person softly hums" ...: volume picks adverb and intensity.
 
     The design: "loudly" or "softly" by the volume, and screaming / whispering at the
     extremes. "normal" windows get no adverb (the design has only loud and quiet).
+    ``spoken``: speech rather than song: "speaks" ("shouts" and "whispers" at the extremes).
     """
     db = relative_db if relative_db is not None else 0.0
+    if spoken:
+        if volume == "loud":
+            return "Person loudly shouts" if db >= SCREAM_DB else "Person loudly speaks"
+        if volume in ("quiet", "silent"):
+            whisper = volume == "silent" or db <= WHISPER_DB
+            return "Person softly whispers" if whisper else "Person softly speaks"
+        return "Person speaks"
     if volume == "loud":
         if not sung:
             return "Person loudly wails"
@@ -196,14 +209,19 @@ def sentence_parts(inputs: SentenceInputs) -> SentenceParts:
     has_vocal_instrument = any(i.category == "vocal" for i in instruments)
     sung = bool(word)
     person = ""
+    spoken = inputs.spoken
     if sung:
         action = " ".join(inputs.action.split()) or "holding"
-        person = (
-            f"{person_phrase(volume=inputs.volume, relative_db=inputs.relative_db, sung=True)}"
-            f", {action} {lexicon.with_article(word)}"
+        who = person_phrase(
+            volume=inputs.volume, relative_db=inputs.relative_db, sung=True, spoken=spoken
         )
+        person = f"{who}, {action} {lexicon.with_article(word)}"
     elif inputs.words_sung:
-        person = person_phrase(volume=inputs.volume, relative_db=inputs.relative_db, sung=True)
+        person = person_phrase(
+            volume=inputs.volume, relative_db=inputs.relative_db, sung=True, spoken=spoken
+        )
+        if spoken:  # words, but none an object: "Person says a few words"
+            person = person.replace("speaks", "says a few words")
     elif inputs.voice and not has_vocal_instrument:
         person = person_phrase(volume=inputs.volume, relative_db=inputs.relative_db, sung=False)
 

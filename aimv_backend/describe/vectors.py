@@ -8,8 +8,10 @@ Three sources, chosen by ``--vectors``:
 * a gensim-data name (``glove-wiki-gigaword-100``, ``word2vec-google-news-300``, ...): read from
   ``$GENSIM_DATA_DIR`` (default ``~/gensim-data``) when already there, else fetched with
   ``gensim.downloader.load`` (online users).
-* a path to KeyedVectors (``.kv``/``.model``, gensim's ``save``), a word2vec binary (``.bin``)
-  or a word2vec/GloVe text file (``.txt``, ``.vec``, optionally ``.gz``).
+* a path to a word2vec binary (``.bin``), a word2vec/GloVe text file (``.txt``, ``.vec``,
+  optionally ``.gz``) or a ``.npy`` matrix with a ``.vocab.txt`` word list beside it. gensim's
+  own ``.kv``/``.model`` files are pickles, which can run code when loaded: they are refused,
+  except the package's own shipped file (docs/security.md).
 
 Whatever the source, the candidates are the words of the evocative vocabulary that the model
 knows, less instrument names: a general-purpose model such as GloVe ranks topical neighbours
@@ -91,7 +93,9 @@ def resolve_source(spec: str) -> tuple[str, str]:
         return "shipped", str(SHIPPED_PATH)
     path = Path(value).expanduser()
     looks_like_path = (
-        os.sep in value or "/" in value or path.suffix in (".txt", ".vec", ".gz", ".bin", ".kv")
+        os.sep in value
+        or "/" in value
+        or path.suffix in (".txt", ".vec", ".gz", ".bin", ".kv", ".npy", ".model")
     )
     if path.is_file():
         return "file", str(path)
@@ -105,13 +109,87 @@ def resolve_source(spec: str) -> tuple[str, str]:
     )
 
 
+PICKLE_REFUSED = (
+    "which can run code when it is loaded; AIMV "
+    "reads only formats that cannot: word2vec text (.txt, .vec), word2vec binary (.bin) or "
+    ".npy with a vocabulary file beside it (see docs/security.md); convert it with "
+    "KeyedVectors.load(...).save_word2vec_format(PATH, binary=True)"
+)
+_PICKLE_MAGIC = b"\x80"  # pickle protocol 2 and later
+
+
+def is_shipped(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is the package's own shipped vectors file (the one pickle AIMV loads)."""
+    return os.path.realpath(path) == os.path.realpath(SHIPPED_PATH)
+
+
+def _npy_vocabulary(path: str) -> Path:
+    base = Path(path)
+    for candidate in (
+        base.with_suffix(".vocab.txt"),
+        base.with_suffix(".vocab"),
+        base.with_suffix(".txt"),
+    ):
+        if candidate.is_file():
+            return candidate
+    raise ParameterError(
+        f"--vectors {path!r}: a .npy file needs its words, one per line and in row order, in "
+        f"{base.with_suffix('.vocab.txt').name!r} beside it"
+    )
+
+
+def _load_npy(path: str, *, what: str):
+    """KeyedVectors from a .npy matrix (read with allow_pickle=False) and a vocabulary file."""
+    from gensim.models import KeyedVectors
+
+    vocab_path = _npy_vocabulary(path)
+    try:
+        matrix = np.load(path, allow_pickle=False, mmap_mode="r")
+        words = [w.strip() for w in vocab_path.read_text(encoding="utf-8").splitlines()]
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        message = " ".join(str(exc).split())[:200]
+        raise ParameterError(
+            f"{what} {path!r}: cannot be read as .npy vectors ({message})"
+        ) from None
+    words = [w for w in words if w]
+    if (
+        matrix.ndim != 2
+        or matrix.shape[0] != len(words)
+        or not np.issubdtype(matrix.dtype, np.floating)
+    ):
+        raise ParameterError(
+            f"{what} {path!r}: expected a 2-D float matrix with one row per word of "
+            f"{vocab_path.name!r} ({len(words)} words), got shape {tuple(matrix.shape)} "
+            f"of {matrix.dtype}"
+        )
+    kv = KeyedVectors(vector_size=int(matrix.shape[1]))
+    kv.add_vectors(words, np.asarray(matrix, dtype=np.float32))
+    return kv
+
+
 def _load_file(path: str, *, what: str):
-    """KeyedVectors from gensim's own format, word2vec binary or word2vec/GloVe text."""
+    """KeyedVectors from word2vec binary or text, or .npy plus a vocabulary.
+
+    gensim's own ``.kv`` format is a pickle: only the package's shipped file is loaded that
+    way; any other is refused before a byte of it is unpickled.
+    """
     from gensim.models import KeyedVectors
 
     lower = path.lower()
-    try:
+    if not is_shipped(path):
         if lower.endswith(_KV_SUFFIXES):
+            raise ParameterError(
+                f"{what} {path!r} is gensim's own format, a Python pickle, {PICKLE_REFUSED}"
+            )
+        with open(path, "rb") as fh:  # word2vec readers never unpickle; this names the cause
+            if fh.read(1) == _PICKLE_MAGIC:
+                raise ParameterError(
+                    f"{what} {path!r} looks like a Python pickle, {PICKLE_REFUSED}"
+                )
+    if lower.endswith(".npy"):
+        return _load_npy(path, what=what)
+    try:
+        if is_shipped(path):
             kv = KeyedVectors.load(path)
         elif lower.endswith(_BINARY_SUFFIXES):
             kv = KeyedVectors.load_word2vec_format(path, binary=True)
@@ -133,7 +211,7 @@ def _load_file(path: str, *, what: str):
     ) as exc:
         message = " ".join(str(exc).split())[:200]
         raise ParameterError(
-            f"{what} {path!r}: cannot be read as KeyedVectors or word2vec ({message})"
+            f"{what} {path!r}: cannot be read as word2vec text or binary ({message})"
         ) from None
     if not isinstance(kv, KeyedVectors):
         raise ParameterError(f"{what} {path!r}: holds a {type(kv).__name__}, not KeyedVectors")
@@ -163,18 +241,25 @@ def _load_downloader(name: str, *, allow_download: bool):
     import gensim.downloader
 
     try:
-        kv = gensim.downloader.load(name)
+        # return_path: fetch the data file only. Without it gensim imports the Python module
+        # that comes with the download, i.e. runs code from the network.
+        data_path = gensim.downloader.load(name, return_path=True)
     except Exception as exc:  # noqa: BLE001 - urllib, ValueError, json, checksum: all the same here
         message = " ".join(str(exc).split())[:200]
         raise ModelUnavailableError(
             f"--vectors {name!r}: gensim's downloader could not fetch it "
             f"({type(exc).__name__}: {message}); offline, use --vectors default or a file path"
         ) from None
+    if name not in DOWNLOADER_MODELS or not str(data_path).endswith(".gz"):
+        raise ParameterError(f"--vectors {name!r}: is not a gensim-data word-vectors model")
     from gensim.models import KeyedVectors
 
-    if not isinstance(kv, KeyedVectors):
-        raise ParameterError(f"--vectors {name!r}: is a gensim-data corpus, not word vectors")
-    return kv
+    try:
+        return KeyedVectors.load_word2vec_format(str(data_path), binary=DOWNLOADER_MODELS[name])
+    except (OSError, ValueError, EOFError, UnicodeDecodeError) as exc:
+        raise ModelUnavailableError(
+            f"--vectors {name!r}: the download cannot be read ({exc})"
+        ) from None
 
 
 class WordSpace:

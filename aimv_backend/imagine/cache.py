@@ -61,3 +61,49 @@ def save_png(image: Image.Image, path: Path) -> Path:
     with atomic_path(path, suffix=".png") as tmp:
         image.convert("RGB").save(tmp, format="PNG", compress_level=1)
     return Path(path)
+
+
+class TextureLedger:
+    """The sha256 of every texture AIMV wrote in a folder (``.FOLDER.sha256.json`` beside it).
+
+    A cached PNG is reused only when its bytes still hash to what was recorded when it was
+    made: a file damaged in the middle (a bad sector, a bad copy, a hand edit) is remade,
+    which a check of the header and the last bytes would miss.
+    """
+
+    def __init__(self, folder: Path):
+        folder = Path(folder).absolute()
+        self.path = folder.parent / f".{folder.name}.sha256.json"
+        self.hashes: dict[str, str] = {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, UnicodeDecodeError):
+            data = {}
+        if isinstance(data, dict) and isinstance(data.get("sha256"), dict):
+            self.hashes = {k: v for k, v in data["sha256"].items() if isinstance(v, str)}
+        self._dirty = False
+
+    def verify(self, path: Path, size: tuple[int, int]) -> bool:
+        """True when ``path`` is a complete PNG of ``size`` whose bytes match the record."""
+        want = self.hashes.get(Path(path).name)
+        if want is None or not is_cached(path, size):
+            return False
+        from aimv_backend.util.files import sha256_file
+
+        try:
+            return sha256_file(path) == want
+        except OSError:
+            return False
+
+    def add(self, path: Path) -> None:
+        from aimv_backend.util.files import sha256_file
+
+        self.hashes[Path(path).name] = sha256_file(path)
+        self._dirty = True
+
+    def save(self) -> None:
+        if self._dirty:
+            from aimv_timeline.schema import write_json_atomic
+
+            write_json_atomic({"sha256": dict(sorted(self.hashes.items()))}, self.path)
+            self._dirty = False

@@ -18,7 +18,7 @@ from PIL import Image
 
 from aimv_backend.errors import ModelUnavailableError
 from aimv_backend.imagine import procedural
-from aimv_backend.imagine.cache import cache_key, is_cached, save_png, texture_path
+from aimv_backend.imagine.cache import TextureLedger, cache_key, save_png, texture_path
 from aimv_backend.imagine.continuity import (  # noqa: F401 - strengths re-exported
     MAX_STRENGTH,
     MIN_STRENGTH,
@@ -29,6 +29,7 @@ from aimv_backend.imagine.continuity import (  # noqa: F401 - strengths re-expor
 from aimv_backend.imagine.options import TextureOptions
 from aimv_backend.progress import Progress
 from aimv_backend.util.files import ensure_output_dir
+from aimv_backend.util.workdir import record
 from aimv_timeline.schema import Timeline, Window, write_timeline
 
 _LEVEL_WORDS = {
@@ -271,7 +272,8 @@ def make_textures(
     choice = _HeldNotices(progress)  # the engine's notices matter only if images are made
     engine = choose_engine(options, choice) if timeline.windows else ProceduralEngine(options)
     per_window, jobs = plan_jobs(timeline, engine, out_dir, options)
-    todo = [j for j in jobs if force or not is_cached(j.path, options.size)]
+    ledger = TextureLedger(out_dir)  # each PNG's recorded hash: a damaged one is remade
+    todo = [j for j in jobs if force or not ledger.verify(j.path, options.size)]
     if todo:
         choice.release()
     started = last_write = time.perf_counter()
@@ -302,15 +304,19 @@ def make_textures(
             if image.size != tuple(options.size):
                 image = image.resize(options.size, Image.LANCZOS)
             save_png(image, job.path)
+            ledger.add(job.path)
             done.add(job.key)
             task.advance()
             now = time.perf_counter()
             if timeline_path is not None and now - last_write >= CHECKPOINT_SECONDS:
                 # A partial timeline lets a viewer (the Blender add-on) show what is done.
+                ledger.save()
                 write_timeline(updated(), timeline_path)
                 last_write = now
     finally:
         task.close()
+        ledger.save()
+        record(timeline_dir, [j.path for j in jobs if j.key in done])  # AIMV's own files
     result = updated()
     progress.notice(
         f"textures: {len(jobs)} images for {len(per_window)} windows, {len(todo)} made in "

@@ -7,6 +7,8 @@ come from their engines, which load the song at their own sample rate.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,19 +17,32 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from aimv_backend import __version__
-from aimv_backend.audio.io import AudioInfo, iter_mono_blocks, probe_audio
-from aimv_backend.errors import AudioInputError
-from aimv_backend.listen.colour import colour_of_window
+from aimv_backend.audio.io import AudioInfo, iter_mono_blocks, load_mono, probe_audio
+from aimv_backend.errors import AudioInputError, ParameterError
+from aimv_backend.listen import checkpoint
+from aimv_backend.listen.colour import colour_from_notes, colour_of_window
+from aimv_backend.listen.rhythm import RhythmOptions, check_rhythm_options
 from aimv_backend.listen.volume import RunningVolume, VolumeOptions, measure_level
 from aimv_backend.listen.windows import (
     MIN_WINDOW_SECONDS,
     WindowSpan,
+    check_window_mode,
     check_window_seconds,
+    make_beat_windows,
     make_windows,
 )
 from aimv_backend.progress import Progress, SilentProgress
 from aimv_backend.util.files import sha256_file
-from aimv_timeline.schema import Colour, Source, Timeline, Volume, Window
+from aimv_timeline.schema import (
+    Colour,
+    Hit,
+    InstrumentGuess,
+    Rhythm,
+    Source,
+    Timeline,
+    Volume,
+    Window,
+)
 
 if TYPE_CHECKING:
     from aimv_backend.listen.instruments import InstrumentOptions
@@ -35,6 +50,7 @@ if TYPE_CHECKING:
 
 VOLUME_ENGINE = "rms-running-mean"
 COLOUR_ENGINE = "pitch-class-wheel+xkcd-cielab"
+COLOUR_MODES = ("notes", "spectrum")
 
 
 @dataclass(frozen=True)
@@ -42,6 +58,11 @@ class AnalyzeOptions:
     """Everything that decides the analysis result (recorded in the timeline's settings).
 
     window_seconds: window length in seconds, 0.25 to 10.
+    windows: "seconds" (a fixed grid, the design's), "beats" or "bars" (boundaries on the
+        beat: as many whole beats or bars as come closest to window_seconds).
+    rhythm: beat tracking options; None (or engine "none") leaves the timeline's rhythm null.
+    colour: "notes" (hue from the note basic-pitch hears, the spectrum where none; falls back
+        to the spectrum when basic-pitch is not installed) or "spectrum".
     instruments / voice: engine options; None skips that field (it stays null in the file).
     """
 
@@ -49,9 +70,23 @@ class AnalyzeOptions:
     volume: VolumeOptions = field(default_factory=VolumeOptions)
     instruments: InstrumentOptions | None = None
     voice: VoiceOptions | None = None
+    windows: str = "seconds"
+    rhythm: RhythmOptions | None = field(default_factory=RhythmOptions)
+    colour: str = "notes"
 
     def check(self) -> AnalyzeOptions:
         check_window_seconds(self.window_seconds)
+        check_window_mode(self.windows)
+        if self.colour not in COLOUR_MODES:
+            raise ParameterError(
+                f"--colour must be one of {', '.join(COLOUR_MODES)}, got {self.colour!r}"
+            )
+        if self.rhythm is not None:
+            check_rhythm_options(self.rhythm)
+        if self.windows != "seconds" and (self.rhythm is None or self.rhythm.engine == "none"):
+            raise ParameterError(
+                f"--windows {self.windows} needs beat tracking; it cannot be used with --beats none"
+            )
         self.volume.check()
         if self.instruments is not None:
             from aimv_backend.listen.instruments import check_instrument_options
@@ -71,6 +106,9 @@ class AnalyzeOptions:
         """
         return {
             "window_seconds": self.window_seconds,
+            "windows": self.windows,
+            "rhythm": None if self.rhythm is None else asdict(self.rhythm),
+            "colour": self.colour,
             "volume": asdict(self.volume),
             "instruments": _result_options(self.instruments, "allow_download", "batch_size"),
             "voice": _result_options(self.voice, "allow_download"),
@@ -135,8 +173,12 @@ def analyze_song(
     *,
     options: AnalyzeOptions | None = None,
     progress: Progress | None = None,
+    checkpoint_dir: Path | None = None,
 ) -> Timeline:
     """Analyse ``path`` into a timeline (no description yet; see aimv_backend.describe).
+
+    checkpoint_dir: keep finished blocks there while listening, so an interrupted run resumes
+    (see :mod:`aimv_backend.listen.checkpoint`).
 
     Raises AudioInputError for unreadable, empty, too short or non-finite audio, and
     ParameterError for invalid options, before any heavy work starts.
@@ -147,36 +189,117 @@ def analyze_song(
     window_seconds = check_window_seconds(options.window_seconds)
     if info.duration < window_seconds:
         raise AudioInputError(
-            f"audio file {str(info.path)!r} is {info.duration:.3f} s long, shorter than one "
-            f"window ({window_seconds} s)"
+            f"audio file {str(info.path)!r} is {info.duration:.6g} s long ({info.frames} "
+            f"samples at {info.sample_rate} Hz), shorter than one window ({window_seconds} s)"
             + ("; use a shorter --window" if window_seconds > MIN_WINDOW_SECONDS else "")
         )
-    spans = make_windows(
-        frames=info.frames, sample_rate=info.sample_rate, window_seconds=window_seconds
-    )
+    before = file_signature(info.path)
+    sha256 = sha256_file(info.path)  # what is read below, as long as the signature holds
+    key = json.dumps([sha256, options.settings()], sort_keys=True, default=str)
+    try:
+        with checkpoint.active(checkpoint_dir, key):
+            timeline = _analyze(info, options, window_seconds, progress, sha256)
+    except Exception:  # noqa: BLE001 - re-raised; only named when the file changed under us
+        _check_unchanged(info.path, before)
+        raise
+    _check_unchanged(info.path, before)
+    return timeline
+
+
+def file_signature(path: Path) -> tuple[int, int, int, int]:
+    """(device, inode, size, mtime in ns): changes when the file is rewritten or replaced."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _check_unchanged(path: Path, before: tuple[int, int, int, int]) -> None:
+    try:
+        now = file_signature(path)
+    except OSError:
+        now = None
+    if now != before:
+        raise AudioInputError(
+            f"audio file {str(path)!r} changed while it was analysed (it was replaced or "
+            f"rewritten); run again once it is complete"
+        )
+
+
+def _analyze(info, options, window_seconds, progress, sha256) -> Timeline:
+    engines = {"volume": VOLUME_ENGINE, "colour": COLOUR_ENGINE}
+    use_notes = options.colour == "notes" and _notes_ready(progress)
+    track = options.rhythm is not None and options.rhythm.engine != "none"
+    audio = None
+    if track or use_notes:
+        from aimv_backend.listen.rhythm import SAMPLE_RATE
+
+        audio = load_mono(info, sample_rate=SAMPLE_RATE)
+    rhythm = None
+    if track:
+        rhythm, engines["rhythm"] = _track(audio, options.rhythm, progress)
+    if options.windows == "seconds" or rhythm is None:
+        spans = make_windows(
+            frames=info.frames, sample_rate=info.sample_rate, window_seconds=window_seconds
+        )
+    else:
+        spans = make_beat_windows(
+            frames=info.frames,
+            sample_rate=info.sample_rate,
+            window_seconds=window_seconds,
+            marks=rhythm.beats if options.windows == "beats" else rhythm.downbeats,
+        )
     measured = measure_windows(info, spans, volume_options=options.volume, progress=progress)
     silent = [volume.level == "silent" for volume, _ in measured]
-    engines = {"volume": VOLUME_ENGINE, "colour": COLOUR_ENGINE}
+    if use_notes:
+        measured = _colour_from_notes(audio, spans, measured, silent, progress)
+        engines["colour"] = f"{NOTES_ENGINE}+{COLOUR_ENGINE}"
+    del audio
 
     instruments: Sequence[Any] = [None] * len(spans)
     hits: Sequence[Any] = [None] * len(spans)
     if options.instruments is not None and options.instruments.engine != "none":
         from aimv_backend.listen.instruments import tag_instruments
 
-        result = tag_instruments(
-            audio_info=info,
-            windows=spans,
-            options=options.instruments,
-            progress=progress,
-            silent=silent,
-        )
-        instruments = result.windows
-        engines["instruments"] = result.engine
-        if result.family_engine is not None:
-            engines["families"] = result.family_engine
-        if result.hits is not None:
-            hits = result.hits
-            engines["drums"] = result.drum_engine or "unknown"
+        cp = checkpoint.current()
+        saved = cp.get("instruments") if cp is not None else None
+        if saved is not None and len(saved["windows"]) == len(spans):
+            instruments = [tuple(InstrumentGuess(**g) for g in w) for w in saved["windows"]]
+            engines["instruments"] = saved["engine"]
+            engines.update(saved.get("engines") or {})
+            if saved.get("hits") is not None:
+                hits = [tuple(Hit(**h) for h in w) for w in saved["hits"]]
+            progress.notice("instruments: resumed from the checkpoint of an interrupted run")
+        else:
+            result = tag_instruments(
+                audio_info=info,
+                windows=spans,
+                options=options.instruments,
+                progress=progress,
+                silent=silent,
+            )
+            instruments = result.windows
+            engines["instruments"] = result.engine
+            more = {}
+            if result.family_engine is not None:
+                more["families"] = result.family_engine
+            if result.hits is not None:
+                hits = result.hits
+                more["drums"] = result.drum_engine or "unknown"
+            engines.update(more)
+            if cp is not None:
+                windows_json = [[asdict(g) for g in w] for w in result.windows]
+                hits_json = (
+                    None if result.hits is None else [[asdict(h) for h in w] for w in result.hits]
+                )
+                cp.put(
+                    "instruments",
+                    {
+                        "engine": result.engine,
+                        "windows": windows_json,
+                        "hits": hits_json,
+                        "engines": more,
+                    },
+                    flush=True,
+                )
 
     voices: Sequence[Any] = [None] * len(spans)
     language = None
@@ -208,7 +331,7 @@ def analyze_song(
     )
     source = Source(
         path=str(info.path),
-        sha256=sha256_file(info.path),
+        sha256=sha256,
         duration=round(info.duration, 6),
         sample_rate=info.sample_rate,
         channels=info.channels,
@@ -221,5 +344,53 @@ def analyze_song(
         settings={"analyze": options.settings()},
         engines=engines,
         language=language,
+        rhythm=rhythm,
         created_by=f"aimv {__version__}",
     )
+
+
+NOTES_ENGINE = "basic-pitch"
+
+
+def _notes_ready(progress: Progress) -> bool:
+    from aimv_backend.listen.notes import notes_available
+
+    if notes_available():
+        return True
+    progress.notice(
+        "colour: basic-pitch is not installed, so colours come from the spectrum "
+        "(pip install --no-deps basic-pitch==0.4.0)"
+    )
+    return False
+
+
+def _track(audio: np.ndarray, options: RhythmOptions, progress: Progress) -> tuple[Rhythm, str]:
+    from aimv_backend.listen.rhythm import SAMPLE_RATE, track_rhythm
+
+    task = progress.task(f"beats ({options.engine})", 1)
+    try:
+        result = track_rhythm(audio=audio, sample_rate=SAMPLE_RATE, options=options)
+        task.advance()
+    finally:
+        task.close()
+    if options.engine == "madmom":
+        from aimv_backend.listen.rhythm_madmom import LICENCE_NOTICE
+
+        progress.notice(LICENCE_NOTICE)
+    return result.rhythm, result.engine
+
+
+def _colour_from_notes(audio, spans, measured, silent, progress):
+    """Replace each window's hue by that of its played note (basic-pitch) where one is heard."""
+    from aimv_backend.listen.notes import SAMPLE_RATE, window_notes
+
+    task = progress.task("colour: notes (basic-pitch)", 1)
+    try:
+        notes = window_notes(audio=audio, sample_rate=SAMPLE_RATE, windows=spans, skip=silent)
+        task.advance()
+    finally:
+        task.close()
+    return [
+        (volume, colour_from_notes(colour, played))
+        for (volume, colour), played in zip(measured, notes, strict=True)
+    ]

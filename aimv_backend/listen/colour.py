@@ -13,7 +13,12 @@ both: A4 (440 Hz) and A5 (880 Hz) share a hue; a fifth away is 210 degrees away.
 - saturation rises with tonality (how peaked the histogram is): noise is greyish, a tone vivid.
 - value rises with loudness (dBFS) and brightness (spectral centroid), so loud bright windows
   are brighter and an octave higher is a lighter shade of the same hue.
-- Silent windows are black. The name is the nearest XKCD colour in CIELAB (Delta E 1976).
+- Where basic-pitch hears a played note (aimv_backend.listen.notes), that note's pitch class
+  gives the hue instead (:func:`colour_from_notes`): the spectrum's strongest pitch class is
+  often a harmonic. Energy and notes below 60 Hz are ignored (a sub-bass drone is not the
+  colour of the music over it).
+- Silent windows are black. The name is the nearest XKCD colour in CIELAB (Delta E 1976),
+  among the neutral names only (no "ugly brown" or "boring green" in a prompt).
 """
 
 from __future__ import annotations
@@ -21,16 +26,23 @@ from __future__ import annotations
 import colorsys
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from aimv_timeline.schema import Colour
 
+if TYPE_CHECKING:
+    from aimv_backend.listen.notes import PlayedNote
+
 C0_HZ = 16.351597831287414  # C0; pitch class 0 = C
 HIST_BINS = 120  # 10 cents per bin
-PITCH_FMIN_HZ = 27.5
+# Energy below 60 Hz is ignored: a sub-bass drone (30 Hz) under the music pinned the colour of
+# whole passages to its pitch class, and the room rumble and DC leaks live there too.
+PITCH_FMIN_HZ = 60.0
 PITCH_FMAX_HZ = 5000.0
 PITCHED_FLATNESS = 0.25  # spectral flatness below which a window can count as pitched
 PITCHED_CONCENTRATION = 0.25  # and the share of power within a semitone of the peak class
@@ -77,8 +89,9 @@ def power_spectrum(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, n
 def analyse_spectrum(samples: np.ndarray, sample_rate: int) -> SpectralFacts:
     """Dominant pitch class (or centroid), tonality and centroid of a mono window."""
     freqs, power = power_spectrum(samples, sample_rate)
-    total = float(power[1:].sum())
-    centroid = float((freqs[1:] * power[1:]).sum() / total) if total > 0 else 1000.0
+    audible = freqs >= PITCH_FMIN_HZ
+    total = float(power[audible].sum())
+    centroid = float((freqs[audible] * power[audible]).sum() / total) if total > 0 else 1000.0
     centroid = min(max(centroid, 20.0), sample_rate / 2.0)
 
     band = (freqs >= PITCH_FMIN_HZ) & (freqs <= min(PITCH_FMAX_HZ, sample_rate / 2.0))
@@ -139,16 +152,49 @@ def colour_of_window(
     brightness = float(np.clip(math.log2(facts.centroid_hz / 100.0) / 7.0, 0.0, 1.0))
     saturation = 0.35 + 0.6 * facts.tonality
     value = 0.3 + 0.45 * loudness + 0.25 * brightness
-    r, g, b = colorsys.hsv_to_rgb(facts.hue / 360.0, saturation, value)
+    return _hsv_colour(facts.hue, saturation, value, facts.frequency_hz, facts.source)
+
+
+def _hsv_colour(hue: float, saturation: float, value: float, frequency: float, source: str):
+    r, g, b = colorsys.hsv_to_rgb(hue / 360.0, saturation, value)
     hex_code = "#{:02x}{:02x}{:02x}".format(*(int(round(x * 255)) for x in (r, g, b)))
     return Colour(
         hex=hex_code,
         name=nearest_colour_name(hex_code),
-        hue=round(facts.hue, 2) % 360.0,
+        hue=round(hue, 2) % 360.0,
         saturation=round(saturation, 4),
         value=round(value, 4),
-        frequency_hz=round(facts.frequency_hz, 2),
-        source=facts.source,
+        frequency_hz=round(frequency, 2),
+        source=source,
+    )
+
+
+def colour_from_notes(colour: Colour, notes: Sequence[PlayedNote]) -> Colour:
+    """The window's colour with its hue taken from the played note (basic-pitch, see
+    aimv_backend.listen.notes); unchanged when no note at or above 60 Hz is heard or the
+    window is silent.
+
+    basic-pitch says which notes sound, not which one carries the music: its activations come
+    close to 1 for every clear note of a chord. Among the notes within half of the strongest
+    activation, the one whose pitch class the spectrum found strongest wins (a note, never a
+    harmonic of one); when the spectrum's class is none of them, the highest note (the tune
+    usually lies on top). Saturation rises with the note's strength; value stays.
+    """
+    if colour.source == "silence":
+        return colour
+    heard = [n for n in notes if n.frequency_hz >= PITCH_FMIN_HZ]
+    if not heard:
+        return colour
+    top = max(n.strength for n in heard)
+    strong = [n for n in heard if n.strength >= 0.5 * top]
+    spectral = int(round(colour.hue / 30.0)) % 12 if colour.source == "pitch" else None
+    matching = [n for n in strong if n.midi % 12 == spectral]
+    note = (
+        max(matching, key=lambda n: n.strength) if matching else max(strong, key=lambda n: n.midi)
+    )
+    saturation = max(colour.saturation, 0.35 + 0.6 * min(1.0, note.strength))
+    return _hsv_colour(
+        pitch_class_hue(note.frequency_hz), saturation, colour.value, note.frequency_hz, "pitch"
     )
 
 
@@ -181,6 +227,23 @@ def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     )
 
 
+# Colour names go into image prompts, so they must describe, not judge or disgust: XKCD survey
+# names with these words ("ugly brown", "boring green", "sickly yellow") are never chosen.
+NON_NEUTRAL_WORDS = frozenset(
+    {
+        "ugly", "boring", "sick", "sickly", "gross", "dirty", "dirt", "dull", "drab", "bruise",
+        "blood", "nasty", "icky", "toxic", "poison", "weird", "bland", "murky", "snot", "booger",
+        "puke", "vomit", "poo", "poop", "barf", "shit", "pee", "piss",
+    }
+)  # fmt: skip
+
+
+def is_neutral_colour_name(name: str) -> bool:
+    """Whether a colour name is free of judging or disgusting words (see NON_NEUTRAL_WORDS)."""
+    words = name.lower().replace("/", " ").replace("-", " ").split()
+    return not any(w.strip("'") in NON_NEUTRAL_WORDS for w in words)
+
+
 @functools.lru_cache(maxsize=1)
 def _named_colours() -> tuple[tuple[str, ...], np.ndarray]:
     text = resources.files("aimv_backend.data").joinpath("xkcd_colours.tsv").read_text("utf-8")
@@ -189,6 +252,8 @@ def _named_colours() -> tuple[tuple[str, ...], np.ndarray]:
         if not line or line.startswith("#"):
             continue
         name, code = line.split("\t")
+        if not is_neutral_colour_name(name):
+            continue
         names.append(name)
         rgbs.append(hex_to_rgb(code))
     return tuple(names), srgb_to_lab(np.array(rgbs))

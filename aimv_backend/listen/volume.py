@@ -68,8 +68,11 @@ def measure_level(samples: np.ndarray) -> WindowLevel:
     """RMS and peak of a mono float32 window, computed in float64 accumulators (no copy)."""
     if samples.size == 0:
         return WindowLevel(FLOOR_DBFS, FLOOR_DBFS)
-    power = float(np.dot(samples, samples)) / samples.size
-    peak = float(np.max(np.abs(samples)))
+    # A constant offset (DC) is not sound: measure around the window's mean, so a DC-shifted
+    # recording (or pure DC) is not rated louder than it sounds.
+    mean = float(np.mean(samples, dtype=np.float64))
+    power = max(0.0, float(np.dot(samples, samples)) / samples.size - mean * mean)
+    peak = max(abs(float(np.max(samples)) - mean), abs(float(np.min(samples)) - mean))
     return WindowLevel(to_dbfs(math.sqrt(power)), to_dbfs(peak))
 
 

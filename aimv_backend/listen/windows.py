@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from aimv_backend.errors import ParameterError
 
@@ -70,3 +73,73 @@ def make_windows(*, frames: int, sample_rate: int, window_seconds: float) -> lis
         end = frames / sample_rate if i == count - 1 else (i + 1) * window_seconds
         spans.append(WindowSpan(i, round(start, 6), round(end, 6), a, b))
     return spans
+
+
+WINDOW_MODES = ("seconds", "beats", "bars")
+
+
+def check_window_mode(mode: str) -> str:
+    """Validate --windows: seconds, beats or bars."""
+    if mode not in WINDOW_MODES:
+        raise ParameterError(f"--windows must be one of {', '.join(WINDOW_MODES)}, got {mode!r}")
+    return mode
+
+
+def make_beat_windows(
+    *,
+    frames: int,
+    sample_rate: int,
+    window_seconds: float,
+    marks: Sequence[float],
+) -> list[WindowSpan]:
+    """Windows whose boundaries lie on ``marks`` (beat or bar times, seconds, increasing).
+
+    Each window spans as many consecutive marks as come closest to ``window_seconds`` (at
+    least one interval), so a 1 s window at 150 bpm holds 2 or 3 beats. Before the first mark
+    and after the last, where there is no pulse, the song is cut into ``window_seconds``
+    windows ending (starting) exactly on the mark; a remainder under a tenth of a window joins
+    its neighbour, as in :func:`make_windows`. With fewer than two marks the seconds grid is
+    used.
+    """
+    window_seconds = check_window_seconds(window_seconds)
+    if frames <= 0 or sample_rate <= 0:
+        raise ParameterError(
+            f"frames and sample_rate must be positive, got {frames}, {sample_rate}"
+        )
+    duration = frames / sample_rate
+    points = sorted({round(float(m), 6) for m in marks if 0.0 <= float(m) < duration})
+    if len(points) < 2:
+        return make_windows(frames=frames, sample_rate=sample_rate, window_seconds=window_seconds)
+    step = max(1, int(round(window_seconds / float(np.median(np.diff(points))))))
+    edges = points[::step]
+    if edges[-1] != points[-1] and points[-1] - edges[-1] >= MIN_LAST_FRACTION * window_seconds:
+        edges.append(points[-1])
+    head = _inner(0.0, edges[0], window_seconds, from_end=True)
+    tail = _inner(edges[-1], duration, window_seconds, from_end=False)
+    bounds = []
+    for b in (0.0, *head, *edges, *tail, duration):
+        if not bounds or b - bounds[-1] > 1e-6:
+            bounds.append(b)
+    shortest = MIN_LAST_FRACTION * window_seconds
+    if bounds[1] - bounds[0] < shortest:
+        del bounds[1]
+    if len(bounds) > 2 and bounds[-1] - bounds[-2] < shortest:
+        del bounds[-2]
+    spans = []
+    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        start_frame = int(round(a * sample_rate))
+        end_frame = frames if i == len(bounds) - 2 else int(round(b * sample_rate))
+        spans.append(WindowSpan(i, round(a, 6), round(b, 6), start_frame, end_frame))
+    return spans
+
+
+def _inner(start: float, end: float, window_seconds: float, *, from_end: bool) -> list[float]:
+    """Boundaries strictly between ``start`` and ``end``, ``window_seconds`` apart (counted
+    back from ``end`` when ``from_end``); a remainder under a tenth of a window is merged."""
+    length = end - start
+    count = max(1, math.ceil(length / window_seconds - 1e-9))
+    if count > 1 and length - (count - 1) * window_seconds < MIN_LAST_FRACTION * window_seconds:
+        count -= 1
+    if from_end:
+        return [end - k * window_seconds for k in range(count - 1, 0, -1)]
+    return [start + k * window_seconds for k in range(1, count)]

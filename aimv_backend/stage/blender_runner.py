@@ -21,6 +21,8 @@ from pathlib import Path
 
 from aimv_backend.errors import Cancelled, ParameterError, RenderError
 from aimv_backend.progress import Progress, Task
+from aimv_backend.util.procs import child_process_kwargs, stop_process_group
+from aimv_timeline import offline
 
 PROGRESS_PREFIX = "AIMV-PROGRESS "
 
@@ -94,8 +96,14 @@ def run_headless(
     child_env.setdefault("PYTHONUNBUFFERED", "1")
     tail: list[str] = []
     tasks: dict[str, _ForwardedTask] = {}
+    offline.apply_network_policy(child_env, offline=offline.env_flag(child_env, "AIMV_OFFLINE"))
     proc = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=child_env
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env,
+        **child_process_kwargs(),  # Blender dies with us, even on SIGKILL
     )
     try:
         assert proc.stderr is not None
@@ -105,14 +113,12 @@ def run_headless(
             elif line.strip():
                 tail = (tail + [line.rstrip()])[-20:]
         code = proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait(timeout=30)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see util/procs.py)
+        stop_process_group(proc)
         raise Cancelled("rendering was interrupted") from None
     finally:
         if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+            stop_process_group(proc, grace_s=0.0)
         for forwarded in tasks.values():
             forwarded.task.close()
     if code != 0:

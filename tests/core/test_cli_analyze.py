@@ -34,7 +34,7 @@ def test_analyze_writes_a_valid_timeline(run_aimv, song, tmp_path):
     timeline = read_timeline(out / "timeline.json")
     assert len(timeline.windows) == 4
     assert timeline.source.sha256 and timeline.source.duration == 4.0
-    assert timeline.engines["colour"].startswith("pitch-class")
+    assert "pitch-class-wheel" in timeline.engines["colour"]
     assert timeline.settings["analyze"]["window_seconds"] == 1.0
     assert not list(out.glob(".*tmp*")), "no temporary files left behind"
 
@@ -175,3 +175,23 @@ def test_bad_vectors_fail_before_listening_and_leave_no_folder(run_aimv, song, t
     assert result.code == 2 and "--vectors" in result.err
     assert "volume+colour" not in result.err  # nothing was listened to
     assert not (tmp_path / "w").exists()
+
+
+def test_windows_on_bars_without_a_beat_tracker_is_one_line(run_aimv, song, tmp_path):
+    result = run_aimv(
+        "analyze", song, "-o", tmp_path / "out", "--windows", "bars", "--beats", "none", *FAST
+    )
+    _one_line_error(result, "--windows bars needs beat tracking")
+    assert not (tmp_path / "out" / "timeline.json").exists()
+
+
+def test_rhythm_is_recorded_and_none_leaves_it_null(run_aimv, song, tmp_path):
+    result = run_aimv("analyze", song, "-o", tmp_path / "a", *FAST)
+    assert result.code == 0, result.err
+    timeline = read_timeline(tmp_path / "a" / "timeline.json")
+    assert timeline.engines["rhythm"] == "onset" and timeline.rhythm is not None
+    assert timeline.settings["analyze"]["windows"] == "seconds"
+    result = run_aimv("analyze", song, "-o", tmp_path / "b", "--beats", "none", *FAST)
+    assert result.code == 0, result.err
+    timeline = read_timeline(tmp_path / "b" / "timeline.json")
+    assert timeline.rhythm is None and "rhythm" not in timeline.engines

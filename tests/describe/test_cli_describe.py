@@ -19,6 +19,7 @@ def _without_descriptions(data: dict) -> dict:
     for w in data["windows"]:
         w.pop("description", None)
     data["settings"].pop("describe", None)
+    data["settings"].pop("described", None)  # the hashes of what AIMV wrote (describe/edits.py)
     data["engines"].pop("description", None)
     return data
 
@@ -134,3 +135,30 @@ def test_aimv_offline_forbids_downloads(tmp_path, song_timeline, run_aimv, monke
     write_timeline(song_timeline, path)
     result = run_aimv("describe", path, "-q", "--vectors", "glove-wiki-gigaword-100")
     assert result.code == 2 and "downloads are off" in result.err
+
+
+def test_hand_edited_sentences_survive_new_settings_without_force(
+    tmp_path, song_timeline, run_aimv
+):
+    """Issue 13.12: --seed 1 re-describes, but a sentence edited by hand stays, and the run
+    says which windows kept an edit; --force replaces it."""
+    path = tmp_path / "timeline.json"
+    write_timeline(song_timeline, path)
+    assert run_aimv("describe", path, "-q").code == 0
+    first = read_timeline(path)
+    windows = list(first.windows)
+    mine = replace(windows[2].description, sentence="My own words for this second.")
+    windows[2] = replace(windows[2], description=mine)
+    write_timeline(replace(first, windows=tuple(windows)), path)
+
+    result = run_aimv("describe", path, "--seed", "1", "--progress", "json")
+    assert result.code == 0, result.err
+    after = read_timeline(path)
+    assert after.windows[2].description.sentence == "My own words for this second."
+    assert "kept the hand-edited sentences of 1 window (2)" in result.err
+    assert after.settings["describe"]["seed"] == 1
+    # still an edit on the next run; --force replaces it
+    assert run_aimv("describe", path, "--seed", "2", "-q").code == 0
+    assert read_timeline(path).windows[2].description.sentence == "My own words for this second."
+    assert run_aimv("describe", path, "--seed", "2", "-q", "--force").code == 0
+    assert read_timeline(path).windows[2].description.sentence != "My own words for this second."

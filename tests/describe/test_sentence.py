@@ -390,3 +390,32 @@ def test_categories_all_have_verbs():
     from aimv_backend.describe.lexicon import CATEGORY_WORDS
 
     assert set(CATEGORY_WORDS) == set(INSTRUMENT_CATEGORIES)
+
+
+@pytest.mark.parametrize(
+    "text,word",
+    [
+        ("holding a burning", ""),
+        ("drawing towards", ""),
+        ("chasing carries", ""),
+        ("my burning heart", "heart"),
+        ("down the river we go", "river"),
+        ("a lantern carries the light", "lantern"),
+    ],
+)
+def test_the_sung_object_is_a_noun_never_a_function_word(text, word):
+    assert salient_word(text) == word
+
+
+def test_the_last_noun_is_carried_to_windows_without_one():
+    from aimv_backend.describe import describe_timeline
+
+    from .conftest import timeline, window
+
+    texts = ["the lantern", "is burning", "towards"]
+    windows = [window(i, text=t) for i, t in enumerate(texts)]
+    described = describe_timeline(timeline(windows))
+    for w in described.windows:
+        assert "a lantern" in w.description.sentence, w.description.sentence
+        assert " a burning" not in w.description.sentence
+        assert " a towards" not in w.description.sentence

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import subprocess
 import sys
 import time
@@ -70,7 +71,7 @@ def _check_space_works(spec: str, expected_name: str):
     return space
 
 
-@pytest.mark.parametrize("kind", ["text", "binary", "native", "glove"])
+@pytest.mark.parametrize("kind", ["text", "binary", "npy", "glove"])
 def test_vectors_from_a_file(tmp_path, small_kv, kind):
     if kind == "text":
         path = tmp_path / "vectors.txt"
@@ -78,9 +79,10 @@ def test_vectors_from_a_file(tmp_path, small_kv, kind):
     elif kind == "binary":
         path = tmp_path / "vectors.bin"
         small_kv.save_word2vec_format(str(path), binary=True)
-    elif kind == "native":
-        path = tmp_path / "vectors.kv"
-        small_kv.save(str(path))
+    elif kind == "npy":
+        path = tmp_path / "vectors.npy"
+        np.save(path, np.asarray(small_kv.vectors, dtype=np.float32))
+        (tmp_path / "vectors.vocab.txt").write_text("\n".join(small_kv.index_to_key) + "\n")
     else:  # GloVe's own text format: no header line
         path = tmp_path / "glove.6B.24d.txt"
         small_kv.save_word2vec_format(str(path), binary=False)
@@ -116,12 +118,19 @@ def test_downloader_is_called_for_a_missing_model(tmp_path, small_kv, monkeypatc
     calls = []
 
     def fake_load(name, return_path=False):
-        calls.append(name)
-        return small_kv
+        """gensim's download: the data file (return_path) and never its Python module."""
+        calls.append((name, return_path))
+        folder = tmp_path / name
+        folder.mkdir(exist_ok=True)
+        plain = tmp_path / "plain.txt"
+        small_kv.save_word2vec_format(str(plain), binary=False)
+        with gzip.open(folder / f"{name}.gz", "wb") as fh:
+            fh.write(plain.read_bytes())
+        return str(folder / f"{name}.gz")
 
     monkeypatch.setattr(gensim.downloader, "load", fake_load)
     space = load_space("glove-wiki-gigaword-100", allow_download=True)
-    assert calls == ["glove-wiki-gigaword-100"]
+    assert calls == [("glove-wiki-gigaword-100", True)]
     assert space.name == "glove-wiki-gigaword-100"
 
 
@@ -163,6 +172,36 @@ def test_real_downloader_with_an_unknown_name_fails_cleanly(tmp_path, monkeypatc
 def test_bad_vectors_values(spec, error):
     with pytest.raises(ParameterError, match=error):
         resolve_source(spec)
+
+
+class _Evil:
+    """Unpickling this runs a command (creates the marker file)."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.mark.parametrize("name", ["evil.kv", "evil.model", "evil.txt", "evil.bin", "evil"])
+def test_a_pickled_vectors_file_never_runs_code(tmp_path, name):
+    """Security (issue 13.3): gensim's .kv is a pickle; no user file is ever unpickled."""
+    import pickle
+
+    marker = tmp_path / "pwned"
+    path = tmp_path / name
+    path.write_bytes(pickle.dumps(_Evil(str(marker))))
+    with pytest.raises(ParameterError, match="pickle"):
+        load_space(str(path), allow_download=False)
+    assert not marker.exists()
+
+
+def test_a_real_gensim_kv_file_is_refused_with_how_to_convert(tmp_path, small_kv):
+    path = tmp_path / "vectors.kv"
+    small_kv.save(str(path))
+    with pytest.raises(ParameterError, match="save_word2vec_format"):
+        load_space(str(path), allow_download=False)
 
 
 @pytest.mark.parametrize("name", ["broken.bin", "broken.kv", "broken.txt"])

@@ -52,7 +52,7 @@ def test_textures_command_writes_pngs_and_updates_the_timeline(timeline_file):
 
 
 def test_out_dir_option(timeline_file, tmp_path):
-    out = tmp_path / "pngs"
+    out = timeline_file.parent / "pngs"
     assert (
         main(
             [
@@ -71,8 +71,17 @@ def test_out_dir_option(timeline_file, tmp_path):
         == 0
     )
     timeline = read_timeline(timeline_file)
-    assert all(w.texture.startswith("../pngs/") for w in timeline.windows)
+    assert all(w.texture.startswith("pngs/") for w in timeline.windows)
     assert len(list(out.glob("*.png"))) == 4
+
+
+def test_out_dir_outside_the_timeline_folder_is_refused(timeline_file, tmp_path, capsys):
+    """The path rule (issue 13.2): a timeline's paths stay inside its folder."""
+    outside = tmp_path.parent / "elsewhere"
+    code = main(["textures", str(timeline_file), "--out-dir", str(outside), "--progress", "none"])
+    assert code == 2
+    assert "inside the timeline's folder" in capsys.readouterr().err
+    assert not outside.exists()
 
 
 def test_missing_timeline_is_one_line_exit_2(tmp_path, capsys):
@@ -95,7 +104,7 @@ def test_bad_size_is_one_line_exit_2(timeline_file, capsys, size):
 
 
 def test_unwritable_out_dir_is_one_line_exit_2(timeline_file, tmp_path, capsys):
-    blocker = tmp_path / "a-file"
+    blocker = timeline_file.parent / "a-file"
     blocker.write_text("x")
     assert (
         main(

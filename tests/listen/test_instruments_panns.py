@@ -119,10 +119,23 @@ def test_song_features_are_the_same_whether_or_not_the_song_is_chunked(
 
 
 def test_auto_falls_back_to_musicnn_offline_without_a_checkpoint(home, tmp_path, monkeypatch):
+    """Offline, or with the download host silent, auto says so in ONE line, and a failure is
+    remembered: the next run does not try again (issue 13.18, issue 10's new user)."""
+    from aimv_backend.util import net
+
     calls: list[str] = []
     no_network(monkeypatch, calls)
+    resolved: list[str] = []
+
+    def dead_network(host, port, timeout_s):
+        resolved.append(host)
+        assert timeout_s <= 2.0
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(net, "_resolve", dead_network)
+    monkeypatch.setenv("AIMV_CACHE_DIR", str(tmp_path / "cache"))  # this test's memory only
     info = _noise_clip(tmp_path, 3.0)
-    for allow_download in (False, True):
+    for allow_download in (False, True, True):
         progress = RecordingProgress()
         result = tag_instruments(
             audio_info=info,
@@ -131,11 +144,13 @@ def test_auto_falls_back_to_musicnn_offline_without_a_checkpoint(home, tmp_path,
             progress=progress,
         )
         assert result.engine == "musicnn:MTT_musicnn"
-        assert len(progress.notices) == 1 + allow_download  # "downloading ..." first
-        assert "PANNs is not available" in progress.notices[-1]
-        assert "using musicnn" in progress.notices[-1]
-    assert len(calls) == 1 and "zenodo.org" in calls[0]  # only when downloads are allowed
-    assert list((home / "panns_data").iterdir()) == []  # nothing half-written was left
+        assert len(progress.notices) == 1, progress.notices  # no "downloading ..." line
+        assert progress.notices[0].startswith("instruments: musicnn")
+        assert "downloading" not in progress.notices[0]
+    assert "offline" not in progress.notices[0] and "did not answer" in progress.notices[0]
+    assert resolved == ["zenodo.org"]  # tried once; the third run remembered the failure
+    assert calls == []  # urlopen never ran: the host check failed within 2 s
+    assert not (home / "panns_data").exists() or list((home / "panns_data").iterdir()) == []
 
 
 def test_panns_asked_for_offline_is_a_clear_error(home, tmp_path):

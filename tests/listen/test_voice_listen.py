@@ -188,6 +188,8 @@ def test_a_held_vowel_is_voice_without_words(tmp_path, cache_dir):
     assert all(result.windows[i].present for i in held)
     assert all(v.text == "" and v.words == () for v in result.windows)
     assert not result.windows[0].present
+    # A voice without words says nothing about the song's language, even one given.
+    assert result.language is None and all(v.language is None for v in result.windows)
 
 
 def test_half_second_windows_follow_the_middle_rule(spoken, cache_dir):

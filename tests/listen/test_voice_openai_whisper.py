@@ -78,7 +78,8 @@ def test_random_checkpoint_gives_a_well_formed_result_offline(checkpoint, tmp_pa
     )
     result = listen_voice(audio_info=info, windows=windows, options=options, progress=progress)
     assert result.engine == "openai-whisper:tiny-random.pt"
-    assert result.language == "en"
+    # The given language is recorded when words survive; a random model's garbage may not.
+    assert result.language == ("en" if any(v.words for v in result.windows) else None)
     assert len(result.windows) == len(windows) == 4
     assert not result.windows[0].present and result.windows[1].present
     for i, voice in enumerate(result.windows):
@@ -134,7 +135,8 @@ def test_a_song_without_voice_never_loads_the_checkpoint(tmp_path):
     import soundfile as sf
 
     bogus = tmp_path / "bogus.pt"
-    bogus.write_bytes(b"not a checkpoint")
+    # looks like a checkpoint (a zip) to the up-front check, but would fail to load
+    bogus.write_bytes(b"PK\x03\x04 not a checkpoint")
     path = tmp_path / "silence.wav"
     sf.write(str(path), np.zeros(3 * 16000, dtype=np.float32), 16000)
     info = probe_audio(path)

@@ -129,10 +129,16 @@ def load_engine(options: InstrumentOptions, progress: Progress) -> TaggerEngine:
         return MusicnnEngine()
     if options.engine == "panns":
         return _panns(options, progress)
+    from aimv_backend.listen.instruments import panns_engine
+
+    path = panns_engine.resolve_checkpoint(options.panns_checkpoint)
+    if not options.allow_download and not path.exists():  # offline, as on most runs: one line
+        progress.notice(f"instruments: musicnn (no PANNs checkpoint at {path}; offline)")
+        return MusicnnEngine()
     try:
         return _panns(options, progress)
     except ModelUnavailableError as exc:
-        progress.notice(f"instruments: PANNs is not available ({exc}); using musicnn instead")
+        progress.notice(f"instruments: musicnn, PANNs is not available ({exc})")
         return MusicnnEngine()
 
 

@@ -51,6 +51,7 @@ def window_rms_dbfs(
         a = max(0, int(round(start * rate)))
         b = min(audio.shape[0], max(a + 1, int(round(end * rate))))
         chunk = audio[a:b].astype(np.float64)
+        chunk = chunk - chunk.mean() if chunk.size else chunk  # DC is not sound
         power = float(np.mean(chunk * chunk)) if chunk.size else 0.0
         out.append(10.0 * np.log10(max(power, 1e-12)))
     return out

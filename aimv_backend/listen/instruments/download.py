@@ -20,9 +20,11 @@ from pathlib import Path
 
 from aimv_backend.errors import ModelUnavailableError
 from aimv_backend.progress import Progress
+from aimv_backend.util.net import check_reachable, host_of, remember_failure
+from aimv_timeline.offline import is_local_host
 
 CHUNK_BYTES = 1 << 20
-DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_TIMEOUT_S = 30.0  # between two reads once connected; connecting takes at most 2 s
 
 
 def _publish(tmp: Path, destination: Path) -> None:
@@ -57,6 +59,8 @@ def download_file(
     dest = Path(destination)
     if dest.exists():
         return dest
+    if url.startswith(("http://", "https://")):  # 2 s at most, and a remembered failure: 0 s
+        check_reachable(url, what=f"could not download the {what}")
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
@@ -90,6 +94,9 @@ def download_file(
                 os.fsync(out.fileno())
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", None) or exc
+            host = host_of(url)[0]
+            if isinstance(exc, (urllib.error.URLError, TimeoutError)) and not is_local_host(host):
+                remember_failure(host, str(reason))
             hint = "offline? " if isinstance(exc, urllib.error.URLError) else ""
             raise ModelUnavailableError(
                 f"could not download the {what} from {url}: {reason} "

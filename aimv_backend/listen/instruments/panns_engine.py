@@ -31,6 +31,8 @@ from aimv_backend.errors import ModelUnavailableError
 from aimv_backend.listen.instruments.download import download_file
 from aimv_backend.listen.instruments.labels import AUDIOSET_INSTRUMENTS, audioset_labels
 from aimv_backend.progress import Progress
+from aimv_backend.util.net import check_reachable
+from aimv_backend.util.weights import load_torch_weights
 
 CHECKPOINT_NAME = "Cnn14_mAP=0.431.pth"
 CHECKPOINT_URL = "https://zenodo.org/record/3987831/files/Cnn14_mAP%3D0.431.pth?download=1"
@@ -81,6 +83,7 @@ def ensure_checkpoint(
             f"PANNs checkpoint {str(path)!r} is missing and downloads are disabled; "
             f"get it from {CHECKPOINT_URL} or use --instruments musicnn"
         )
+    check_reachable(url or CHECKPOINT_URL, what="PANNs checkpoint not downloaded")  # <= 2 s
     progress.notice(f"downloading the PANNs Cnn14 checkpoint (327 MB) to {path}")
     return download_file(
         url=url or CHECKPOINT_URL,
@@ -120,11 +123,9 @@ def _load_cnn14(path: str, mtime_ns: int, size: int, device: str):
     import pickle
     import zipfile
 
-    import torch
-
     model = panns_models_module().Cnn14(**CNN14_KWARGS)
+    checkpoint = load_torch_weights(path, what="PANNs checkpoint")  # one line if not weights
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
         state = (
             checkpoint["model"]
             if isinstance(checkpoint, dict) and "model" in checkpoint
@@ -133,7 +134,7 @@ def _load_cnn14(path: str, mtime_ns: int, size: int, device: str):
         model.load_state_dict(state)
     except (
         OSError, RuntimeError, EOFError, KeyError, TypeError, ValueError, AttributeError,
-        pickle.UnpicklingError, zipfile.BadZipFile,
+        IndexError, pickle.UnpicklingError, zipfile.BadZipFile,
     ) as exc:  # fmt: skip
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelUnavailableError(

@@ -13,13 +13,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from aimv_backend.audio.io import AudioInfo, load_mono
 from aimv_backend.errors import ParameterError
-from aimv_backend.listen.voice.assign import build_voices, clean_words, words_by_window
+from aimv_backend.listen import checkpoint
+from aimv_backend.listen.voice.assign import (
+    MIN_AVG_LOGPROB,
+    build_voices,
+    clean_words,
+    words_by_window,
+)
 from aimv_backend.listen.voice.languages import normalize_language
+from aimv_backend.listen.voice.mode import window_modes
 from aimv_backend.listen.voice.models import HUB_NAMES
 from aimv_backend.listen.windows import WindowSpan
 from aimv_backend.progress import Progress
@@ -39,6 +46,11 @@ SAMPLE_RATE = 16_000
 TOKENS_PER_SECOND = 8
 MIN_TOKENS = 16
 MAX_TOKENS = 220  # Whisper's context is 448 tokens, half of it for the sample
+# With --language given, Whisper is not also guessing the language, and its log-probabilities
+# run lower on sung or noisy speech: Spanish at 0 dB SNR decoded right at -1.04.
+GIVEN_LANGUAGE_LOGPROB = -1.2
+LANGUAGE_SECONDS = 30.0  # voiced audio the language is detected from (one Whisper window)
+LOW_LANGUAGE_PROBABILITY = 0.7  # below this, the detected language is reported as unsure
 _OW_NAMES = (
     "tiny.en", "tiny", "base.en", "base", "small.en", "small", "medium.en", "medium",
     "large-v1", "large-v2", "large-v3", "large", "large-v3-turbo", "turbo",
@@ -76,8 +88,8 @@ class VoiceResult:
 
     engine: the recogniser, e.g. "faster-whisper:base" ("none" with --asr none).
     vad_engine: e.g. "silero-vad:6.2.3".
-    language: the language given or detected; None when none was given and nothing was
-        transcribed (no voice, or --asr none).
+    language: the language given or detected; None when no word was transcribed (no voice,
+        only hums, or --asr none).
     """
 
     engine: str
@@ -165,16 +177,64 @@ def listen_voice(
     recogniser = _Recogniser(options, progress)
     engine = recogniser.engine
     groups = group_spans(plan_regions(vad.regions, duration=duration))
-    if not groups:  # no voice anywhere: nothing to recognise
+    if not groups:  # no voice anywhere: nothing to recognise, and no language
         voices = build_voices(presence=presence, words=no_words, language=None, transcribed=False)
-        return VoiceResult(engine, vad.engine, language, voices)
+        return VoiceResult(engine, vad.engine, None, voices)
 
+    given = language is not None
+    if language is None:
+        language = _detect_language(audio, groups, recogniser, progress)
     words, language = _recognise(
-        audio, groups, vad.regions, duration, language, recogniser, progress
+        audio,
+        groups,
+        vad.regions,
+        duration,
+        language,
+        recogniser,
+        progress,
+        min_avg_logprob=GIVEN_LANGUAGE_LOGPROB if given else MIN_AVG_LOGPROB,
     )
-    per_window = words_by_window(clean_words(words), windows)
+    kept = clean_words(words)
+    if not kept:  # a voice without words says nothing about the song's language
+        language = None
+    per_window = words_by_window(kept, windows)
     voices = build_voices(presence=presence, words=per_window, language=language, transcribed=True)
+    modes = window_modes(
+        words=kept, windows=windows, voiced=[v.present for v in voices], audio=audio
+    )
+    voices = tuple(replace(v, mode=m) for v, m in zip(voices, modes, strict=True))
     return VoiceResult(engine, vad.engine, language, voices)
+
+
+def _detect_language(audio, groups, recogniser, progress) -> str | None:
+    """The song's language, detected once from voiced audio taken across the whole song.
+
+    Says so in one line when the detection is unsure (LOW_LANGUAGE_PROBABILITY).
+    """
+    from aimv_backend.listen.voice.regions import pack_regions
+
+    spans = [span for group in groups for span in group]
+    total = sum(b - a for a, b in spans)
+    if total <= 0 or not hasattr(recogniser, "detect_language"):
+        return None
+    # Up to LANGUAGE_SECONDS of voice, an equal share from each voiced stretch of the song.
+    share = min(1.0, LANGUAGE_SECONDS / total)
+    picked = []
+    for a, b in spans:
+        length = (b - a) * share
+        middle = 0.5 * (a + b)
+        picked.append((middle - 0.5 * length, middle + 0.5 * length))
+    packed, _ = pack_regions(audio, picked, sample_rate=SAMPLE_RATE)
+    detected = recogniser.detect_language(packed)
+    if detected is None:
+        return None
+    language, probability = detected
+    if probability < LOW_LANGUAGE_PROBABILITY:
+        progress.notice(
+            f"voice: the language sounds like {language!r} but only with probability "
+            f"{probability:.2f}; if that is wrong, give it with --language"
+        )
+    return language
 
 
 def token_budget(seconds: float) -> int:
@@ -186,7 +246,9 @@ def token_budget(seconds: float) -> int:
     return int(min(MAX_TOKENS, MIN_TOKENS + TOKENS_PER_SECOND * min(seconds, 30.0)))
 
 
-def _recognise(audio, groups, regions, duration, language, recogniser, progress):
+def _recognise(
+    audio, groups, regions, duration, language, recogniser, progress, *, min_avg_logprob
+):
     """Recognise each group of voiced spans; return (words in song time, language).
 
     The longest group goes first, so that with no --language Whisper detects the language on
@@ -201,20 +263,38 @@ def _recognise(audio, groups, regions, duration, language, recogniser, progress)
     task = progress.task("voice: transcribe", max(1, int(math.ceil(total))))
     try:
         done = 0.0
+        cp = checkpoint.current()  # finished groups of an interrupted run are not redone
+        resumed = 0
         for i in order:
-            packed, mapping = pack_regions(audio, groups[i], sample_rate=SAMPLE_RATE)
-            seconds = packed.shape[0] / SAMPLE_RATE
-            transcript = recogniser.transcribe(packed, language, token_budget(seconds))
-            language = language or transcript.language
-            for w in usable_words(transcript):
-                start, end = mapping.span_to_song(w.start, max(w.start, w.end))
-                start, end = min(start, duration), min(end, duration)
-                start, end = snap_to_regions(start, max(start, end), regions)
-                words.append(Word(text=w.text, start=start, end=end, probability=w.probability))
+            seconds = sum(b - a for a, b in groups[i])
+            saved = cp.get(f"voice:{i}") if cp is not None else None
+            if saved is not None:
+                language = language or saved["language"]
+                words.extend(Word(**w) for w in saved["words"])
+                resumed += 1
+            else:
+                packed, mapping = pack_regions(audio, groups[i], sample_rate=SAMPLE_RATE)
+                seconds = packed.shape[0] / SAMPLE_RATE
+                transcript = recogniser.transcribe(packed, language, token_budget(seconds))
+                language = language or transcript.language
+                mine = []
+                for w in usable_words(transcript, min_avg_logprob=min_avg_logprob):
+                    start, end = mapping.span_to_song(w.start, max(w.start, w.end))
+                    start, end = min(start, duration), min(end, duration)
+                    start, end = snap_to_regions(start, max(start, end), regions)
+                    mine.append(Word(text=w.text, start=start, end=end, probability=w.probability))
+                words.extend(mine)
+                if cp is not None:
+                    block = {"language": language, "words": [asdict(w) for w in mine]}
+                    cp.put(f"voice:{i}", block)
             before, done = int(done), done + seconds
             task.advance(int(done) - before)
     finally:
         task.close()
+    if resumed:
+        progress.notice(
+            f"voice: resumed {resumed} of {len(groups)} voiced parts from an interrupted run"
+        )
     return words, language
 
 
@@ -243,8 +323,22 @@ class _Recogniser:
             path, name = asr_openai_whisper.resolve_checkpoint(
                 options.model, allow_download=options.allow_download
             )
+            from aimv_backend.util.weights import check_checkpoint_file
+
+            check_checkpoint_file(path, what="openai-whisper checkpoint")  # before listening
             self.checkpoint = (str(path), name)
             self.engine = f"openai-whisper:{name or path.name}"
+
+    def detect_language(self, audio) -> tuple[str, float] | None:
+        """(ISO code, probability) of the language of mono 16 kHz ``audio``; None when this
+        engine cannot tell before transcribing (openai-whisper detects on its first call)."""
+        if self.options.asr != "faster-whisper":
+            return None
+        from aimv_backend.listen.voice import asr_faster_whisper
+
+        return asr_faster_whisper.detect_language(
+            ref=self.ref, audio=audio, compute_type=self.options.compute_type
+        )
 
     def transcribe(self, audio, language: str | None, max_new_tokens: int):
         """Transcript of mono 16 kHz ``audio`` (times in seconds into it)."""

@@ -102,3 +102,26 @@ def transcribe(
             )
         )
     return Transcript(language=info.language or language, segments=tuple(out))
+
+
+def detect_language(
+    *, ref: FasterWhisperModelRef, audio: np.ndarray, compute_type: str
+) -> tuple[str, float]:
+    """(ISO 639-1 code, probability) of the language of ``audio`` (mono 16 kHz float32), the
+    probabilities averaged over every 30 s Whisper window of it."""
+    model = load_model(ref, compute_type)
+    if ref.english_only:
+        return "en", 1.0
+    n = model.feature_extractor.n_samples
+    totals: dict[str, float] = {}
+    count = 0
+    for a in range(0, max(1, audio.shape[0]), n):
+        piece = audio[a : a + n]
+        if piece.shape[0] < 16000 and count:  # a last scrap under 1 s adds nothing
+            break
+        _, _, probs = model.detect_language(piece, language_detection_segments=1)
+        for code, p in probs:
+            totals[code] = totals.get(code, 0.0) + float(p)
+        count += 1
+    code = max(totals, key=totals.__getitem__)
+    return code, totals[code] / count

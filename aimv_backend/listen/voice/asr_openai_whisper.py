@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import os
-import pickle
 import shutil
 import tempfile
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 from aimv_backend.errors import ModelUnavailableError, ParameterError
 from aimv_backend.listen.voice.assign import AsrSegment, Transcript
 from aimv_backend.util.files import sha256_file
+from aimv_backend.util.weights import load_torch_weights
 from aimv_timeline.schema import Word
 
 
@@ -108,25 +108,18 @@ def load_model(path: str, name: str | None, device: str):
 
     Returns (model, notice) where notice is a message for the user or None.
     """
-    import torch
     from whisper.model import ModelDimensions, Whisper
 
-    try:
-        checkpoint = torch.load(path, map_location=device, weights_only=True)
-    except pickle.UnpicklingError:
+    checkpoint = load_torch_weights(path, what="openai-whisper checkpoint", map_location=device)
+    if not isinstance(checkpoint, dict):
         raise ModelUnavailableError(
-            f"openai-whisper checkpoint {path!r} cannot be loaded: it holds objects other than "
-            "weights, which AIMV refuses to unpickle (torch.load weights_only=True)"
-        ) from None
-    except (OSError, RuntimeError, EOFError) as exc:
-        raise ModelUnavailableError(
-            f"openai-whisper checkpoint {path!r} cannot be loaded: {str(exc).splitlines()[0]}"
-        ) from None
+            f"openai-whisper checkpoint {path!r} cannot be loaded: it holds no model dict"
+        )
     try:
         dims = ModelDimensions(**checkpoint["dims"])
         model = Whisper(dims)
         model.load_state_dict(checkpoint["model_state_dict"])
-    except (OSError, RuntimeError, KeyError, TypeError, ValueError) as exc:
+    except (OSError, RuntimeError, KeyError, IndexError, TypeError, ValueError) as exc:
         raise ModelUnavailableError(
             f"openai-whisper checkpoint {path!r} cannot be loaded: {str(exc).splitlines()[0]}"
         ) from None

@@ -82,11 +82,15 @@ def is_loop(words: Sequence[Word], *, repeats: int = LOOP_REPEATS) -> bool:
     return False
 
 
-def usable_words(transcript: Transcript) -> list[Word]:
-    """The words of the segments that show none of Whisper's failure signs, loops removed."""
+def usable_words(transcript: Transcript, *, min_avg_logprob: float = MIN_AVG_LOGPROB) -> list[Word]:
+    """The words of the segments that show none of Whisper's failure signs, loops removed.
+
+    min_avg_logprob: the lowest average token log-probability a segment may have (-1.0, as
+    Whisper's own fallback rule; the caller relaxes it to -1.2 when the language is given).
+    """
     out: list[Word] = []
     for seg in transcript.segments:
-        if seg.compression_ratio > MAX_COMPRESSION_RATIO or seg.avg_logprob < MIN_AVG_LOGPROB:
+        if seg.compression_ratio > MAX_COMPRESSION_RATIO or seg.avg_logprob < min_avg_logprob:
             continue
         if seg.no_speech_prob > NO_SPEECH_PROB and seg.avg_logprob < NO_SPEECH_LOGPROB:
             continue

@@ -1,0 +1,137 @@
+"""The work folder's housekeeping: whose files are whose, stale temporaries, partial videos.
+
+- :func:`claim` refuses (without ``--force``) to overwrite or delete files in a work folder that
+  AIMV did not make there (recorded in the manifest, :mod:`aimv_timeline.manifest`).
+- :func:`sweep_stale` removes AIMV's own temporary files that an interrupted run left: the
+  ``.NAME.XXXX.tmp[.png]`` of atomic writes, and partial videos of processes that are gone.
+- :func:`partial_video` names the temporary video of this process, free of ``#`` (Blender
+  expands ``#`` in an output path into the frame number).
+- :func:`check_not_input` refuses an output that is the song itself, even with ``--force``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from aimv_backend.errors import OutputError
+from aimv_backend.util.procs import pid_alive
+from aimv_timeline import manifest
+
+# An atomic write's temporary file: ".NAME.<random>.tmp" or ".NAME.<random>.tmp.png".
+_ATOMIC_TMP = re.compile(r"^\..+\.[A-Za-z0-9_]{6,}\.tmp(\.[A-Za-z0-9]+)?$")
+# A partial video of process PID: ".STEM.partial-PID.mp4" and Blender's
+# "..STEM.partial-PID.aimv-part-PID2.mp4" beside it.
+_PARTIAL = re.compile(r"^\..*\.partial-(\d+)(\.aimv-part-\d+)?\.mp4$")
+
+
+def _safe_stem(stem: str) -> str:
+    return stem.replace("#", "_")
+
+
+def partial_video(output: Path) -> Path:
+    """``.STEM.partial-PID.mp4`` beside ``output``: this process's, with no ``#`` in it."""
+    return output.with_name(f".{_safe_stem(output.stem)}.partial-{os.getpid()}.mp4")
+
+
+def partial_leftovers(partial: Path) -> list[Path]:
+    """The partial video and Blender's own temporary file for it (a stopped Blender leaves it)."""
+    return [partial, *partial.parent.glob(f".{partial.stem}.aimv-part-*")]
+
+
+def sweep_stale(folders: Iterable[Path], *, video_dir: Path | None = None) -> list[Path]:
+    """Remove AIMV's stale temporary files; returns what was removed.
+
+    Called while holding the work folder's lock, so an atomic-write temporary file in the work
+    folder (or its textures/) belongs to no live run. In the video folder only partial videos
+    of processes that no longer exist are removed (another run may own a live one).
+    """
+    removed: list[Path] = []
+    for folder in folders:
+        for entry in _entries(folder):
+            if _ATOMIC_TMP.match(entry.name) and entry.is_file() and not entry.is_symlink():
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+                    removed.append(entry)
+    if video_dir is not None:
+        for entry in _entries(video_dir):
+            m = _PARTIAL.match(entry.name)
+            if m and not pid_alive(int(m.group(1))) and entry.is_file():
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+                    removed.append(entry)
+    return removed
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return list(Path(folder).iterdir())
+    except OSError:
+        return []
+
+
+def claim(work_dir: Path, names: Iterable[str], *, force: bool) -> None:
+    """Refuse to touch files in ``work_dir`` that AIMV did not make, unless ``force``.
+
+    ``names``: what this run will overwrite or delete (``name/`` for a folder whose
+    ``aimv_*`` files it replaces). With ``force`` they are taken over (and recorded).
+    """
+    names = list(names)
+    foreign = manifest.foreign(work_dir, names)
+    if foreign and not force:
+        listed = ", ".join(repr(n) for n in foreign)
+        raise OutputError(
+            f"work folder {str(work_dir)!r} holds {listed}, which AIMV did not make; use "
+            f"another --work-dir, or --force to overwrite"
+        )
+
+
+def record(work_dir: Path, paths: Iterable[str | os.PathLike[str]]) -> None:
+    """Note ``paths`` in the work folder's manifest as AIMV's own (best effort)."""
+    with contextlib.suppress(OSError):
+        manifest.record(work_dir, paths)
+
+
+def check_not_input(output: Path, *, inputs: Iterable[tuple[str, Path]]) -> None:
+    """OutputError when ``output`` is one of the ``inputs`` (what, path): never, even with
+    --force, is the song (or the timeline) written over."""
+    for what, path in inputs:
+        same = False
+        with contextlib.suppress(OSError):
+            same = output.exists() and os.path.samefile(output, path)
+        if same or os.path.realpath(output) == os.path.realpath(path):
+            raise OutputError(
+                f"--output {str(output)!r} is the {what} itself; writing the video there would "
+                f"destroy it (refused even with --force)"
+            )
+
+
+# What ``aimv render`` overwrites or replaces in its work folder (besides timeline.json, which
+# has its own rule: same song and settings, else --force).
+RENDER_OUTPUTS = ("scene.blend", "render.json", "aimv_sequence/", "chunks/")  # chunks: scale.md
+
+
+def _legacy_work_folder(work_dir: Path) -> bool:
+    """A work folder of an AIMV from before manifests: its render.json is AIMV's stamp."""
+    import json
+
+    if (work_dir / manifest.MANIFEST_FILE).exists():
+        return False
+    try:
+        stamp = json.loads((work_dir / "render.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(stamp, dict) and {"output", "fingerprint", "settings"} <= set(stamp)
+
+
+def prepare_render(work_dir: Path, *, output: Path, force: bool) -> None:
+    """Before a render (holding the lock): sweep stale temporaries, refuse foreign files."""
+    sweep_stale(
+        [work_dir, work_dir / "textures", work_dir / "aimv_sequence"], video_dir=output.parent
+    )
+    if _legacy_work_folder(work_dir):
+        record(work_dir, RENDER_OUTPUTS)
+    claim(work_dir, RENDER_OUTPUTS, force=force)

