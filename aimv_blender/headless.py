@@ -116,10 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--crossfade",
         type=float,
-        default=0.25,
-        help="seconds of blending into the next window (default: 0.25)",
+        default=0.5,
+        help="seconds of blending into the next window, from the boundary (default: 0.5)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the backend and camera sway")
+    layer_options = importlib.import_module(f"{_package()}.layer_options")
+    for name, what in layer_options.LAYERS.items():
+        p.add_argument(f"--no-{name}", action="store_true", help=f"leave out {what}")
+    p.add_argument("--font", help="font file for the lyrics (default: Blender's built-in font)")
     p.add_argument("--blend-out", metavar="FILE", help="also save the staged scene as .blend")
     p.add_argument(
         "--image-sequence",
@@ -219,7 +223,11 @@ def run(args: argparse.Namespace) -> int:
     audio = Path(args.song) if args.song else Path(timeline.source.path)
     if not audio.is_file():
         raise ValueError(f"audio {str(audio)!r} of the timeline: no such file (give SONG)")
-    options = keying.KeyingOptions(fps=args.fps, crossfade=args.crossfade, seed=args.seed)
+    layer_names = importlib.import_module(f"{pkg}.layer_options").LAYERS
+    layers = frozenset(n for n in layer_names if not getattr(args, f"no_{n}"))
+    options = keying.KeyingOptions(
+        fps=args.fps, crossfade=args.crossfade, seed=args.seed, layers=layers
+    )
 
     import bpy  # noqa: PLC0415 - only after the arguments are known to be good
 
@@ -240,7 +248,11 @@ def run(args: argparse.Namespace) -> int:
         stage,
         timeline,
         timeline_dir=timeline_path.absolute().parent,
-        options=scene_build.BuildOptions(keying=options, resolution=tuple(args.resolution)),
+        options=scene_build.BuildOptions(
+            keying=options,
+            resolution=tuple(args.resolution),
+            font=Path(args.font) if args.font else None,
+        ),
     )
     render.configure_engine(
         stage, engine=args.engine, samples=args.samples, textured=built.textured

@@ -20,6 +20,8 @@ from bpy.props import (
     StringProperty,
 )
 
+from .layer_options import LAYERS
+
 ENGINE_ITEMS = (
     ("workbench", "Workbench", "Fast preview: flat light, textures or window colours"),
     ("eevee", "EEVEE", "Real-time engine; needs a GPU to be fast"),
@@ -90,10 +92,22 @@ class AIMV_PG_settings(bpy.types.PropertyGroup):
     fps: IntProperty(name="FPS", default=24, min=1, max=240)
     crossfade: FloatProperty(
         name="Crossfade",
-        default=0.25,
+        default=0.5,
         min=0.0,
         max=10.0,
         description="Seconds of blending into the next window",
+    )
+    # the picture's layers (same defaults as --no-<layer> on the command line)
+    layer_lyrics: BoolProperty(name="Lyrics", default=True, description=LAYERS["lyrics"])
+    layer_pictograms: BoolProperty(
+        name="Pictograms", default=True, description=LAYERS["pictograms"]
+    )
+    layer_hits: BoolProperty(name="Hits", default=True, description=LAYERS["hits"])
+    layer_motion: BoolProperty(name="Motion", default=True, description=LAYERS["motion"])
+    font_path: StringProperty(
+        name="Font",
+        subtype="FILE_PATH",
+        description="Font file for the lyrics (empty: Blender's built-in font)",
     )
     render_engine: EnumProperty(name="Engine", items=ENGINE_ITEMS, default="workbench")
     samples: IntProperty(name="Samples", default=16, min=1, max=4096)
@@ -129,6 +143,8 @@ class Snapshot:
     samples: int
     output: Path | None
     overwrite: bool
+    layers: frozenset[str] = frozenset(LAYERS)
+    font: Path | None = None
 
 
 def _path(value: str) -> Path | None:
@@ -161,6 +177,8 @@ def snapshot(settings: AIMV_PG_settings) -> Snapshot:
         samples=settings.samples,
         output=_path(settings.output_path),
         overwrite=settings.overwrite,
+        layers=frozenset(name for name in LAYERS if getattr(settings, f"layer_{name}")),
+        font=_path(settings.font_path),
     )
 
 

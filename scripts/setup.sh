@@ -4,6 +4,7 @@
 #   scripts/setup.sh --dev    plus the test tools and the Debian programs the tests use to make
 #                             audio (fluidsynth + General MIDI soundfont, espeak-ng, sox, ffmpeg)
 #                             and strace (the offline test watches every connect() of a render)
+#                             and tesseract-ocr (reads rendered lyrics)
 # Re-running is cheap: a stamp records what was installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,7 @@ command -v "$python" >/dev/null 2>&1 || python=python3
 
 if [ "$dev" = 1 ]; then
   missing=()
-  for tool in fluidsynth espeak-ng sox ffmpeg ffprobe strace; do
+  for tool in fluidsynth espeak-ng sox ffmpeg ffprobe strace tesseract; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
   done
   [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || missing+=("soundfont")
@@ -29,7 +30,7 @@ if [ "$dev" = 1 ]; then
     "${sudo_cmd[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
       fluidsynth fluid-soundfont-gm timgm6mb-soundfont musescore-general-soundfont \
-      espeak-ng sox ffmpeg strace >/dev/null
+      espeak-ng sox ffmpeg strace tesseract-ocr >/dev/null
   fi
 fi
 

@@ -16,6 +16,7 @@ from aimv_backend.errors import ParameterError
 from aimv_backend.render import PRESETS, RenderRequest, render_song
 from aimv_backend.stage.blender_runner import RenderSettings
 from aimv_backend.stage.chunked import ScaleOptions
+from aimv_timeline.names import PICTURE_LAYERS
 
 
 def _resolution(text: str) -> tuple[int, int]:
@@ -69,6 +70,9 @@ def add_parser(subparsers, parents) -> None:
         metavar="WxH",
         help="frame size in pixels (default: the preset's)",
     )
+    for layer, what in PICTURE_LAYERS.items():
+        video.add_argument(f"--no-{layer}", action="store_true", help=f"leave out {what}")
+    video.add_argument("--font", help="font file for the lyrics (default: Blender's built-in)")
     video.add_argument("--fps", type=int, help="frames per second (default: the preset's)")
     video.add_argument(
         "--engine",
@@ -161,6 +165,8 @@ def run(args: argparse.Namespace, progress) -> int:
         engine=args.engine or preset.engine,
         samples=preset.samples if args.samples is None else args.samples,
         blender=args.blender,
+        layers_off=tuple(n for n in PICTURE_LAYERS if getattr(args, f"no_{n}")),
+        font=args.font,
     ).check()
     work_dir = Path(args.work_dir) if args.work_dir else output.with_suffix(".aimv")
     request = RenderRequest(

@@ -36,6 +36,8 @@ class RenderSettings:
     engine: str = "workbench"  # workbench | eevee | cycles
     samples: int = 16
     blender: str | None = None  # path of a Blender binary; None = the bpy module
+    layers_off: tuple[str, ...] = ()  # picture layers left out (names.PICTURE_LAYERS)
+    font: str | None = None  # font file for the lyrics; None = Blender's built-in font
 
     def check(self) -> RenderSettings:
         w, h = self.resolution

@@ -147,7 +147,12 @@ def _arguments(job: ChunkJob) -> list[str]:
     if job.blend is not None:
         source = ["--blend", str(Path(job.blend).absolute()), "--scene", job.scene]
     else:
-        source = ["--timeline", str(Path(job.timeline_path).absolute())]
+        source = [
+            "--timeline",
+            str(Path(job.timeline_path).absolute()),
+            *(f"--no-{layer}" for layer in s.layers_off),
+            *(["--font", str(Path(s.font).absolute())] if s.font else []),
+        ]
     return [
         str(job.song),
         *source,
