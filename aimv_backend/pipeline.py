@@ -68,6 +68,8 @@ def analyze_options_from_args(args: argparse.Namespace) -> AnalyzeOptions:
             confidence=args.instrument_confidence,
             panns_checkpoint=args.panns_checkpoint,
             allow_download=not args.offline,
+            drums=getattr(args, "drums", "kit"),
+            families=getattr(args, "families", "kit"),
         )
     voice = None
     if not args.no_voice:

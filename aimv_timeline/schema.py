@@ -609,6 +609,12 @@ def _window(r: _Reader) -> Window:
     )
     if window.end <= window.start:
         raise TimelineFormatError(f"{r.path}: end {window.end} is not after start {window.start}")
+    for i, hit in enumerate(window.hits or ()):
+        if not window.start - 1e-6 <= hit.time <= window.end + 1e-6:
+            raise TimelineFormatError(
+                f"{r.item_path('hits', i)}.time: {hit.time} is outside the window "
+                f"[{window.start}, {window.end}]"
+            )
     return window
 
 

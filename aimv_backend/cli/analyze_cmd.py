@@ -68,6 +68,20 @@ def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
         help="score from which an instrument is confident, 0-1 (default: 0.70)",
     )
     listen.add_argument(
+        "--drums",
+        choices=("kit", "none"),
+        default="kit",
+        help="drum hits and kit pieces (kick, snare, crash, ...) from the shipped classifier; "
+        "none: only the tagger's 'drums' (default: kit)",
+    )
+    listen.add_argument(
+        "--families",
+        choices=("kit", "none"),
+        default="kit",
+        help="add the shipped instrument-family classifier (bass, organ, brass, sax, synth) "
+        "to the tagger (default: kit)",
+    )
+    listen.add_argument(
         "--panns-checkpoint",
         metavar="PATH",
         help="PANNs Cnn14 checkpoint (default: $AIMV_PANNS_CHECKPOINT, then "
