@@ -2,16 +2,31 @@
 
 Keys are written in bulk (``keyframe_points.add`` + ``foreach_set``) so a long song's tens of
 thousands of keys take milliseconds. Only the F-curves AIMV writes are replaced: any other
-F-curve in the same action (a channel the artist keyed by hand) is left alone.
+F-curve in the same action (a channel the artist keyed by hand) is left alone. AIMV remembers a
+fingerprint of every F-curve it wrote (in the action's ``aimv_written`` property): an F-curve
+whose keys the artist has since edited no longer matches it and is kept as the artist left it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import struct
+from dataclasses import dataclass
+
 import bpy
 
-from .keying import Channel
-
 _INTERPOLATION = {"CONSTANT": 0, "LINEAR": 1, "BEZIER": 2}
+WRITTEN = "aimv_written"
+
+
+@dataclass(frozen=True)
+class CurveKeys:
+    """The keys of one F-curve: (frame, value) pairs and one interpolation name per key."""
+
+    data_path: str
+    index: int
+    keys: tuple[tuple[float, float], ...]
+    interpolations: tuple[str, ...]
 
 
 def _id_type(datablock: bpy.types.ID) -> str:
@@ -56,25 +71,49 @@ def fcurve_collection(datablock: bpy.types.ID, action: bpy.types.Action):
     return action.layers[0].strips[0].channelbag(slot, ensure=True).fcurves
 
 
-def write_channels(
-    datablock: bpy.types.ID, action_name: str, channels: list[Channel]
-) -> bpy.types.Action:
-    """Replace the F-curves of ``channels`` on ``datablock`` with fresh keys."""
+def _fingerprint(fc) -> str:
+    n = len(fc.keyframe_points)
+    co = [0.0] * (2 * n)
+    fc.keyframe_points.foreach_get("co", co)
+    interp = [0] * n
+    fc.keyframe_points.foreach_get("interpolation", interp)
+    raw = struct.pack(f"{2 * n}f{n}i", *co, *interp) if n else b""
+    return hashlib.sha1(raw).hexdigest()[:16]
+
+
+def _key(data_path: str, index: int) -> str:
+    return f"{data_path}[{index}]"
+
+
+def write_curves(datablock: bpy.types.ID, action_name: str, curves: list[CurveKeys]) -> list[str]:
+    """Replace AIMV's F-curves of ``curves`` on ``datablock`` with fresh keys.
+
+    Returns the F-curves kept because the artist edited them ("data_path[index]").
+    """
     action = ensure_action(datablock, action_name)
     fcurves = fcurve_collection(datablock, action)
-    for ch in channels:
+    written = dict(action.get(WRITTEN, {}))
+    kept = []
+    for ch in curves:
+        key = _key(ch.data_path, ch.index)
         old = fcurves.find(ch.data_path, index=ch.index)
         if old is not None:
+            if key in written and written[key] != _fingerprint(old):
+                kept.append(key)
+                continue
             fcurves.remove(old)
         fc = fcurves.new(ch.data_path, index=ch.index)
         n = len(ch.keys)
         fc.keyframe_points.add(n)
-        flat = [v for key in ch.keys for v in key]
+        flat = [v for k in ch.keys for v in k]
         fc.keyframe_points.foreach_set("co", flat)
-        interps = [_INTERPOLATION[i] for i in ch.interpolations()]
-        fc.keyframe_points.foreach_set("interpolation", interps)
+        fc.keyframe_points.foreach_set(
+            "interpolation", [_INTERPOLATION[i] for i in ch.interpolations]
+        )
         fc.update()
-    return action
+        written[key] = _fingerprint(fc)
+    action[WRITTEN] = written
+    return kept
 
 
 def remove_channels(datablock: bpy.types.ID, data_paths: set[str]) -> None:
@@ -83,8 +122,11 @@ def remove_channels(datablock: bpy.types.ID, data_paths: set[str]) -> None:
     if adt is None or adt.action is None:
         return
     fcurves = fcurve_collection(datablock, adt.action)
+    written = dict(adt.action.get(WRITTEN, {}))
     for fc in [fc for fc in fcurves if fc.data_path in data_paths]:
+        written.pop(_key(fc.data_path, fc.array_index), None)
         fcurves.remove(fc)
+    adt.action[WRITTEN] = written
 
 
 def find_fcurve(datablock: bpy.types.ID, data_path: str, index: int = 0):

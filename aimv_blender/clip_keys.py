@@ -75,7 +75,7 @@ def visibility_channel(span: ClipSpan, *, frame_start: int, frame_end: int) -> C
     keys.append((float(span.first), 0.0))
     if span.last < frame_end:
         keys.append((float(span.last + 1), 1.0))
-    return Channel("clip", "hide_render", 0, tuple(keys), CONSTANT)
+    return Channel("clip.hidden", 0, tuple(keys), CONSTANT)
 
 
 def layer_size(

@@ -16,6 +16,7 @@ import bpy
 from . import anim
 from .clip_keys import LAYER_DEPTH, clip_spans, layer_size, visibility_channel
 from .contract import Timeline, paths
+from .layers.table import TABLE
 
 PREFIX = "AIMV Clip "
 MESH = "AIMV Clip Layer"
@@ -104,8 +105,9 @@ def place_clips(
     frame_end: int,
     camera_distance: float,
     aspect: float,
-) -> int:
-    """Make one background plane per clip of ``timeline`` and return how many play.
+) -> list:
+    """Make one background plane per clip of ``timeline``; return the ClipSpans that play
+    (the scene builder hides the full-frame screen over them).
 
     timeline_dir: the folder clip paths are relative to. camera_distance: metres from the
     camera to the screen at rest (the layer sits LAYER_DEPTH metres behind the screen).
@@ -113,7 +115,7 @@ def place_clips(
     """
     _remove_old()
     if not timeline.clips:
-        return 0
+        return []
     images = [
         _movie(f"{PREFIX}{i + 1:03d}", _inside(timeline_dir, clip.path, i))
         for i, clip in enumerate(timeline.clips)
@@ -134,9 +136,15 @@ def place_clips(
         ob.material_slots[0].link = "OBJECT"  # one shared mesh, a material per object
         ob.material_slots[0].material = mat
         hidden = visibility_channel(span, frame_start=frame_start, frame_end=frame_end)
-        viewport = type(hidden)("clip", "hide_viewport", 0, hidden.keys, hidden.interpolation)
-        anim.write_channels(ob, name, [hidden, viewport])
+        anim.write_curves(
+            ob,
+            name,
+            [
+                anim.CurveKeys(path, index, hidden.keys, hidden.interpolations())
+                for _target, path, index in TABLE[hidden.name]
+            ],
+        )
     for image in images:  # a clip cut away entirely by the next one: its movie is unused
         if image.users == 0:
             bpy.data.images.remove(image)
-    return len(spans)
+    return spans

@@ -144,6 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"seconds of blending into the next window (default: {default.crossfade})",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the backend and camera sway")
+    layer_options = importlib.import_module(f"{PKG}.layer_options")
+    for name, what in layer_options.LAYERS.items():
+        p.add_argument(f"--no-{name}", action="store_true", help=f"leave out {what}")
+    p.add_argument("--font", help="font file for the lyrics (default: Blender's built-in font)")
     p.add_argument("--blend-out", metavar="FILE", help="also save the staged scene as .blend")
     p.add_argument(
         "--image-sequence",
@@ -292,7 +296,11 @@ def run(args: argparse.Namespace) -> int:
     _check(args)
     video = video_settings(args)
     keying = importlib.import_module(f"{PKG}.keying")
-    options = keying.KeyingOptions(fps=video["fps"], crossfade=args.crossfade, seed=args.seed)
+    layer_names = importlib.import_module(f"{PKG}.layer_options").LAYERS
+    layers = frozenset(n for n in layer_names if not getattr(args, f"no_{n}"))
+    options = keying.KeyingOptions(
+        fps=video["fps"], crossfade=args.crossfade, seed=args.seed, layers=layers
+    )
     timeline_path = Path(args.timeline) if args.timeline else _make_timeline(args, progress)
     timeline = contract.read_timeline(timeline_path)
     audio = Path(args.song) if args.song else Path(timeline.source.path)
@@ -318,7 +326,11 @@ def run(args: argparse.Namespace) -> int:
         stage,
         timeline,
         timeline_dir=timeline_path.absolute().parent,
-        options=scene_build.BuildOptions(keying=options, resolution=video["resolution"]),
+        options=scene_build.BuildOptions(
+            keying=options,
+            resolution=video["resolution"],
+            font=Path(args.font) if args.font else None,
+        ),
     )
     render.configure_engine(
         stage, engine=video["engine"], samples=video["samples"], textured=built.textured

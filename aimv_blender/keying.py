@@ -1,29 +1,60 @@
-"""The keying maths: a timeline becomes lists of (frame, value) keys per channel.
+"""The keying maths: a timeline becomes meaningful channels of (frame, value) keys.
 
-Pure Python (no bpy) so it is unit-tested without Blender and stays fast for long songs. The
-bpy side (``scene_build``) only writes these keys into F-curves.
+Pure Python (no bpy) so it is unit-tested without Blender and stays fast for long songs. Each
+channel is named by what it means ("colour", "energy.key", "texture.current", "crossfade",
+"background.zoom", "camera.punch", "flash", "lyric.scale", ...); the bpy side has ONE table
+(``aimv_blender/layers/table.py``) that maps every meaning to datablocks and data paths.
 
 Frames are 1-based like Blender's default scene: time ``t`` seconds is frame ``1 + t * fps``.
-Window boundaries are rounded to whole frames. Every per-window value is held through its window
-and ramps linearly into the next window's value over the last ``crossfade`` seconds before the
-boundary, so the value at a window's middle frame is exactly that window's value.
+Window boundaries are rounded to whole frames. Per-window values hold through their window and
+blend into the next window's value over ``crossfade`` seconds starting AT the boundary (or cut
+on a downbeat, see ``motion/background.py``), so a window's middle frame shows its own value.
 """
 
 from __future__ import annotations
 
-import bisect
-import math
-import random
 from dataclasses import dataclass, field
 
-from .contract import Timeline, Volume, Window
-
-# Interpolation names as Blender spells them.
-CONSTANT = "CONSTANT"
-LINEAR = "LINEAR"
-BEZIER = "BEZIER"
+from .contract import Timeline
+from .layer_options import DEFAULT_LAYERS, check_layers
+from .motion import background, camera, hits, lyrics, pictograms
+from .motion.background import texture_numbers
+from .motion.base import (
+    BEZIER,
+    CONSTANT,
+    LINEAR,
+    Channel,
+    WindowFrames,
+    frame_count,
+    hex_to_linear_rgb,
+    srgb_to_linear,
+    time_to_frame,
+    volume_drive,
+    window_frames,
+)
 
 MARKER_PREFIX = "AIMV "
+
+__all__ = [
+    "BEZIER",
+    "CONSTANT",
+    "LINEAR",
+    "MARKER_PREFIX",
+    "Channel",
+    "KeyingOptions",
+    "Marker",
+    "SceneKeys",
+    "WindowFrames",
+    "build_keys",
+    "frame_count",
+    "hex_to_linear_rgb",
+    "markers",
+    "srgb_to_linear",
+    "texture_numbers",
+    "time_to_frame",
+    "volume_drive",
+    "window_frames",
+]
 
 
 @dataclass(frozen=True)
@@ -31,26 +62,30 @@ class KeyingOptions:
     """How a timeline is turned into motion.
 
     fps: frames per second of the scene (1-240).
-    crossfade: seconds over which colours, light energy and textures blend into the next window
-        (clamped to half of the shorter window; 0 = hard cuts).
+    crossfade: seconds over which colours, light energy and textures blend into the next window,
+        starting at the boundary (clamped to half of the next window; 0 = hard cuts).
     seed: seeds the camera sway phases (same seed, same motion).
     light_energy: light power in watts at a drive of 1 (a loud window).
-    camera_distance: metres from the camera to the screen plane at rest.
-    push_in: metres the camera moves towards the screen at a drive of 1.
+    camera_distance: metres from the camera to the background plane at rest.
+    push_in: metres the camera moves towards the background at a drive of 1.
     sway: metres of side/vertical sway at a drive of 1.
-    kick: metres of the forward jolt on a loud onset at a drive of 1.
-    camera_keys_per_second: density of camera keys (the sway is sampled, then interpolated).
+    hit_strength: scales every hit event (camera punch, pulse, flash); 0 = none.
+    camera_keys_per_second: density of camera and background motion keys.
+    background_speed: how much the volume speeds up the background's push-in and drift.
+    layers: the layers to build (see ``layer_options.LAYERS``); all by default.
     """
 
     fps: int = 24
-    crossfade: float = 0.25
+    crossfade: float = 0.5
     seed: int = 0
     light_energy: float = 400.0
     camera_distance: float = 8.5
-    push_in: float = 1.2
-    sway: float = 0.25
-    kick: float = 0.35
+    push_in: float = 1.0
+    sway: float = 0.12
+    hit_strength: float = 1.0
     camera_keys_per_second: float = 8.0
+    background_speed: float = 1.0
+    layers: frozenset[str] = DEFAULT_LAYERS
 
     def __post_init__(self) -> None:
         if not isinstance(self.fps, int) or not 1 <= self.fps <= 240:
@@ -61,41 +96,15 @@ class KeyingOptions:
             raise ValueError(
                 f"camera_keys_per_second must be > 0, got {self.camera_keys_per_second!r}"
             )
-
-
-@dataclass(frozen=True)
-class Channel:
-    """One F-curve's worth of keys: ``keys`` are (frame, value) in increasing frame order."""
-
-    target: str  # which generated datablock: "camera", "key_light", "screen_nodes", ...
-    data_path: str
-    index: int
-    keys: tuple[tuple[float, float], ...]
-    interpolation: str = LINEAR
-    per_key: tuple[str, ...] = ()  # per-key interpolation, overrides ``interpolation``
-
-    def interpolations(self) -> tuple[str, ...]:
-        """The interpolation of each key, in key order."""
-        return self.per_key or (self.interpolation,) * len(self.keys)
+        if not 0.0 <= self.hit_strength <= 10.0:
+            raise ValueError(f"hit_strength must be in [0, 10], got {self.hit_strength!r}")
+        object.__setattr__(self, "layers", check_layers(self.layers))
 
 
 @dataclass(frozen=True)
 class Marker:
     name: str
     frame: int
-
-
-@dataclass(frozen=True)
-class WindowFrames:
-    """A window's frame span: ``start`` inclusive, ``end`` exclusive (next window's start)."""
-
-    index: int
-    start: int
-    end: int
-
-    @property
-    def middle(self) -> int:
-        return (self.start + self.end - 1) // 2
 
 
 @dataclass(frozen=True)
@@ -109,230 +118,20 @@ class SceneKeys:
     channels: tuple[Channel, ...]
     markers: tuple[Marker, ...]
     drives: tuple[float, ...] = field(default=())
+    transitions: tuple[background.Transition, ...] = ()
+    lyrics: tuple[lyrics.LyricSlot, ...] = ()
+    pictograms: tuple[pictograms.PictogramSlot, ...] = ()
+    events: tuple[hits.Event, ...] = ()
+    layers: frozenset[str] = DEFAULT_LAYERS
 
-    def channel(self, target: str, data_path: str, index: int = 0) -> Channel:
+    def channel(self, name: str, index: int = 0, subject: str = "") -> Channel:
         for ch in self.channels:
-            if ch.target == target and ch.data_path == data_path and ch.index == index:
+            if ch.name == name and ch.index == index and ch.subject == subject:
                 return ch
-        raise KeyError(f"no channel {target}:{data_path}[{index}]")
+        raise KeyError(f"no channel {name}[{index}] {subject}".rstrip())
 
-
-# --------------------------------------------------------------------------------------------
-# Small conversions
-
-
-def time_to_frame(seconds: float, fps: int) -> int:
-    """The whole frame at which ``seconds`` falls (frame 1 is t = 0)."""
-    return 1 + int(round(seconds * fps))
-
-
-def frame_count(duration: float, fps: int) -> int:
-    """Frames that cover ``duration`` seconds (at least 1)."""
-    return max(1, int(round(duration * fps)))
-
-
-def srgb_to_linear(c: float) -> float:
-    """One sRGB channel in [0, 1] to linear light (IEC 61966-2-1)."""
-    if c <= 0.04045:
-        return c / 12.92
-    return ((c + 0.055) / 1.055) ** 2.4
-
-
-def hex_to_linear_rgb(hex_colour: str) -> tuple[float, float, float]:
-    """'#rrggbb' (sRGB) to the linear RGB that Blender's colour properties store."""
-    h = hex_colour.lstrip("#")
-    if len(h) != 6:
-        raise ValueError(f"colour must be #rrggbb, got {hex_colour!r}")
-    r, g, b = (int(h[i : i + 2], 16) / 255.0 for i in (0, 2, 4))
-    return srgb_to_linear(r), srgb_to_linear(g), srgb_to_linear(b)
-
-
-def volume_drive(volume: Volume) -> float:
-    """How hard a window drives the lights and the camera, in [0, 2].
-
-    The absolute level maps -60..0 dBFS to 0..1; the level relative to the running average
-    scales it by 10^(relative_db / 20), clamped to [0.25, 4], so a window louder than what came
-    before moves more. Silent windows give 0.
-    """
-    if volume.level == "silent":
-        return 0.0
-    absolute = min(1.0, max(0.0, (volume.rms_dbfs + 60.0) / 60.0))
-    relative = min(4.0, max(0.25, 10.0 ** (volume.relative_db / 20.0)))
-    return min(2.0, absolute * relative)
-
-
-def is_onset(window: Window, previous: Window | None) -> bool:
-    """A loud window that follows a non-loud one, or a jump of 6 dB or more: the camera kicks."""
-    if window.volume.level != "loud":
-        return False
-    if previous is None:
-        return True
-    jump = window.volume.rms_dbfs - previous.volume.rms_dbfs
-    return previous.volume.level != "loud" or jump >= 6.0
-
-
-# --------------------------------------------------------------------------------------------
-# Window spans and held/ramped values
-
-
-def window_frames(timeline: Timeline, fps: int) -> tuple[WindowFrames, ...]:
-    """Whole-frame spans of the windows; consecutive spans touch (no gaps, no overlaps).
-
-    Raises ValueError when a window would last less than a frame (keys would run backwards).
-    """
-    if timeline.window_seconds * fps < 1.0:
-        raise ValueError(
-            f"fps {fps} gives less than one frame per {timeline.window_seconds} s window; "
-            "raise the frame rate or the window length"
-        )
-    spans = []
-    n = len(timeline.windows)
-    last_frame = frame_count(timeline.source.duration, fps) + 1
-    for i, w in enumerate(timeline.windows):
-        start = time_to_frame(w.start, fps)
-        end = time_to_frame(timeline.windows[i + 1].start, fps) if i + 1 < n else None
-        if end is None:
-            end = max(time_to_frame(w.end, fps), last_frame)
-        spans.append(WindowFrames(index=w.index, start=start, end=max(end, start + 1)))
-    return tuple(spans)
-
-
-def _fade_frames(span: WindowFrames, crossfade: float, fps: int) -> int:
-    return max(0, min(int(round(crossfade * fps)), (span.end - span.start) // 2))
-
-
-def held_keys(
-    values: list[float], spans: tuple[WindowFrames, ...], *, crossfade: float, fps: int
-) -> tuple[tuple[float, float], ...]:
-    """Keys that hold each window's value and ramp into the next one before the boundary."""
-    keys: list[tuple[float, float]] = []
-    for i, (span, value) in enumerate(zip(spans, values, strict=True)):
-        keys.append((float(span.start), value))
-        fade = _fade_frames(span, crossfade, fps) if i + 1 < len(spans) else 0
-        hold_end = span.end - fade if i + 1 < len(spans) else span.end - 1
-        if hold_end > span.start:
-            keys.append((float(hold_end), value))
-    return tuple(keys)
-
-
-def crossfade_keys(
-    spans: tuple[WindowFrames, ...], *, crossfade: float, fps: int
-) -> tuple[tuple[tuple[float, float], ...], tuple[str, ...]]:
-    """Mix factor keys (0 = this window's texture, 1 = the next one) and their interpolations.
-
-    Before each boundary b the factor ramps 0 -> (F-1)/F over F frames and holds, then drops to
-    0 at b, where the "current" texture switches to the next window's: seamless on whole frames.
-    """
-    keys: list[tuple[float, float]] = [(float(spans[0].start), 0.0)] if spans else []
-    interps: list[str] = [CONSTANT] if spans else []
-    for span, nxt in zip(spans, spans[1:], strict=False):
-        fade = _fade_frames(span, crossfade, fps)
-        b = nxt.start
-        if fade >= 2:
-            keys.append((float(b - fade), 0.0))
-            interps.append(LINEAR)
-            keys.append((float(b - 1), (fade - 1) / fade))
-            interps.append(CONSTANT)
-        keys.append((float(b), 0.0))
-        interps.append(CONSTANT)
-    # drop duplicates at equal frames (a window shorter than the fade)
-    out_k, out_i = [], []
-    for k, it in zip(keys, interps, strict=False):
-        if out_k and k[0] <= out_k[-1][0]:
-            out_k[-1], out_i[-1] = k, it
-        else:
-            out_k.append(k)
-            out_i.append(it)
-    return tuple(out_k), tuple(out_i)
-
-
-def step_keys(
-    values: list[float], spans: tuple[WindowFrames, ...]
-) -> tuple[tuple[float, float], ...]:
-    """CONSTANT keys at window starts (texture numbers)."""
-    return tuple((float(s.start), float(v)) for s, v in zip(spans, values, strict=True))
-
-
-def _interp(keys: tuple[tuple[float, float], ...], frame: float) -> float:
-    """Piecewise-linear evaluation of held_keys (what Blender shows with LINEAR keys)."""
-    if frame <= keys[0][0]:
-        return keys[0][1]
-    for (f0, v0), (f1, v1) in zip(keys, keys[1:], strict=False):
-        if frame <= f1:
-            return v0 + (v1 - v0) * (frame - f0) / (f1 - f0)
-    return keys[-1][1]
-
-
-# --------------------------------------------------------------------------------------------
-# The whole scene
-
-
-def camera_keys(
-    timeline: Timeline,
-    spans: tuple[WindowFrames, ...],
-    drive_keys: tuple[tuple[float, float], ...],
-    options: KeyingOptions,
-    frame_end: int,
-) -> list[Channel]:
-    """Camera location (x, y, z) and roll, sampled ``camera_keys_per_second`` times a second.
-
-    Sway amplitude and speed scale with the drive, the camera pushes towards the screen as the
-    drive rises, and loud onsets add a forward kick that decays in ~0.2 s.
-    """
-    fps = options.fps
-    rng = random.Random(options.seed)
-    phase_x, phase_z, phase_r, phase_j = (rng.uniform(0, 2 * math.pi) for _ in range(4))
-    step = max(1, int(round(fps / options.camera_keys_per_second)))
-    frames = list(range(1, frame_end + 1, step))
-    if frames[-1] != frame_end:
-        frames.append(frame_end)
-    onsets = [
-        spans[i].start
-        for i, w in enumerate(timeline.windows)
-        if is_onset(w, timeline.windows[i - 1] if i else None)
-    ]
-    onset_drive = {spans[i].start: volume_drive(w.volume) for i, w in enumerate(timeline.windows)}
-    xs, ys, zs, rolls = [], [], [], []
-    for f in frames:
-        t = (f - 1) / fps
-        d = _interp(drive_keys, f)
-        # two sines per axis: a slow drift and a faster shake, both scaled by the drive
-        x = (
-            options.sway
-            * d
-            * (
-                math.sin(2 * math.pi * t / 3.1 + phase_x)
-                + 0.5 * math.sin(2 * math.pi * 1.7 * t + phase_j)
-            )
-        )
-        z = (
-            0.6
-            * options.sway
-            * d
-            * (
-                math.sin(2 * math.pi * t / 2.3 + phase_z)
-                + 0.5 * math.sin(2 * math.pi * 2.3 * t + phase_j)
-            )
-        )
-        y = -options.camera_distance + options.push_in * min(d, 1.5)
-        # only the onsets of the last second can still be felt (onsets are in frame order)
-        for onset in onsets[
-            bisect.bisect_left(onsets, f - fps + 1) : bisect.bisect_right(onsets, f)
-        ]:
-            dt = (f - onset) / fps
-            y += options.kick * onset_drive[onset] * math.exp(-dt / 0.2)
-        roll = 0.04 * d * math.sin(2 * math.pi * t / 4.7 + phase_r)
-        xs.append(x)
-        ys.append(y)
-        zs.append(z)
-        rolls.append(roll)
-    fr = [float(f) for f in frames]
-    return [
-        Channel("camera", "location", 0, tuple(zip(fr, xs, strict=False)), BEZIER),
-        Channel("camera", "location", 1, tuple(zip(fr, ys, strict=False)), BEZIER),
-        Channel("camera", "location", 2, tuple(zip(fr, zs, strict=False)), BEZIER),
-        Channel("camera", "rotation_euler", 1, tuple(zip(fr, rolls, strict=False)), BEZIER),
-    ]
+    def subject_channels(self, subject: str) -> list[Channel]:
+        return [ch for ch in self.channels if ch.subject == subject]
 
 
 def markers(timeline: Timeline, spans: tuple[WindowFrames, ...], fps: int) -> tuple[Marker, ...]:
@@ -348,22 +147,10 @@ def markers(timeline: Timeline, spans: tuple[WindowFrames, ...], fps: int) -> tu
     return tuple(out)
 
 
-def texture_numbers(timeline: Timeline) -> list[int | None]:
-    """Per window, the 0-based number of the texture it shows in the image sequence.
-
-    Windows without a texture show the previous window's (or the next one's at the start);
-    None everywhere when the timeline has no texture at all.
-    """
-    numbers: list[int | None] = [w.index if w.texture else None for w in timeline.windows]
-    if all(n is None for n in numbers):
-        return numbers
-    last = next(n for n in numbers if n is not None)
-    for i, n in enumerate(numbers):
-        if n is None:
-            numbers[i] = last
-        else:
-            last = n
-    return numbers
+def _flash_colour(hex_colour: str) -> tuple[float, float, float]:
+    """A pale tint of the window colour: flashes light the picture in the song's palette."""
+    r, g, b = (int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return tuple(srgb_to_linear(0.45 * c + 0.55) for c in (r, g, b))  # type: ignore[return-value]
 
 
 def build_keys(timeline: Timeline, options: KeyingOptions) -> SceneKeys:
@@ -371,87 +158,81 @@ def build_keys(timeline: Timeline, options: KeyingOptions) -> SceneKeys:
     if not timeline.windows:
         raise ValueError("the timeline has no windows")
     fps = options.fps
+    layers = options.layers
     spans = window_frames(timeline, fps)
     frame_end = max(frame_count(timeline.source.duration, fps), spans[-1].end - 1)
-    hold = dict(crossfade=options.crossfade, fps=fps)
+    rhythm = timeline.rhythm
+    trans = background.transitions(
+        spans,
+        crossfade=options.crossfade,
+        fps=fps,
+        downbeats=rhythm.downbeats if rhythm is not None else (),
+    )
+
+    def held(values: list[float]):
+        return background.held_keys(values, spans, trans)
+
     colours = [hex_to_linear_rgb(w.colour.hex) for w in timeline.windows]
+    flashes = [_flash_colour(w.colour.hex) for w in timeline.windows]
     drives = [volume_drive(w.volume) for w in timeline.windows]
-    drive_keys = held_keys(drives, spans, **hold)
+    drive_keys = held(drives)
     channels: list[Channel] = []
     for c in range(3):
-        ck = held_keys([col[c] for col in colours], spans, **hold)
-        channels.append(Channel("key_light", "color", c, ck))
-        channels.append(Channel("rim_light", "color", c, ck))
-        channels.append(Channel("screen_material", "diffuse_color", c, ck))
-        channels.append(Channel("backdrop_material", "diffuse_color", c, ck))
-        channels.append(
-            Channel("screen_nodes", 'nodes["AIMV Colour"].outputs[0].default_value', c, ck)
-        )
-        channels.append(
-            Channel("backdrop_nodes", 'nodes["AIMV Colour"].outputs[0].default_value', c, ck)
-        )
-    channels.append(
-        Channel(
-            "key_light",
-            "energy",
-            0,
-            held_keys([options.light_energy * (0.1 + d) for d in drives], spans, **hold),
-        )
-    )
-    channels.append(
-        Channel(
-            "rim_light",
-            "energy",
-            0,
-            held_keys([0.5 * options.light_energy * (0.05 + d) for d in drives], spans, **hold),
-        )
-    )
+        channels.append(Channel("colour", c, held([col[c] for col in colours])))
+        channels.append(Channel("flash.colour", c, held([col[c] for col in flashes])))
+    energy = options.light_energy
+    channels.append(Channel("energy.key", 0, held([energy * (0.1 + d) for d in drives])))
+    channels.append(Channel("energy.rim", 0, held([0.5 * energy * (0.05 + d) for d in drives])))
+    channels.append(Channel("drive", 0, drive_keys))
+
     numbers = texture_numbers(timeline)
     if numbers[0] is not None:
-        nxt = numbers[1:] + numbers[-1:]
-        channels.append(
-            Channel(
-                "screen_nodes",
-                'nodes["AIMV Texture A"].image_user.frame_offset',
-                0,
-                step_keys(numbers, spans),
-                CONSTANT,
-            )
+        current, coming, mix, interps = background.texture_keys(numbers, spans, trans)
+        channels.append(Channel("texture.current", 0, current, CONSTANT))
+        channels.append(Channel("texture.next", 0, coming, CONSTANT))
+        channels.append(Channel("crossfade", 0, mix, LINEAR, interps))
+
+    moving = "motion" in layers
+    if moving:
+        channels += background.motion_channels(
+            drive_keys,
+            frame_end,
+            fps=fps,
+            speed=options.background_speed,
+            keys_per_second=options.camera_keys_per_second / 2,
+            seed=options.seed,
         )
-        channels.append(
-            Channel(
-                "screen_nodes",
-                'nodes["AIMV Texture B"].image_user.frame_offset',
-                0,
-                step_keys(nxt, spans),
-                CONSTANT,
-            )
+    beat = 60.0 / rhythm.tempo_bpm if rhythm is not None and rhythm.tempo_bpm else None
+    channels += camera.camera_channels(
+        drive_keys,
+        frame_end,
+        fps=fps,
+        seed=options.seed,
+        sway=options.sway if moving else 0.0,
+        push_in=options.push_in if moving else 0.0,
+        distance=options.camera_distance,
+        keys_per_second=options.camera_keys_per_second if moving else 1.0 / 3600,
+        beat_seconds=beat,
+    )
+    events: tuple[hits.Event, ...] = ()
+    if "hits" in layers and options.hit_strength > 0:
+        hit_chs, events = hits.hit_channels(
+            timeline, spans, fps=fps, frame_end=frame_end, strength=options.hit_strength
         )
-        mix, interps = crossfade_keys(spans, **hold)
-        channels.append(
-            Channel(
-                "screen_nodes",
-                'nodes["AIMV Crossfade"].inputs[0].default_value',
-                0,
-                mix,
-                LINEAR,
-                interps,
-            )
+        channels += hit_chs
+    lyric_slots: tuple[lyrics.LyricSlot, ...] = ()
+    if "lyrics" in layers:
+        lyric_chs, lyric_slots = lyrics.lyric_channels(
+            timeline, spans, fps=fps, frame_end=frame_end
         )
-        # Workbench (the CPU preview) shows one image per material and ignores the Mix node: a
-        # second screen just in front shows the next window's texture, and its material's
-        # alpha, which Workbench honours, follows the same crossfade.
-        channels.append(
-            Channel(
-                "fade_nodes",
-                'nodes["AIMV Texture B"].image_user.frame_offset',
-                0,
-                step_keys(nxt, spans),
-                CONSTANT,
-            )
+        channels += lyric_chs
+    picto_slots: tuple[pictograms.PictogramSlot, ...] = ()
+    if "pictograms" in layers:
+        shown = [a for s in lyric_slots for a in s.appearances]
+        picto_chs, picto_slots = pictograms.pictogram_channels(
+            timeline, spans, fps=fps, frame_end=frame_end, lyrics=shown
         )
-        channels.append(Channel("fade_material", "diffuse_color", 3, mix, LINEAR, interps))
-    channels.extend(camera_keys(timeline, spans, drive_keys, options, frame_end))
+        channels += picto_chs
     return SceneKeys(
         frame_start=1,
         frame_end=frame_end,
@@ -460,4 +241,9 @@ def build_keys(timeline: Timeline, options: KeyingOptions) -> SceneKeys:
         channels=tuple(channels),
         markers=markers(timeline, spans, fps),
         drives=tuple(drives),
+        transitions=trans,
+        lyrics=lyric_slots,
+        pictograms=picto_slots,
+        events=events,
+        layers=layers,
     )

@@ -41,8 +41,11 @@ def build_from_snapshot(scene, snap: props.Snapshot) -> scene_build.BuildResult:
         raise SettingsError(f"no timeline: run Generate or choose a {names.TIMELINE_FILE}")
     timeline = read_timeline(snap.timeline)
     options = scene_build.BuildOptions(
-        keying=KeyingOptions(fps=snap.fps, crossfade=snap.crossfade, seed=snap.seed),
+        keying=KeyingOptions(
+            fps=snap.fps, crossfade=snap.crossfade, seed=snap.seed, layers=snap.layers
+        ),
         resolution=snap.resolution,
+        font=snap.font,
     )
     return scene_build.build_scene(
         scene, timeline, timeline_dir=snap.timeline.parent, options=options

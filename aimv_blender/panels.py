@@ -46,6 +46,10 @@ class AIMV_PT_main(bpy.types.Panel):
         box.prop(s, "timeline_path")
         box.prop(s, "fps")
         box.prop(s, "crossfade")
+        col = box.column(heading="Layers", align=True)
+        for name in ("lyrics", "pictograms", "hits", "motion"):
+            col.prop(s, f"layer_{name}")
+        box.prop(s, "font_path")
         box.operator("aimv.build_scene", icon="KEYINGSET")
 
         box = layout.box()

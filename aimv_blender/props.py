@@ -21,6 +21,7 @@ from bpy.props import (
 )
 
 from .contract import AimvError, names, presets
+from .layer_options import LAYERS
 
 DEFAULT = presets.DEFAULT  # the panel starts from the preview preset, as `aimv render` does
 
@@ -117,6 +118,14 @@ class AIMV_PG_settings(bpy.types.PropertyGroup):
         max=10.0,
         description="Seconds of blending into the next window",
     )
+    # the picture's layers (same defaults as --no-<layer> on the command line)
+    layer_lyrics: BoolProperty(name="Lyrics", default=True, description=LAYERS["lyrics"])
+    layer_pictograms: BoolProperty(
+        name="Pictograms", default=True, description=LAYERS["pictograms"]
+    )
+    layer_hits: BoolProperty(name="Hits", default=True, description=LAYERS["hits"])
+    layer_motion: BoolProperty(name="Motion", default=True, description=LAYERS["motion"])
+    font_path: _path_property("Font", "Font file for the lyrics (empty: Blender's built-in font)")
     render_engine: EnumProperty(name="Engine", items=ENGINE_ITEMS, default=DEFAULT.engine)
     samples: IntProperty(name="Samples", default=DEFAULT.samples, min=1, max=4096)
     output_path: _path_property("Output", "The MP4 to write", default="//aimv.mp4")
@@ -149,6 +158,8 @@ class Snapshot:
     samples: int
     output: Path | None
     overwrite: bool
+    layers: frozenset[str] = frozenset(LAYERS)
+    font: Path | None = None
 
 
 # Snapshot fields that are properties of the same name.
@@ -187,6 +198,8 @@ def snapshot(settings: AIMV_PG_settings) -> Snapshot:
         engine=settings.render_engine,
         output=_path(settings.output_path),
         **{name: getattr(settings, name) for name in SAME_NAMES},
+        layers=frozenset(name for name in LAYERS if getattr(settings, f"layer_{name}")),
+        font=_path(settings.font_path),
     )
 
 

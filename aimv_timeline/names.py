@@ -27,6 +27,15 @@ TEXTURE_ENGINES = ("procedural", "diffusers")
 INSTRUMENT_ENGINES = ("auto", "musicnn", "panns")
 ASR_ENGINES = ("faster-whisper", "openai-whisper")
 
+# The picture's layers that can be switched off (--no-<layer>, Scene.aimv.layer_<layer>), with
+# what each shows; every layer is on by default on every entry point.
+PICTURE_LAYERS = {
+    "lyrics": "the sung and spoken words as 3D text",
+    "pictograms": "OpenMoji pictograms of the sentence's nouns",
+    "hits": "drum hits as camera punches, pulses and flashes",
+    "motion": "the camera's sway and push-in and the background's drift",
+}
+
 # Limits.
 MIN_RESOLUTION = 16
 MAX_RESOLUTION = (7680, 4320)  # 8K UHD, the largest frame any entry point accepts

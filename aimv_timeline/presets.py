@@ -20,7 +20,7 @@ class Preset:
     engine: str
     samples: int
     texture_size: int
-    crossfade: float = 0.25
+    crossfade: float = 0.5
     summary: str = ""
 
 

@@ -44,6 +44,8 @@ DRUM_PIECES = (
     "tom_floor",
     "clap",
 )
+# What a pictogram stands for (schema 1.1): see docs/timeline.md.
+PICTOGRAM_ROLES = ("object", "instrument", "abstraction")
 INSTRUMENT_CATEGORIES = (
     "drum",
     "guitar",
@@ -65,6 +67,7 @@ __all__ = [
     "VOICE_MODES",
     "DRUM_PIECES",
     "INSTRUMENT_CATEGORIES",
+    "PICTOGRAM_ROLES",
     "TimelineFormatError",
     "Volume",
     "Colour",
@@ -75,6 +78,7 @@ __all__ = [
     "Window",
     "Hit",
     "Rhythm",
+    "Pictogram",
     "Clip",
     "Source",
     "Timeline",
@@ -196,11 +200,37 @@ class Hit:
 
 @dataclass(frozen=True)
 class Rhythm:
-    """The song's pulse (schema 1.1): tempo in beats per minute, beat and downbeat times (s)."""
+    """The song's pulse (schema 1.1): tempo in beats per minute, beat and downbeat times (s).
+
+    onsets: note onset times (s) when only onsets are known (no drum hits); they drive the
+        picture's hit events then.
+    onset_strengths: one strength in [0, 1] per onset (empty: all equal).
+    """
 
     tempo_bpm: float | None
     beats: tuple[float, ...] = ()
     downbeats: tuple[float, ...] = ()
+    onsets: tuple[float, ...] = ()
+    onset_strengths: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Pictogram:
+    """A pictogram for one of the window's nouns (schema 1.1).
+
+    word: the noun it shows ("heart", "guitar", "wave").
+    role: "object" (the sung object, shown beside its lyric), "instrument" (background) or
+        "abstraction" (foreground); see PICTOGRAM_ROLES.
+    path: the image (PNG), relative to the timeline file's folder and inside it.
+    code: the emoji's code points as OpenMoji names its file ("2764", "1F3B8").
+    score: how well the word matched the emoji's name, in [0, 1].
+    """
+
+    word: str
+    role: str
+    path: str
+    code: str = ""
+    score: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -231,6 +261,7 @@ class Window:
     description: Description | None = None
     texture: str | None = None  # path relative to the timeline file's folder
     hits: tuple[Hit, ...] | None = None  # drum hits whose time falls in the window (1.1)
+    pictograms: tuple[Pictogram, ...] | None = None  # pictograms of its nouns (1.1)
 
     @property
     def duration(self) -> float:
@@ -485,6 +516,39 @@ def _rhythm(r: _Reader) -> Rhythm:
         tempo_bpm=r.number("tempo_bpm", optional=True, lo=1.0, hi=1000.0),
         beats=_times(r, "beats"),
         downbeats=_times(r, "downbeats"),
+        onsets=_times(r, "onsets"),
+        onset_strengths=_strengths(r, "onset_strengths", len(r.data.get("onsets") or ())),
+    )
+
+
+def _strengths(r: _Reader, key: str, count: int) -> tuple[float, ...]:
+    values = r.items(key, optional=True) or []
+    if values and len(values) != count:
+        raise TimelineFormatError(f"{r._where(key)}: {len(values)} values for {count} onsets")
+    for i, v in enumerate(values):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
+            raise TimelineFormatError(f"{r.item_path(key, i)}: expected a number in [0, 1]")
+    return tuple(float(v) for v in values)
+
+
+def _relative_path(r: _Reader, key: str) -> str:
+    """A path relative to the timeline's folder that stays inside it (no "..", not absolute)."""
+    value = r.get(key, str)
+    parts = value.replace("\\", "/").split("/")
+    if not value or value.startswith("/") or ":" in parts[0] or ".." in parts:
+        raise TimelineFormatError(
+            f"{r._where(key)}: {value!r} must be a path inside the timeline's folder"
+        )
+    return value
+
+
+def _pictogram(r: _Reader) -> Pictogram:
+    return Pictogram(
+        word=r.get("word", str),
+        role=r.choice("role", PICTOGRAM_ROLES),
+        path=_relative_path(r, "path"),
+        code=r.get("code", str, optional=True) or "",
+        score=r.number("score", optional=True, lo=0.0, hi=1.0) if "score" in r.data else 1.0,
     )
 
 
@@ -519,6 +583,7 @@ def _window(r: _Reader) -> Window:
     voice = r.child("voice", optional=True)
     description = r.child("description", optional=True)
     hits = r.items("hits", optional=True)
+    pictograms = r.items("pictograms", optional=True)
     window = Window(
         index=r.get("index", int),
         start=r.number("start", lo=0.0),
@@ -537,9 +602,20 @@ def _window(r: _Reader) -> Window:
         hits=None
         if hits is None
         else tuple(_hit(_Reader(x, r.item_path("hits", i))) for i, x in enumerate(hits)),
+        pictograms=None
+        if pictograms is None
+        else tuple(
+            _pictogram(_Reader(x, r.item_path("pictograms", i))) for i, x in enumerate(pictograms)
+        ),
     )
     if window.end <= window.start:
         raise TimelineFormatError(f"{r.path}: end {window.end} is not after start {window.start}")
+    for i, hit in enumerate(window.hits or ()):
+        if not window.start - 1e-6 <= hit.time <= window.end + 1e-6:
+            raise TimelineFormatError(
+                f"{r.item_path('hits', i)}.time: {hit.time} is outside the window "
+                f"[{window.start}, {window.end}]"
+            )
     return window
 
 

@@ -26,6 +26,10 @@ Run on demand (never a timed test):
 Engines that cannot load (e.g. PANNs without its checkpoint, offline) are reported as
 unavailable and skipped.
 
+``--kit`` adds the drum-piece and instrument-family figures on the soundfont left out of
+training (bench/kit_accuracy.py: per-piece precision and recall, per-hit accuracy dry and in
+mixes, family top-3 rate).
+
 Beats, bars and tempo on rendered grooves at 70-180 bpm: ``bench/beats_accuracy.py``. WER of
 speech and of espeak-ng "singing" over a band at +6, 0 and -5 dB, with the language detected or
 given, and the sung/spoken mode: ``bench/voice_wer.py``. Figures: docs/benchmarks.md.
@@ -459,6 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-song", action="store_true", help="skip the song evaluation")
     parser.add_argument("--no-voice", action="store_true")
     parser.add_argument("--no-instruments", action="store_true")
+    parser.add_argument("--kit", action="store_true", help="also bench/kit_accuracy.py's figures")
     args = parser.parse_args(argv)
 
     from bench._common import machine_line
@@ -530,6 +535,10 @@ def main(argv: list[str] | None = None) -> int:
                     panns_checkpoint=args.panns_checkpoint,
                 )
             )
+    if args.kit:
+        from bench import kit_accuracy
+
+        results["kit"] = kit_accuracy.run()
     if args.json:
         from aimv_timeline.schema import write_json_atomic
 

@@ -4,6 +4,7 @@
 #   scripts/setup.sh --dev    plus the test tools and the Debian programs the tests use to make
 #                             audio (fluidsynth + General MIDI soundfont, espeak-ng, sox, ffmpeg)
 #                             and strace (the offline test watches every connect() of a render)
+#                             and tesseract-ocr (reads rendered lyrics)
 # Re-running is cheap: a stamp records what was installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,17 +16,21 @@ command -v "$python" >/dev/null 2>&1 || python=python3
 
 if [ "$dev" = 1 ]; then
   missing=()
-  for tool in fluidsynth espeak-ng sox ffmpeg ffprobe strace; do
+  for tool in fluidsynth espeak-ng sox ffmpeg ffprobe strace tesseract; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
   done
   [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || missing+=("soundfont")
+  # Training and validating the drum-piece and family classifiers (tools/, bench/kit_accuracy.py)
+  [ -f /usr/share/sounds/sf2/TimGM6mb.sf2 ] || missing+=("timgm6mb")
+  [ -f /usr/share/sounds/sf3/MuseScore_General_Full.sf3 ] || missing+=("musescore-general")
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "setup: installing Debian packages for the tests (missing: ${missing[*]})"
     sudo_cmd=()
     [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
     "${sudo_cmd[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
-      fluidsynth fluid-soundfont-gm espeak-ng sox ffmpeg strace >/dev/null
+      fluidsynth fluid-soundfont-gm timgm6mb-soundfont musescore-general-soundfont \
+      espeak-ng sox ffmpeg strace tesseract-ocr >/dev/null
   fi
 fi
 

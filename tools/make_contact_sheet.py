@@ -1,6 +1,8 @@
-"""Render a contact sheet of procedural textures for the docs.
+"""Render a contact sheet of procedural textures (or of a rendered video's frames) for the docs.
 
     python tools/make_contact_sheet.py [--out docs/images/textures-contact-sheet.png]
+    python tools/make_contact_sheet.py --video demo-out/demo.mp4 \
+        --out docs/images/demo-contact-sheet.png     # a frame every 2 s, captioned with its time
 
 Each tile is a real window-like input (the design's sentences, a colour, a volume level) rendered
 by the procedural engine at 512x512 and shown smaller, captioned with its key words, colour and
@@ -153,12 +155,52 @@ def make_sheet(*, columns: int = 4, tile: int = 256, seed: int = 0) -> Image.Ima
     return sheet
 
 
+def video_sheet(
+    video: Path, *, every: float = 2.0, columns: int = 4, tile: tuple[int, int] = (320, 180)
+) -> Image.Image:
+    """Frames of ``video`` every ``every`` seconds (ffmpeg), tiled and captioned with the time."""
+    import subprocess  # noqa: PLC0415
+
+    w, h = tile
+    raw = subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-i",
+            str(video),
+            "-vf",
+            f"fps=1/{every},scale={w}:{h}",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
+    frames = np.frombuffer(raw, np.uint8).reshape(-1, h, w, 3)
+    rows = (len(frames) + columns - 1) // columns
+    sheet = Image.new("RGB", (columns * w, rows * h), (18, 18, 20))
+    draw = ImageDraw.Draw(sheet)
+    font = _font(13)
+    for i, frame in enumerate(frames):
+        x, y = (i % columns) * w, (i // columns) * h
+        sheet.paste(Image.fromarray(frame), (x, y))
+        label = f"{i * every:.0f} s"
+        draw.rectangle((x + 4, y + 4, x + 12 + 8 * len(label), y + 22), fill=(0, 0, 0))
+        draw.text((x + 8, y + 6), label, fill=(235, 235, 235), font=font)
+    return sheet
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs/images/textures-contact-sheet.png")
+    parser.add_argument("--video", type=Path, help="tile this MP4's frames instead of textures")
     args = parser.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    sheet = make_sheet()
+    sheet = video_sheet(args.video) if args.video else make_sheet()
     save_png(sheet, args.out)
     size = args.out.stat().st_size
     if size > 1_500_000:  # keep the repository light: fall back to a 256-colour palette

@@ -19,7 +19,7 @@ from aimv_backend.errors import ParameterError, TimelineError
 from aimv_backend.imagine.options import DEFAULT_MODEL, ImagineOptions, parse_size
 from aimv_backend.imagine.video_options import DEFAULT_VIDEO_MODEL, VideoOptions
 from aimv_backend.listen.analyze import COLOUR_MODES, ListenOptions
-from aimv_backend.listen.instruments import InstrumentOptions
+from aimv_backend.listen.instruments import DRUM_ENGINES, InstrumentOptions
 from aimv_backend.listen.rhythm import BEAT_ENGINES, RhythmOptions
 from aimv_backend.listen.voice import VoiceOptions
 from aimv_backend.listen.windows import WINDOW_MODES
@@ -66,6 +66,7 @@ class Flag:
     choices: Sequence[str] | None = None
     default_text: str | None = None  # instead of the class default in --help
     switch: bool = False  # a flag without a value that sets True
+    const: str | None = None  # a flag without a value that adds this to the field's tuple
 
     @property
     def dest(self) -> str:
@@ -102,6 +103,11 @@ LISTEN = (
          "there, else musicnn; none skips it", choices=(*names.INSTRUMENT_ENGINES, "none")),
     Flag(N, "confidence", ("--instrument-confidence",), "score from which an instrument is "
          "confident, 0-1", float, "P"),
+    Flag(N, "drums", ("--drums",), "drum hits and kit pieces (kick, snare, crash, ...) from "
+         "the shipped classifier; none: only the tagger's 'drums'", choices=DRUM_ENGINES),
+    Flag(N, "families", ("--families",), "add the shipped instrument-family classifier (bass, "
+         "organ, brass, sax, synth) to the tagger; none leaves the tagger alone",
+         choices=DRUM_ENGINES),
     Flag(N, "panns_checkpoint", ("--panns-checkpoint",), "PANNs Cnn14 checkpoint", None, "PATH",
          default_text="$AIMV_PANNS_CHECKPOINT, then ~/panns_data/Cnn14_mAP=0.431.pth"),
     Flag(V, "asr", ("--asr",), "speech recogniser; none keeps voice detection only",
@@ -155,6 +161,10 @@ STAGE = (
          "SECONDS"),
     Flag(S, "blender", ("--blender",), "a Blender 4.2+ binary to render with", None, "PATH",
          default_text="the bpy module"),
+    *(Flag(S, "layers_off", (f"--no-{layer}",), f"leave out {what}", const=layer)
+      for layer, what in names.PICTURE_LAYERS.items()),
+    Flag(S, "font", ("--font",), "font file for the lyrics", None, "FILE",
+         default_text="Blender's built-in font"),
 )  # fmt: skip
 SCALE = (
     Flag(ScaleOptions, "workers", ("--workers",), "Blender processes at once", int, "N",
@@ -181,6 +191,15 @@ def add_flags(parser: argparse.ArgumentParser, title: str, flags: Sequence[Flag]
     """Add ``flags`` as one argument group; every default is None (= not given)."""
     group = parser.add_argument_group(title)
     for flag in flags:
+        if flag.const is not None:
+            group.add_argument(
+                *flag.flags,
+                dest=flag.dest,
+                action="append_const",
+                const=flag.const,
+                help=flag.help,
+            )
+            continue
         if flag.switch:
             group.add_argument(
                 *flag.flags, dest=flag.dest, action="store_const", const=True, help=flag.help
@@ -298,6 +317,9 @@ def stage_options(args: argparse.Namespace) -> StageOptions:
         "crossfade": preset.crossfade,
         **given(args, StageOptions),
     }
+    if "layers_off" in values:  # --no-LAYER flags, in the table's order, each once
+        off = set(values["layers_off"])
+        values["layers_off"] = tuple(n for n in names.PICTURE_LAYERS if n in off)
     return StageOptions(**values)
 
 

@@ -273,6 +273,19 @@ def quiet_libraries() -> None:
         pass
 
 
+def _with_pictograms(timeline: Timeline, timeline_dir: Path, progress: Progress) -> Timeline:
+    """What the picture needs beside the textures: onsets when no hits or beats are known, and
+    the OpenMoji pictograms of the windows' nouns (skipped, with a notice, without OpenMoji)."""
+    from aimv_backend.imagine import onsets, pictograms  # noqa: PLC0415 - keeps imports light
+
+    timeline = onsets.with_onsets(timeline)
+    try:
+        return pictograms.add_pictograms(timeline, timeline_dir=timeline_dir)
+    except ModelUnavailableError as exc:
+        progress.notice(f"pictograms: skipped ({exc})")
+        return timeline
+
+
 def make_textures(
     timeline: Timeline,
     *,
@@ -344,7 +357,7 @@ def make_textures(
         task.close()
         ledger.save()
         record(timeline_dir, [j.path for j in jobs if j.key in done])  # AIMV's own files
-    result = updated()
+    result = _with_pictograms(updated(), timeline_dir, progress)
     progress.notice(
         f"textures: {len(jobs)} images for {len(per_window)} windows, {len(todo)} made in "
         f"{time.perf_counter() - started:.1f} s ({engine.name})"

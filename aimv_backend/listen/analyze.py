@@ -33,7 +33,16 @@ from aimv_backend.listen.windows import (
 )
 from aimv_backend.progress import Progress, SilentProgress
 from aimv_backend.util.files import sha256_file
-from aimv_timeline.schema import Colour, InstrumentGuess, Rhythm, Source, Timeline, Volume, Window
+from aimv_timeline.schema import (
+    Colour,
+    Hit,
+    InstrumentGuess,
+    Rhythm,
+    Source,
+    Timeline,
+    Volume,
+    Window,
+)
 
 if TYPE_CHECKING:
     from aimv_backend.listen.instruments import InstrumentOptions
@@ -256,6 +265,7 @@ def _analyze(info, options, window_seconds, progress, sha256) -> Timeline:
     del audio
 
     instruments: Sequence[Any] = [None] * len(spans)
+    hits: Sequence[Any] = [None] * len(spans)
     if options.instruments is not None and options.instruments.engine != "none":
         from aimv_backend.listen.instruments import tag_instruments
 
@@ -264,6 +274,9 @@ def _analyze(info, options, window_seconds, progress, sha256) -> Timeline:
         if saved is not None and len(saved["windows"]) == len(spans):
             instruments = [tuple(InstrumentGuess(**g) for g in w) for w in saved["windows"]]
             engines["instruments"] = saved["engine"]
+            engines.update(saved.get("engines") or {})
+            if saved.get("hits") is not None:
+                hits = [tuple(Hit(**h) for h in w) for w in saved["hits"]]
             progress.notice("instruments: resumed from the checkpoint of an interrupted run")
         else:
             result = tag_instruments(
@@ -275,10 +288,27 @@ def _analyze(info, options, window_seconds, progress, sha256) -> Timeline:
             )
             instruments = result.windows
             engines["instruments"] = result.engine
+            more = {}
+            if result.family_engine is not None:
+                more["families"] = result.family_engine
+            if result.hits is not None:
+                hits = result.hits
+                more["drums"] = result.drum_engine or "unknown"
+            engines.update(more)
             if cp is not None:
                 windows_json = [[asdict(g) for g in w] for w in result.windows]
+                hits_json = (
+                    None if result.hits is None else [[asdict(h) for h in w] for w in result.hits]
+                )
                 cp.put(
-                    "instruments", {"engine": result.engine, "windows": windows_json}, flush=True
+                    "instruments",
+                    {
+                        "engine": result.engine,
+                        "windows": windows_json,
+                        "hits": hits_json,
+                        "engines": more,
+                    },
+                    flush=True,
                 )
 
     voices: Sequence[Any] = [None] * len(spans)
@@ -302,10 +332,11 @@ def _analyze(info, options, window_seconds, progress, sha256) -> Timeline:
             volume=volume,
             colour=colour,
             instruments=inst,
+            hits=hit,
             voice=voice,
         )
-        for span, (volume, colour), inst, voice in zip(
-            spans, measured, instruments, voices, strict=True
+        for span, (volume, colour), inst, hit, voice in zip(
+            spans, measured, instruments, hits, voices, strict=True
         )
     )
     source = Source(

@@ -151,6 +151,8 @@ def _arguments(job: ChunkJob) -> list[str]:
         source = [
             *("--timeline", str(Path(job.timeline_path).absolute())),
             *("--crossfade", f"{s.crossfade:g}"),
+            *(f"--no-{layer}" for layer in s.layers_off),
+            *(["--font", str(Path(s.font).absolute())] if s.font else []),
         ]
     return [
         str(job.song),

@@ -26,6 +26,8 @@ class StageOptions:
     fps: frames per second. engine: workbench, eevee or cycles. samples: EEVEE/Cycles samples
     per pixel. crossfade: seconds of blending into the next window.
     blender: path of a Blender binary; None renders with the bpy module.
+    layers_off: picture layers left out (names of names.PICTURE_LAYERS, --no-LAYER).
+    font: font file of the lyrics; None is Blender's built-in font.
     """
 
     resolution: tuple[int, int] = DEFAULT.resolution
@@ -34,6 +36,8 @@ class StageOptions:
     samples: int = DEFAULT.samples
     crossfade: float = DEFAULT.crossfade
     blender: str | None = None
+    layers_off: tuple[str, ...] = ()
+    font: str | None = None
 
     def __post_init__(self) -> None:
         w, h = self.resolution
@@ -52,6 +56,14 @@ class StageOptions:
             raise ParameterError(f"--samples must be 1 to {MAX_SAMPLES}, got {self.samples}")
         if not (math.isfinite(self.crossfade) and 0.0 <= self.crossfade <= 10.0):
             raise ParameterError(f"--crossfade must be 0 to 10 seconds, got {self.crossfade}")
+        for layer in self.layers_off:
+            if layer not in names.PICTURE_LAYERS:
+                raise ParameterError(
+                    f"layers_off must name layers of {', '.join(names.PICTURE_LAYERS)}, "
+                    f"got {layer!r}"
+                )
+        if self.font is not None and not Path(self.font).is_file():
+            raise ParameterError(f"--font {self.font!r}: no such file")
 
     def check(self) -> StageOptions:
         """Kept for callers of the old API: options validate on construction."""

@@ -143,7 +143,10 @@ def scene_facts(scene, windows):
                 "fcurve_colour": [c.evaluate(mid) if c else None for c in curve],
                 "light_colour": list(light.data.color),
                 "energy": light.data.energy,
-                "camera_travel": camera_travel(scene, camera, w["first_frame"], w["last_frame"]),
+                # from the end of the blend that starts on the window's first frame
+                "camera_travel": camera_travel(
+                    scene, camera, w["first_frame"] + 6, w["last_frame"]
+                ),
             }
         )
     facts["markers"] = sorted([m.name, m.frame] for m in scene.timeline_markers)

@@ -119,7 +119,11 @@ def test_scene_length_and_markers(session):
 
 def test_textures_swap_by_keyed_frame_offset(session):
     offsets = session["first"]["texture_offsets"]
-    assert offsets == [[1 + i * FPS, i] for i in range(len(fixtures.WINDOWS))]
+    # each window's texture takes over once the blend that starts on its first frame is done
+    fade = round(0.5 * FPS)
+    assert offsets == [[1, 0]] + [
+        [1 + i * FPS + fade - 1, i] for i in range(1, len(fixtures.WINDOWS))
+    ]
     assert session["second"]["texture_offsets"] is None  # regenerated without textures
 
 
@@ -129,13 +133,18 @@ def test_regeneration_keeps_artist_work_and_replaces_aimv_keys(session):
     assert session["artist_camera_keys"] == [[10.0, 1.5]]
     assert session["camera_lens"] == 35.0
     assert session["key_light_placement"] == [[5.0, -5.0, 5.0], 7.0]
-    assert session["aimv_objects"] == [
-        "AIMV Backdrop",
-        "AIMV Camera",
-        "AIMV Key Light",
-        "AIMV Rim Light",
-        "AIMV Screen",
-    ]
+    lyrics = [f"AIMV Lyric {w[0]}" for w in fixtures.WORDS]
+    assert sorted(session["aimv_objects"]) == sorted(
+        [
+            "AIMV Camera",
+            "AIMV Flash",
+            "AIMV Key Light",
+            "AIMV Rim Light",
+            "AIMV Screen",
+            "AIMV Lyric Plate",
+            *lyrics,
+        ]
+    )  # the fade plane is gone with the textures
     assert "Artist Empty" in session["second"]["objects"]
     # keys were replaced, not added to
     assert session["second"]["light_colour_keys"] == session["first"]["light_colour_keys"]

@@ -24,6 +24,15 @@ def evaluate(keys, frame):
     return keys[0][1] if frame < keys[0][0] else keys[-1][1]
 
 
+def evaluate_channel(channel, frame):
+    """What Blender shows for a channel at ``frame`` (CONSTANT keys hold, LINEAR ones ramp)."""
+    keys, interps = channel.keys, channel.interpolations()
+    for (f0, v0), (f1, v1), how in zip(keys, keys[1:], interps, strict=False):
+        if f0 <= frame < f1:
+            return v0 if how == "CONSTANT" else v0 + (v1 - v0) * (frame - f0) / (f1 - f0)
+    return keys[0][1] if frame < keys[0][0] else keys[-1][1]
+
+
 def test_hex_to_linear_uses_the_srgb_curve():
     assert keying.hex_to_linear_rgb("#000000") == (0.0, 0.0, 0.0)
     assert keying.hex_to_linear_rgb("#ffffff") == pytest.approx((1.0, 1.0, 1.0))
@@ -40,18 +49,18 @@ def test_window_spans_touch_and_cover_the_song(timeline):
 
 
 @pytest.mark.parametrize("fps", [12, 24, 30])
-def test_light_colour_holds_each_window_colour_and_blends_at_boundaries(timeline, fps):
+def test_colour_holds_each_window_colour_and_blends_from_the_boundary_on(timeline, fps):
     keys = keying.build_keys(timeline, keying.KeyingOptions(fps=fps, crossfade=0.25))
-    red = keys.channel("key_light", "color", 0).keys
+    red = keys.channel("colour", 0).keys
     for span, window in zip(keys.windows, timeline.windows, strict=True):
         want = keying.hex_to_linear_rgb(window.colour.hex)[0]
         assert evaluate(red, span.middle) == pytest.approx(want)
-        assert evaluate(red, span.start) == pytest.approx(want)
-    # half-way through the fade before the yellow window, red is between blue's and yellow's
+    # the frame before a boundary still shows the old window; the blend starts on the boundary
     b = keys.windows[3].start
-    mid_fade = evaluate(red, b - round(0.25 * fps) / 2)
-    lo, hi = sorted(keying.hex_to_linear_rgb(w.colour.hex)[0] for w in timeline.windows[2:4])
-    assert lo < mid_fade < hi
+    blue, yellow = (keying.hex_to_linear_rgb(w.colour.hex)[0] for w in timeline.windows[2:4])
+    assert evaluate(red, b - 1) == pytest.approx(blue)
+    assert blue < evaluate(red, b) < yellow
+    assert evaluate(red, b + round(0.25 * fps) - 1) == pytest.approx(yellow)
 
 
 def test_louder_windows_drive_harder():
@@ -64,10 +73,10 @@ def test_louder_windows_drive_harder():
     assert keying.volume_drive(vol(-30, -12, "quiet")) < 0.2
 
 
-def test_camera_moves_more_when_loud_and_kicks_on_loud_onsets(timeline):
+def test_camera_moves_more_when_loud_and_punches_on_loud_onsets(timeline):
     keys = keying.build_keys(timeline, keying.KeyingOptions(fps=24, crossfade=0.0))
-    x = dict(keys.channel("camera", "location", 0).keys)
-    y = dict(keys.channel("camera", "location", 1).keys)
+    x = dict(keys.channel("camera.location", 0).keys)
+    y = dict(keys.channel("camera.location", 1).keys)
 
     def travel(span):
         frames = [f for f in sorted(x) if span.start <= f < span.end]
@@ -75,16 +84,17 @@ def test_camera_moves_more_when_loud_and_kicks_on_loud_onsets(timeline):
 
     travels = [travel(s) for s in keys.windows]
     assert travels[0] > 3 * travels[1] and travels[3] > 3 * travels[1]
-    # the loud yellow window (after a normal one) is an onset: the camera jolts forward
-    still = keying.build_keys(timeline, keying.KeyingOptions(fps=24, crossfade=0.0, kick=0.0))
-    y0 = dict(still.channel("camera", "location", 1).keys)
-    start = float(keys.windows[3].start)
-    assert y[start] - y0[start] > 0.2  # metres towards the screen
-    assert y[start + 21] - y0[start + 21] == pytest.approx(0.0, abs=0.02)  # gone in < 1 s
-    inside = next(f for f in sorted(y) if f >= keys.windows[2].start + 3)  # no onset there
-    assert y[inside] == pytest.approx(y0[inside])
+    # the loud yellow window (after a normal one) is an onset: the camera punches forward on
+    # its first frame, not before, and the punch is gone within a second
+    punch = keys.channel("camera.punch", 0).keys
+    start = keys.windows[3].start
+    assert evaluate(punch, start - 1) == pytest.approx(0.0, abs=0.01)
+    assert evaluate(punch, start) > 0.2
+    assert evaluate(punch, start + 21) == pytest.approx(0.0, abs=0.02)
+    still = keying.build_keys(timeline, keying.KeyingOptions(fps=24, hit_strength=0.0))
+    assert not [c for c in still.channels if c.name == "camera.punch"]
 
-    # push-in: on average the camera is closer to the screen (larger y) in loud windows
+    # push-in: on average the camera is closer to the background (larger y) in loud windows
     def mean_y(span):
         ys = [v for f, v in y.items() if span.start <= f < span.end]
         return sum(ys) / len(ys)
@@ -97,7 +107,7 @@ def test_same_seed_same_motion_other_seed_other_motion(timeline):
     b = keying.build_keys(timeline, keying.KeyingOptions(seed=1))
     c = keying.build_keys(timeline, keying.KeyingOptions(seed=2))
     assert a == b
-    assert a.channel("camera", "location", 0) != c.channel("camera", "location", 0)
+    assert a.channel("camera.location", 0) != c.channel("camera.location", 0)
 
 
 def test_markers_for_windows_and_words(timeline):
@@ -107,22 +117,30 @@ def test_markers_for_windows_and_words(timeline):
     assert names["AIMV \u266a hello"] == 3 and names["AIMV \u266a world"] == 32
 
 
-def test_texture_swap_keys_and_crossfade(timeline):
+def test_texture_swap_keys_and_crossfade_start_at_the_boundary(timeline):
     keys = keying.build_keys(timeline, keying.KeyingOptions(fps=12, crossfade=0.25))
-    a = keys.channel("screen_nodes", 'nodes["AIMV Texture A"].image_user.frame_offset')
-    b = keys.channel("screen_nodes", 'nodes["AIMV Texture B"].image_user.frame_offset')
-    assert a.keys == ((1, 0), (13, 1), (25, 2), (37, 3))
-    assert b.keys == ((1, 1), (13, 2), (25, 3), (37, 3))
+    a = keys.channel("texture.current")
+    b = keys.channel("texture.next")
+    # 3 frames of blend from the boundary (frame 13): the current texture switches on 15
+    assert a.keys == ((1, 0), (15, 1), (27, 2), (39, 3))
+    assert b.keys == ((1, 1), (15, 2), (27, 3), (39, 3))
     assert set(a.interpolations()) == {"CONSTANT"}
-    mix = keys.channel("screen_nodes", 'nodes["AIMV Crossfade"].inputs[0].default_value')
+    mix = keys.channel("crossfade")
     values = dict(mix.keys)
-    # 3 frames of fade before frame 13: 0 at 10, then 2/3 held on 12, back to 0 on 13
-    assert values[10.0] == 0.0 and values[12.0] == pytest.approx(2 / 3) and values[13.0] == 0.0
-    # Workbench's fade screen shows the next texture with the same fade as its alpha
-    fade_b = keys.channel("fade_nodes", 'nodes["AIMV Texture B"].image_user.frame_offset')
-    assert fade_b.keys == b.keys
-    alpha = keys.channel("fade_material", "diffuse_color", 3)
-    assert alpha.keys == mix.keys and alpha.interpolations() == mix.interpolations()
+    assert evaluate_channel(mix, 12) == 0.0  # the last frame of window 0 shows only texture 0
+    assert values[13.0] == pytest.approx(1 / 3) and values[14.0] == pytest.approx(2 / 3)
+    assert values[15.0] == 0.0
+
+
+def test_downbeats_hard_cut(timeline):
+    beat = dataclasses.replace(
+        timeline, rhythm=ts.Rhythm(tempo_bpm=120.0, beats=(1.25, 1.75), downbeats=(1.25,))
+    )
+    keys = keying.build_keys(beat, keying.KeyingOptions(fps=12, crossfade=0.25))
+    a = dict(keys.channel("texture.current").keys)
+    assert a[keying.time_to_frame(1.25, 12)] == 1  # the cut waits for the downbeat
+    assert keys.transitions[0].on_downbeat and keys.transitions[0].frames == 1
+    assert not keys.transitions[1].on_downbeat
 
 
 def test_windows_without_texture_reuse_the_previous_one(timeline):
@@ -134,10 +152,8 @@ def test_windows_without_texture_reuse_the_previous_one(timeline):
         timeline, windows=tuple(dataclasses.replace(w, texture=None) for w in timeline.windows)
     )
     assert keying.texture_numbers(none) == [None] * 4
-    names = {
-        (c.target, c.data_path) for c in keying.build_keys(none, keying.KeyingOptions()).channels
-    }
-    assert not any("Texture" in path for _t, path in names)
+    names = {c.name for c in keying.build_keys(none, keying.KeyingOptions()).channels}
+    assert not names & {"texture.current", "texture.next", "crossfade"}
 
 
 def test_long_song_stays_light():

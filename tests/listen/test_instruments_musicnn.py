@@ -28,7 +28,9 @@ from tests.listen._instrument_clips import (
     write_clip,
 )
 
-MUSICNN = InstrumentOptions(engine="musicnn", allow_download=False)
+# The tagger alone (its port is what this file checks); drum pieces and families have their own
+# tests (test_drums.py, test_families.py).
+MUSICNN = InstrumentOptions(engine="musicnn", allow_download=False, drums="none", families="none")
 needs_synth = pytest.mark.skipif(tools_missing() is not None, reason=str(tools_missing()))
 
 
@@ -197,7 +199,7 @@ def test_flute_is_tagged_confidently_and_a_lower_threshold_adds_confidence(clip_
     strict = tag_instruments(
         audio_info=info,
         windows=windows_of(info),
-        options=InstrumentOptions(engine="musicnn", confidence=1.0),
+        options=InstrumentOptions(engine="musicnn", confidence=1.0, drums="none", families="none"),
         progress=RecordingProgress(),
     )
     assert not any(g.confident for w in strict.windows for g in w)

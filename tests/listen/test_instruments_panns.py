@@ -75,8 +75,8 @@ def test_real_loading_code_tags_with_a_random_weight_checkpoint_offline(
     no_network(monkeypatch, calls)
     info = _noise_clip(tmp_path)
     progress = RecordingProgress()
-    options = InstrumentOptions(
-        engine="panns", panns_checkpoint=str(random_checkpoint), allow_download=True
+    options = InstrumentOptions(  # the tagger alone (drum pieces: test_drums.py)
+        engine="panns", panns_checkpoint=str(random_checkpoint), allow_download=True, drums="none"
     )
     result = tag_instruments(
         audio_info=info, windows=windows_of(info), options=options, progress=progress

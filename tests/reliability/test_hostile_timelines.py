@@ -210,7 +210,7 @@ import json, os, sys
 from dataclasses import replace
 from pathlib import Path
 sys.path.insert(0, ROOT)
-from aimv_blender import scene_build
+from aimv_blender.layers import background
 from aimv_timeline.schema import read_timeline
 
 cfg = json.load(open(sys.argv[1]))
@@ -220,10 +220,10 @@ windows = list(timeline.windows)
 windows[1] = replace(windows[1], texture="../victim.png")
 out = {"error": None}
 try:
-    scene_build.stage_sequence(replace(timeline, windows=tuple(windows)), folder, seq)
-except scene_build.BuildError as exc:
+    background.stage_sequence(replace(timeline, windows=tuple(windows)), folder, seq)
+except background.MissingTexture as exc:
     out["error"] = str(exc)
-first, _ = scene_build.stage_sequence(timeline, folder, seq)
+first, _ = background.stage_sequence(timeline, folder, seq)
 out["nlink"] = os.stat(first).st_nlink
 json.dump(out, open(sys.argv[2], "w"))
 """

@@ -1,4 +1,5 @@
-"""Which instruments play in each window: PANNs Cnn14 or the offline musicnn tagger.
+"""Which instruments play in each window: PANNs Cnn14 or the offline musicnn tagger, with the
+drum pieces of the kit classifier (aimv_backend.listen.drums) merged in.
 
 ``tag_instruments`` loads the song at the engine's rate, scores every non-silent window, and
 applies the design's selection rule (selection.py) through the engine's label table
@@ -21,9 +22,11 @@ from aimv_backend.listen.instruments.selection import DEFAULT_CONFIDENCE, select
 from aimv_backend.listen.windows import WindowSpan
 from aimv_backend.progress import Progress
 from aimv_timeline import names
-from aimv_timeline.schema import InstrumentGuess
+from aimv_timeline.schema import Hit, InstrumentGuess
 
 ENGINES = (*names.INSTRUMENT_ENGINES, "none")
+DRUM_ENGINES = ("kit", "none")
+FAMILY_ENGINE = "family-cnn:families"
 
 __all__ = [
     "ENGINES",
@@ -45,6 +48,11 @@ class InstrumentOptions:
         ~/panns_data/Cnn14_mAP=0.431.pth.
     allow_download: fetch a missing PANNs checkpoint (327 MB); False never touches the network.
     batch_size: patches (musicnn) or 20 s chunks (PANNs) per model call.
+    drums: "kit" finds drum hits and names their pieces (kick, crash, ...); "none" skips it.
+    families: "kit" adds the instrument-family classifier (bass, organ, brass, saxophone,
+        synth, ...) to musicnn's scores (PANNs has those classes itself); "none" leaves the
+        tagger alone.
+    drum_gate: classifier score in (0, 1] from which an onset is a drum hit.
     """
 
     engine: str = "auto"
@@ -52,6 +60,9 @@ class InstrumentOptions:
     panns_checkpoint: str | None = None
     allow_download: bool = True
     batch_size: int = 8
+    drums: str = "kit"
+    drum_gate: float = 0.3
+    families: str = "kit"
 
 
 @dataclass(frozen=True)
@@ -59,10 +70,16 @@ class InstrumentResult:
     """engine: what produced the guesses ("musicnn:MTT_musicnn", "panns:Cnn14", "none").
 
     windows: one tuple of guesses per input window, in order; () for silent windows.
+    hits: per window, its drum hits (() when silent); None when drums were not analysed.
+    drum_engine: what found the hits ("kit-cnn:drum_pieces"), or None.
+    family_engine: the family classifier that joined the tagger ("family-cnn:families"), or None.
     """
 
     engine: str
     windows: tuple[tuple[InstrumentGuess, ...], ...]
+    hits: tuple[tuple[Hit, ...], ...] | None = None
+    drum_engine: str | None = None
+    family_engine: str | None = None
 
 
 def check_instrument_options(options: InstrumentOptions) -> None:
@@ -84,6 +101,17 @@ def check_instrument_options(options: InstrumentOptions) -> None:
     p = options.panns_checkpoint
     if p is not None and (not isinstance(p, (str, os.PathLike)) or not os.fspath(p).strip()):
         raise ParameterError(f"--panns-checkpoint must be a file path, got {p!r}")
+    if options.drums not in DRUM_ENGINES:
+        raise ParameterError(
+            f"--drums must be one of {', '.join(DRUM_ENGINES)}, got {options.drums!r}"
+        )
+    if options.families not in DRUM_ENGINES:
+        raise ParameterError(
+            f"--families must be one of {', '.join(DRUM_ENGINES)}, got {options.families!r}"
+        )
+    from aimv_backend.listen.drums import check_drum_thresholds
+
+    check_drum_thresholds(gate=options.drum_gate, piece_threshold=options.drum_gate)
     if not isinstance(options.allow_download, bool):
         raise ParameterError(
             f"allow_download must be True or False, got {options.allow_download!r}"
@@ -155,12 +183,56 @@ def tag_instruments(
     scores = engine.window_scores(
         audio, spans, active, batch_size=options.batch_size, progress=progress
     )
-    out = tuple(
-        select_instruments(
-            scores[i], labels=engine.labels, table=engine.table, confidence=options.confidence
-        )
-        if on
-        else ()
-        for i, on in enumerate(active)
+    # The family classifier closes musicnn's gaps; PANNs has its own bass, organ, brass classes.
+    use_families = options.families == "kit" and engine.name.startswith("musicnn")
+    mel = None
+    if use_families or options.drums == "kit":
+        from aimv_backend.listen.drums import features
+
+        mel = features.power_mel(load_mono(audio_info, sample_rate=features.RATE))
+    out = _select(scores, engine, active, options, mel if use_families else None, spans)
+    family_engine = FAMILY_ENGINE if use_families else None
+    if options.drums == "none":
+        return InstrumentResult(engine.name, out, family_engine=family_engine)
+    from aimv_backend.listen import drums
+
+    drum = drums.listen_drums(
+        mel=mel,
+        spans=spans,
+        active=active,
+        gate=options.drum_gate,
+        piece_threshold=options.drum_gate,
     )
-    return InstrumentResult(engine.name, out)
+    merged = tuple(
+        drums.merge_pieces(g, drum.piece_scores[i], confidence=options.confidence) if on else ()
+        for i, (g, on) in enumerate(zip(out, active, strict=True))
+    )
+    return InstrumentResult(engine.name, merged, drum.hits, drums.ENGINE_NAME, family_engine)
+
+
+def _select(scores, engine, active, options, mel, spans):
+    """The selection rule per window, on the tagger's scores plus the family classifier's."""
+    if mel is None:
+        return tuple(
+            select_instruments(
+                scores[i], labels=engine.labels, table=engine.table, confidence=options.confidence
+            )
+            if on
+            else ()
+            for i, on in enumerate(active)
+        )
+    from aimv_backend.listen import families
+
+    fam = families.window_family_scores(mel, spans, active)
+    out = []
+    for i, on in enumerate(active):
+        if not on:
+            out.append(())
+            continue
+        row, labels, table = families.combine(
+            scores[i], fam[i], labels=engine.labels, table=engine.table
+        )
+        out.append(
+            select_instruments(row, labels=labels, table=table, confidence=options.confidence)
+        )
+    return tuple(out)

@@ -1,0 +1,148 @@
+"""The small CNNs behind drum pieces and instrument families, and their shipped weights.
+
+One architecture for both: three 3x3 convolutions with batch norm and ReLU over a normalised
+log-mel patch (frames x 64 bands) -- the first with stride 2, the others each followed by a 2x2
+max pool -- then mean and max over what is left, then a linear layer to one logit per class
+(multi-label: a sigmoid per class). About 25k weights.
+
+Weights ship as ``.npz`` files in ``aimv_backend/data/listen/`` (plain arrays: no pickle), with
+their class names and the front end's settings stored beside them so a mismatch is caught.
+tools/train_listen_models.py writes them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from aimv_backend.errors import ModelUnavailableError
+from aimv_backend.listen.drums import features
+
+DATA_FOLDER = "listen"
+CHANNELS = (16, 32, 64)
+
+
+def build_net(n_classes: int):
+    """The PyTorch module (untrained) for ``n_classes`` outputs."""
+    import torch
+    from torch import nn
+
+    class PatchNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            layers: list[nn.Module] = [nn.BatchNorm2d(1)]
+            c_in = 1
+            for i, c in enumerate(CHANNELS):
+                layers += [
+                    nn.Conv2d(c_in, c, 3, stride=2 if i == 0 else 1, padding=1, bias=False),
+                    nn.BatchNorm2d(c),
+                    nn.ReLU(),
+                ]
+                if i:
+                    layers.append(nn.MaxPool2d(2))
+                c_in = c
+            self.body = nn.Sequential(*layers)
+            self.dropout = nn.Dropout(0.2)
+            self.head = nn.Linear(2 * c_in, n_classes)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            """x: (n, frames, bands) normalised patches -> logits (n, n_classes)."""
+            h = self.body(x.unsqueeze(1))
+            pooled = torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], dim=1)
+            return self.head(self.dropout(pooled))
+
+    return PatchNet()
+
+
+@dataclass(frozen=True)
+class PatchModel:
+    """A loaded classifier: class names, patch length (frames) and the network (eval mode)."""
+
+    name: str
+    classes: tuple[str, ...]
+    frames: int
+    net: object
+    meta: dict
+
+    def probabilities(self, patches: np.ndarray, *, batch_size: int = 512) -> np.ndarray:
+        """Sigmoid probabilities (n, classes) of normalised patches (n, frames, bands)."""
+        import torch
+
+        out = np.zeros((patches.shape[0], len(self.classes)), dtype=np.float32)
+        with torch.inference_mode():
+            for i in range(0, patches.shape[0], batch_size):
+                x = torch.from_numpy(np.ascontiguousarray(patches[i : i + batch_size]))
+                out[i : i + batch_size] = torch.sigmoid(self.net(x)).numpy()
+        return out
+
+
+def weights_path(name: str) -> Path:
+    return Path(str(resources.files("aimv_backend").joinpath("data", DATA_FOLDER, f"{name}.npz")))
+
+
+def save_weights(net, *, path: Path, classes: tuple[str, ...], frames: int, meta: dict) -> None:
+    """Write a trained network's state dict and metadata to ``path`` (.npz), atomically."""
+    import os
+    import tempfile
+
+    arrays = {f"w:{k}": v.detach().cpu().numpy() for k, v in net.state_dict().items()}
+    info = {
+        "classes": list(classes),
+        "frames": frames,
+        "front_end": front_end_settings(),
+        **meta,
+    }
+    arrays["meta"] = np.frombuffer(json.dumps(info).encode("utf-8"), dtype=np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".npz", dir=path.parent)
+    os.close(fd)
+    try:
+        np.savez_compressed(tmp, **arrays)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a shipped file is world-readable
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def front_end_settings() -> dict:
+    f = features
+    return {
+        "rate": f.RATE,
+        "hop": f.HOP,
+        "n_fft": f.N_FFT,
+        "n_mels": f.N_MELS,
+        "fmin": f.FMIN,
+        "fmax": f.FMAX,
+        "floor_decades": f.FLOOR_DECADES,
+    }
+
+
+@lru_cache(maxsize=4)
+def load_model(name: str) -> PatchModel:
+    """The shipped classifier ``name`` ("drum_pieces", "families"), cached per process.
+
+    Raises ModelUnavailableError when the file is missing or does not fit this front end.
+    """
+    import torch
+
+    path = weights_path(name)
+    if not path.is_file():
+        raise ModelUnavailableError(
+            f"{name} weights not found at {str(path)!r}; run tools/train_listen_models.py"
+        )
+    with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(bytes(data["meta"]).decode("utf-8"))
+        state = {k[2:]: torch.from_numpy(np.array(data[k])) for k in data.files if k != "meta"}
+    if meta.get("front_end") != front_end_settings():
+        raise ModelUnavailableError(f"{str(path)!r} was trained with another front end")
+    classes = tuple(meta["classes"])
+    net = build_net(len(classes))
+    net.load_state_dict(state)
+    net.eval()
+    return PatchModel(name, classes, int(meta["frames"]), net, meta)

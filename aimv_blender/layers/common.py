@@ -1,0 +1,132 @@
+"""Small bpy helpers shared by the layers: collections, objects, meshes and materials."""
+
+from __future__ import annotations
+
+import bpy
+
+COLLECTION = "AIMV"
+
+
+def collection(scene: bpy.types.Scene, name: str = COLLECTION) -> bpy.types.Collection:
+    """AIMV's collection (``name`` = "AIMV") or one of its per-layer children ("AIMV Lyrics")."""
+    coll = bpy.data.collections.get(name)
+    if coll is None:
+        coll = bpy.data.collections.new(name)
+    parent = scene.collection if name == COLLECTION else collection(scene)
+    if coll.name not in parent.children:
+        parent.children.link(coll)
+    return coll
+
+
+def set_layer_visible(scene: bpy.types.Scene, coll: bpy.types.Collection, visible: bool) -> None:
+    """Show or hide a layer's collection in the picture (its objects and keys are kept)."""
+    coll.hide_render = not visible
+
+    def find(lc):
+        if lc.collection == coll:
+            return lc
+        for child in lc.children:
+            hit = find(child)
+            if hit is not None:
+                return hit
+        return None
+
+    for view_layer in scene.view_layers:
+        lc = find(view_layer.layer_collection)
+        if lc is not None:
+            lc.exclude = not visible
+
+
+def get_object(coll, name: str, make_data, kind: str) -> tuple[bpy.types.Object, bool]:
+    """The object ``name`` (created when missing, linked into ``coll``) and whether it is new."""
+    ob = bpy.data.objects.get(name)
+    created = ob is None or ob.type != kind
+    if created:
+        ob = bpy.data.objects.new(name, make_data())
+    if ob.name not in coll.objects:
+        coll.objects.link(ob)
+    return ob, created
+
+
+def plane_mesh(
+    name: str, width: float, height: float, uv: tuple[float, float, float, float] = (0, 0, 1, 1)
+) -> bpy.types.Mesh:
+    """A vertical plane facing -Y (towards the camera), its UVs spanning ``uv`` (u0, v0, u1, v1)."""
+    w, h = width / 2, height / 2
+    verts = [(-w, 0.0, -h), (w, 0.0, -h), (w, 0.0, h), (-w, 0.0, h)]
+    u0, v0, u1, v1 = uv
+    mesh = bpy.data.meshes.get(name)
+    if mesh is None or len(mesh.vertices) != 4:
+        mesh = bpy.data.meshes.new(name)
+        mesh.from_pydata(verts, [], [(0, 1, 2, 3)])
+        mesh.uv_layers.new(name="UVMap")
+    else:
+        mesh.vertices.foreach_set("co", [c for v in verts for c in v])
+    mesh.uv_layers[0].data.foreach_set("uv", [u0, v0, u1, v0, u1, v1, u0, v1])
+    mesh.update()
+    return mesh
+
+
+def material(name: str) -> bpy.types.Material:
+    mat = bpy.data.materials.get(name) or bpy.data.materials.new(name)
+    if hasattr(mat, "use_nodes") and not mat.use_nodes:
+        mat.use_nodes = True  # needed before 5.0, where node trees are always on
+    return mat
+
+
+def blended(mat: bpy.types.Material) -> None:
+    """Let the material's alpha (Workbench: diffuse_color's) show through."""
+    if hasattr(mat, "surface_render_method"):  # 4.2+
+        mat.surface_render_method = "BLENDED"
+    if hasattr(mat, "blend_method"):
+        mat.blend_method = "BLEND"
+
+
+def assign(ob: bpy.types.Object, mat: bpy.types.Material) -> None:
+    if len(ob.data.materials) == 0:
+        ob.data.materials.append(mat)
+    elif ob.data.materials[0] != mat:
+        ob.data.materials[0] = mat
+
+
+def emission_output(nt, colour_socket, *, alpha_socket=None):
+    """Colour -> Emission (strength 1), mixed with transparency by ``alpha_socket`` if given."""
+    emit = nt.nodes.new("ShaderNodeEmission")
+    emit.location = (200, 0)
+    nt.links.new(colour_socket, emit.inputs["Color"])
+    out = nt.nodes.new("ShaderNodeOutputMaterial")
+    out.location = (600, 0)
+    if alpha_socket is None:
+        nt.links.new(emit.outputs[0], out.inputs["Surface"])
+        return emit
+    clear = nt.nodes.new("ShaderNodeBsdfTransparent")
+    clear.location = (200, 150)
+    mix = nt.nodes.new("ShaderNodeMixShader")
+    mix.location = (400, 0)
+    nt.links.new(alpha_socket, mix.inputs[0])
+    nt.links.new(clear.outputs[0], mix.inputs[1])
+    nt.links.new(emit.outputs[0], mix.inputs[2])
+    nt.links.new(mix.outputs[0], out.inputs["Surface"])
+    return emit
+
+
+def remove_objects(names) -> int:
+    """Remove AIMV's objects (and their now unused data and materials) by name."""
+    n = 0
+    for name in names:
+        ob = bpy.data.objects.get(name)
+        if ob is None:
+            continue
+        data = ob.data
+        mats = [m for m in getattr(data, "materials", ()) if m is not None]
+        bpy.data.objects.remove(ob)
+        n += 1
+        if data is not None and data.users == 0:
+            kind = {bpy.types.Mesh: "meshes", bpy.types.Curve: "curves"}
+            for cls, coll in kind.items():
+                if isinstance(data, cls):
+                    getattr(bpy.data, coll).remove(data)
+        for m in mats:
+            if m.users == 0:
+                bpy.data.materials.remove(m)
+    return n

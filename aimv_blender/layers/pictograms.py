@@ -1,0 +1,78 @@
+"""The pictograms layer: one reusable image plane per OpenMoji pictogram (see
+motion/pictograms.py). The image is the PNG the backend made, relative to the timeline's folder.
+Workbench shows the image with its transparency; EEVEE and Cycles emit it. An artist's edits to
+a pictogram (its keys, its material, its image) survive a rebuild."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import bpy
+
+from ..contract import paths
+from ..motion.pictograms import NAME_PREFIX, PictogramSlot
+from . import common
+
+LAYER = "AIMV Pictograms"
+MADE = "aimv_pictogram"
+
+
+def _material(name: str, image: bpy.types.Image) -> bpy.types.Material:
+    mat = common.material(name)
+    nt = mat.node_tree
+    if "AIMV Pictogram" not in nt.nodes:
+        nt.nodes.clear()
+        tex = nt.nodes.new("ShaderNodeTexImage")
+        tex.name = tex.label = "AIMV Pictogram"
+        tex.location = (-500, 0)
+        tex.image = image
+        info = nt.nodes.new("ShaderNodeObjectInfo")
+        info.location = (-500, -300)
+        times = nt.nodes.new("ShaderNodeMath")
+        times.operation = "MULTIPLY"
+        times.location = (-200, -200)
+        nt.links.new(tex.outputs["Alpha"], times.inputs[0])
+        if info.outputs.get("Alpha") is not None:
+            nt.links.new(info.outputs["Alpha"], times.inputs[1])
+        else:
+            times.inputs[1].default_value = 1.0
+        common.emission_output(nt, tex.outputs["Color"], alpha_socket=times.outputs[0])
+        nt.nodes.active = tex
+        mat.diffuse_color = (1.0, 1.0, 1.0, 1.0)
+    common.blended(mat)
+    return mat
+
+
+def build(
+    scene: bpy.types.Scene,
+    slots: tuple[PictogramSlot, ...],
+    *,
+    timeline_dir: Path,
+    enabled: bool,
+) -> dict[str, bpy.types.Object]:
+    """Create or update the image planes of ``slots``; remove AIMV's unused pictogram planes."""
+    coll = common.collection(scene, LAYER)
+    common.set_layer_visible(scene, coll, enabled)
+    out: dict[str, bpy.types.Object] = {}
+    for slot in slots:
+        try:  # the path rule: a timeline's paths stay inside its folder (docs/security.md)
+            path = paths.resolve_inside(timeline_dir, slot.path, what=f"pictogram {slot.word!r}")
+        except paths.UnsafePathError:
+            continue  # the reader refuses such a timeline; never load a file from outside
+        if not path.is_file():
+            continue  # a missing pictogram is left out, never replaced by another
+        image = bpy.data.images.load(str(path), check_existing=True)
+        image.alpha_mode = "STRAIGHT"
+        ob, new = common.get_object(
+            coll, slot.name, lambda slot=slot: common.plane_mesh(slot.name, 1.0, 1.0), "MESH"
+        )
+        ob[MADE] = slot.path
+        common.assign(ob, _material(slot.name, image))
+        out[slot.name] = ob
+    stale = [
+        o.name
+        for o in coll.objects
+        if o.name.startswith(NAME_PREFIX) and o.name not in out and MADE in o
+    ]
+    common.remove_objects(stale)
+    return out

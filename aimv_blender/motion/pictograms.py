@@ -1,0 +1,152 @@
+"""Pictograms for the sentence's nouns, placed as the design's sentence is built (no bpy).
+
+- instruments sit in the background layer, small, along the top, just in front of the texture;
+- abstractions sit in the foreground, close to the camera, in the lower corners;
+- the sung object sits next to its lyric (right of the word when it is on screen).
+
+A pictogram pops in at its window's start and fades at its end; the same image in consecutive
+windows stays up. Objects are reused: one per image, more only where it must show twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..contract import Timeline
+from .base import WindowFrames, fit_name, time_to_frame
+from .lyrics import Appearance, pop_channels, word_width
+
+NAME_PREFIX = "AIMV Pictogram "
+FADE_S = 0.25
+# role -> (y depth, size, places (x, z))
+PLACES = {
+    "instrument": (-0.6, 0.9, ((-2.2, 1.3), (2.2, 1.3), (0.0, 1.45))),
+    "abstraction": (-4.0, 0.36, ((-0.62, -0.28), (0.62, -0.28), (-0.62, 0.3))),
+    "object": (-1.6, 0.6, ((1.5, 0.45), (-1.5, 0.45))),
+}
+
+
+@dataclass(frozen=True)
+class PictogramPlacement:
+    """One pictogram on screen: the image, its role and frames [pop, gone)."""
+
+    path: str
+    word: str
+    role: str
+    pop: int
+    hold_end: int
+    gone: int
+    location: tuple[float, float, float]
+    size: float
+
+
+@dataclass(frozen=True)
+class PictogramSlot:
+    name: str
+    path: str
+    word: str
+    role: str
+    placements: tuple[PictogramPlacement, ...]
+
+
+def placements(
+    timeline: Timeline,
+    spans: tuple[WindowFrames, ...],
+    fps: int,
+    lyrics: list[Appearance] | tuple[Appearance, ...] = (),
+) -> list[PictogramPlacement]:
+    """Where and when each window's pictograms show (consecutive repeats are merged)."""
+    runs: dict[tuple[str, str], list[list[int]]] = {}
+    order: list[tuple[str, str]] = []
+    for i, w in enumerate(timeline.windows):
+        for p in w.pictograms or ():
+            key = (p.path, p.role)
+            if key not in runs:
+                runs[key] = []
+                order.append(key)
+            lanes = runs[key]
+            if lanes and lanes[-1][-1] == i - 1:
+                lanes[-1].append(i)
+            else:
+                lanes.append([i])
+    words = {(p.path, p.role): p.word for w in timeline.windows for p in (w.pictograms or ())}
+    fade = max(1, int(round(FADE_S * fps)))
+    out = []
+    for n, key in enumerate(order):
+        path, role = key
+        depth, size, places = PLACES[role]
+        for lane in runs[key]:
+            first, last = spans[lane[0]], spans[lane[-1]]
+            x, z = places[n % len(places)]
+            y = depth
+            if role == "object":
+                near = [
+                    a
+                    for a in lyrics
+                    if first.start - fps <= a.pop < last.end
+                    and a.text.strip(".,!?;:'\"").lower() == words[key].lower()
+                ]
+                if near:
+                    a = near[0]
+                    x = a.location[0] + word_width(a.text, a.size) / 2 + 0.45 * size
+                    y, z = a.location[1], a.location[2] + 0.35 * a.size
+            out.append(
+                PictogramPlacement(
+                    path=path,
+                    word=words[key],
+                    role=role,
+                    pop=first.start,
+                    hold_end=last.end - 1,
+                    gone=last.end - 1 + fade,
+                    location=(x, y, z),
+                    size=size,
+                )
+            )
+    return out
+
+
+def slots(found: list[PictogramPlacement]) -> tuple[PictogramSlot, ...]:
+    lanes_by: dict[str, list[list[PictogramPlacement]]] = {}
+    for p in sorted(found, key=lambda p: p.pop):
+        lanes = lanes_by.setdefault(p.path, [])
+        lane = next((ln for ln in lanes if ln[-1].gone + 1 < p.pop - 1), None)
+        if lane is None:
+            lanes.append([p])
+        else:
+            lane.append(p)
+    out = []
+    for path, lanes in lanes_by.items():
+        stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        for k, lane in enumerate(lanes):
+            name = fit_name(NAME_PREFIX + stem, "" if k == 0 else f" #{k + 1}", room=10)
+            out.append(
+                PictogramSlot(
+                    name=name,
+                    path=path,
+                    word=lane[0].word,
+                    role=lane[0].role,
+                    placements=tuple(lane),
+                )
+            )
+    return tuple(out)
+
+
+def pictogram_channels(
+    timeline: Timeline,
+    spans: tuple[WindowFrames, ...],
+    *,
+    fps: int,
+    frame_end: int,
+    lyrics: list[Appearance] | tuple[Appearance, ...] = (),
+):
+    """All pictogram objects with their channels (subject = the object's name)."""
+    packed = slots(placements(timeline, spans, fps, lyrics))
+    channels = []
+    for slot in packed:
+        channels += pop_channels(
+            slot.name, "pictogram", list(slot.placements), frame_end=frame_end, colour=False
+        )
+    return channels, packed
+
+
+__all__ = ["PictogramPlacement", "PictogramSlot", "pictogram_channels", "time_to_frame"]

@@ -1,0 +1,177 @@
+"""Drum pieces and instrument families on a soundfont left out of training (issue 11).
+
+The shipped classifiers were trained on FluidR3_GM and MuseScore_General (one family of
+samples). Everything here is rendered from TimGM6mb, whose samples are independent of both:
+
+* drums: isolated hits of every piece (the classifier at the true onset), then random grooves
+  at 70-180 bpm through the whole detector (onsets, gate, pieces), dry and mixed over melodic
+  beds at +6, 0 and -6 dB (drums RMS over bed RMS). Per piece: precision and recall; per hit:
+  "piece right" = the hit was found and its best piece is one struck then (tools/kit_eval.py).
+* families: 1 s windows of every GM program of eleven families, alone, through the whole
+  instrument stage (musicnn + families + drum pieces, ``tag_instruments``): the family's word
+  in the window's top three.
+
+    .venv/bin/python bench/kit_accuracy.py [--json out.json] [--no-families]
+
+(also run by ``bench/listen_accuracy.py --kit``). Needs fluidsynth, fluid-soundfont-gm,
+musescore-general-soundfont and timgm6mb-soundfont (scripts/setup.sh --dev installs them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+TEST_SOUNDFONT = "timgm6mb"
+
+
+def drum_figures(seed: int = 0) -> dict:
+    from train_listen_models import validate
+
+    from aimv_backend.listen.drums.detect import drum_model
+
+    return validate(drum_model(), TEST_SOUNDFONT, seed=seed)
+
+
+def family_figures(seed: int = 0) -> dict:
+    """Top-3 rate of the whole instrument stage on the left-out soundfont's family parts."""
+    import family_training
+    import listen_data
+
+    from aimv_backend.audio.io import probe_audio
+    from aimv_backend.listen.drums import features
+    from aimv_backend.listen.families import FAMILY_WORDS
+    from aimv_backend.listen.instruments import InstrumentOptions, tag_instruments
+    from aimv_backend.listen.windows import WindowSpan
+    from aimv_backend.progress import SilentProgress
+    from aimv_testkit import write_audio
+
+    audio, truth = listen_data.parts_set(TEST_SOUNDFONT, seed=seed + 100, seconds_per_program=6.0)
+    head = family_training.validate(
+        __import__("aimv_backend.listen.families", fromlist=["family_model"]).family_model(),
+        TEST_SOUNDFONT,
+        seed=seed,
+    )
+    spans, fams = [], []
+    for seg in truth:
+        t = seg.start
+        while t + 1.0 <= seg.end:
+            spans.append((t, t + 1.0))
+            fams.append(seg.family)
+            t += 1.0
+    with tempfile.TemporaryDirectory(prefix="aimv-kit-") as tmp:
+        info = probe_audio(write_audio(Path(tmp) / "parts.wav", audio, features.RATE))
+        windows = [
+            WindowSpan(i, s, e, int(round(s * info.sample_rate)), int(round(e * info.sample_rate)))
+            for i, (s, e) in enumerate(spans)
+        ]
+        t0 = time.perf_counter()
+        res = tag_instruments(
+            audio_info=info,
+            windows=windows,
+            options=InstrumentOptions(engine="musicnn", allow_download=False),
+            progress=SilentProgress(),
+        )
+        seconds = time.perf_counter() - t0
+        base = tag_instruments(
+            audio_info=info,
+            windows=windows,
+            options=InstrumentOptions(
+                engine="musicnn", allow_download=False, drums="none", families="none"
+            ),
+            progress=SilentProgress(),
+        )
+    per: dict[str, list[int]] = {}
+    for fam, got, old in zip(fams, res.windows, base.windows, strict=True):
+        word = FAMILY_WORDS[fam][1]
+        row = per.setdefault(fam, [0, 0, 0])
+        row[0] += word in [g.word for g in got[:3]]
+        row[1] += word in [g.word for g in old[:3]]
+        row[2] += 1
+    n = sum(r[2] for r in per.values())
+    return {
+        "soundfont": TEST_SOUNDFONT,
+        "windows": n,
+        "top3": sum(r[0] for r in per.values()) / n,
+        "top3_musicnn_alone": sum(r[1] for r in per.values()) / n,
+        "per_family": {f: {"top3": a / c, "musicnn_alone": b / c} for f, (a, b, c) in per.items()},
+        "family_head_alone": head,
+        "stage_seconds": seconds,
+    }
+
+
+def _pct(x: float) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f} %"
+
+
+def print_drums(rep: dict) -> None:
+    iso = rep["isolated"]
+    print(f"\n## Drum pieces on {rep['soundfont']} (left out of training)")
+    print(
+        f"isolated hits: {iso['hits']}, piece right {_pct(iso['right'])} "
+        f"(tom/hi-hat as one: {_pct(iso['right_coarse'])})"
+    )
+    print(f"{'track':10} {'hits':>5} {'found':>7} {'right':>7} {'coarse':>7} {'P':>7} {'R':>7}")
+    for name in ("dry", "mix+6dB", "mix0dB", "mix-6dB"):
+        s = rep[name]["summary"]
+        print(
+            f"{name:10} {s['true_hits']:5d} {_pct(s['hit_found']):>7} {_pct(s['piece_right']):>7} "
+            f"{_pct(s['piece_right_coarse']):>7} {_pct(s['micro_precision']):>7} "
+            f"{_pct(s['micro_recall']):>7}"
+        )
+    print(f"\n{'piece':13} " + " ".join(f"{n:>15}" for n in ("dry P/R", "mix0dB P/R")))
+    for piece in rep["dry"]["per_piece"]:
+        cells = []
+        for name in ("dry", "mix0dB"):
+            p = rep[name]["per_piece"][piece]
+            cells.append(f"{_pct(p['precision'])}/{_pct(p['recall'])}")
+        print(f"{piece:13} " + " ".join(f"{c:>15}" for c in cells))
+
+
+def print_families(rep: dict) -> None:
+    print(f"\n## Instrument families on {rep['soundfont']} (left out of training)")
+    print(
+        f"windows {rep['windows']}: family word in the top three {_pct(rep['top3'])} "
+        f"(musicnn alone {_pct(rep['top3_musicnn_alone'])}); family head alone: top-1 "
+        f"{_pct(rep['family_head_alone']['top1'])}, top-3 {_pct(rep['family_head_alone']['top3'])}"
+    )
+    for fam, row in rep["per_family"].items():
+        print(f"  {fam:11} {_pct(row['top3']):>7}   (musicnn alone {_pct(row['musicnn_alone'])})")
+
+
+def run(*, families: bool = True) -> dict:
+    out = {"drums": drum_figures()}
+    print_drums(out["drums"])
+    if families:
+        out["families"] = family_figures()
+        print_families(out["families"])
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--no-families", action="store_true")
+    args = ap.parse_args(argv)
+    from bench._common import machine_line
+
+    print(f"machine: {machine_line()}")
+    out = run(families=not args.no_families)
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1, default=float) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    raise SystemExit(main())

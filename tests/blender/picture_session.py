@@ -1,0 +1,106 @@
+"""Runs inside a separate ``python`` with bpy: builds the picture, renders frames, edits and
+rebuilds it, and writes the observed facts as JSON (the pytest module asserts on them).
+
+Usage: python picture_session.py CONFIG.json RESULT.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import bpy  # noqa: E402
+
+from aimv_blender import anim, keying, render, scene_build  # noqa: E402
+from aimv_blender.layer_options import LAYERS  # noqa: E402
+from aimv_timeline import schema as ts  # noqa: E402
+
+
+def build(scene, timeline, folder, cfg, layers=frozenset(LAYERS)):
+    options = scene_build.BuildOptions(
+        keying=keying.KeyingOptions(fps=cfg["fps"], layers=layers),
+        resolution=tuple(cfg["resolution"]),
+    )
+    result = scene_build.build_scene(scene, timeline, timeline_dir=folder, options=options)
+    render.configure_engine(scene, engine="workbench", samples=1, textured=result.textured)
+    return result
+
+
+def shoot(scene, frame, path):
+    scene.frame_set(frame)
+    scene.render.filepath = str(path)
+    bpy.ops.render.render(write_still=True)
+    return str(path)
+
+
+def keys_of(fc):
+    return [list(k.co) for k in fc.keyframe_points] if fc is not None else None
+
+
+def main(config_path, result_path):
+    cfg = json.load(open(config_path))
+    out = {}
+    try:
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+        scene = bpy.context.scene
+        folder = Path(cfg["timeline"]).parent
+        timeline = ts.read_timeline(cfg["timeline"])
+        shots = Path(cfg["shots"])
+        built = build(scene, timeline, folder, cfg)
+        out["objects"] = sorted(o.name for o in scene.objects)
+        out["frames"] = {str(f): shoot(scene, f, shots / f"all_{f:03d}.png") for f in cfg["frames"]}
+        cam = scene.camera
+        hit = cfg["kick_frame"]
+        pos = {}
+        for f in (hit - 2, hit - 1, hit, hit + 1):
+            scene.frame_set(f)
+            pos[str(f)] = list(cam.matrix_world.translation)
+        out["camera"] = pos
+        screen = bpy.data.objects[scene_build.NAMES["screen"]]
+        sizes = {}
+        for f in (hit - 1, hit):
+            scene.frame_set(f)
+            sizes[str(f)] = list(screen.matrix_world.to_scale())
+        out["screen_scale"] = sizes
+
+        # the artist corrects a lyric and rotates it, and re-times a pictogram's pop
+        lyric = bpy.data.objects[f"AIMV Lyric {cfg['word']}"]
+        lyric.data.body = cfg["word"].upper()
+        lyric.rotation_euler[1] = 0.2
+        picto = next(o for o in scene.objects if o.name.startswith("AIMV Pictogram"))
+        fc = anim.find_fcurve(picto, "scale", 0)
+        fc.keyframe_points[-1].co[1] *= 2.0
+        fc.update()
+        edited = keys_of(fc)
+        build(scene, timeline, folder, cfg)
+        out["regen"] = {
+            "body": lyric.data.body,
+            "rotation": lyric.rotation_euler[1],
+            "picto_keys_kept": keys_of(anim.find_fcurve(picto, "scale", 0)) == edited,
+            "picto_other_keys": keys_of(anim.find_fcurve(picto, "scale", 1)) is not None,
+        }
+        lyric.data.body = cfg["word"]  # back to the word, for the OCR of the toggles
+
+        # each layer off in turn: its objects leave the picture
+        out["off"] = {}
+        for layer in ("lyrics", "pictograms"):
+            build(scene, timeline, folder, cfg, frozenset(LAYERS) - {layer})
+            f = cfg["word_frame"] if layer == "lyrics" else cfg["picto_frame"]
+            out["off"][layer] = shoot(scene, f, shots / f"no_{layer}_{f:03d}.png")
+        build(scene, timeline, folder, cfg)
+        out["on_again"] = shoot(scene, cfg["word_frame"], shots / "on_again.png")
+        out["built_frames"] = [built.frame_start, built.frame_end]
+    except Exception:  # report everything to the test, whatever happened
+        out["exception"] = traceback.format_exc()
+    with open(result_path, "w") as fh:
+        json.dump(out, fh, indent=1)
+
+
+if __name__ == "__main__":
+    argv = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else sys.argv[1:]
+    main(*argv)

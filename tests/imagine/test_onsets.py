@@ -1,0 +1,35 @@
+"""Onsets fill in for drum hits: a timeline without hits or beats gets rhythm.onsets."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import soundfile as sf
+
+from aimv_backend.imagine import onsets
+from aimv_timeline import schema as ts
+from tests.blender import fixtures
+
+
+def test_clicks_become_onsets_and_hits_are_left_alone(tmp_path):
+    path = fixtures.make_timeline(tmp_path, textures=False)
+    tl = ts.read_timeline(path)
+    sr = 22050
+    y = np.zeros(4 * sr, np.float32)
+    clicks = (0.5, 1.25, 2.0, 3.1)
+    for t in clicks:
+        i = int(t * sr)
+        y[i : i + 400] = np.random.default_rng(0).normal(0, 0.5, 400)
+    sf.write(tl.source.path, y, sr)
+    rhythm = onsets.with_onsets(tl).rhythm
+    assert len(rhythm.onsets) == len(clicks)
+    assert np.allclose(rhythm.onsets, clicks, atol=0.03)
+    assert len(rhythm.onset_strengths) == len(clicks)
+    assert all(0.0 < s <= 1.0 for s in rhythm.onset_strengths)
+
+    hit = (ts.Hit(time=0.5, piece="kick", score=0.9),)
+    with_hits = dataclasses.replace(
+        tl, windows=(dataclasses.replace(tl.windows[0], hits=hit), *tl.windows[1:])
+    )
+    assert onsets.with_onsets(with_hits) is with_hits

@@ -1,0 +1,279 @@
+"""Retrain the shipped drum-piece and instrument-family classifiers (leave-one-soundfont-out).
+
+    .venv/bin/python tools/train_listen_models.py drums            # train, validate, write
+    .venv/bin/python tools/train_listen_models.py families
+    .venv/bin/python tools/train_listen_models.py drums --train timgm6mb --test fluidr3 --no-write
+
+Data (tools/listen_data.py): drum kits and melodic beds rendered with fluidsynth from the
+training soundfonts, mixed at random levels in the power-mel domain (powers of independent
+sounds add), with random EQ tilt and band shifts (about +-4 semitones) as augmentation. The
+default trains on FluidR3_GM and MuseScore_General (one family: MuseScore_General contains
+FluidR3 samples) and validates on TimGM6mb, whose samples are independent. TimGM6mb is GPL-2,
+so the shipped weights never see it (see docs/models-and-licences.md).
+
+Everything is seeded (numpy, torch, data): the same command gives the same weights on the same
+library versions. Runs in a few minutes on 2 CPU cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import kit_eval  # noqa: E402
+import listen_data  # noqa: E402
+
+from aimv_backend.listen.drums import features  # noqa: E402
+from aimv_backend.listen.drums.detect import (  # noqa: E402
+    DEFAULT_GATE,
+    DEFAULT_PIECE_THRESHOLD,
+    MODEL_NAME,
+    score_onsets,
+)
+from aimv_backend.listen.drums.model import (  # noqa: E402
+    PatchModel,
+    build_net,
+    save_weights,
+    weights_path,
+)
+from aimv_backend.listen.drums.pieces import DRUM_PIECES  # noqa: E402
+from aimv_backend.listen.families import FAMILIES  # noqa: E402
+from aimv_backend.listen.families import MODEL_NAME as FAMILY_MODEL  # noqa: E402
+
+TRAIN_DEFAULT = ("fluidr3", "musescore")
+TEST_DEFAULT = "timgm6mb"
+TAIL_GAP = 5  # frames between a "no new hit" patch and any hit's patch
+
+
+class DrumSampler:
+    """Random training patches mixed from drum tracks and melodic beds (power mel)."""
+
+    def __init__(self, soundfonts, *, seed: int, groove_seconds: float) -> None:
+        self.drums: list[np.ndarray] = []
+        self.beds: list[np.ndarray] = []
+        self.pos: list[tuple[int, int, np.ndarray]] = []
+        self.bed_onsets: list[tuple[int, int]] = []
+        self.tails: list[np.ndarray] = []
+        fs = features.frame_seconds()
+        for sf in soundfonts:
+            for reverb in (False, True):
+                audio, truth = listen_data.drum_set(
+                    sf, seed=seed, groove_seconds=groove_seconds, reverb=reverb
+                )
+                k = len(self.drums)
+                mel = features.power_mel(audio)
+                self.drums.append(mel)
+                starts = np.array(
+                    [int(round(e.time / fs)) - features.DRUM_PRE_FRAMES for e in truth]
+                )
+                for e, s in zip(truth, starts, strict=True):
+                    y = np.zeros(len(DRUM_PIECES), np.float32)
+                    y[[DRUM_PIECES.index(p) for p in e.pieces]] = 1.0
+                    self.pos.append((k, int(s), y))
+                free = np.ones(mel.shape[0], bool)
+                for s in starts:
+                    free[max(s - TAIL_GAP + 1, 0) : s + TAIL_GAP] = False
+                free[:TAIL_GAP] = False
+                free[-features.DRUM_FRAMES :] = False
+                self.tails.append(np.flatnonzero(free))
+            audio, onsets = listen_data.bed_set(sf, seed=seed)
+            b = len(self.beds)
+            self.beds.append(features.power_mel(audio))
+            for t in onsets:
+                self.bed_onsets.append((b, int(round(t / fs)) - features.DRUM_PRE_FRAMES))
+
+    def batch(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """n normalised patches and their multi-hot targets.
+
+        55 %: a hit (70 % of them over a bed, bed -25 to +8 dB against the hit); 35 %: a
+        melodic onset (half over a ringing drum); 10 %: a drum ringing with no new hit.
+        """
+        n_pieces = len(DRUM_PIECES)
+        kinds = rng.choice(3, size=n, p=[0.55, 0.35, 0.10])
+        y = np.zeros((n, n_pieces), np.float32)
+        drum = np.zeros((n, features.DRUM_FRAMES, features.N_MELS), np.float32)
+        bed = np.zeros_like(drum)
+        has_drum = np.zeros(n, bool)
+        has_bed = np.zeros(n, bool)
+        ratio = np.zeros(n)
+        hit = np.flatnonzero(kinds == 0)
+        pick = rng.integers(len(self.pos), size=hit.size)
+        for i, j in zip(hit, pick, strict=True):
+            k, s, label = self.pos[j]
+            drum[i] = self._patch(self.drums[k], s + int(rng.integers(-2, 3)))
+            y[i] = label
+        has_drum[hit] = True
+        over = hit[rng.random(hit.size) < 0.7]
+        has_bed[over] = True
+        ratio[over] = rng.uniform(-25, 8, over.size)
+        note = np.flatnonzero(kinds == 1)
+        has_bed[note] = True
+        ringing = note[rng.random(note.size) < 0.5]
+        has_drum[ringing] = True
+        ratio[ringing] = rng.uniform(-5, 20, ringing.size)
+        tail = np.flatnonzero(kinds == 2)
+        has_drum[tail] = True
+        tail_bed = tail[rng.random(tail.size) < 0.5]
+        has_bed[tail_bed] = True
+        ratio[tail_bed] = rng.uniform(-25, 0, tail_bed.size)
+        for i in np.concatenate([ringing, tail]):
+            drum[i] = self._tail_patch(rng)
+        for i in np.flatnonzero(has_bed):
+            bed[i] = self._bed_patch(rng, at_onset=bool(kinds[i] == 1 or rng.random() < 0.5))
+        drum = _augment(drum, rng)
+        bed = _augment(bed, rng, shift=False)
+        gain = (
+            10 ** (ratio / 10) * (drum.mean(axis=(1, 2)) + 1e-12) / (bed.mean(axis=(1, 2)) + 1e-12)
+        )
+        gain = np.where(has_drum, gain, 1.0) * has_bed
+        mix = drum * has_drum[:, None, None] + gain[:, None, None].astype(np.float32) * bed
+        return features.normalise_patches(mix + 1e-10), y
+
+    def _patch(self, mel: np.ndarray, start: int) -> np.ndarray:
+        n = mel.shape[0]
+        if 0 <= start and start + features.DRUM_FRAMES <= n:
+            return mel[start : start + features.DRUM_FRAMES]
+        return features.take_patches(mel, np.array([start]), features.DRUM_FRAMES)[0]
+
+    def _bed_patch(self, rng, *, at_onset: bool) -> np.ndarray:
+        if at_onset:
+            b, s = self.bed_onsets[rng.integers(len(self.bed_onsets))]
+            s += int(rng.integers(-2, 3))
+        else:
+            b = int(rng.integers(len(self.beds)))
+            s = int(rng.integers(0, self.beds[b].shape[0] - features.DRUM_FRAMES))
+        return self._patch(self.beds[b], s)
+
+    def _tail_patch(self, rng) -> np.ndarray:
+        k = int(rng.integers(len(self.drums)))
+        return self._patch(self.drums[k], int(rng.choice(self.tails[k])))
+
+
+def _augment(patches: np.ndarray, rng: np.random.Generator, *, shift: bool = True) -> np.ndarray:
+    """Random EQ tilt (+-8 dB across the bands) and band shift (+-2 mel bands) per patch."""
+    n, _, bands = patches.shape
+    ramp = np.arange(bands) / (bands - 1) - 0.5
+    tilt = 10.0 ** (rng.uniform(-0.8, 0.8, (n, 1)) * ramp[None, :])
+    out = patches * tilt[:, None, :].astype(np.float32)
+    if shift:
+        k = rng.integers(-2, 3, n)
+        idx = np.clip(np.arange(bands)[None, :] - k[:, None], 0, bands - 1)
+        out = np.take_along_axis(out, idx[:, None, :], axis=2)
+    return out
+
+
+def train(sampler, *, seed: int, steps: int, n_classes: int, batch: int = 128):
+    import torch
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng([seed, 7])
+    net = build_net(n_classes)
+    opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    net.train()
+    t0, running = time.time(), 0.0
+    for step in range(steps):
+        x, y = sampler.batch(rng, batch)
+        loss = loss_fn(net(torch.from_numpy(x)), torch.from_numpy(y))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        value = loss.item()
+        running = 0.98 * running + 0.02 * value if step else value
+        if step % 200 == 0 or step == steps - 1:
+            print(f"  step {step:5d}  loss {running:.4f}  {time.time() - t0:.0f} s", flush=True)
+    net.eval()
+    return net
+
+
+def validate(model: PatchModel, test_sf: str, *, seed: int) -> dict:
+    """Figures on a soundfont left out of training: isolated hits, grooves, grooves in beds."""
+    audio, truth = listen_data.drum_set(test_sf, seed=seed + 100, groove_seconds=300.0)
+    bed, _ = listen_data.bed_set(test_sf, seed=seed + 100, seconds=audio.shape[0] / features.RATE)
+    fs = features.frame_seconds()
+    mel = features.power_mel(audio)
+    single = [e for e in truth if len(e.pieces) == 1]
+    starts = np.array([int(round(e.time / fs)) - features.DRUM_PRE_FRAMES for e in single])
+    patches = features.take_patches(mel, starts, model.frames)
+    probs = model.probabilities(features.normalise_patches(patches + 1e-10))
+    out = {"soundfont": test_sf, "isolated": kit_eval.isolated_accuracy(single, probs)}
+    for name, snr in (("dry", None), ("mix+6dB", 6.0), ("mix0dB", 0.0), ("mix-6dB", -6.0)):
+        if snr is None:
+            mixed = audio
+        else:
+            bed_part = bed[: audio.shape[0]]
+            g = np.sqrt(np.mean(audio**2) / (np.mean(bed_part**2) + 1e-12)) * 10 ** (-snr / 20)
+            mixed = audio + g * bed_part
+        res = score_onsets(features.power_mel(mixed), model=model, gate=DEFAULT_GATE)
+        rep = kit_eval.HitReport()
+        rep.add(truth, res.times, res.scores, threshold=DEFAULT_PIECE_THRESHOLD)
+        out[name] = {"summary": rep.summary(), "per_piece": rep.per_piece()}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("what", choices=["drums", "families"])
+    ap.add_argument("--train", default=",".join(TRAIN_DEFAULT))
+    ap.add_argument("--test", default=TEST_DEFAULT)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--steps", type=int, help="training steps (drums 2500, families 1500)")
+    ap.add_argument("--groove-seconds", type=float, default=90.0)
+    ap.add_argument("--no-write", action="store_true", help="validate only, keep shipped weights")
+    ap.add_argument("--json", type=Path, help="write the validation figures here")
+    args = ap.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)  # 2 threads spin-wait on a busy 2-core box: 4x the CPU time
+    train_sfs = tuple(s for s in args.train.split(",") if s)
+    if args.steps is None:
+        args.steps = 2500 if args.what == "drums" else 1500
+    t0 = time.time()
+    if args.what == "drums":
+        sampler = DrumSampler(train_sfs, seed=args.seed, groove_seconds=args.groove_seconds)
+        name, classes, frames = MODEL_NAME, DRUM_PIECES, features.DRUM_FRAMES
+        print(
+            f"data: {len(sampler.pos)} hits, {len(sampler.bed_onsets)} melodic onsets "
+            f"({time.time() - t0:.0f} s)",
+            flush=True,
+        )
+    else:
+        import family_training
+
+        sampler = family_training.FamilySampler(train_sfs, seed=args.seed)
+        name, classes, frames = FAMILY_MODEL, FAMILIES, features.FAMILY_FRAMES
+        print(
+            f"data: {sum(len(v) for v in sampler.segments.values())} parts "
+            f"({time.time() - t0:.0f} s)",
+            flush=True,
+        )
+    net = train(sampler, seed=args.seed, steps=args.steps, n_classes=len(classes))
+    meta = {"trained_on": list(train_sfs), "seed": args.seed, "steps": args.steps}
+    model = PatchModel(name, classes, frames, net, meta)
+    if args.what == "drums":
+        report = validate(model, args.test, seed=args.seed)
+    else:
+        report = family_training.validate(model, args.test, seed=args.seed)
+    report["trained_on"] = list(train_sfs)
+    print(json.dumps(report, indent=1, default=float))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1, default=float) + "\n")
+    if not args.no_write:
+        path = weights_path(name)
+        save_weights(net, path=path, classes=classes, frames=frames, meta=meta)
+        print(f"wrote {path}")
+    print(f"total {time.time() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
