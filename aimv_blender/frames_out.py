@@ -17,7 +17,7 @@ from pathlib import Path
 import bpy
 
 from . import render
-from .render import RenderSetupError
+from .render import RenderSetupError, render_animation
 
 FRAME_PREFIX = "f_"
 FRAME_DIGITS = 6
@@ -49,23 +49,7 @@ def render_images(
     r.use_overwrite = True
     r.use_placeholder = False
     r.filepath = str(folder / (FRAME_PREFIX + "#" * FRAME_DIGITS))
-    total = rs.frame_end - rs.frame_start + 1
-    state = {"done": 0}
-
-    def _written(scene, *_args):
-        if scene == rs and on_frame is not None:
-            state["done"] += 1
-            on_frame(scene.frame_current, state["done"], total)
-
-    handlers = bpy.app.handlers.render_write
-    handlers.append(_written)
-    try:
-        bpy.ops.render.render(animation=True, scene=rs.name)
-    except RuntimeError as exc:
-        message = " ".join(str(exc).split())
-        raise RenderSetupError(f"Blender could not render: {message}") from None
-    finally:
-        handlers.remove(_written)
+    render_animation(rs, on_frame=on_frame)
     return folder
 
 

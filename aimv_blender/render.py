@@ -219,6 +219,24 @@ def render_video(
     temp = _temp_output(output)
     rs.render.filepath = str(temp)
     rs.render.use_file_extension = False
+    try:
+        render_animation(rs, on_frame=on_frame)
+        if not temp.is_file() or temp.stat().st_size == 0:
+            raise RenderSetupError(f"Blender wrote no video to {str(temp)!r}")
+        os.replace(temp, output)
+    finally:  # also on Ctrl-C or SIGTERM (Cancel): no half video left beside the user's files
+        temp.unlink(missing_ok=True)
+    return output
+
+
+def render_animation(
+    rs: bpy.types.Scene, *, on_frame: Callable[[int, int, int], None] | None = None
+) -> None:
+    """Render ``rs``'s frame range where its render settings say (blocking).
+
+    on_frame(frame, done, total) is called after each written frame (for progress); a failed
+    render is one line (RenderSetupError).
+    """
     total = rs.frame_end - rs.frame_start + 1
     state = {"done": 0}
 
@@ -230,18 +248,12 @@ def render_video(
     handlers = bpy.app.handlers.render_write
     handlers.append(_written)
     try:
-        try:
-            bpy.ops.render.render(animation=True, scene=rs.name)
-        except RuntimeError as exc:
-            message = " ".join(str(exc).split())
-            raise RenderSetupError(f"Blender could not render: {message}") from None
-        if not temp.is_file() or temp.stat().st_size == 0:
-            raise RenderSetupError(f"Blender wrote no video to {str(temp)!r}")
-        os.replace(temp, output)
-    finally:  # also on Ctrl-C or SIGTERM (Cancel): no half video left beside the user's files
+        bpy.ops.render.render(animation=True, scene=rs.name)
+    except RuntimeError as exc:
+        message = " ".join(str(exc).split())
+        raise RenderSetupError(f"Blender could not render: {message}") from None
+    finally:
         handlers.remove(_written)
-        temp.unlink(missing_ok=True)
-    return output
 
 
 def start_render_job(rs: bpy.types.Scene, *, options: RenderOptions) -> Path:

@@ -267,6 +267,11 @@ def tool(name: str) -> str:
     return found
 
 
+def _ffmpeg_head() -> list[str]:
+    """ffmpeg quiet, non-interactive, overwriting its (temporary) output."""
+    return [tool("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
+
+
 def _run(command: Sequence[str], *, what: str, stdin=None, input_bytes=None) -> None:
     try:
         done = subprocess.run(
@@ -296,12 +301,7 @@ def encode_segment_command(
     pattern = str(Path(frames_dir) / FRAME_NAME.replace("{:06d}", "%06d"))
     params = f"keyint={segment.count}:min-keyint={segment.count}:scenecut=0:bframes=0"
     return [
-        tool("ffmpeg"),
-        "-nostdin",
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-y",
+        *_ffmpeg_head(),
         "-framerate",
         str(fps),
         "-start_number",
@@ -369,12 +369,7 @@ def encode_audio(*, song: Path, output: Path, encoder: EncoderSettings) -> Path:
     """The song as AAC in an .m4a (atomically); kept in the work folder and reused."""
     partial = output.with_name(f".{output.name}.{os.getpid()}.partial.m4a")
     command = [
-        tool("ffmpeg"),
-        "-nostdin",
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-y",
+        *_ffmpeg_head(),
         "-i",
         str(song),
         "-vn",
@@ -405,12 +400,7 @@ def join_and_mux(*, segments: Sequence[Path], audio: Path | None, fps: int, outp
     index. ``output`` is written in place: the caller renames it.
     """
     command = [
-        tool("ffmpeg"),
-        "-nostdin",
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-y",
+        *_ffmpeg_head(),
         "-f",
         "h264",
         "-framerate",
