@@ -64,5 +64,7 @@ extras="all"
 # tensorflow, so it is installed without dependencies. openai-whisper likewise (it would pull
 # triton, ~1 GB, which CPU inference does not need); its real dependencies come from the extras.
 "${pip[@]}" install -c constraints.txt --no-deps musicnn openai-whisper basic-pitch==0.4.0
+# One process compiles librosa's numba kernels before any parallel run can race to (tools/warm_numba_cache.py).
+.venv/bin/python tools/warm_numba_cache.py
 echo "$want" > "$stamp"
 echo "setup: ready (.venv)"
