@@ -69,8 +69,8 @@ def test_an_album_with_one_corrupt_song_gives_two_videos_and_one_error(
         "none",
     )
 
-    assert result.code == 2
-    assert sorted(p.name for p in out.glob("*.mp4")) == ["first.mp4", "last.mp4"]
+    assert result.code == 2, result.err
+    assert sorted(p.name for p in out.glob("*.mp4")) == ["first.mp4", "last.mp4"], result.err
     errors = [line for line in result.err.splitlines() if line.startswith("aimv: error:")]
     assert len(errors) == 1 and "broken.wav" in errors[0]
     assert "Traceback" not in result.err

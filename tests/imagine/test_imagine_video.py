@@ -205,7 +205,7 @@ def test_tiny_ltx_clips_are_written_recorded_and_reused(
 @pytest.mark.slow
 def test_same_seed_same_clip_other_seed_other_clip(tmp_path, tiny_ltx, offline, one_torch_thread):
     options = VideoOptions(model=str(tiny_ltx), size=(64, 32), fps=8, steps=2, device="cpu")
-    runs = {}
+    runs, seeds = {}, {}
     for name, seed in (("a", 0), ("b", 0), ("c", 9)):
         result = make_clips(
             _timeline(),
@@ -213,12 +213,17 @@ def test_same_seed_same_clip_other_seed_other_clip(tmp_path, tiny_ltx, offline, 
             options=replace(options, seed=seed),
             progress=SilentProgress(),
         )
-        runs[name] = [_frames(tmp_path / name / c.path) for c in result.clips]
-    assert all(np.array_equal(x, y) for x, y in zip(runs["a"], runs["b"], strict=True))
-    assert all(
-        np.abs(x.astype(int) - z.astype(int)).mean() > 1
-        for x, z in zip(runs["a"], runs["c"], strict=True)
-    )
+        runs[name] = [_frames(tmp_path / name / c.path).astype(int) for c in result.clips]
+        seeds[name] = [c.seed for c in result.clips]
+    assert seeds["a"] == seeds["b"] != seeds["c"]
+    # Same seed: the same picture. Bit-exact on one machine, but CPU kernels (MKL, oneDNN)
+    # and the H.264 encoder may round differently from run to run on other CPUs, so the test
+    # allows what no viewer could see (a mean under one grey level of 255) and requires the
+    # other seed to make another picture (tens of grey levels apart).
+    same = [np.abs(x - y).mean() for x, y in zip(runs["a"], runs["b"], strict=True)]
+    other = [np.abs(x - z).mean() for x, z in zip(runs["a"], runs["c"], strict=True)]
+    assert max(same) < 1.0, same
+    assert min(other) > 10.0, other
 
 
 @pytest.mark.slow
