@@ -49,9 +49,8 @@ def drum_figures(seed: int = 0) -> dict:
     out = validate(drum_model(), TEST_SOUNDFONT, seed=seed)
     out["held_out_kits"] = {}
     for kit in HELD_OUT_KITS:
-        folder = drum_sources.HYDROGEN_DIR / drum_sources.SAMPLE_KITS[kit].folder
-        if not folder.is_dir():
-            print(f"skipped {kit}: {folder} missing (apt-get install hydrogen-drumkits)")
+        if not drum_sources.kit_available(kit):
+            print(f"skipped {kit}: not installed (apt-get install hydrogen-drumkits)")
             continue
         out["held_out_kits"][kit] = validate(drum_model(), kit, seed=seed)
     return out

@@ -286,6 +286,12 @@ NOTE_MAPS: dict[str, dict[int, str]] = {
 }
 
 
+def kit_available(name: str) -> bool:
+    """Whether the kit's files are installed (Debian hydrogen-drumkits / freepats)."""
+    kit = SAMPLE_KITS[name]
+    return ((FREEPATS_DIR if kit.kind == "gus" else HYDROGEN_DIR) / kit.folder).is_dir()
+
+
 def _strip_ns(root: ET.Element) -> ET.Element:
     for el in root.iter():
         el.tag = el.tag.rsplit("}", 1)[-1]
