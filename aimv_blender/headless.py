@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     backend.add_argument(
         "--textures",
         default="auto",
-        choices=("auto", *names.TEXTURE_ENGINES, "none"),
+        choices=("auto", *names.TEXTURE_ENGINES, names.VIDEO_ENGINE, "none"),
         help="texture engine, none to skip (default: auto)",
     )
     video = p.add_argument_group("video (default: the preset's)")

@@ -28,7 +28,7 @@ from aimv_timeline import names
 from aimv_timeline.presets import DEFAULT_PRESET, PRESETS
 from aimv_timeline.schema import Timeline, TimelineFormatError, read_timeline
 
-VIDEO = "video"  # --textures video: procedural stills plus generated clips
+VIDEO = names.VIDEO_ENGINE  # --textures video: procedural stills plus generated clips
 
 
 def resolution(text: str) -> tuple[int, int]:
