@@ -21,7 +21,7 @@ from aimv_backend.audio.io import AudioInfo, iter_mono_blocks, load_mono, probe_
 from aimv_backend.errors import AudioInputError, ParameterError
 from aimv_backend.listen import checkpoint
 from aimv_backend.listen.colour import colour_from_notes, colour_of_window
-from aimv_backend.listen.rhythm import RhythmOptions, check_rhythm_options
+from aimv_backend.listen.rhythm import RhythmOptions
 from aimv_backend.listen.volume import RunningVolume, VolumeOptions, measure_level
 from aimv_backend.listen.windows import (
     MIN_WINDOW_SECONDS,
@@ -66,7 +66,8 @@ class ListenOptions:
     colour: "notes" (hue from the note basic-pitch hears, the spectrum where none; falls back
         to the spectrum when basic-pitch is not installed) or "spectrum".
     instruments / voice: engine options; None skips that field (it stays null in the file).
-    Validated on construction, with the engines' options: a ParameterError names the option.
+    Validated on construction, as the engines' options validate themselves: a ParameterError
+    names the option.
     """
 
     window_seconds: float = 1.0
@@ -84,21 +85,10 @@ class ListenOptions:
             raise ParameterError(
                 f"--colour must be one of {', '.join(COLOUR_MODES)}, got {self.colour!r}"
             )
-        if self.rhythm is not None:
-            check_rhythm_options(self.rhythm)
         if self.windows != "seconds" and (self.rhythm is None or self.rhythm.engine == "none"):
             raise ParameterError(
                 f"--windows {self.windows} needs beat tracking; it cannot be used with --beats none"
             )
-        self.volume.check()
-        if self.instruments is not None:
-            from aimv_backend.listen.instruments import check_instrument_options
-
-            check_instrument_options(self.instruments)
-        if self.voice is not None:
-            from aimv_backend.listen.voice import check_voice_options
-
-            check_voice_options(self.voice)
 
     def check(self) -> ListenOptions:
         """Kept for callers of the old API: options validate on construction."""
