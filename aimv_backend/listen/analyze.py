@@ -33,6 +33,7 @@ from aimv_backend.listen.windows import (
 )
 from aimv_backend.progress import Progress, SilentProgress
 from aimv_backend.util.files import sha256_file
+from aimv_backend.util.records import settings_record
 from aimv_timeline.schema import (
     Colour,
     Hit,
@@ -106,21 +107,16 @@ class ListenOptions:
             "rhythm": None if self.rhythm is None else asdict(self.rhythm),
             "colour": self.colour,
             "volume": asdict(self.volume),
-            "instruments": _result_options(self.instruments, "allow_download", "batch_size"),
-            "voice": _result_options(self.voice, "allow_download"),
+            "instruments": _record(self.instruments, "allow_download", "batch_size"),
+            "voice": _record(self.voice, "allow_download"),
         }
 
 
 AnalyzeOptions = ListenOptions  # the old name
 
 
-def _result_options(options: Any, *ignored: str) -> dict[str, Any] | None:
-    if options is None:
-        return None
-    data = asdict(options)
-    for key in ignored:
-        data.pop(key, None)
-    return data
+def _record(options: Any, *unrecorded: str) -> dict[str, Any] | None:
+    return None if options is None else settings_record(options, *unrecorded)
 
 
 def measure_windows(
