@@ -43,13 +43,11 @@ contract = importlib.import_module(f"{PKG}.contract")
 names, presets, events, flags = contract.names, contract.presets, contract.events, contract.flags
 
 
-# --textures: the backend's engines; "none" skips the imagine stage (the backend's "video",
-# generated clips, is not offered here).
+# --textures: the backend's choices, and "none", which skips the imagine stage.
 TEXTURES = dataclasses.replace(
     flags.TEXTURES,
-    help="texture engine: diffusers when a GPU is present and the model loads, else "
-    "procedural; none: no textures",
-    choices=("auto", *names.TEXTURE_ENGINES, "none"),
+    help=f"{flags.TEXTURES.help}; none: no textures",
+    choices=(*flags.TEXTURES.choices, "none"),
 )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from . import names, presets
 
-VIDEO = "video"  # --textures video: procedural stills plus generated clips
+VIDEO = names.VIDEO_ENGINE  # --textures video: procedural stills plus generated clips
 
 
 def resolution(text: str) -> tuple[int, int]:

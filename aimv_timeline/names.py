@@ -24,6 +24,8 @@ STAGE_ALIASES = {"analyze": "listen", "textures": "imagine"}
 # Engines.
 RENDER_ENGINES = ("workbench", "eevee", "cycles")
 TEXTURE_ENGINES = ("procedural", "diffusers")
+# --textures video: procedural stills plus a generated clip per bar group or phrase (GPU)
+VIDEO_ENGINE = "video"
 INSTRUMENT_ENGINES = ("auto", "musicnn", "panns")
 ASR_ENGINES = ("faster-whisper", "openai-whisper")
 

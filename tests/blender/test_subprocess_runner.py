@@ -62,6 +62,21 @@ def test_the_generate_command_parses_in_the_real_cli(tmp_path):
     assert request.imagine.size == (512, 512) and request.force and request.seed == 7
 
 
+def test_the_panels_generated_clips_choice_asks_the_backend_for_clips(tmp_path):
+    """Textures "Generated clips" in the panel: the backend makes stills and an LTX-Video clip
+    per bar group (issue 15), through the same flag the command line has."""
+    from aimv_backend.cli.main import build_parser
+    from aimv_backend.cli.render_cmd import request_from_args
+
+    s = settings(tmp_path, textures="video")
+    argv = list(sr.backend_steps(s, ["aimv"])[0].argv[1:])
+    assert argv[argv.index("--textures") + 1] == "video"
+    request = request_from_args(build_parser(load="render").parse_args(argv))
+    assert request.stages() == ("listen", "describe", "imagine")
+    assert request.clips is not None and request.clips.model == "Lightricks/LTX-Video"
+    assert request.imagine is not None  # the stills under the clips
+
+
 def test_missing_command_names_it_and_where_to_set_it():
     with pytest.raises(sr.BackendError, match="'no-such-aimv-here' not found.*preferences"):
         sr.resolve_command("no-such-aimv-here --x")
