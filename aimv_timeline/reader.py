@@ -11,31 +11,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from . import records as rec
 from .names import MAX_SONG_SECONDS, MAX_TIMELINE_BYTES
 from .paths import UnsafePathError, check_paths, parse_json_bounded, read_regular_file
-from .records import (
-    COLOUR_SOURCES,
-    DRUM_PIECES,
-    INSTRUMENT_CATEGORIES,
-    PICTOGRAM_ROLES,
-    SCHEMA_MAJOR,
-    VOICE_MODES,
-    VOLUME_LEVELS,
-    Clip,
-    Colour,
-    Description,
-    Hit,
-    InstrumentGuess,
-    Pictogram,
-    Rhythm,
-    Source,
-    Timeline,
-    TimelineFormatError,
-    Voice,
-    Volume,
-    Window,
-    Word,
-)
+from .records import TimelineFormatError
 
 __all__ = ["read_timeline", "timeline_from_dict"]
 
@@ -140,39 +119,39 @@ def _hex(reader: _Reader, key: str) -> str:
     return value.lower()
 
 
-def _volume(r: _Reader) -> Volume:
-    return Volume(
+def _volume(r: _Reader) -> rec.Volume:
+    return rec.Volume(
         rms_dbfs=r.number("rms_dbfs", lo=-200.0, hi=60.0),
         peak_dbfs=r.number("peak_dbfs", lo=-200.0, hi=60.0),
         relative_db=r.number("relative_db", lo=-300.0, hi=300.0),
-        level=r.choice("level", VOLUME_LEVELS),
+        level=r.choice("level", rec.VOLUME_LEVELS),
     )
 
 
-def _colour(r: _Reader) -> Colour:
-    return Colour(
+def _colour(r: _Reader) -> rec.Colour:
+    return rec.Colour(
         hex=_hex(r, "hex"),
         name=r.get("name", str),
         hue=r.number("hue", lo=0.0, hi=360.0),
         saturation=r.number("saturation", lo=0.0, hi=1.0),
         value=r.number("value", lo=0.0, hi=1.0),
         frequency_hz=r.number("frequency_hz", optional=True, lo=0.0),
-        source=r.choice("source", COLOUR_SOURCES),
+        source=r.choice("source", rec.COLOUR_SOURCES),
     )
 
 
-def _instrument(r: _Reader) -> InstrumentGuess:
-    return InstrumentGuess(
+def _instrument(r: _Reader) -> rec.InstrumentGuess:
+    return rec.InstrumentGuess(
         label=r.get("label", str),
         word=r.get("word", str),
-        category=r.choice("category", INSTRUMENT_CATEGORIES),
+        category=r.choice("category", rec.INSTRUMENT_CATEGORIES),
         score=r.number("score", lo=0.0, hi=1.0),
         confident=r.get("confident", bool),
     )
 
 
-def _word(r: _Reader) -> Word:
-    return Word(
+def _word(r: _Reader) -> rec.Word:
+    return rec.Word(
         text=r.get("text", str),
         start=r.number("start", lo=0.0),
         end=r.number("end", lo=0.0),
@@ -180,22 +159,22 @@ def _word(r: _Reader) -> Word:
     )
 
 
-def _voice(r: _Reader) -> Voice:
+def _voice(r: _Reader) -> rec.Voice:
     words = r.items("words", optional=True) or []
-    return Voice(
+    return rec.Voice(
         present=r.get("present", bool),
         probability=r.number("probability", lo=0.0, hi=1.0),
         text=r.get("text", str, optional=True) or "",
         words=tuple(_word(_Reader(w, r.item_path("words", i))) for i, w in enumerate(words)),
         language=r.get("language", str, optional=True),
-        mode=r.choice("mode", VOICE_MODES) if r.data.get("mode") is not None else None,
+        mode=r.choice("mode", rec.VOICE_MODES) if r.data.get("mode") is not None else None,
     )
 
 
-def _hit(r: _Reader) -> Hit:
-    return Hit(
+def _hit(r: _Reader) -> rec.Hit:
+    return rec.Hit(
         time=r.number("time", lo=0.0),
-        piece=r.choice("piece", DRUM_PIECES),
+        piece=r.choice("piece", rec.DRUM_PIECES),
         score=r.number("score", lo=0.0, hi=1.0),
     )
 
@@ -212,8 +191,8 @@ def _times(r: _Reader, key: str) -> tuple[float, ...]:
     return tuple(out)
 
 
-def _rhythm(r: _Reader) -> Rhythm:
-    return Rhythm(
+def _rhythm(r: _Reader) -> rec.Rhythm:
+    return rec.Rhythm(
         tempo_bpm=r.number("tempo_bpm", optional=True, lo=1.0, hi=1000.0),
         beats=_times(r, "beats"),
         downbeats=_times(r, "downbeats"),
@@ -243,18 +222,18 @@ def _relative_path(r: _Reader, key: str) -> str:
     return value
 
 
-def _pictogram(r: _Reader) -> Pictogram:
-    return Pictogram(
+def _pictogram(r: _Reader) -> rec.Pictogram:
+    return rec.Pictogram(
         word=r.get("word", str),
-        role=r.choice("role", PICTOGRAM_ROLES),
+        role=r.choice("role", rec.PICTOGRAM_ROLES),
         path=_relative_path(r, "path"),
         code=r.get("code", str, optional=True) or "",
         score=r.number("score", optional=True, lo=0.0, hi=1.0) if "score" in r.data else 1.0,
     )
 
 
-def _clip(r: _Reader) -> Clip:
-    clip = Clip(
+def _clip(r: _Reader) -> rec.Clip:
+    clip = rec.Clip(
         path=r.get("path", str),
         start=r.number("start", lo=0.0),
         end=r.number("end", lo=0.0),
@@ -266,12 +245,12 @@ def _clip(r: _Reader) -> Clip:
     return clip
 
 
-def _description(r: _Reader) -> Description:
+def _description(r: _Reader) -> rec.Description:
     abstractions = r.items("abstractions", optional=True) or []
     for i, a in enumerate(abstractions):
         if not isinstance(a, str):
             raise TimelineFormatError(f"{r.item_path('abstractions', i)}: expected string")
-    return Description(
+    return rec.Description(
         sentence=r.get("sentence", str),
         prompt=r.get("prompt", str),
         abstractions=tuple(abstractions),
@@ -279,13 +258,13 @@ def _description(r: _Reader) -> Description:
     )
 
 
-def _window(r: _Reader) -> Window:
+def _window(r: _Reader) -> rec.Window:
     instruments = r.items("instruments", optional=True)
     voice = r.child("voice", optional=True)
     description = r.child("description", optional=True)
     hits = r.items("hits", optional=True)
     pictograms = r.items("pictograms", optional=True)
-    window = Window(
+    window = rec.Window(
         index=r.get("index", int),
         start=r.number("start", lo=0.0),
         end=r.number("end", lo=0.0),
@@ -320,7 +299,7 @@ def _window(r: _Reader) -> Window:
     return window
 
 
-def timeline_from_dict(data: Any) -> Timeline:
+def timeline_from_dict(data: Any) -> rec.Timeline:
     """Validate a parsed JSON document and build the typed :class:`Timeline`.
 
     Raises TimelineFormatError naming the first offending field (e.g. "windows[3].volume.level").
@@ -331,12 +310,12 @@ def timeline_from_dict(data: Any) -> Timeline:
         major = int(version.split(".")[0])
     except ValueError:
         raise TimelineFormatError(f"schema_version: {version!r} is not MAJOR.MINOR") from None
-    if major != SCHEMA_MAJOR:
+    if major != rec.SCHEMA_MAJOR:
         raise TimelineFormatError(
-            f"schema_version: {version!r} is not supported (this reader reads {SCHEMA_MAJOR}.x)"
+            f"schema_version: {version!r} is not supported (this reader reads {rec.SCHEMA_MAJOR}.x)"
         )
     s = r.child("source")
-    source = Source(
+    source = rec.Source(
         path=s.get("path", str),
         sha256=s.get("sha256", str),
         duration=s.number("duration", lo=0.0, hi=float(MAX_SONG_SECONDS)),
@@ -372,7 +351,7 @@ def timeline_from_dict(data: Any) -> Timeline:
             raise TimelineFormatError(f"engines.{key}: expected string, got {_kind(value)}")
     rhythm = r.child("rhythm", optional=True)
     clips = r.items("clips", optional=True) or []
-    return Timeline(
+    return rec.Timeline(
         schema_version=version,
         source=source,
         window_seconds=window_seconds,
@@ -386,7 +365,7 @@ def timeline_from_dict(data: Any) -> Timeline:
     )
 
 
-def read_timeline(path: str | os.PathLike[str]) -> Timeline:
+def read_timeline(path: str | os.PathLike[str]) -> rec.Timeline:
     """Read and validate a timeline JSON file.
 
     Raises TimelineFormatError for a missing file, something that is not a regular file (FIFO,

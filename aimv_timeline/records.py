@@ -246,8 +246,8 @@ class Source:
 class Timeline:
     """A whole analysed song.
 
-    settings: per stage, the options that produced the fields ({"listen": {...}, "describe": {...}, "imagine": {...}};
-        timelines made before schema 1.1 say "analyze" and "textures").
+    settings: per stage, the options that produced the fields ({"listen": {...}, "describe":
+        {...}, "imagine": {...}}; timelines made before schema 1.1 say "analyze" and "textures").
     engines: per field, the engine that produced it ({"instruments": "musicnn:MTT_musicnn"}).
     """
 
