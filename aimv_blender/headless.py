@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         spec.add_to(video, dest=spec.flags[0][2:])
     crossfade = presets.DEFAULT.crossfade
     flags.CROSSFADE.add_to(video, dest="crossfade", default=crossfade, shown=crossfade)
-    p.add_argument("--seed", type=int, default=0, help="seed of the backend and camera sway")
+    flags.SEED.add_to(p, dest="seed", default=0, shown=0)  # the backend's and the camera sway's
     for spec in flags.LAYERS:
         spec.add_to(p, dest="layers_off")
     flags.FONT.add_to(p, dest="font")

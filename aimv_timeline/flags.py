@@ -95,6 +95,8 @@ def add_preset(parser: argparse.ArgumentParser | Any) -> None:
     )
 
 
+SEED = Flag(("--seed",), "random seed: the same seed gives the same result", int)
+
 # What the backend listens and imagines with.
 WINDOW = Flag(("--window",), "window length in seconds, 0.25 to 10", float, "SECONDS")
 INSTRUMENTS = Flag(

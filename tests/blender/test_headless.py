@@ -76,7 +76,7 @@ def test_the_flags_it_shares_with_aimv_come_from_the_one_table():
     shared = [
         flags.WINDOW, flags.INSTRUMENTS, flags.ASR, flags.LANGUAGE, flags.RESOLUTION, flags.FPS,
         flags.ENGINE, flags.SAMPLES, flags.CROSSFADE, flags.FONT, flags.SCENE, flags.FRAMES,
-        *flags.LAYERS,
+        flags.SEED, *flags.LAYERS,
     ]  # fmt: skip
     for spec in shared:
         for spelling in spec.flags:
