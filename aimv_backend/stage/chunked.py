@@ -340,9 +340,11 @@ def _retrying(
     job: ChunkJob,
     on_frames: Callable[[int], None],
     notice: Callable[[str], None],
+    stopping: threading.Event,
 ) -> ChunkResult:
-    """``run(job)``, tried again after a render error. Frames a failed try reported are not
-    counted twice: the retry reuses its finished segments and reports them again."""
+    """``run(job)``, tried again after a render error unless the render is being stopped
+    (Ctrl-C, SIGTERM: its Blender died because it was told to). Frames a failed try reported
+    are not counted twice: the retry reuses its finished segments and reports them again."""
     reported = 0
     for attempt in range(LOCAL_RETRIES + 1):
         swallow = reported
@@ -359,7 +361,7 @@ def _retrying(
             return run(job, on_frames=count)
         except RETRY_ON as exc:
             reported = max(reported, counted)
-            if attempt == LOCAL_RETRIES:
+            if attempt == LOCAL_RETRIES or stopping.is_set():
                 raise
             notice(f"chunk {job.index + 1} failed ({exc}); trying it once more")
     raise AssertionError("unreachable")  # pragma: no cover
@@ -383,8 +385,9 @@ def run_chunks_local(
 
     run = runner or render_chunk
     results: list[ChunkResult] = []
+    stopping = threading.Event()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aimv-chunk") as pool:
-        futures = [pool.submit(_retrying, run, job, on_frames, notice) for job in jobs]
+        futures = [pool.submit(_retrying, run, job, on_frames, notice, stopping) for job in jobs]
         try:
             error: BaseException | None = None
             for future in futures:
@@ -397,6 +400,7 @@ def run_chunks_local(
             if error is not None:
                 raise error
         except KeyboardInterrupt:  # Ctrl-C (or SIGTERM turned into it): stop every chunk now
+            stopping.set()  # before the children die: their chunks must not be retried
             for other in futures:
                 other.cancel()
             stop_children()
