@@ -67,9 +67,10 @@ class BackendSettings:
     @classmethod
     def from_choices(cls, choices, **given) -> BackendSettings:
         """Settings from ``choices`` (the panel's Snapshot or the headless script's arguments:
-        anything with window_seconds, instruments, asr, language, textures and seed) plus
-        ``given`` (command, audio, work_dir, force, online)."""
-        picked = {name: getattr(choices, name) for name in CHOICES}
+        anything with window_seconds, instruments, asr, language, textures and seed; None
+        keeps the default here) plus ``given`` (command, audio, work_dir, force, online)."""
+        values = {name: getattr(choices, name) for name in CHOICES}
+        picked = {name: value for name, value in values.items() if value is not None}
         return cls(**picked, **given)
 
 

@@ -18,6 +18,7 @@ from aimv_backend import __version__
 from aimv_backend.errors import AimvError, Cancelled
 from aimv_backend.progress import JsonLinesProgress, SilentProgress, TqdmProgress
 from aimv_backend.util.procs import install_sigterm_handler
+from aimv_timeline import flags as shared
 from aimv_timeline import offline
 from aimv_timeline.names import STAGE_ALIASES, STAGES, TIMELINE_FILE
 from aimv_timeline.schema import TimelineFormatError
@@ -46,12 +47,7 @@ def common_options() -> argparse.ArgumentParser:
     """Options every subcommand takes."""
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("common options")
-    group.add_argument(
-        "--seed",
-        type=int,
-        default=None,
-        help="random seed: the same seed gives the same result (default: 0)",
-    )
+    shared.SEED.add_to(group, dest="seed", shown=0)  # None: not given (a timeline's may stay)
     group.add_argument(
         "--force",
         action="store_true",
