@@ -173,9 +173,10 @@ class BackendProcess:
         self._lines: queue.Queue[tuple[str, str]] = queue.Queue()
         self._cancel_at: float | None = None
         self.stderr_tail: list[str] = []
-        kwargs = {}
-        if os.name == "nt":
-            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
+        from .contract import children  # noqa: PLC0415 - keeps this module importable alone
+
+        # its own process group, and (Linux) it dies with Blender, however Blender ends
+        kwargs = children.child_process_kwargs()
         try:
             self._proc = subprocess.Popen(
                 self.argv,

@@ -126,3 +126,39 @@ def test_cancel_interrupts_a_running_backend_quickly(tmp_path, monkeypatch):
         time.sleep(0.02)
     assert pipe.state == "cancelled"
     assert time.monotonic() - t0 < 5
+
+
+PARENT_SCRIPT = """
+import sys, time
+sys.path.insert(0, ROOT)
+from aimv_blender import subprocess_runner as sr
+child = sr.BackendProcess([sys.executable, "-c", "import time; time.sleep(120)"])
+print(child._proc.pid, flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal: Linux")
+def test_the_backend_dies_with_blender_however_blender_ends(tmp_path):
+    """Blender killed (or crashed) while the backend works: the backend stops too, rather than
+    listening and rendering on for nobody."""
+    import os
+    import signal
+    import subprocess
+
+    script = tmp_path / "blender_standin.py"
+    script.write_text(PARENT_SCRIPT.replace("ROOT", repr(str(Path(__file__).parents[2]))))
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    backend = int(parent.stdout.readline())
+    os.kill(backend, 0)  # running
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(backend, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    os.kill(backend, signal.SIGKILL)
+    pytest.fail("the backend went on after Blender was killed")
