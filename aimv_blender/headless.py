@@ -25,8 +25,6 @@ import threading
 import time
 from pathlib import Path
 
-EXIT_USER_ERROR = 2
-EXIT_CANCELLED = 130
 SLOW_RENDER_S = 120.0  # a projected render longer than this is announced with the fast path
 
 
@@ -41,6 +39,8 @@ def _package() -> str:
 PKG = _package()
 contract = importlib.import_module(f"{PKG}.contract")
 names, presets, events, flags = contract.names, contract.presets, contract.events, contract.flags
+EXIT_USER_ERROR = names.EXIT_USER_ERROR
+EXIT_CANCELLED = names.EXIT_CANCELLED
 
 
 # --textures: the backend's choices, and "none", which skips the imagine stage.

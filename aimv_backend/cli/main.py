@@ -19,7 +19,7 @@ from aimv_backend.errors import AimvError, Cancelled
 from aimv_backend.progress import JsonLinesProgress, SilentProgress, TqdmProgress
 from aimv_backend.util.procs import install_sigterm_handler
 from aimv_timeline import flags as shared
-from aimv_timeline import offline
+from aimv_timeline import names, offline
 from aimv_timeline.names import STAGE_ALIASES, STAGES, TIMELINE_FILE
 from aimv_timeline.schema import TimelineFormatError
 
@@ -32,8 +32,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "render": ("aimv_backend.cli.render_cmd", "song to music video: every stage, then Blender"),
 }
 assert tuple(SUBCOMMANDS)[:4] == STAGES
-EXIT_USER_ERROR = 2
-EXIT_CANCELLED = 130
+EXIT_USER_ERROR = names.EXIT_USER_ERROR
+EXIT_CANCELLED = names.EXIT_CANCELLED
 
 
 class _Parser(argparse.ArgumentParser):
