@@ -15,6 +15,7 @@ screen itself shows: a :class:`BackgroundSource` may carry ``MOVIE`` images as w
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,11 +101,16 @@ def stage_sequence(
                 f"windows[{n}].texture: {src.name!r} is not a {ext} file like the others"
             )
     folder.mkdir(parents=True, exist_ok=True)
+    wanted = {folder / f"{SEQUENCE_STEM}{n + 1:05d}{ext}": src for n, src in sources.items()}
+    # Chunked renders stage the same folder from several Blender processes at once: only stale
+    # files go, and each file is replaced atomically, so another process never reads a gap.
     for old in folder.glob(f"{SEQUENCE_STEM}*"):
-        old.unlink()
-    for n, src in sources.items():
-        dst = folder / f"{SEQUENCE_STEM}{n + 1:05d}{ext}"  # a copy; a link only to AIMV's own
-        paths.place_file(src, dst, may_link=manifest.owns(timeline_dir, src))
+        if old not in wanted:
+            old.unlink(missing_ok=True)
+    for dst, src in wanted.items():  # a copy; a link only to AIMV's own
+        part = dst.with_name(f".{dst.name}.{os.getpid()}.part")
+        paths.place_file(src, part, may_link=manifest.owns(timeline_dir, src))
+        os.replace(part, dst)
     first = folder / f"{SEQUENCE_STEM}{used[0] + 1:05d}{ext}"
     return first, _png_aspect(first)
 
