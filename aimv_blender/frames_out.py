@@ -7,7 +7,7 @@ scene of the MP4 path: the sequencer only added a float copy and a second colour
 (about 20 ms of a 640x360 frame without a GPU), and its pixels differ from these by at most one
 level in 8 bits. Every chunk renders the same way, so the chunks join frame-exactly.
 
-Files are named ``f_NNNNNN.png`` by frame number (``FRAME_PATTERN``), whatever range is
+Files are named ``f_NNNNNN.bmp`` by frame number (``FRAME_PATTERN``), whatever range is
 rendered, so a chunk's frames never collide with another chunk's.
 """
 
@@ -23,7 +23,7 @@ from .render import RenderSetupError, render_animation
 
 FRAME_PREFIX = "f_"
 FRAME_DIGITS = 6
-FRAME_PATTERN = f"{FRAME_PREFIX}%0{FRAME_DIGITS}d.png"
+FRAME_PATTERN = f"{FRAME_PREFIX}%0{FRAME_DIGITS}d.bmp"
 
 
 def render_images(
@@ -33,11 +33,11 @@ def render_images(
     folder: Path,
     on_frame: Callable[[int, int, int], None] | None = None,
 ) -> Path:
-    """Render the stage scene's frames ``frames`` (first, last; inclusive) as 8-bit RGB PNGs
+    """Render the stage scene's frames ``frames`` (first, last; inclusive) as 24-bit BMPs
     into ``folder``.
 
-    PNG compression is off: the files live only until the backend has encoded them, and
-    zlib would cost more time per frame than the render of a preview frame.
+    BMP: the files live only until the backend has encoded them, and even an uncompressed PNG
+    cost 11 ms more a 640x360 frame to write (its filters and checksums) than a BMP.
     on_frame(frame, done, total) is called after each written frame (for progress).
     The scene's frame range and output path are restored afterwards.
     """
@@ -47,10 +47,8 @@ def render_images(
     saved = (stage.frame_start, stage.frame_end, r.filepath, r.use_sequencer)
     if hasattr(r.image_settings, "media_type"):  # 5.0: choose images before the format
         r.image_settings.media_type = "IMAGE"
-    r.image_settings.file_format = "PNG"
+    r.image_settings.file_format = "BMP"
     r.image_settings.color_mode = "RGB"
-    r.image_settings.color_depth = "8"
-    r.image_settings.compression = 0
     r.use_file_extension = True
     r.use_overwrite = True
     r.use_placeholder = False
