@@ -286,7 +286,14 @@ def _imagine(run: _Run) -> None:
 
 # ----------------------------------------------------------------------------------- stage
 def render_fingerprint(timeline_path: Path, timeline: Timeline, options: StageOptions) -> str:
-    """Hash of everything the video depends on: the timeline, its textures, the options."""
+    """Hash of everything the video depends on: the timeline, its textures, the options.
+
+    The scale options (--workers, --chunks, --ray, --ray-ship) are left out on purpose: they
+    say how the frames are spread over processes and machines, not what the frames are. Each
+    segment sits on a fixed grid of the song's frames (stage/chunks.py) and is encoded alone,
+    so any split decodes to the same frames (tests/blender/test_chunked_render.py compares
+    them), and a video made with 2 workers is up to date for a run asking for 4.
+    """
     digest = hashlib.sha256(timeline_path.read_bytes())
     for window in timeline.windows:
         if window.texture:

@@ -8,10 +8,30 @@ committed copy. Everything the add-on needs of the contract is imported from her
 from __future__ import annotations
 
 try:  # inside the built extension: <extension>/aimv_timeline
-    from .aimv_timeline import events, manifest, names, offline, paths, presets, schema
+    from .aimv_timeline import (
+        children,
+        events,
+        flags,
+        manifest,
+        names,
+        offline,
+        paths,
+        presets,
+        schema,
+    )
     from .aimv_timeline.errors import AimvError
 except ImportError:  # a source checkout: aimv_timeline sits beside aimv_blender on sys.path
-    from aimv_timeline import events, manifest, names, offline, paths, presets, schema
+    from aimv_timeline import (
+        children,
+        events,
+        flags,
+        manifest,
+        names,
+        offline,
+        paths,
+        presets,
+        schema,
+    )
     from aimv_timeline.errors import AimvError
 
 Timeline = schema.Timeline
@@ -26,7 +46,9 @@ __all__ = [
     "TimelineFormatError",
     "Volume",
     "Window",
+    "children",
     "events",
+    "flags",
     "manifest",
     "names",
     "offline",

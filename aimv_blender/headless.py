@@ -16,6 +16,7 @@ are documented in docs/blender.md and by ``--help``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import os
 import signal
@@ -24,8 +25,6 @@ import threading
 import time
 from pathlib import Path
 
-EXIT_USER_ERROR = 2
-EXIT_CANCELLED = 130
 SLOW_RENDER_S = 120.0  # a projected render longer than this is announced with the fast path
 
 
@@ -39,7 +38,17 @@ def _package() -> str:
 
 PKG = _package()
 contract = importlib.import_module(f"{PKG}.contract")
-names, presets, events = contract.names, contract.presets, contract.events
+names, presets, events, flags = contract.names, contract.presets, contract.events, contract.flags
+EXIT_USER_ERROR = names.EXIT_USER_ERROR
+EXIT_CANCELLED = names.EXIT_CANCELLED
+
+
+# --textures: the backend's choices, and "none", which skips the imagine stage.
+TEXTURES = dataclasses.replace(
+    flags.TEXTURES,
+    help=f"{flags.TEXTURES.help}; none: no textures",
+    choices=(*flags.TEXTURES.choices, "none"),
+)
 
 
 class UsageError(contract.AimvError):
@@ -51,27 +60,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USER_ERROR, f"aimv-blender: error: {message} (see --help)\n")
 
 
-def _size(text: str) -> tuple[int, int]:
-    parts = text.lower().split("x")
-    try:
-        w, h = (int(p) for p in parts)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, got {text!r}") from None
-    return w, h
-
-
-def _frames(text: str) -> tuple[int, int]:
-    try:
-        a, b = (int(p) for p in text.split(":"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected START:END, got {text!r}") from None
-    if a < 1 or b < a:
-        raise argparse.ArgumentTypeError(f"expected 1 <= START <= END, got {text!r}")
-    return a, b
+def _backend_default(name: str) -> object:
+    """What the backend run is asked for when a backend flag is not given (the panel's
+    defaults, :class:`subprocess_runner.BackendSettings`)."""
+    runner = importlib.import_module(f"{PKG}.subprocess_runner")
+    (field,) = (f for f in dataclasses.fields(runner.BackendSettings) if f.name == name)
+    return field.default
 
 
 def build_parser() -> argparse.ArgumentParser:
-    default = presets.DEFAULT
+    """The headless script's flags; those it shares with ``aimv`` come from
+    :mod:`aimv_timeline.flags`, so both programs spell and explain them alike."""
     p = _Parser(
         prog="aimv_blender/headless.py",
         description="Stage an AIMV timeline in Blender and render it to an MP4 with the song.",
@@ -93,61 +92,25 @@ def build_parser() -> argparse.ArgumentParser:
     backend.add_argument(
         "--work-dir", help="backend output folder (default: OUTPUT's name + .aimv)"
     )
-    backend.add_argument(
-        "--window",
-        dest="window_seconds",
-        type=float,
-        default=1.0,
-        help="window seconds (default: 1.0)",
-    )
-    backend.add_argument(
-        "--instruments",
-        default="auto",
-        choices=(*names.INSTRUMENT_ENGINES, "none"),
-        help="instrument tagger (default: auto)",
-    )
-    backend.add_argument(
-        "--asr",
-        default=names.ASR_ENGINES[0],
-        choices=(*names.ASR_ENGINES, "none"),
-        help=f"speech recogniser (default: {names.ASR_ENGINES[0]})",
-    )
-    backend.add_argument("--language", default="", help="lyrics language (default: detect)")
-    backend.add_argument(
-        "--textures",
-        default="auto",
-        choices=("auto", *names.TEXTURE_ENGINES, "none"),
-        help="texture engine, none to skip (default: auto)",
-    )
+    # Not given: None, and the backend run gets BackendSettings' value.
+    for name, spec in (
+        ("window_seconds", flags.WINDOW),
+        ("instruments", flags.INSTRUMENTS),
+        ("asr", flags.ASR),
+        ("language", flags.LANGUAGE),
+        ("textures", TEXTURES),
+    ):
+        spec.add_to(backend, dest=name, shown=_backend_default(name))
     video = p.add_argument_group("video (default: the preset's)")
-    video.add_argument(
-        "--preset",
-        choices=sorted(presets.PRESETS),
-        default=presets.DEFAULT_PRESET,
-        help="; ".join(f"{x.name}: {x.summary}" for x in presets.PRESETS.values())
-        + f" (default: {presets.DEFAULT_PRESET})",
-    )
-    video.add_argument("--resolution", type=_size, metavar="WxH", help="video size in pixels")
-    video.add_argument("--fps", type=int, help="frames per second")
-    video.add_argument("--engine", choices=names.RENDER_ENGINES, help="render engine")
-    video.add_argument("--samples", type=int, help="EEVEE/Cycles samples")
-    video.add_argument(
-        "--frames",
-        type=_frames,
-        metavar="START:END",
-        help="render only these frames (1-based, inclusive)",
-    )
-    video.add_argument(
-        "--crossfade",
-        type=float,
-        default=default.crossfade,
-        help=f"seconds of blending into the next window (default: {default.crossfade})",
-    )
-    p.add_argument("--seed", type=int, default=0, help="seed of the backend and camera sway")
-    layer_options = importlib.import_module(f"{PKG}.layer_options")
-    for name, what in layer_options.LAYERS.items():
-        p.add_argument(f"--no-{name}", action="store_true", help=f"leave out {what}")
-    p.add_argument("--font", help="font file for the lyrics (default: Blender's built-in font)")
+    flags.add_preset(video)
+    for spec in (flags.RESOLUTION, flags.FPS, flags.ENGINE, flags.SAMPLES, flags.FRAMES):
+        spec.add_to(video, dest=spec.flags[0][2:])
+    crossfade = presets.DEFAULT.crossfade
+    flags.CROSSFADE.add_to(video, dest="crossfade", default=crossfade, shown=crossfade)
+    flags.SEED.add_to(p, dest="seed", default=0, shown=0)  # the backend's and the camera sway's
+    for spec in flags.LAYERS:
+        spec.add_to(p, dest="layers_off")
+    flags.FONT.add_to(p, dest="font")
     p.add_argument("--blend-out", metavar="FILE", help="also save the staged scene as .blend")
     p.add_argument(
         "--image-sequence",
@@ -155,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the frames as DIR/f_NNNNNN.png instead of an MP4 (the chunked render)",
     )
     p.add_argument("--blend", metavar="FILE", help="render this saved scene as it is (no build)")
-    p.add_argument("--scene", default="Scene", help="the stage scene of --blend")
+    flags.SCENE.add_to(p, dest="scene", default="Scene", shown="Scene")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.add_argument(
         "--progress",
@@ -206,6 +169,9 @@ def video_settings(args: argparse.Namespace) -> dict:
         raise UsageError(f"--samples must be at least 1, got {out['samples']}")
     if not 0.0 <= args.crossfade <= 10.0:
         raise UsageError(f"--crossfade must be 0 to 10 seconds, got {args.crossfade}")
+    if args.frames is not None and not 1 <= args.frames[0] <= args.frames[1]:
+        first, last = args.frames
+        raise UsageError(f"--frames must be START:END with 1 <= START <= END, got {first}:{last}")
     return out
 
 
@@ -297,7 +263,7 @@ def run(args: argparse.Namespace) -> int:
     video = video_settings(args)
     keying = importlib.import_module(f"{PKG}.keying")
     layer_names = importlib.import_module(f"{PKG}.layer_options").LAYERS
-    layers = frozenset(n for n in layer_names if not getattr(args, f"no_{n}"))
+    layers = frozenset(layer_names) - set(args.layers_off or ())
     options = keying.KeyingOptions(
         fps=video["fps"], crossfade=args.crossfade, seed=args.seed, layers=layers
     )

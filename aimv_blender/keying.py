@@ -168,6 +168,8 @@ def build_keys(timeline: Timeline, options: KeyingOptions) -> SceneKeys:
         crossfade=options.crossfade,
         fps=fps,
         downbeats=rhythm.downbeats if rhythm is not None else (),
+        beats=rhythm.beats if rhythm is not None else (),
+        quiet=tuple(w.volume.level in ("quiet", "silent") for w in timeline.windows),
     )
 
     def held(values: list[float]):

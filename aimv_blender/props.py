@@ -43,6 +43,11 @@ LABELS = {
     "auto:textures": ("Auto", "Diffusion on a GPU, procedural otherwise"),
     "procedural": ("Procedural", "Fast offline textures"),
     "diffusers": ("Diffusion", "Text-to-image model"),
+    names.VIDEO_ENGINE: (
+        "Generated clips",
+        "A text-to-video clip (LTX-Video) per bar group over procedural stills; needs a GPU "
+        "and the model in the Hugging Face cache, or online access",
+    ),
     "none:textures": ("None", "No textures: planes show the window colours"),
     "workbench": ("Workbench", "Fast preview: flat light, textures or window colours"),
     "eevee": ("EEVEE", "Real-time engine; needs a GPU to be fast"),
@@ -105,7 +110,8 @@ class AIMV_PG_settings(bpy.types.PropertyGroup):
         description="Lyrics language, e.g. en or Spanish (empty: detect)",
     )
     textures: EnumProperty(
-        name="Textures", items=_items("auto:textures", *names.TEXTURE_ENGINES, "none:textures")
+        name="Textures",
+        items=_items("auto:textures", *names.TEXTURE_ENGINES, names.VIDEO_ENGINE, "none:textures"),
     )
     seed: IntProperty(name="Seed", default=0, min=0, description="Same seed, same video")
     resolution_x: _frame_side("Width", 0)

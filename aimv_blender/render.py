@@ -9,7 +9,11 @@ an interrupted render never leaves a half MP4 under the user's name.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -301,7 +305,7 @@ def render_video(
     rs.render.filepath = str(temp)
     rs.render.use_file_extension = False
     try:
-        render_animation(rs, on_frame=on_frame)
+        render_animation(rs, on_frame=on_frame, on_stop=lambda: temp.unlink(missing_ok=True))
         if not temp.is_file() or temp.stat().st_size == 0:
             raise RenderSetupError(f"Blender wrote no video to {str(temp)!r}")
         os.replace(temp, output)
@@ -310,13 +314,50 @@ def render_video(
     return output
 
 
+STOP_SIGNALS = ("SIGTERM", "SIGINT")
+
+
+@contextlib.contextmanager
+def _exit_on_stop_signal(on_stop: Callable[[], None] | None):
+    """While Blender renders, SIGTERM or Ctrl-C ends the process at the next frame.
+
+    Blender's blocking render swallows the KeyboardInterrupt a signal raises in Python (it is
+    seen inside a render handler and printed), so the render would go on to its last frame.
+    Here the signal runs ``on_stop`` (remove the partial output), says "cancelled" and exits
+    with EXIT_CANCELLED at once. Only in the main thread (where Python runs signal handlers).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, _frame):
+        if on_stop is not None:
+            on_stop()
+        sys.stderr.write("aimv-blender: cancelled\n")
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(names.EXIT_CANCELLED)
+
+    sigs = [getattr(signal, name) for name in STOP_SIGNALS if hasattr(signal, name)]
+    before = {sig: signal.signal(sig, stop) for sig in sigs}
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
 def render_animation(
-    rs: bpy.types.Scene, *, on_frame: Callable[[int, int, int], None] | None = None
+    rs: bpy.types.Scene,
+    *,
+    on_frame: Callable[[int, int, int], None] | None = None,
+    on_stop: Callable[[], None] | None = None,
 ) -> None:
     """Render ``rs``'s frame range where its render settings say (blocking).
 
     on_frame(frame, done, total) is called after each written frame (for progress); a failed
-    render is one line (RenderSetupError).
+    render is one line (RenderSetupError). SIGTERM or Ctrl-C during the render calls
+    ``on_stop`` and exits the process (see :func:`_exit_on_stop_signal`).
     """
     total = rs.frame_end - rs.frame_start + 1
     state = {"done": 0}
@@ -329,7 +370,8 @@ def render_animation(
     handlers = bpy.app.handlers.render_write
     handlers.append(_written)
     try:
-        bpy.ops.render.render(animation=True, scene=rs.name)
+        with _exit_on_stop_signal(on_stop):
+            bpy.ops.render.render(animation=True, scene=rs.name)
     except RuntimeError as exc:
         message = " ".join(str(exc).split())
         raise RenderSetupError(f"Blender could not render: {message}") from None

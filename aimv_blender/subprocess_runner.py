@@ -67,9 +67,10 @@ class BackendSettings:
     @classmethod
     def from_choices(cls, choices, **given) -> BackendSettings:
         """Settings from ``choices`` (the panel's Snapshot or the headless script's arguments:
-        anything with window_seconds, instruments, asr, language, textures and seed) plus
-        ``given`` (command, audio, work_dir, force, online)."""
-        picked = {name: getattr(choices, name) for name in CHOICES}
+        anything with window_seconds, instruments, asr, language, textures and seed; None
+        keeps the default here) plus ``given`` (command, audio, work_dir, force, online)."""
+        values = {name: getattr(choices, name) for name in CHOICES}
+        picked = {name: value for name, value in values.items() if value is not None}
         return cls(**picked, **given)
 
 
@@ -172,9 +173,10 @@ class BackendProcess:
         self._lines: queue.Queue[tuple[str, str]] = queue.Queue()
         self._cancel_at: float | None = None
         self.stderr_tail: list[str] = []
-        kwargs = {}
-        if os.name == "nt":
-            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
+        from .contract import children  # noqa: PLC0415 - keeps this module importable alone
+
+        # its own process group, and (Linux) it dies with Blender, however Blender ends
+        kwargs = children.child_process_kwargs()
         try:
             self._proc = subprocess.Popen(
                 self.argv,

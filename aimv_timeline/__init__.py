@@ -1,6 +1,7 @@
 """The contract between AIMV's backend and its Blender add-on (standard library only).
 
-- :mod:`.schema`: the timeline file: typed records, validating reader, atomic writer;
+- :mod:`.schema`: the timeline file: typed records (:mod:`.records`), validating reader
+  (:mod:`.reader`), atomic writer (:mod:`.writer`), all imported from ``schema``;
 - :mod:`.events`: the event protocol between processes (progress, stage, warning, error);
 - :mod:`.names`: file names, stage and engine names, and their limits;
 - :mod:`.presets`: the video presets and defaults every entry point shares;

@@ -6,6 +6,10 @@ drift apart.
 
 from __future__ import annotations
 
+# Exit codes of every AIMV program (aimv, the headless Blender script).
+EXIT_USER_ERROR = 2  # bad input or options: one line on stderr
+EXIT_CANCELLED = 130  # Ctrl-C or SIGTERM (128 + SIGINT, as shells report it)
+
 # Files in a work folder.
 TIMELINE_FILE = "timeline.json"
 TEXTURES_DIR = "textures"
@@ -24,6 +28,8 @@ STAGE_ALIASES = {"analyze": "listen", "textures": "imagine"}
 # Engines.
 RENDER_ENGINES = ("workbench", "eevee", "cycles")
 TEXTURE_ENGINES = ("procedural", "diffusers")
+# --textures video: procedural stills plus a generated clip per bar group or phrase (GPU)
+VIDEO_ENGINE = "video"
 INSTRUMENT_ENGINES = ("auto", "musicnn", "panns")
 ASR_ENGINES = ("faster-whisper", "openai-whisper")
 

@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import stat
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -87,23 +88,33 @@ def resolve_inside(work_dir: str | os.PathLike[str], relative: str, *, what: str
 def place_file(
     src: str | os.PathLike[str], dst: str | os.PathLike[str], *, may_link: bool = False
 ) -> Path:
-    """Put a copy of the regular file ``src`` at ``dst`` (replacing ``dst``).
+    """Put a copy of the regular file ``src`` at ``dst`` (replacing ``dst`` atomically).
 
     ``may_link`` (only for files AIMV made, see the manifest) allows a hard link instead of
-    a copy. Never follows ``src`` to a device, FIFO or folder.
+    a copy. Never follows ``src`` to a device, FIFO or folder. The new file is made under a
+    hidden temporary name and renamed over ``dst``, so a process reading ``dst`` meanwhile
+    (another chunk's Blender staging the same work folder) sees the old file or the new one,
+    never a missing or half-written one.
     """
     source, target = Path(src), Path(dst)
     info = os.stat(source)
     if not stat.S_ISREG(info.st_mode):
         raise UnsafePathError(f"{str(source)!r} is not a regular file; refused")
-    target.unlink(missing_ok=True)
-    if may_link and not source.is_symlink():
-        try:
-            os.link(source, target)
-            return target
-        except OSError:
-            pass
-    shutil.copyfile(source, target, follow_symlinks=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        linked = False
+        if may_link and not source.is_symlink():
+            try:
+                os.link(source, tmp)
+                linked = True
+            except OSError:
+                pass
+        if not linked:
+            shutil.copyfile(source, tmp, follow_symlinks=True)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
     return target
 
 

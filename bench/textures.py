@@ -66,15 +66,18 @@ def bench_diffusers(
     batch: int,
 ) -> tuple[float, str]:
     from aimv_backend.imagine.diffusion import DiffusionEngine
+    from aimv_backend.imagine.options import ImagineOptions
 
     engine = DiffusionEngine(
-        model=model,
-        device=device,
-        tiny_vae=tiny_vae,
-        allow_download=True,
-        size=(size, size),
-        steps=steps,
-        guidance=0.0,
+        ImagineOptions(
+            engine="diffusers",
+            model=model,
+            device=device,
+            tiny_vae=tiny_vae,
+            size=(size, size),
+            steps=steps,
+            guidance=0.0,
+        )
     )
     engine.text_to_image(PROMPTS[:batch], list(range(batch)))  # warm-up (kernels, caches)
     if engine.device.startswith("cuda"):

@@ -18,7 +18,8 @@ from aimv_backend import __version__
 from aimv_backend.errors import AimvError, Cancelled
 from aimv_backend.progress import JsonLinesProgress, SilentProgress, TqdmProgress
 from aimv_backend.util.procs import install_sigterm_handler
-from aimv_timeline import offline
+from aimv_timeline import flags as shared
+from aimv_timeline import names, offline
 from aimv_timeline.names import STAGE_ALIASES, STAGES, TIMELINE_FILE
 from aimv_timeline.schema import TimelineFormatError
 
@@ -31,8 +32,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "render": ("aimv_backend.cli.render_cmd", "song to music video: every stage, then Blender"),
 }
 assert tuple(SUBCOMMANDS)[:4] == STAGES
-EXIT_USER_ERROR = 2
-EXIT_CANCELLED = 130
+EXIT_USER_ERROR = names.EXIT_USER_ERROR
+EXIT_CANCELLED = names.EXIT_CANCELLED
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,12 +47,7 @@ def common_options() -> argparse.ArgumentParser:
     """Options every subcommand takes."""
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("common options")
-    group.add_argument(
-        "--seed",
-        type=int,
-        default=None,
-        help="random seed: the same seed gives the same result (default: 0)",
-    )
+    shared.SEED.add_to(group, dest="seed", shown=0)  # None: not given (a timeline's may stay)
     group.add_argument(
         "--force",
         action="store_true",

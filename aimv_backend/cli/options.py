@@ -1,6 +1,7 @@
 """The one map from command-line flags to option fields, for every subcommand.
 
-Each flag is defined once here, next to the option class and field it sets; subcommands add
+Each flag is defined once, next to the option class and field it sets: here, or, for the flags
+the headless Blender script shares, in :mod:`aimv_timeline.flags` (bound here). Subcommands add
 the groups they need. Defaults are never repeated: a flag the user does not give leaves the
 field at its class default (``--help`` shows it), and :func:`given` tells which fields the user
 set (``aimv render`` keeps the describe options of an existing timeline for the others).
@@ -9,8 +10,8 @@ set (``aimv render`` keeps the describe options of an existing timeline for the 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
-from dataclasses import MISSING, dataclass, fields
+from collections.abc import Sequence
+from dataclasses import MISSING, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,49 +25,23 @@ from aimv_backend.listen.rhythm import BEAT_ENGINES, RhythmOptions
 from aimv_backend.listen.voice import VoiceOptions
 from aimv_backend.listen.windows import WINDOW_MODES
 from aimv_backend.stage.options import SavedScene, ScaleOptions, StageOptions
+from aimv_timeline import flags as shared
 from aimv_timeline import names
 from aimv_timeline.presets import DEFAULT_PRESET, PRESETS
 from aimv_timeline.schema import Timeline, TimelineFormatError, read_timeline
 
-VIDEO = "video"  # --textures video: procedural stills plus generated clips
-
-
-def resolution(text: str) -> tuple[int, int]:
-    """ "640x360" -> (640, 360); range checks are StageOptions' (one message for all)."""
-    try:
-        w, h = (int(x) for x in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected WIDTHxHEIGHT such as 640x360, got {text!r}"
-        ) from None
-    return w, h
-
-
-def frame_range(text: str) -> tuple[int, int]:
-    """ "1:240" -> (1, 240); range checks are SavedScene's."""
-    try:
-        first, last = (int(x) for x in text.split(":"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected START:END such as 1:240, got {text!r}"
-        ) from None
-    return first, last
+VIDEO = shared.VIDEO  # --textures video: procedural stills plus generated clips
+resolution, frame_range = shared.resolution, shared.frame_range  # flag value parsers
+add_preset = shared.add_preset
 
 
 @dataclass(frozen=True)
 class Flag:
-    """``flags`` set ``options.field``. help: what it does (the default is added)."""
+    """``spec``'s flags set ``options.field`` (the spec's help has the default added)."""
 
     options: type
     field: str
-    flags: tuple[str, ...]
-    help: str
-    type: Callable[[str], Any] | None = None
-    metavar: str | None = None
-    choices: Sequence[str] | None = None
-    default_text: str | None = None  # instead of the class default in --help
-    switch: bool = False  # a flag without a value that sets True
-    const: str | None = None  # a flag without a value that adds this to the field's tuple
+    spec: shared.Flag
 
     @property
     def dest(self) -> str:
@@ -79,6 +54,11 @@ class Flag:
         raise AttributeError(self.field)
 
 
+def flag(options: type, field: str, *spec: Any, **more: Any) -> Flag:
+    """A flag only ``aimv`` has (the shared ones are in :mod:`aimv_timeline.flags`)."""
+    return Flag(options, field, shared.Flag(*spec, **more))
+
+
 L, N, V, D, M, S, R = (
     ListenOptions,
     InstrumentOptions,
@@ -89,99 +69,86 @@ L, N, V, D, M, S, R = (
     RhythmOptions,
 )
 LISTEN = (
-    Flag(L, "window_seconds", ("--window",), "window length in seconds, 0.25 to 10", float,
-         "SECONDS"),
-    Flag(L, "windows", ("--windows",), "window grid: fixed seconds, or boundaries on the beat "
+    Flag(L, "window_seconds", shared.WINDOW),
+    flag(L, "windows", ("--windows",), "window grid: fixed seconds, or boundaries on the beat "
          "(as many whole beats or bars as come closest to --window)", choices=WINDOW_MODES),
-    Flag(R, "engine", ("--beats",), "beat tracker: onset (built in), madmom (opt-in extra; its "
+    flag(R, "engine", ("--beats",), "beat tracker: onset (built in), madmom (opt-in extra; its "
          "models are CC BY-NC-SA 4.0, NON-COMMERCIAL use only), none",
          choices=BEAT_ENGINES),
-    Flag(R, "beats_per_bar", ("--beats-per-bar",), "beats in a bar, 2-12", int, "N"),
-    Flag(L, "colour", ("--colour",), "hue from the played note (basic-pitch; the spectrum where "
+    flag(R, "beats_per_bar", ("--beats-per-bar",), "beats in a bar, 2-12", int, "N"),
+    flag(L, "colour", ("--colour",), "hue from the played note (basic-pitch; the spectrum where "
          "no note is heard) or from the spectrum alone", choices=COLOUR_MODES),
-    Flag(N, "engine", ("--instruments",), "instrument tagger: PANNs if its checkpoint is "
-         "there, else musicnn; none skips it", choices=(*names.INSTRUMENT_ENGINES, "none")),
-    Flag(N, "confidence", ("--instrument-confidence",), "score from which an instrument is "
+    Flag(N, "engine", shared.INSTRUMENTS),
+    flag(N, "confidence", ("--instrument-confidence",), "score from which an instrument is "
          "confident, 0-1", float, "P"),
-    Flag(N, "drums", ("--drums",), "drum hits and kit pieces (kick, snare, crash, ...) from "
+    flag(N, "drums", ("--drums",), "drum hits and kit pieces (kick, snare, crash, ...) from "
          "the shipped classifier; none: only the tagger's 'drums'", choices=DRUM_ENGINES),
-    Flag(N, "families", ("--families",), "add the shipped instrument-family classifier (bass, "
+    flag(N, "families", ("--families",), "add the shipped instrument-family classifier (bass, "
          "organ, brass, sax, synth) to the tagger; none leaves the tagger alone",
          choices=DRUM_ENGINES),
-    Flag(N, "panns_checkpoint", ("--panns-checkpoint",), "PANNs Cnn14 checkpoint", None, "PATH",
+    flag(N, "panns_checkpoint", ("--panns-checkpoint",), "PANNs Cnn14 checkpoint", None, "PATH",
          default_text="$AIMV_PANNS_CHECKPOINT, then ~/panns_data/Cnn14_mAP=0.431.pth"),
-    Flag(V, "asr", ("--asr",), "speech recogniser; none keeps voice detection only",
-         choices=(*names.ASR_ENGINES, "none")),
-    Flag(V, "model", ("--asr-model",), "Whisper model: base (multilingual, offline), tiny.en, "
+    Flag(V, "asr", shared.ASR),
+    flag(V, "model", ("--asr-model",), "Whisper model: base (multilingual, offline), tiny.en, "
          "a model folder or an openai-whisper .pt", None, "NAME|PATH"),
-    Flag(V, "language", ("--language",), "language of the lyrics, e.g. en, es or Spanish",
-         None, "CODE|NAME", default_text="detect"),
-    Flag(V, "vad_threshold", ("--vad-threshold",), "voice-activity probability from which a "
+    Flag(V, "language", shared.LANGUAGE),
+    flag(V, "vad_threshold", ("--vad-threshold",), "voice-activity probability from which a "
          "window has voice, 0-1", float, "P"),
-    Flag(V, "compute_type", ("--compute-type",), "faster-whisper compute type: int8 (CPU), "
+    flag(V, "compute_type", ("--compute-type",), "faster-whisper compute type: int8 (CPU), "
          "float16 (GPU), ...", None, "TYPE"),
 )  # fmt: skip
 DESCRIBE = (
-    Flag(D, "vectors", ("--vectors",), "word vectors for the abstractions: default (shipped, "
+    flag(D, "vectors", ("--vectors",), "word vectors for the abstractions: default (shipped, "
          "offline), a gensim-data name such as glove-wiki-gigaword-100 (downloaded when "
          "online), or a KeyedVectors/word2vec file", None, "NAME|PATH"),
-    Flag(D, "style", ("--style",), "style words appended to every image prompt", None, "TEXT"),
-    Flag(D, "top_k", ("--top-k",), "draw each abstraction among the K nearest words", int, "K"),
+    flag(D, "style", ("--style",), "style words appended to every image prompt", None, "TEXT"),
+    flag(D, "top_k", ("--top-k",), "draw each abstraction among the K nearest words", int, "K"),
 )  # fmt: skip
 IMAGINE = (
-    Flag(M, "engine", ("--textures",), "texture engine: diffusers when a GPU is present and "
-         "the model loads, else procedural; video: procedural stills plus one generated clip "
-         "per bar group (GPU)", choices=("auto", *names.TEXTURE_ENGINES, VIDEO)),
-    Flag(M, "model", ("--model",), "diffusers model folder or hub id", None, "ID|PATH",
+    Flag(M, "engine", shared.TEXTURES),
+    flag(M, "model", ("--model",), "diffusers model folder or hub id", None, "ID|PATH",
          default_text=f"{DEFAULT_MODEL}; with --textures video: {DEFAULT_VIDEO_MODEL}"),
-    Flag(M, "size", ("--texture-size", "--size"), "texture size N or WIDTHxHEIGHT, multiples "
+    flag(M, "size", ("--texture-size", "--size"), "texture size N or WIDTHxHEIGHT, multiples "
          "of 8 in [64, 2048]; video: the clips' size, multiples of 32", None, "N|WxH",
          default_text="the preset's, 512; video: 768x512"),
-    Flag(M, "steps", ("--steps",), "diffusion steps; 1-4 for turbo models", int,
+    flag(M, "steps", ("--steps",), "diffusion steps; 1-4 for turbo models", int,
          default_text="1; video: 20"),
-    Flag(M, "guidance", ("--guidance",), "classifier-free guidance; 0 for turbo models", float,
+    flag(M, "guidance", ("--guidance",), "classifier-free guidance; 0 for turbo models", float,
          default_text="0; video: 3"),
-    Flag(M, "batch_size", ("--batch-size",), "prompts per diffusers call", int),
-    Flag(M, "tiny_vae", ("--tiny-vae",), "AutoencoderTiny folder or hub id (e.g. "
+    flag(M, "batch_size", ("--batch-size",), "prompts per diffusers call", int),
+    flag(M, "tiny_vae", ("--tiny-vae",), "AutoencoderTiny folder or hub id (e.g. "
          "madebyollin/taesd) for fast decoding", None, "PATH|ID", default_text="none"),
-    Flag(M, "continuity", ("--continuity",), "diffusers: start each image from the previous "
+    flag(M, "continuity", ("--continuity",), "diffusers: start each image from the previous "
          "window's (image-to-image)", switch=True),
-    Flag(M, "device", ("--device",), "cuda, cuda:N, mps or cpu; --textures video refuses to "
+    flag(M, "device", ("--device",), "cuda, cuda:N, mps or cpu; --textures video refuses to "
          "run without a GPU unless this is cpu", None, default_text="the first GPU, else cpu"),
 )  # fmt: skip
 STAGE = (
-    Flag(S, "resolution", ("--resolution",), "frame size in pixels", resolution, "WxH",
-         default_text="the preset's"),
-    Flag(S, "fps", ("--fps",), "frames per second", int, default_text="the preset's"),
-    Flag(S, "engine", ("--engine",), "Blender render engine", choices=names.RENDER_ENGINES,
-         default_text="the preset's"),
-    Flag(S, "samples", ("--samples",), "EEVEE/Cycles samples per pixel", int,
-         default_text="the preset's"),
-    Flag(S, "crossfade", ("--crossfade",), "seconds of blending into the next window", float,
-         "SECONDS"),
-    Flag(S, "blender", ("--blender",), "a Blender 4.2+ binary to render with", None, "PATH",
+    Flag(S, "resolution", shared.RESOLUTION),
+    Flag(S, "fps", shared.FPS),
+    Flag(S, "engine", shared.ENGINE),
+    Flag(S, "samples", shared.SAMPLES),
+    Flag(S, "crossfade", shared.CROSSFADE),
+    flag(S, "blender", ("--blender",), "a Blender 4.2+ binary to render with", None, "PATH",
          default_text="the bpy module"),
-    *(Flag(S, "layers_off", (f"--no-{layer}",), f"leave out {what}", const=layer)
-      for layer, what in names.PICTURE_LAYERS.items()),
-    Flag(S, "font", ("--font",), "font file for the lyrics", None, "FILE",
-         default_text="Blender's built-in font"),
+    *(Flag(S, "layers_off", spec) for spec in shared.LAYERS),
+    Flag(S, "font", shared.FONT),
 )  # fmt: skip
 SCALE = (
-    Flag(ScaleOptions, "workers", ("--workers",), "Blender processes at once", int, "N",
+    flag(ScaleOptions, "workers", ("--workers",), "Blender processes at once", int, "N",
          default_text="the cores, capped by memory; with --ray: the cluster's CPUs"),
-    Flag(ScaleOptions, "chunks", ("--chunks",), "split the frames into N chunks", int, "N",
+    flag(ScaleOptions, "chunks", ("--chunks",), "split the frames into N chunks", int, "N",
          default_text="one per worker"),
-    Flag(ScaleOptions, "ray", ("--ray",), "render the chunks (and an album's listening) as "
+    flag(ScaleOptions, "ray", ("--ray",), "render the chunks (and an album's listening) as "
          "tasks on an existing Ray cluster", None, "auto|ADDRESS", default_text="this machine"),
-    Flag(ScaleOptions, "ship", ("--ray-ship",), "with --ray: send each chunk's inputs with the "
+    flag(ScaleOptions, "ship", ("--ray-ship",), "with --ray: send each chunk's inputs with the "
          "task (no shared storage needed)", switch=True),
 )  # fmt: skip
 SAVED_SCENE = (
-    Flag(SavedScene, "blend", ("--blend",), "render the scene of this .blend as it is, in "
+    flag(SavedScene, "blend", ("--blend",), "render the scene of this .blend as it is, in "
          "chunks (no listening, no build)", None, "FILE", default_text="none"),
-    Flag(SavedScene, "scene", ("--scene",), "the scene of --blend", None, "NAME"),
-    Flag(SavedScene, "frames", ("--frames",), "the frames of --blend to render (inclusive)",
-         frame_range, "START:END", default_text="required with --blend"),
+    Flag(SavedScene, "scene", shared.SCENE),
+    Flag(SavedScene, "frames", replace(shared.FRAMES, default_text="required with --blend")),
 )  # fmt: skip
 ALL = LISTEN + DESCRIBE + IMAGINE + STAGE + SCALE + SAVED_SCENE
 FPS = STAGE[1]  # the video's frame rate; `aimv imagine --textures video` makes clips at it
@@ -190,42 +157,9 @@ FPS = STAGE[1]  # the video's frame rate; `aimv imagine --textures video` makes 
 def add_flags(parser: argparse.ArgumentParser, title: str, flags: Sequence[Flag]):
     """Add ``flags`` as one argument group; every default is None (= not given)."""
     group = parser.add_argument_group(title)
-    for flag in flags:
-        if flag.const is not None:
-            group.add_argument(
-                *flag.flags,
-                dest=flag.dest,
-                action="append_const",
-                const=flag.const,
-                help=flag.help,
-            )
-            continue
-        if flag.switch:
-            group.add_argument(
-                *flag.flags, dest=flag.dest, action="store_const", const=True, help=flag.help
-            )
-            continue
-        shown = flag.default_text if flag.default_text is not None else flag.default()
-        group.add_argument(
-            *flag.flags,
-            dest=flag.dest,
-            default=None,
-            type=flag.type,
-            metavar=flag.metavar or (None if flag.choices else flag.flags[0][2:].upper()),
-            choices=flag.choices,
-            help=f"{flag.help} (default: {shown})",
-        )
+    for f in flags:
+        f.spec.add_to(group, dest=f.dest, shown=None if f.spec.default_text else f.default())
     return group
-
-
-def add_preset(parser: argparse.ArgumentParser) -> None:
-    described = "; ".join(f"{p.name}: {p.summary}" for p in PRESETS.values())
-    parser.add_argument(
-        "--preset",
-        choices=sorted(PRESETS),
-        default=DEFAULT_PRESET,
-        help=f"{described} (default: {DEFAULT_PRESET}, fast on a CPU)",
-    )
 
 
 def given(args: argparse.Namespace, options: type) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import random
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from aimv_backend.describe.sentence import (
 from aimv_backend.describe.vectors import WordSpace, load_space
 from aimv_backend.errors import ParameterError, TimelineError
 from aimv_backend.progress import Progress, SilentProgress
+from aimv_backend.util.records import settings_record
 from aimv_timeline.schema import (
     Description,
     Timeline,
@@ -84,9 +85,7 @@ class DescribeOptions:
     def settings(self) -> dict[str, Any]:
         """What decides the sentences (recorded, and compared for caching): not whether a
         download was allowed."""
-        data = asdict(self)
-        data.pop("allow_download")
-        return data
+        return settings_record(self, "allow_download")
 
     def __post_init__(self) -> None:
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):

@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 from PIL import Image
 
 from aimv_backend.errors import ModelUnavailableError
+from aimv_backend.imagine.options import ImagineOptions
 
 
 def has_gpu() -> bool:
@@ -207,24 +208,15 @@ def _generators(seeds: list[int]) -> list[Any]:
 class DiffusionEngine:
     """One loaded pipeline and the settings every call uses."""
 
-    def __init__(
-        self,
-        *,
-        model: str,
-        device: str | None,
-        tiny_vae: str | None,
-        allow_download: bool,
-        size: tuple[int, int],
-        steps: int,
-        guidance: float,
-    ):
-        self.model = resolve_model_ref(model)
-        self.tiny_vae = None if tiny_vae is None else resolve_model_ref(tiny_vae, what="--tiny-vae")
-        self.device = resolve_device(device)
-        self.size = size
-        self.steps = steps
-        self.guidance = guidance
-        self.pipe = load_pipeline(self.model, self.device, self.tiny_vae, allow_download)
+    def __init__(self, options: ImagineOptions):
+        vae = options.tiny_vae
+        self.model = resolve_model_ref(options.model)
+        self.tiny_vae = None if vae is None else resolve_model_ref(vae, what="--tiny-vae")
+        self.device = resolve_device(options.device)
+        self.size = options.size
+        self.steps = options.steps
+        self.guidance = options.guidance
+        self.pipe = load_pipeline(self.model, self.device, self.tiny_vae, options.allow_download)
 
     def text_to_image(self, prompts: list[str], seeds: list[int]) -> list[Image.Image]:
         """One image per prompt, in one batched call."""

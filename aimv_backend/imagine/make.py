@@ -106,15 +106,7 @@ class DiffusersStage:
         from aimv_backend.imagine.diffusion import DiffusionEngine
 
         self.options = options
-        self.engine = DiffusionEngine(
-            model=options.model,
-            device=options.device,
-            tiny_vae=options.tiny_vae,
-            allow_download=options.allow_download,
-            size=options.size,
-            steps=options.steps,
-            guidance=options.guidance,
-        )
+        self.engine = DiffusionEngine(options)
         self.name = f"diffusers:{options.model}"
 
     def key(self, prompt: str, window: Window) -> tuple[dict[str, Any], None]:

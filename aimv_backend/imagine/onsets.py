@@ -1,10 +1,11 @@
-"""Note onsets for the picture when the listen stage found no drum hits.
+"""Note onsets for the picture: every attack of the song, drums or not.
 
-The add-on turns drum hits into visible events (docs/blender.md, "Hits"); with only onsets
-known, the onsets drive them (locked to the beats when those are known). This fills
-``rhythm.onsets`` and ``rhythm.onset_strengths`` (schema 1.1) from the song with librosa's
-onset detector (spectral flux, peak-picked), so a timeline without hits still makes the
-picture move with the music.
+The add-on turns drum hits into visible events (docs/blender.md, "Hits"). The onsets fill in
+what the drum transcription does not cover: without hits they drive those events (locked to
+the beats when those are known); beside hits, the onsets no hit explains (a piano chord, a
+sung syllable, a string attack) become small "note" events. This fills ``rhythm.onsets`` and
+``rhythm.onset_strengths`` (schema 1.1) from the song with librosa's onset detector (spectral
+flux, peak-picked).
 """
 
 from __future__ import annotations
@@ -19,9 +20,7 @@ SAMPLE_RATE = 22050
 
 
 def needs_onsets(timeline: Timeline) -> bool:
-    """True when the timeline has neither drum hits nor onsets to drive the hit events."""
-    if any(w.hits for w in timeline.windows):
-        return False
+    """True when the timeline has no onsets yet."""
     return timeline.rhythm is None or not timeline.rhythm.onsets
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from aimv_backend.errors import ParameterError
+from aimv_backend.imagine.options import GenerationOptions, validate_size
 
 DEFAULT_VIDEO_MODEL = "Lightricks/LTX-Video"
 DEFAULT_NEGATIVE = "worst quality, inconsistent motion, blurry, jittery, distorted, text, watermark"
@@ -56,7 +56,7 @@ def model_family(model: str) -> Family:
 
 
 @dataclass(frozen=True)
-class VideoOptions:
+class VideoOptions(GenerationOptions):
     """How clips are made.
 
     model: a diffusers text-to-video folder (save_pretrained layout) or hub id: LTX-Video
@@ -73,57 +73,29 @@ class VideoOptions:
 
     model: str = DEFAULT_VIDEO_MODEL
     size: tuple[int, int] = (768, 512)
-    fps: int = 24
     steps: int = 20
     guidance: float = 3.0
-    seed: int = 0
+    fps: int = 24
     min_seconds: float = 4.0
     max_seconds: float = 8.0
-    device: str | None = None
-    allow_download: bool = True
     negative_prompt: str = DEFAULT_NEGATIVE
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         validate_video_options(self)
-
-    def as_settings(self) -> dict[str, Any]:
-        """JSON-ready record for timeline.settings["clips"] (not the device or downloads)."""
-        data = asdict(self)
-        data["size"] = list(self.size)
-        data.pop("allow_download")
-        data.pop("device")
-        return data
 
 
 def validate_video_options(o: VideoOptions) -> None:
-    """Raise ParameterError naming the first bad option and its value."""
-    if not isinstance(o.model, str) or not o.model.strip():
-        raise ParameterError(f"--model must name a folder or a hub id, got {o.model!r}")
-    try:
-        width, height = (int(v) for v in o.size)
-    except (TypeError, ValueError):
-        raise ParameterError(f"--size must be (width, height), got {o.size!r}") from None
-    for name, v in (("width", width), ("height", height)):
-        if not MIN_SIDE <= v <= MAX_SIDE or v % 32:
-            raise ParameterError(
-                f"--size {name} must be a multiple of 32 in [{MIN_SIDE}, {MAX_SIDE}] for "
-                f"--textures video, got {v}"
-            )
+    """Raise ParameterError naming the first bad clip option (beyond GenerationOptions') and
+    its value."""
+    validate_size(o.size, multiple=32, sides=(MIN_SIDE, MAX_SIDE), what=" for --textures video")
     if not isinstance(o.fps, int) or not 1 <= o.fps <= 120:
         raise ParameterError(f"--fps must be an integer in [1, 120], got {o.fps!r}")
-    if not isinstance(o.steps, int) or not 1 <= o.steps <= 200:
-        raise ParameterError(f"--steps must be an integer in [1, 200], got {o.steps!r}")
-    if not 0.0 <= float(o.guidance) <= 30.0:
-        raise ParameterError(f"--guidance must be in [0, 30], got {o.guidance!r}")
-    if not isinstance(o.seed, int) or not 0 <= o.seed < 2**63:
-        raise ParameterError(f"--seed must be an integer in [0, 2**63), got {o.seed!r}")
     if not 0.5 <= float(o.min_seconds) <= float(o.max_seconds) <= 60.0:
         raise ParameterError(
             f"clip length must satisfy 0.5 <= min_seconds <= max_seconds <= 60, got "
             f"{o.min_seconds!r}..{o.max_seconds!r}"
         )
-    if o.device is not None and o.device.split(":")[0] not in ("cuda", "mps", "cpu"):
-        raise ParameterError(f"--device must be cuda, cuda:N, mps or cpu, got {o.device!r}")
 
 
 def frames_for(seconds: float, *, fps: int, family: Family) -> tuple[int, float]:

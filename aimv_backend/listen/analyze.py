@@ -21,7 +21,7 @@ from aimv_backend.audio.io import AudioInfo, iter_mono_blocks, load_mono, probe_
 from aimv_backend.errors import AudioInputError, ParameterError
 from aimv_backend.listen import checkpoint
 from aimv_backend.listen.colour import colour_from_notes, colour_of_window
-from aimv_backend.listen.rhythm import RhythmOptions, check_rhythm_options
+from aimv_backend.listen.rhythm import RhythmOptions
 from aimv_backend.listen.volume import RunningVolume, VolumeOptions, measure_level
 from aimv_backend.listen.windows import (
     MIN_WINDOW_SECONDS,
@@ -33,6 +33,7 @@ from aimv_backend.listen.windows import (
 )
 from aimv_backend.progress import Progress, SilentProgress
 from aimv_backend.util.files import sha256_file
+from aimv_backend.util.records import settings_record
 from aimv_timeline.schema import (
     Colour,
     Hit,
@@ -66,7 +67,8 @@ class ListenOptions:
     colour: "notes" (hue from the note basic-pitch hears, the spectrum where none; falls back
         to the spectrum when basic-pitch is not installed) or "spectrum".
     instruments / voice: engine options; None skips that field (it stays null in the file).
-    Validated on construction, with the engines' options: a ParameterError names the option.
+    Validated on construction, as the engines' options validate themselves: a ParameterError
+    names the option.
     """
 
     window_seconds: float = 1.0
@@ -84,21 +86,10 @@ class ListenOptions:
             raise ParameterError(
                 f"--colour must be one of {', '.join(COLOUR_MODES)}, got {self.colour!r}"
             )
-        if self.rhythm is not None:
-            check_rhythm_options(self.rhythm)
         if self.windows != "seconds" and (self.rhythm is None or self.rhythm.engine == "none"):
             raise ParameterError(
                 f"--windows {self.windows} needs beat tracking; it cannot be used with --beats none"
             )
-        self.volume.check()
-        if self.instruments is not None:
-            from aimv_backend.listen.instruments import check_instrument_options
-
-            check_instrument_options(self.instruments)
-        if self.voice is not None:
-            from aimv_backend.listen.voice import check_voice_options
-
-            check_voice_options(self.voice)
 
     def check(self) -> ListenOptions:
         """Kept for callers of the old API: options validate on construction."""
@@ -116,21 +107,16 @@ class ListenOptions:
             "rhythm": None if self.rhythm is None else asdict(self.rhythm),
             "colour": self.colour,
             "volume": asdict(self.volume),
-            "instruments": _result_options(self.instruments, "allow_download", "batch_size"),
-            "voice": _result_options(self.voice, "allow_download"),
+            "instruments": _record(self.instruments, "allow_download", "batch_size"),
+            "voice": _record(self.voice, "allow_download"),
         }
 
 
 AnalyzeOptions = ListenOptions  # the old name
 
 
-def _result_options(options: Any, *ignored: str) -> dict[str, Any] | None:
-    if options is None:
-        return None
-    data = asdict(options)
-    for key in ignored:
-        data.pop(key, None)
-    return data
+def _record(options: Any, *unrecorded: str) -> dict[str, Any] | None:
+    return None if options is None else settings_record(options, *unrecorded)
 
 
 def measure_windows(

@@ -75,9 +75,8 @@ class RhythmOptions:
     min_bpm: float = 60.0
     max_bpm: float = 200.0
 
-    def check(self) -> RhythmOptions:
+    def __post_init__(self) -> None:
         check_rhythm_options(self)
-        return self
 
 
 @dataclass(frozen=True)
@@ -400,7 +399,7 @@ def track_rhythm(
     Raises ParameterError for bad options, ModelUnavailableError when ``--beats madmom`` is
     asked for and madmom is not installed.
     """
-    options = (options or RhythmOptions()).check()
+    options = options or RhythmOptions()
     if options.engine == "none":
         return RhythmResult(Rhythm(tempo_bpm=None), "none")
     if options.engine == "madmom":

@@ -30,14 +30,14 @@ FLOOR_DBFS = -120.0
 
 @dataclass(frozen=True)
 class VolumeOptions:
-    """Thresholds of the loudness labels. All in dB; span in seconds."""
+    """Thresholds of the loudness labels. All in dB; span in seconds. Validated on construction."""
 
     span_seconds: float = 8.0
     loud_db: float = 6.0
     quiet_db: float = -6.0
     silence_dbfs: float = -60.0
 
-    def check(self) -> VolumeOptions:
+    def __post_init__(self) -> None:
         if not (math.isfinite(self.span_seconds) and 0.5 <= self.span_seconds <= 600):
             raise ParameterError(f"span_seconds must be in [0.5, 600], got {self.span_seconds!r}")
         if not (self.loud_db > 0 > self.quiet_db):
@@ -46,7 +46,6 @@ class VolumeOptions:
             )
         if not (FLOOR_DBFS < self.silence_dbfs < 0):
             raise ParameterError(f"silence_dbfs must be in (-120, 0), got {self.silence_dbfs!r}")
-        return self
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ class RunningVolume:
     """Turns a stream of window levels into :class:`Volume` records with relative levels."""
 
     def __init__(self, options: VolumeOptions):
-        self.options = options.check()
+        self.options = options
         self._history: deque[tuple[float, float]] = deque()  # (end time, power)
         self._sum = 0.0
 

@@ -270,7 +270,11 @@ def render_chunked(
             )
         else:
             results = run_chunks_local(
-                jobs, workers=workers, on_frames=_SharedTask(task), runner=chunk_runner
+                jobs,
+                workers=workers,
+                on_frames=_SharedTask(task),
+                runner=chunk_runner,
+                notice=progress.notice,
             )
     finally:
         task.close()
@@ -325,24 +329,65 @@ class _AudioThread(threading.Thread):
             raise self.error
 
 
+# A chunk whose Blender failed (it crashed, or lost a frame) gets this many more tries on this
+# machine, as a render farm retries a failed task; Ray's task retries do the same with --ray.
+LOCAL_RETRIES = 1
+RETRY_ON = (RenderError, OSError)
+
+
+def _retrying(
+    run: Callable[..., ChunkResult],
+    job: ChunkJob,
+    on_frames: Callable[[int], None],
+    notice: Callable[[str], None],
+    stopping: threading.Event,
+) -> ChunkResult:
+    """``run(job)``, tried again after a render error unless the render is being stopped
+    (Ctrl-C, SIGTERM: its Blender died because it was told to). Frames a failed try reported
+    are not counted twice: the retry reuses its finished segments and reports them again."""
+    reported = 0
+    for attempt in range(LOCAL_RETRIES + 1):
+        swallow = reported
+        counted = 0
+
+        def count(n: int, swallow: int = swallow) -> None:
+            nonlocal counted
+            before, counted = counted, counted + n
+            fresh = max(0, counted - max(before, swallow))
+            if fresh:
+                on_frames(fresh)
+
+        try:
+            return run(job, on_frames=count)
+        except RETRY_ON as exc:
+            reported = max(reported, counted)
+            if attempt == LOCAL_RETRIES or stopping.is_set():
+                raise
+            notice(f"chunk {job.index + 1} failed ({exc}); trying it once more")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def run_chunks_local(
     jobs: list[ChunkJob],
     *,
     workers: int,
     on_frames: Callable[[int], None],
     runner: Callable[..., ChunkResult] | None = None,
+    notice: Callable[[str], None] = lambda message: None,
 ) -> list[ChunkResult]:
     """Run the chunks on this machine, ``workers`` Blender processes at a time.
 
-    Each thread waits on its own Blender child. The first failure is raised after the running
-    chunks end (their finished segments stay cached for the next run).
+    Each thread waits on its own Blender child. A chunk that fails is tried once more
+    (LOCAL_RETRIES); a failure that remains is raised after the running chunks end (their
+    finished segments stay cached for the next run).
     """
     from concurrent.futures import ThreadPoolExecutor
 
     run = runner or render_chunk
     results: list[ChunkResult] = []
+    stopping = threading.Event()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aimv-chunk") as pool:
-        futures = [pool.submit(run, job, on_frames=on_frames) for job in jobs]
+        futures = [pool.submit(_retrying, run, job, on_frames, notice, stopping) for job in jobs]
         try:
             error: BaseException | None = None
             for future in futures:
@@ -355,6 +400,7 @@ def run_chunks_local(
             if error is not None:
                 raise error
         except KeyboardInterrupt:  # Ctrl-C (or SIGTERM turned into it): stop every chunk now
+            stopping.set()  # before the children die: their chunks must not be retried
             for other in futures:
                 other.cancel()
             stop_children()

@@ -5,7 +5,8 @@ SIGKILL, a closed terminal), Blender must not go on rendering and race a re-run.
 
 - the child gets its own process group (so the whole group can be stopped at once) and, on
   Linux, a parent-death signal (``prctl(PR_SET_PDEATHSIG, SIGTERM)``): the kernel sends it
-  SIGTERM the moment its parent dies, however it died;
+  SIGTERM the moment its parent dies, however it died (``aimv_timeline.children``, which the
+  add-on uses for the backend it starts);
 - the parent turns SIGTERM into ``KeyboardInterrupt``, so a terminated run cleans up (stops the
   child, removes partial files) exactly as an interrupted one does.
 """
@@ -13,47 +14,14 @@ SIGKILL, a closed terminal), Blender must not go on rendering and race a re-run.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import subprocess
-import sys
 import threading
-from typing import Any
 
-PR_SET_PDEATHSIG = 1
+from aimv_timeline.children import child_process_kwargs
 
-
-def _load_prctl():
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl  # loaded in the parent, before fork
-    except (OSError, AttributeError):
-        return None
-
-
-_PRCTL = _load_prctl()
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    """Runs in the child between fork and exec: no imports, no allocation-heavy work."""
-    if _PRCTL is not None:
-        _PRCTL(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
-    if os.getppid() != parent_pid:  # the parent died before prctl took effect
-        os._exit(143)
-
-
-def child_process_kwargs() -> dict[str, Any]:
-    """Keyword arguments for ``subprocess.Popen``: own process group, and on Linux a
-    parent-death signal."""
-    if os.name != "posix":
-        return {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
-    kwargs: dict[str, Any] = {"start_new_session": True}
-    if _PRCTL is not None:
-        parent = os.getpid()
-        kwargs["preexec_fn"] = lambda: _die_with_parent(parent)
-    return kwargs
+__all__ = ["child_process_kwargs", "install_sigterm_handler", "stop_process_group"]
 
 
 def stop_process_group(proc: subprocess.Popen, *, grace_s: float = 10.0) -> int:

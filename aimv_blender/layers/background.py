@@ -71,13 +71,22 @@ def _png_aspect(path: Path) -> float | None:
     return w / h if w and h else None
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def stage_sequence(
     timeline: Timeline, timeline_dir: Path, folder: Path
 ) -> tuple[Path | None, float | None]:
     """Link each used texture as ``folder/aimv_NNNNN.ext`` (NNNNN = window index + 1).
 
     Returns the first file of the sequence (None without textures) and the textures'
-    width/height ratio when known. Stale files of an earlier build are removed first.
+    width/height ratio when known. Stale files of an earlier build are removed. The chunks of
+    a render stage the same folder at the same time, so a wanted file is never removed: it is
+    replaced atomically (or left alone when it already is the same file).
     """
     numbers = maths.texture_numbers(timeline)
     if numbers[0] is None:
@@ -101,16 +110,15 @@ def stage_sequence(
                 f"windows[{n}].texture: {src.name!r} is not a {ext} file like the others"
             )
     folder.mkdir(parents=True, exist_ok=True)
-    wanted = {folder / f"{SEQUENCE_STEM}{n + 1:05d}{ext}": src for n, src in sources.items()}
-    # Chunked renders stage the same folder from several Blender processes at once: only stale
-    # files go, and each file is replaced atomically, so another process never reads a gap.
+    wanted = {n: folder / f"{SEQUENCE_STEM}{n + 1:05d}{ext}" for n in used}
     for old in folder.glob(f"{SEQUENCE_STEM}*"):
-        if old not in wanted:
+        if old not in wanted.values():
             old.unlink(missing_ok=True)
-    for dst, src in wanted.items():  # a copy; a link only to AIMV's own
-        part = dst.with_name(f".{dst.name}.{os.getpid()}.part")
-        paths.place_file(src, part, may_link=manifest.owns(timeline_dir, src))
-        os.replace(part, dst)
+    for n, src in sources.items():
+        dst = wanted[n]  # a copy; a link only to AIMV's own
+        may_link = manifest.owns(timeline_dir, src)
+        if not (may_link and _same_file(src, dst)):
+            paths.place_file(src, dst, may_link=may_link)
     first = folder / f"{SEQUENCE_STEM}{used[0] + 1:05d}{ext}"
     return first, _png_aspect(first)
 

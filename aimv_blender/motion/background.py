@@ -4,7 +4,9 @@ Transitions start AT the window boundary, never before it: over ``F`` frames fro
 boundary frame ``b`` the next window's texture (and colour) blends in, and on frame ``b + F - 1``
 the "current" texture switches to it, so the blend is seamless on whole frames. When the
 timeline knows downbeats, a boundary that has a downbeat in the first half of the next window
-hard-cuts on that downbeat instead.
+hard-cuts on that downbeat instead; failing that, when it knows beats and the next window is not
+quiet, the boundary cuts on the first beat in that half, as an editor cuts a music video. Quiet
+passages and songs without a beat keep the crossfade.
 
 The background plane is sized to cover the camera's whole view with a margin for the camera's
 sway and the background's own push-in and drift, so no frame shows a backdrop.
@@ -12,6 +14,7 @@ sway and the background's own push-in and drift, so no frame shows a backdrop.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 
@@ -45,24 +48,37 @@ class Transition:
         return self.switch - self.start + 1
 
 
+def _first_in(frames: list[int], lo: int, hi: int) -> int | None:
+    """The first of the sorted ``frames`` in [lo, hi), or None."""
+    j = bisect.bisect_left(frames, lo)
+    return frames[j] if j < len(frames) and frames[j] < hi else None
+
+
 def transitions(
     spans: tuple[WindowFrames, ...],
     *,
     crossfade: float,
     fps: int,
     downbeats: tuple[float, ...] = (),
+    beats: tuple[float, ...] = (),
+    quiet: tuple[bool, ...] = (),
 ) -> tuple[Transition, ...]:
-    """One transition per window boundary (see the module docstring for the rule)."""
+    """One transition per window boundary (see the module docstring for the rule).
+
+    quiet: per window, whether it is a quiet one (no beat cut into it); empty: none is.
+    """
     down = sorted(time_to_frame(t, fps) for t in downbeats)
+    pulse = sorted(time_to_frame(t, fps) for t in beats)
     out = []
-    j = 0
     for i, nxt in enumerate(spans[1:]):
         b = nxt.start
         half = max(1, (nxt.end - nxt.start) // 2)
-        while j < len(down) and down[j] < b:
-            j += 1
-        if j < len(down) and down[j] < b + half:
-            out.append(Transition(before=i, start=down[j], switch=down[j], on_downbeat=True))
+        cut = _first_in(down, b, b + half)
+        on_downbeat = cut is not None
+        if cut is None and not (i + 1 < len(quiet) and quiet[i + 1]):
+            cut = _first_in(pulse, b, b + half)
+        if cut is not None:
+            out.append(Transition(before=i, start=cut, switch=cut, on_downbeat=on_downbeat))
             continue
         fade = max(1, min(int(round(crossfade * fps)), half))
         out.append(Transition(before=i, start=b, switch=b + fade - 1))

@@ -1,9 +1,10 @@
 """Hits become visible events: kick = camera punch + scale pulse, snare/clap = flash,
 crash/splash = a burst of brightness and scale, hi-hat/ride = a small flicker.
 
-The events come from the timeline's drum hits when the listen stage found them; else from its
-onsets (``rhythm.onsets``, sized by ``rhythm.onset_strengths``), which then punch and flash a
-little each; else from the beats; else from the windows' loudness jumps. When beats are known, onsets lock to the nearest beat (within 70 ms) and every
+The events come from the timeline's drum hits when the listen stage found them, plus a small
+"note" pulse and flash for each onset (``rhythm.onsets``, sized by ``rhythm.onset_strengths``)
+that no hit explains: a chord, a sung syllable. Without hits, the onsets punch and flash a little
+each; without onsets either, the beats do; else the windows' loudness jumps. When beats are known, onsets lock to the nearest beat (within 70 ms) and every
 downbeat adds a scale pulse. Each effect jumps on the hit's own frame (the key one frame before
 holds the previous value) and decays exponentially; its size follows the window's drive.
 """
@@ -42,11 +43,13 @@ EFFECTS: dict[str, tuple[float, float, float]] = {
     "tom_mid": (0.15, 0.012, 0.0),
     "tom_floor": (0.18, 0.015, 0.0),
     "onset": (0.4, 0.03, 0.18),
+    "note": (0.0, 0.015, 0.12),
     "downbeat": (0.0, 0.03, 0.0),
 }
 DECAY_S = {"punch": 0.18, "pulse": 0.25, "flash": 0.09}
 OFFSETS = (-1, 0, 1, 2, 4, 7, 12)  # frames around a hit that get keys
 BEAT_SNAP_S = 0.07
+HIT_EXPLAINS_S = 0.06  # an onset this close to a drum hit is that hit
 FLASH_MAX = 0.8
 FLASH_FLOOR = 1 / 510  # a flash this faint moves no pixel by half a level in 8 bits
 
@@ -84,11 +87,19 @@ def events(timeline: Timeline, spans: tuple[WindowFrames, ...], fps: int) -> tup
     beats = list(rhythm.beats) if rhythm is not None else []
     found: list[tuple[float, str, float]] = []
     hits = [h for w in timeline.windows for h in (w.hits or ())]
+    onsets = list(rhythm.onsets) if rhythm is not None else []
+    strengths = list(rhythm.onset_strengths) if rhythm is not None else []
+    if len(strengths) != len(onsets):
+        strengths = [1.0] * len(onsets)
     if hits:
         found = [(h.time, h.piece, h.score) for h in hits]
+        times = sorted(h.time for h in hits)
+        for t, strength in zip(onsets, strengths, strict=True):
+            j = bisect.bisect_left(times, t)
+            near = times[max(0, j - 1) : j + 1]
+            if all(abs(x - t) > HIT_EXPLAINS_S for x in near):
+                found.append((t, "note", strength))
     else:
-        onsets = list(rhythm.onsets) if rhythm is not None else []
-        strengths = list(rhythm.onset_strengths) if rhythm is not None else []
         if not onsets and beats:  # a pulse but no onsets: the beats, a little softer
             onsets, strengths = list(beats), [0.6] * len(beats)
         if not onsets:

@@ -143,6 +143,24 @@ def test_downbeats_hard_cut(timeline):
     assert not keys.transitions[1].on_downbeat
 
 
+def test_beats_cut_into_loud_windows_and_quiet_ones_crossfade(timeline):
+    """Without a downbeat near a boundary, the picture cuts on the first beat of the next
+    window, as an editor cuts a music video; a quiet window still fades in."""
+    beat = dataclasses.replace(
+        timeline, rhythm=ts.Rhythm(tempo_bpm=60.0, beats=(1.25, 2.25, 3.25), downbeats=())
+    )
+    keys = keying.build_keys(beat, keying.KeyingOptions(fps=12, crossfade=0.25))
+    into_quiet, into_normal, into_loud = keys.transitions
+    assert [w.volume.level for w in beat.windows[1:]] == ["quiet", "normal", "loud"]
+    assert into_quiet.frames == 3 and into_quiet.start == keying.time_to_frame(1.0, 12)
+    for cut, t in ((into_normal, 2.25), (into_loud, 3.25)):
+        assert cut.frames == 1 and not cut.on_downbeat
+        assert cut.start == keying.time_to_frame(t, 12)  # on the beat, not on the boundary
+    current = keys.channel("texture.current")
+    assert evaluate_channel(current, keying.time_to_frame(2.25, 12) - 1) == 1
+    assert evaluate_channel(current, keying.time_to_frame(2.25, 12)) == 2
+
+
 def test_windows_without_texture_reuse_the_previous_one(timeline):
     windows = list(timeline.windows)
     windows[2] = dataclasses.replace(windows[2], texture=None)

@@ -90,6 +90,21 @@ def test_onsets_drive_the_events_when_no_hits_are_known(timeline):
     assert evaluate(punch, 37) > evaluate(punch, 36) + 0.1
 
 
+def test_onsets_no_hit_explains_become_small_note_events_beside_the_hits(timeline):
+    """A song with drums and a piano: the kick is the kick, and the chord between two kicks
+    (an onset far from any hit) still makes the picture breathe, less than a drum does."""
+    tl = with_hits(timeline, [ts.Hit(time=0.5, piece="kick", score=0.9)])
+    onsets = (0.51, 1.5)  # the kick's own attack, and a chord a second later
+    tl = dataclasses.replace(tl, rhythm=ts.Rhythm(tempo_bpm=None, onsets=onsets))
+    keys = keying.build_keys(tl, keying.KeyingOptions(fps=24))
+    assert [(e.frame, e.piece) for e in keys.events] == [(13, "kick"), (37, "note")]
+    pulse = keys.channel("background.pulse").keys
+    flash = keys.channel("flash", 3).keys
+    assert evaluate(pulse, 37) > evaluate(pulse, 36) + 0.005  # the chord pulses the picture
+    assert 0.02 < evaluate(flash, 37) < 0.35  # and lights it, less than a snare would
+    assert evaluate(keys.channel("camera.punch").keys, 37) < 0.05  # only drums punch
+
+
 def test_words_pop_in_on_their_onset_and_phrases_sit_together(timeline):
     keys = keying.build_keys(timeline, keying.KeyingOptions(fps=24))
     for word in timeline.words:

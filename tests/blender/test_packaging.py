@@ -52,6 +52,8 @@ def test_the_wheel_has_the_product_and_no_test_tooling(tmp_path):
 def test_the_extension_zip_has_the_contract_and_no_test_tooling(extension_zip):
     archive = zipfile.ZipFile(extension_zip)
     names = archive.namelist()
-    assert {"contract.py", "aimv_timeline/events.py", "aimv_timeline/presets.py"} <= set(names)
+    contract = {f"aimv_timeline/{p.name}" for p in (ROOT / "aimv_timeline").glob("*.py")}
+    assert {"contract.py", "aimv_timeline/schema.py", "aimv_timeline/reader.py"} <= set(names)
+    assert contract <= set(names), sorted(contract - set(names))  # every module of the contract
     assert _testkit_files(archive) == []
     assert not any(n.startswith("aimv_backend/") for n in names)

@@ -288,3 +288,40 @@ def test_a_slow_engine_is_estimated_after_the_first_frame(tmp_path, blender_env,
         assert first is not None and first * len(fixtures.WINDOWS) * FPS < 2 * 120
         return
     assert "cycles takes" in warning and "48 frames" in warning and "--preset preview" in warning
+
+
+def test_sigterm_stops_a_standalone_render_at_once_and_leaves_no_partial_video(
+    tmp_path, blender_env, timelines
+):
+    """headless.py run on its own (a job manager, a farm) and told to stop mid-render: it
+    stops at the next frame, says so, and leaves neither the video nor a hidden partial one."""
+    import signal
+
+    out = tmp_path / "out" / "slow.mp4"
+    out.parent.mkdir()
+    command = [
+        sys.executable, str(HEADLESS), "--", "--timeline", str(timelines["textured"]),
+        "-o", str(out), "--resolution", f"{W}x{H}", "--fps", str(FPS),
+        "--engine", "cycles", "--samples", "64", "--progress", "json",
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        command, env=blender_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        for line in proc.stderr:
+            event = parse_line(line.rstrip("\n"))
+            if event is not None and event.kind == "progress" and event.get("task") == "render":
+                break  # the render is under way
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        rest = proc.stderr.read()
+        proc.wait(timeout=120)
+        stopped_after = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=60)
+    assert proc.returncode == 130, rest[-2000:]
+    assert "aimv-blender: cancelled" in rest
+    assert stopped_after < 60  # at the next frame, not after the whole video
+    assert list(out.parent.iterdir()) == []  # no video, no hidden .slow.aimv-part-PID.mp4

@@ -62,6 +62,21 @@ def test_the_generate_command_parses_in_the_real_cli(tmp_path):
     assert request.imagine.size == (512, 512) and request.force and request.seed == 7
 
 
+def test_the_panels_generated_clips_choice_asks_the_backend_for_clips(tmp_path):
+    """Textures "Generated clips" in the panel: the backend makes stills and an LTX-Video clip
+    per bar group (issue 15), through the same flag the command line has."""
+    from aimv_backend.cli.main import build_parser
+    from aimv_backend.cli.render_cmd import request_from_args
+
+    s = settings(tmp_path, textures="video")
+    argv = list(sr.backend_steps(s, ["aimv"])[0].argv[1:])
+    assert argv[argv.index("--textures") + 1] == "video"
+    request = request_from_args(build_parser(load="render").parse_args(argv))
+    assert request.stages() == ("listen", "describe", "imagine")
+    assert request.clips is not None and request.clips.model == "Lightricks/LTX-Video"
+    assert request.imagine is not None  # the stills under the clips
+
+
 def test_missing_command_names_it_and_where_to_set_it():
     with pytest.raises(sr.BackendError, match="'no-such-aimv-here' not found.*preferences"):
         sr.resolve_command("no-such-aimv-here --x")
@@ -111,3 +126,39 @@ def test_cancel_interrupts_a_running_backend_quickly(tmp_path, monkeypatch):
         time.sleep(0.02)
     assert pipe.state == "cancelled"
     assert time.monotonic() - t0 < 5
+
+
+PARENT_SCRIPT = """
+import sys, time
+sys.path.insert(0, ROOT)
+from aimv_blender import subprocess_runner as sr
+child = sr.BackendProcess([sys.executable, "-c", "import time; time.sleep(120)"])
+print(child._proc.pid, flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal: Linux")
+def test_the_backend_dies_with_blender_however_blender_ends(tmp_path):
+    """Blender killed (or crashed) while the backend works: the backend stops too, rather than
+    listening and rendering on for nobody."""
+    import os
+    import signal
+    import subprocess
+
+    script = tmp_path / "blender_standin.py"
+    script.write_text(PARENT_SCRIPT.replace("ROOT", repr(str(Path(__file__).parents[2]))))
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    backend = int(parent.stdout.readline())
+    os.kill(backend, 0)  # running
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(backend, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    os.kill(backend, signal.SIGKILL)
+    pytest.fail("the backend went on after Blender was killed")

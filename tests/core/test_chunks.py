@@ -221,3 +221,61 @@ def test_an_interrupted_render_stops_its_child_processes_and_their_groups():
     )
     assert done.returncode == 0, done.stderr[-500:]
     assert done.stdout.split() == ["True", "True"]
+
+
+def _flaky_runner(fail_times: dict[int, int], reported_before_failing: int):
+    """A chunk runner that fails ``fail_times[i]`` times for chunk i (after reporting some
+    frames, as a Blender that crashed mid-chunk would), then renders the whole chunk."""
+    from aimv_backend.stage.chunk_worker import ChunkResult
+
+    calls: list[int] = []
+
+    def run(job, *, on_frames):
+        calls.append(job.index)
+        if calls.count(job.index) <= fail_times.get(job.index, 0):
+            on_frames(reported_before_failing)
+            raise RenderError(f"chunk {job.index + 1}: Blender exited with signal 11")
+        on_frames(job.frames.count)
+        return ChunkResult(job.index, job.segments, (), 0.01)
+
+    return run, calls
+
+
+def _jobs(tmp_path, n=2, frames_each=24):
+    from aimv_backend.stage.chunk_worker import ChunkJob
+    from aimv_backend.stage.options import StageOptions
+
+    return [
+        ChunkJob(
+            index=i,
+            segments=(FrameRange(1 + i * frames_each, (i + 1) * frames_each),),
+            cache_dir=tmp_path,
+            timeline_path=tmp_path / "timeline.json",
+            song=tmp_path / "song.wav",
+            settings=StageOptions(),
+        )
+        for i in range(n)
+    ]
+
+
+def test_a_chunk_whose_blender_crashed_is_tried_again_and_counted_once(tmp_path):
+    from aimv_backend.stage.chunked import run_chunks_local
+
+    runner, calls = _flaky_runner({0: 1}, reported_before_failing=10)
+    frames, notices = [], []
+    results = run_chunks_local(
+        _jobs(tmp_path), workers=2, on_frames=frames.append, runner=runner, notice=notices.append
+    )
+    assert sorted(r.index for r in results) == [0, 1]
+    assert sorted(calls) == [0, 0, 1]
+    assert sum(frames) == 48  # the progress bar ends at 100 %, not past it
+    assert len(notices) == 1 and "chunk 1 failed" in notices[0] and "signal 11" in notices[0]
+
+
+def test_a_chunk_that_keeps_failing_stops_the_render_with_its_error(tmp_path):
+    from aimv_backend.stage.chunked import LOCAL_RETRIES, run_chunks_local
+
+    runner, calls = _flaky_runner({1: 99}, reported_before_failing=5)
+    with pytest.raises(RenderError, match="chunk 2: Blender exited with signal 11"):
+        run_chunks_local(_jobs(tmp_path), workers=1, on_frames=lambda n: None, runner=runner)
+    assert calls.count(1) == LOCAL_RETRIES + 1

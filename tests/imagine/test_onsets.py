@@ -1,4 +1,4 @@
-"""Onsets fill in for drum hits: a timeline without hits or beats gets rhythm.onsets."""
+"""Every attack of the song becomes an onset in rhythm.onsets, with or without drum hits."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from aimv_timeline import schema as ts
 from tests.blender import fixtures
 
 
-def test_clicks_become_onsets_and_hits_are_left_alone(tmp_path):
+def test_clicks_become_onsets_with_or_without_hits(tmp_path):
     path = fixtures.make_timeline(tmp_path, textures=False)
     tl = ts.read_timeline(path)
     sr = 22050
@@ -32,4 +32,7 @@ def test_clicks_become_onsets_and_hits_are_left_alone(tmp_path):
     with_hits = dataclasses.replace(
         tl, windows=(dataclasses.replace(tl.windows[0], hits=hit), *tl.windows[1:])
     )
-    assert onsets.with_onsets(with_hits) is with_hits
+    found = onsets.with_onsets(with_hits)
+    assert found.windows == with_hits.windows  # the hits stay as they were
+    assert np.allclose(found.rhythm.onsets, clicks, atol=0.03)
+    assert onsets.with_onsets(found) is found  # onsets already there: nothing to do

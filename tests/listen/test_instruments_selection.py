@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -139,17 +140,19 @@ def test_label_tables_cover_the_engines_and_use_schema_categories():
         ({"panns_checkpoint": "  "}, "--panns-checkpoint"),
     ],
 )
-def test_bad_options_are_refused_naming_the_option_and_value(changes, named):
+def test_bad_options_are_refused_on_construction_naming_the_option_and_value(changes, named):
     with pytest.raises(ParameterError) as err:
-        check_instrument_options(InstrumentOptions(**changes))
+        InstrumentOptions(**changes)
     message = str(err.value)
     assert named in message and "\n" not in message
     assert repr(next(iter(changes.values())))[:6] in message
+    with pytest.raises(ParameterError, match=named):  # a changed copy is checked as well
+        replace(InstrumentOptions(), **changes)
 
 
 def test_default_options_pass():
-    check_instrument_options(InstrumentOptions())
-    check_instrument_options(InstrumentOptions(engine="none", confidence=0.0, batch_size=1))
+    check_instrument_options(InstrumentOptions())  # an instance may be checked again
+    InstrumentOptions(engine="none", confidence=0.0, batch_size=1)
 
 
 def test_silent_flags_must_match_the_windows(tmp_path):

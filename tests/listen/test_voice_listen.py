@@ -18,7 +18,7 @@ import _voice_audio as va  # noqa: E402
 
 from aimv_backend.audio.io import probe_audio  # noqa: E402
 from aimv_backend.errors import ParameterError  # noqa: E402
-from aimv_backend.listen.voice import VoiceOptions, check_voice_options, listen_voice  # noqa: E402
+from aimv_backend.listen.voice import VoiceOptions, listen_voice  # noqa: E402
 from aimv_backend.listen.windows import make_windows  # noqa: E402
 from aimv_backend.progress import SilentProgress  # noqa: E402
 
@@ -210,7 +210,7 @@ def test_half_second_windows_follow_the_middle_rule(spoken, cache_dir):
 
 def test_english_only_model_refuses_another_language():
     with pytest.raises(ParameterError, match="--language 'es'.*tiny.en"):
-        check_voice_options(VoiceOptions(model="tiny.en", language="es"))
+        VoiceOptions(model="tiny.en", language="es")
 
 
 def test_first_use_assembles_the_base_model_into_the_cache(spoken, cache_dir):

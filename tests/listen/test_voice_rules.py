@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -56,36 +57,40 @@ def test_unknown_language_is_a_parameter_error_naming_it(bad):
     with pytest.raises(ParameterError, match=f"--language {bad!r}"):
         normalize_language(bad)
     with pytest.raises(ParameterError, match="--language"):
-        check_voice_options(VoiceOptions(language=bad))
+        VoiceOptions(language=bad)
 
 
 # --- options ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "options, option",
+    "changes, option",
     [
-        (VoiceOptions(asr="whisperx"), "--asr .*'whisperx'"),
-        (VoiceOptions(model=""), "--asr-model"),
-        (VoiceOptions(model="no-such-model"), "--asr-model 'no-such-model'"),
-        (VoiceOptions(asr="openai-whisper", model="missing.pt"), "--asr-model 'missing.pt'"),
-        (VoiceOptions(vad_threshold=0.0), "--vad-threshold .*0.0"),
-        (VoiceOptions(vad_threshold=float("nan")), "--vad-threshold .*nan"),
-        (VoiceOptions(compute_type="int3"), "--compute-type .*'int3'"),
-        (VoiceOptions(model="tiny.en", language="Spanish"), "--language 'Spanish'"),
+        ({"asr": "whisperx"}, "--asr .*'whisperx'"),
+        ({"model": ""}, "--asr-model"),
+        ({"model": "no-such-model"}, "--asr-model 'no-such-model'"),
+        ({"asr": "openai-whisper", "model": "missing.pt"}, "--asr-model 'missing.pt'"),
+        ({"vad_threshold": 0.0}, "--vad-threshold .*0.0"),
+        ({"vad_threshold": float("nan")}, "--vad-threshold .*nan"),
+        ({"compute_type": "int3"}, "--compute-type .*'int3'"),
+        ({"model": "tiny.en", "language": "Spanish"}, "--language 'Spanish'"),
     ],
 )
-def test_bad_options_name_the_option_and_value(options, option):
-    with pytest.raises(ParameterError, match=option):
-        check_voice_options(options)
+def test_bad_options_are_refused_on_construction_naming_the_option_and_value(changes, option):
+    with pytest.raises(ParameterError, match=option) as err:
+        VoiceOptions(**changes)
+    assert "\n" not in str(err.value)
+    good = VoiceOptions()
+    with pytest.raises(ParameterError, match=option):  # a changed copy is checked as well
+        replace(good, **changes)
 
 
 def test_good_options_pass(tmp_path):
-    check_voice_options(VoiceOptions())
-    check_voice_options(VoiceOptions(asr="none", model="whatever"))
-    check_voice_options(VoiceOptions(model="tiny.en", language="English"))
-    check_voice_options(VoiceOptions(model=str(tmp_path)))  # a folder is checked at load time
-    check_voice_options(VoiceOptions(asr="openai-whisper", model="small"))
+    check_voice_options(VoiceOptions())  # an instance may be checked again
+    VoiceOptions(asr="none", model="whatever")
+    VoiceOptions(model="tiny.en", language="English")
+    VoiceOptions(model=str(tmp_path))  # a folder is checked at load time
+    VoiceOptions(asr="openai-whisper", model="small")
 
 
 # --- words -> windows ---------------------------------------------------------------------

@@ -125,9 +125,9 @@ def test_fifo_devices_and_link_loops_are_refused_without_hanging(tmp_path):
 
 
 def test_a_timeline_too_big_to_be_one_is_refused(tmp_path, monkeypatch):
-    from aimv_timeline import schema
+    from aimv_timeline import reader
 
-    monkeypatch.setattr(schema, "MAX_TIMELINE_BYTES", 1000)
+    monkeypatch.setattr(reader, "MAX_TIMELINE_BYTES", 1000)
     path = tmp_path / "timeline.json"
     path.write_text(" " * 2000)
     with pytest.raises(TimelineFormatError, match="more than the 1000"):

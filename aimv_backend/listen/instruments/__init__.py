@@ -53,6 +53,7 @@ class InstrumentOptions:
         synth, ...) to musicnn's scores (PANNs has those classes itself); "none" leaves the
         tagger alone.
     drum_gate: classifier score in (0, 1] from which an onset is a drum hit.
+    Validated on construction: a ParameterError names the option and its value.
     """
 
     engine: str = "auto"
@@ -63,6 +64,9 @@ class InstrumentOptions:
     drums: str = "kit"
     drum_gate: float = 0.3
     families: str = "kit"
+
+    def __post_init__(self) -> None:
+        check_instrument_options(self)
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,8 @@ class InstrumentResult:
 
 
 def check_instrument_options(options: InstrumentOptions) -> None:
-    """Refuse bad options up front with a ParameterError naming the option and its value."""
+    """Refuse bad options with a ParameterError naming the option and its value (run on
+    construction; kept public for callers that check an instance again)."""
     if options.engine not in ENGINES:
         raise ParameterError(
             f"--instruments must be one of {', '.join(ENGINES)}, got {options.engine!r}"
@@ -167,7 +172,6 @@ def tag_instruments(
     RMS is below -60 dBFS are skipped too. Skipped windows get () -- no instrument at all.
     Window times are taken from ``WindowSpan.start``/``end`` (seconds).
     """
-    check_instrument_options(options)
     if silent is not None and len(silent) != len(windows):
         raise ParameterError(f"silent has {len(silent)} entries for {len(windows)} windows")
     if options.engine == "none" or not windows:

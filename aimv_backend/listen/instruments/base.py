@@ -7,8 +7,9 @@ so the engines stay small and interchangeable.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,8 +19,24 @@ from aimv_backend.progress import Progress
 SILENCE_DBFS = -60.0
 
 
-class TaggerEngine(Protocol):
-    """A loaded tagger. ``name`` is recorded in the timeline ("musicnn:MTT_musicnn")."""
+@dataclass(frozen=True)
+class ScoreJob:
+    """What an engine scores: mono ``audio`` at its sample rate, the windows' (start, end)
+    ``spans`` in seconds, which of them are ``active`` (not silent), and how to run."""
+
+    audio: np.ndarray
+    spans: Sequence[tuple[float, float]]
+    active: Sequence[bool]
+    batch_size: int
+    progress: Progress
+
+
+class TaggerEngine(ABC):
+    """A loaded tagger. ``name`` is recorded in the timeline ("musicnn:MTT_musicnn").
+
+    Engines implement :meth:`score_active`; the shared :meth:`window_scores` gives silent
+    windows zero rows and skips the model when every window is silent.
+    """
 
     name: str
     sample_rate: int
@@ -37,9 +54,16 @@ class TaggerEngine(Protocol):
     ) -> np.ndarray:
         """Scores (windows, labels) in [0, 1] for ``audio`` at ``sample_rate``.
 
-        ``spans`` are (start, end) seconds; rows of inactive (silent) windows may be anything.
+        ``spans`` are (start, end) seconds; rows of inactive (silent) windows are zero.
         """
-        ...
+        scores = np.zeros((len(spans), len(self.labels)))
+        if any(active):
+            self.score_active(ScoreJob(audio, spans, active, batch_size, progress), scores)
+        return scores
+
+    @abstractmethod
+    def score_active(self, job: ScoreJob, scores: np.ndarray) -> None:
+        """Write the rows of ``scores`` (windows, labels) of ``job``'s active windows."""
 
 
 def window_rms_dbfs(

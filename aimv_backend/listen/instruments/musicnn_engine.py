@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from aimv_backend.errors import ModelUnavailableError
+from aimv_backend.listen.instruments.base import ScoreJob, TaggerEngine
 from aimv_backend.listen.instruments.labels import MUSICNN_INSTRUMENTS
 from aimv_backend.listen.instruments.musicnn_model import (
     HOP,
@@ -68,7 +69,7 @@ def patch_starts_for_window(start: float, end: float, n_frames: int) -> list[int
     return sorted(set(starts))
 
 
-class MusicnnEngine:
+class MusicnnEngine(TaggerEngine):
     """musicnn MTT_musicnn (50 MagnaTagATune tags) through PyTorch on the CPU.
 
     The model is small (780k weights); a GPU would not pay for the transfers.
@@ -135,30 +136,20 @@ class MusicnnEngine:
         index = {f: i for i, f in enumerate(unique)}
         return probs[[index[f] for f in starts]]
 
-    def window_scores(
-        self,
-        audio: np.ndarray,
-        spans: Sequence[tuple[float, float]],
-        active: Sequence[bool],
-        *,
-        batch_size: int,
-        progress: Progress,
-    ) -> np.ndarray:
-        scores = np.zeros((len(spans), len(self.labels)))
-        if not any(active):
-            return scores
-        mel = log_mel(audio)
+    def score_active(self, job: ScoreJob, scores: np.ndarray) -> None:
+        mel = log_mel(job.audio)
         if mel.shape[0] < PATCH_FRAMES:  # musicnn's training used repeat-padding for short clips
             mel = np.tile(mel, (math.ceil(PATCH_FRAMES / max(mel.shape[0], 1)), 1))
         n_frames = mel.shape[0]
         per_window = [
             patch_starts_for_window(s, e, n_frames) if on else []
-            for (s, e), on in zip(spans, active, strict=True)
+            for (s, e), on in zip(job.spans, job.active, strict=True)
         ]
         starts = sorted({f for fs in per_window for f in fs})
         index = {f: i for i, f in enumerate(starts)}
-        probs = self.song_patch_probabilities(mel, starts, batch_size=batch_size, progress=progress)
+        probs = self.song_patch_probabilities(
+            mel, starts, batch_size=job.batch_size, progress=job.progress
+        )
         for w, fs in enumerate(per_window):
             if fs:
                 scores[w] = probs[[index[f] for f in fs]].mean(axis=0)
-        return scores

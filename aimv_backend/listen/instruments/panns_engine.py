@@ -21,13 +21,13 @@ import math
 import os
 import sys
 import types
-from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from aimv_backend.errors import ModelUnavailableError
+from aimv_backend.listen.instruments.base import ScoreJob, TaggerEngine
 from aimv_backend.listen.instruments.download import download_file
 from aimv_backend.listen.instruments.labels import AUDIOSET_INSTRUMENTS, audioset_labels
 from aimv_backend.progress import Progress
@@ -163,7 +163,7 @@ def _head(model, features):
     return torch.sigmoid(model.fc_audioset(torch.relu(model.fc1(x))))
 
 
-class PannsEngine:
+class PannsEngine(TaggerEngine):
     """PANNs Cnn14 from a checkpoint file in panns-inference's format ({"model": state_dict})."""
 
     name = "panns:Cnn14"
@@ -207,26 +207,15 @@ class PannsEngine:
             task.close()
         return torch.cat(parts, dim=1)[:, :n_out]
 
-    def window_scores(
-        self,
-        audio: np.ndarray,
-        spans: Sequence[tuple[float, float]],
-        active: Sequence[bool],
-        *,
-        batch_size: int,
-        progress: Progress,
-    ) -> np.ndarray:
+    def score_active(self, job: ScoreJob, scores: np.ndarray) -> None:
         import torch
 
-        scores = np.zeros((len(spans), len(self.labels)))
-        if not any(active):
-            return scores
-        feats = self.song_features(audio, batch_size=batch_size, progress=progress)
+        feats = self.song_features(job.audio, batch_size=job.batch_size, progress=job.progress)
         n_out = feats.shape[1]
-        duration = audio.shape[0] / SAMPLE_RATE
+        duration = job.audio.shape[0] / SAMPLE_RATE
         frame_s = FEATURE_HOP / SAMPLE_RATE
         rows, segments = [], []
-        for w, ((start, end), on) in enumerate(zip(spans, active, strict=True)):
+        for w, ((start, end), on) in enumerate(zip(job.spans, job.active, strict=True)):
             if not on:
                 continue
             middle = 0.5 * (start + end)
@@ -240,4 +229,3 @@ class PannsEngine:
             for w, (i0, i1) in zip(rows, segments, strict=True):
                 probs = _head(self.model, feats[None, :, i0:i1])
                 scores[w] = probs[0].float().cpu().numpy()
-        return scores

@@ -73,6 +73,7 @@ class VoiceOptions:
     vad_threshold: silero-vad speech probability in (0, 1) that opens a voiced region.
     allow_download: whether a missing model may be downloaded (never needed for the defaults).
     compute_type: faster-whisper's CTranslate2 compute type ("int8" on CPU).
+    Validated on construction: a ParameterError names the option and its value.
     """
 
     asr: str = "faster-whisper"
@@ -81,6 +82,9 @@ class VoiceOptions:
     vad_threshold: float = 0.5
     allow_download: bool = True
     compute_type: str = "int8"
+
+    def __post_init__(self) -> None:
+        check_voice_options(self)
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,8 @@ class VoiceResult:
 
 
 def check_voice_options(options: VoiceOptions) -> None:
-    """Refuse bad voice options up front (ParameterError naming the option and its value)."""
+    """Refuse bad voice options (ParameterError naming the option and its value); run on
+    construction."""
     if options.asr not in ASR_ENGINES:
         raise ParameterError(f"--asr must be one of {', '.join(ASR_ENGINES)}, got {options.asr!r}")
     if not isinstance(options.model, str) or not options.model.strip():
@@ -155,7 +160,6 @@ def listen_voice(
     from aimv_backend.listen.voice.regions import group_spans, plan_regions
     from aimv_backend.listen.voice.vad import detect_speech, window_presence
 
-    check_voice_options(options)
     language = normalize_language(options.language)
     audio = load_mono(audio_info, sample_rate=SAMPLE_RATE)
     duration = audio.shape[0] / SAMPLE_RATE
