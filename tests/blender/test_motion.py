@@ -11,7 +11,8 @@ import pytest
 
 from aimv_blender import keying
 from aimv_blender.motion import lyrics
-from aimv_blender.motion.base import evaluate, sampled
+from aimv_blender.motion.background import hidden_keys
+from aimv_blender.motion.base import either_hidden, evaluate, sampled
 from aimv_timeline import schema as ts
 from tests.blender import fixtures
 
@@ -24,6 +25,11 @@ def timeline(tmp_path_factory) -> ts.Timeline:
 def held(channel, frame):
     """The value of CONSTANT keys at ``frame``."""
     return [v for f, v in channel.keys if f <= frame][-1]
+
+
+def held_at(keys, frame):
+    """The value of CONSTANT (frame, value) keys at ``frame``."""
+    return [v for f, v in keys if f <= frame][-1]
 
 
 def with_hits(timeline, hits):
@@ -80,6 +86,16 @@ def test_the_fade_and_the_flash_leave_the_picture_only_while_they_show_nothing(t
     snare, crash = keying.time_to_frame(1.5, 24), keying.time_to_frame(3.0, 24)
     assert held(flash_hidden, snare) == 0.0 and held(flash_hidden, snare - 1) == 1.0
     assert held(flash_hidden, crash - 2) == 1.0
+
+
+def test_the_fade_plane_also_hides_while_a_clip_replaces_the_screen(timeline):
+    keys = keying.build_keys(timeline, keying.KeyingOptions(fps=24))
+    end = keys.frame_end
+    fade = keys.channel("fade.hidden").keys
+    behind = hidden_keys([(30, 60)], end)  # a clip plays over frames 30-60
+    both = either_hidden(fade, behind, end)
+    for g in range(1, end + 1):
+        assert held_at(both, g) == max(held_at(fade, g), 1.0 if 30 <= g <= 60 else 0.0)
 
 
 def test_onsets_drive_the_events_when_no_hits_are_known(timeline):
