@@ -393,10 +393,20 @@ def main() -> int:
     contract.offline.enforce()  # AIMV_OFFLINE: no network
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM cleans up like Ctrl-C
     noise = _NoiseFilter()
+
+    def cancelled() -> None:
+        print("aimv-blender: cancelled", file=sys.stderr)
+
+    def stopped_mid_render() -> None:  # the process ends right after: pass the last lines on
+        cancelled()
+        noise.close()
+
+    render = importlib.import_module(f"{PKG}.render")
+    remove_hook = render.add_process_stop_hook(stopped_mid_render)
     try:
         return run(args)
     except KeyboardInterrupt:
-        print("aimv-blender: cancelled", file=sys.stderr)
+        cancelled()
         return EXIT_CANCELLED
     except user_errors() as exc:
         message = " ".join(str(exc).split())
@@ -406,6 +416,7 @@ def main() -> int:
         print(f"aimv-blender: error: {message}", file=sys.stderr)
         return EXIT_USER_ERROR
     finally:
+        remove_hook()
         noise.close()
 
 

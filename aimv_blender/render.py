@@ -315,6 +315,15 @@ def render_video(
 
 
 STOP_SIGNALS = ("SIGTERM", "SIGINT")
+# What the process that owns this Blender does before a stop signal ends it mid-render (the
+# headless script: say "cancelled", hand its stderr filter's last lines on). Last added, first run.
+_PROCESS_STOP_HOOKS: list[Callable[[], None]] = []
+
+
+def add_process_stop_hook(hook: Callable[[], None]) -> Callable[[], None]:
+    """Run ``hook`` when a stop signal ends the process during a render; returns its remover."""
+    _PROCESS_STOP_HOOKS.append(hook)
+    return lambda: _PROCESS_STOP_HOOKS.remove(hook) if hook in _PROCESS_STOP_HOOKS else None
 
 
 @contextlib.contextmanager
@@ -323,8 +332,9 @@ def _exit_on_stop_signal(on_stop: Callable[[], None] | None):
 
     Blender's blocking render swallows the KeyboardInterrupt a signal raises in Python (it is
     seen inside a render handler and printed), so the render would go on to its last frame.
-    Here the signal runs ``on_stop`` (remove the partial output), says "cancelled" and exits
-    with EXIT_CANCELLED at once. Only in the main thread (where Python runs signal handlers).
+    Here the signal runs ``on_stop`` (remove the partial output), then the process's stop hooks
+    (:func:`add_process_stop_hook`), and exits with EXIT_CANCELLED at once. Only in the main
+    thread (where Python runs signal handlers).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -333,7 +343,8 @@ def _exit_on_stop_signal(on_stop: Callable[[], None] | None):
     def stop(signum, _frame):
         if on_stop is not None:
             on_stop()
-        sys.stderr.write("aimv-blender: cancelled\n")
+        for hook in reversed(_PROCESS_STOP_HOOKS):
+            hook()
         sys.stderr.flush()
         sys.stdout.flush()
         os._exit(names.EXIT_CANCELLED)
