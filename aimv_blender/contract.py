@@ -7,33 +7,23 @@ committed copy. Everything the add-on needs of the contract is imported from her
 
 from __future__ import annotations
 
-try:  # inside the built extension: <extension>/aimv_timeline
-    from .aimv_timeline import (
-        children,
-        events,
-        flags,
-        manifest,
-        names,
-        offline,
-        paths,
-        presets,
-        schema,
-    )
-    from .aimv_timeline.errors import AimvError
-except ImportError:  # a source checkout: aimv_timeline sits beside aimv_blender on sys.path
-    from aimv_timeline import (
-        children,
-        events,
-        flags,
-        manifest,
-        names,
-        offline,
-        paths,
-        presets,
-        schema,
-    )
-    from aimv_timeline.errors import AimvError
+import importlib
 
+# Inside the built extension the package is <extension>.aimv_timeline; in a source checkout it
+# sits beside aimv_blender on sys.path as aimv_timeline.
+try:
+    _PACKAGE = importlib.import_module(".aimv_timeline", __package__).__name__
+except ImportError:
+    _PACKAGE = "aimv_timeline"
+
+children, events, flags, manifest, names, offline, paths, presets, schema, errors = (
+    importlib.import_module(f"{_PACKAGE}.{module}")
+    for module in (
+        "children", "events", "flags", "manifest", "names", "offline", "paths", "presets",
+        "schema", "errors",
+    )
+)  # fmt: skip
+AimvError = errors.AimvError
 Timeline = schema.Timeline
 TimelineFormatError = schema.TimelineFormatError
 Volume = schema.Volume

@@ -154,14 +154,19 @@ def _aa_tree_4x(scene: bpy.types.Scene):
     scene.use_nodes = True
     tree = scene.node_tree
     tree.nodes.clear()
+    _smoothing_chain(tree, "CompositorNodeComposite")
+    return tree
+
+
+def _smoothing_chain(tree, output_node: str) -> None:
+    """Render layers -> anti-aliasing -> ``output_node`` in ``tree``, marked as AIMV's own."""
     layers = tree.nodes.new("CompositorNodeRLayers")
     smooth = tree.nodes.new("CompositorNodeAntiAliasing")
-    out = tree.nodes.new("CompositorNodeComposite")
+    out = tree.nodes.new(output_node)
     layers.location, smooth.location, out.location = (-300, 0), (0, 0), (300, 0)
     tree.links.new(layers.outputs["Image"], smooth.inputs[0])
     tree.links.new(smooth.outputs[0], out.inputs[0])
     tree[AA_MARK] = True
-    return tree
 
 
 def _aa_tree_5(scene: bpy.types.Scene):
@@ -173,13 +178,7 @@ def _aa_tree_5(scene: bpy.types.Scene):
     if tree is None or not tree.get(AA_MARK):
         tree = bpy.data.node_groups.new(AA_TREE, "CompositorNodeTree")
         tree.interface.new_socket("Image", in_out="OUTPUT", socket_type="NodeSocketColor")
-        layers = tree.nodes.new("CompositorNodeRLayers")
-        smooth = tree.nodes.new("CompositorNodeAntiAliasing")
-        out = tree.nodes.new("NodeGroupOutput")
-        layers.location, smooth.location, out.location = (-300, 0), (0, 0), (300, 0)
-        tree.links.new(layers.outputs["Image"], smooth.inputs[0])
-        tree.links.new(smooth.outputs[0], out.inputs[0])
-        tree[AA_MARK] = True
+        _smoothing_chain(tree, "NodeGroupOutput")
     scene.compositing_node_group = tree
     return tree
 
