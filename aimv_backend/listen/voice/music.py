@@ -6,11 +6,11 @@ recogniser. The music pass sends the *rest* of the song (everything outside the 
 regions) to the same recogniser, in chunks of at most 28 s, and keeps a word only when:
 
 - its segment shows none of Whisper's failure signs (gzip compression ratio <= 2.4, average
-  log-probability >= -1.2, no-speech probability <= 0.6, no 1-3 word loop);
+  log-probability >= -1.4, no-speech probability <= 0.6, no 1-3 word loop);
 - the segment is not one of Whisper's known inventions on music ("Thank you.", "Thanks for
   watching", subtitle credits, ...), matched on its whole text;
 - the word's own probability is at least ``MIN_WORD_PROBABILITY`` (an invented word on a band
-  rarely gets over 0.1-0.3; a sung word heard through the band mostly does);
+  rarely gets over 0.1-0.2; a sung word heard through the band mostly does);
 - its segment keeps at least ``MIN_SEGMENT_WORDS`` such words (a lone word is most often a
   guess).
 
@@ -36,9 +36,9 @@ from aimv_timeline.schema import Word
 MIN_GAP_SECONDS = 1.0  # stretches outside the voiced regions shorter than this are skipped
 AUDIBLE_DBFS = -50.0  # 0.5 s frames quieter than this (RMS) are not sent to the recogniser
 FRAME_SECONDS = 0.5
-MIN_AVG_LOGPROB = -1.2  # sung words through a band decode at -1.0 to -1.2
+MIN_AVG_LOGPROB = -1.4  # sung lines through a band decode at -1.0 to -1.3
 MAX_NO_SPEECH_PROB = 0.6
-MIN_WORD_PROBABILITY = 0.3
+MIN_WORD_PROBABILITY = 0.25
 MIN_SEGMENT_WORDS = 2
 
 # Whole-segment texts Whisper writes on music or silence (from its subtitle training data),
