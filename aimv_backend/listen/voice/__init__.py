@@ -55,6 +55,7 @@ MAX_TOKENS = 220  # Whisper's context is 448 tokens, half of it for the sample
 # With --language given, Whisper is not also guessing the language, and its log-probabilities
 # run lower on sung or noisy speech: Spanish at 0 dB SNR decoded right at -1.04.
 GIVEN_LANGUAGE_LOGPROB = -1.2
+MUSIC_BEAM_SIZE = 1  # greedy: the music pass mostly hears instrumentals
 LANGUAGE_SECONDS = 30.0  # voiced audio the language is detected from (one Whisper window)
 LOW_LANGUAGE_PROBABILITY = 0.7  # below this, the detected language is reported as unsure
 _OW_NAMES = (
@@ -228,7 +229,7 @@ def listen_voice(
     if options.music_pass and rest_groups:
         more, language = _recognise(
             audio, rest_groups, (), duration, language, recogniser, progress,
-            select=sung_words, key="music",
+            select=sung_words, key="music", beam_size=MUSIC_BEAM_SIZE,
         )  # fmt: skip
         words.extend(more)
     kept = clean_words(words)
@@ -283,7 +284,9 @@ def token_budget(seconds: float) -> int:
     return int(min(MAX_TOKENS, MIN_TOKENS + TOKENS_PER_SECOND * min(seconds, 30.0)))
 
 
-def _recognise(audio, groups, regions, duration, language, recogniser, progress, *, select, key):
+def _recognise(
+    audio, groups, regions, duration, language, recogniser, progress, *, select, key, beam_size=5
+):
     """Recognise each group of spans; return (words in song time, language).
 
     select: the words kept from one transcript; key: the checkpoint prefix ("voice" for the
@@ -311,7 +314,9 @@ def _recognise(audio, groups, regions, duration, language, recogniser, progress,
             else:
                 packed, mapping = pack_regions(audio, groups[i], sample_rate=SAMPLE_RATE)
                 seconds = packed.shape[0] / SAMPLE_RATE
-                transcript = recogniser.transcribe(packed, language, token_budget(seconds))
+                transcript = recogniser.transcribe(
+                    packed, language, token_budget(seconds), beam_size=beam_size
+                )
                 language = language or transcript.language
                 mine = []
                 for w in select(transcript):
@@ -376,8 +381,9 @@ class _Recogniser:
             ref=self.ref, audio=audio, compute_type=self.options.compute_type
         )
 
-    def transcribe(self, audio, language: str | None, max_new_tokens: int):
-        """Transcript of mono 16 kHz ``audio`` (times in seconds into it)."""
+    def transcribe(self, audio, language: str | None, max_new_tokens: int, *, beam_size=5):
+        """Transcript of mono 16 kHz ``audio`` (times in seconds into it); ``beam_size`` 1 is
+        greedy (faster-whisper only)."""
         if self.options.asr == "faster-whisper":
             from aimv_backend.listen.voice import asr_faster_whisper
 
@@ -387,6 +393,7 @@ class _Recogniser:
                 language=language,
                 compute_type=self.options.compute_type,
                 max_new_tokens=max_new_tokens,
+                beam_size=beam_size,
             )
         from aimv_backend.listen.voice import asr_openai_whisper
 
