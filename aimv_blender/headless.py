@@ -331,7 +331,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.image_sequence is not None:
         frames_out = importlib.import_module(f"{PKG}.frames_out")
-        out = frames_out.render_images(rs, folder=Path(args.image_sequence), on_frame=on_frame)
+        out = frames_out.render_images(
+            stage,
+            frames=(rs.frame_start, rs.frame_end),
+            folder=Path(args.image_sequence),
+            on_frame=on_frame,
+        )
     else:
         out = render.render_video(rs, options=render_options, on_frame=on_frame)
     progress.emit("end", task="render", done=total)

@@ -27,6 +27,7 @@ from .motion.base import (
     WindowFrames,
     frame_count,
     hex_to_linear_rgb,
+    idle_keys,
     srgb_to_linear,
     time_to_frame,
     volume_drive,
@@ -193,6 +194,8 @@ def build_keys(timeline: Timeline, options: KeyingOptions) -> SceneKeys:
         channels.append(Channel("texture.current", 0, current, CONSTANT))
         channels.append(Channel("texture.next", 0, coming, CONSTANT))
         channels.append(Channel("crossfade", 0, mix, LINEAR, interps))
+        # the fade plane leaves the picture between crossfades (no transparent pass to draw)
+        channels.append(Channel("fade.hidden", 0, idle_keys(mix, interps, frame_end), CONSTANT))
 
     moving = "motion" in layers
     if moving:

@@ -16,6 +16,7 @@ its objects, with the artist's edits, come back when it is switched on again.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ from .keying import MARKER_PREFIX, Channel, KeyingOptions, SceneKeys, build_keys
 from .layers import background, camera, common, hits, lights, lyrics, pictograms
 from .layers.table import TABLE
 from .motion.background import cover_size, crop_uv, hidden_keys
-from .motion.base import CONSTANT, fit_name
+from .motion.base import CONSTANT, either_hidden, fit_name
 
 COLLECTION = common.COLLECTION
 SEQUENCE_FOLDER = background.SEQUENCE_FOLDER
@@ -140,6 +141,16 @@ def _curve(ch: Channel, path: str, index: int) -> anim.CurveKeys:
     return anim.CurveKeys(path, index, ch.keys, ch.interpolations())
 
 
+def _hide_fade_with_screen(keys: SceneKeys, behind: tuple) -> SceneKeys:
+    """The fade plane is hidden between crossfades and also while the screen steps aside."""
+    channels = []
+    for ch in keys.channels:
+        if ch.name == "fade.hidden":
+            ch = Channel(ch.name, 0, either_hidden(ch.keys, behind, keys.frame_end), CONSTANT)
+        channels.append(ch)
+    return dataclasses.replace(keys, channels=tuple(channels))
+
+
 def build_scene(
     scene: bpy.types.Scene,
     timeline: Timeline,
@@ -219,13 +230,15 @@ def build_scene(
     extra = []
     if clip_spans:
         shown = [(s.first, s.last) for s in clip_spans]
-        extra.append(Channel("background.hidden", 0, hidden_keys(shown, keys.frame_end), CONSTANT))
+        behind = hidden_keys(shown, keys.frame_end)
+        extra.append(Channel("background.hidden", 0, behind, CONSTANT))
+        keys = _hide_fade_with_screen(keys, behind)
     stage["fade"] = bg.fade
+    stage["flash"] = flash
     kept = apply_table(keys, stage, {**words, **icons}, extra=extra)
     n_markers = _markers(scene, keys)
     if scene.frame_current < scene.frame_start or scene.frame_current > scene.frame_end:
         scene.frame_current = scene.frame_start
-    del flash
     return BuildResult(
         frame_start=keys.frame_start,
         frame_end=keys.frame_end,

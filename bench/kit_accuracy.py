@@ -1,7 +1,11 @@
 """Drum pieces and instrument families on a soundfont left out of training (issue 11).
 
-The shipped classifiers were trained on FluidR3_GM and MuseScore_General (one family of
-samples). Everything here is rendered from TimGM6mb, whose samples are independent of both:
+Everything here is rendered from kits whose samples the shipped classifiers never saw
+(tools/train_listen_models.py: TRAIN_DEFAULT and FAMILY_TRAIN_DEFAULT). First TimGM6mb,
+whose samples are independent of every training source (checked: no stretch of 24 samples of a
+training source occurs in it), then, for drum pieces only, recorded acoustic Hydrogen kits left
+out of training (HELD_OUT_KITS: ForzeeStereo, Millo_MultiLayered2, BJA_Pacific; mixed over
+TimGM6mb's beds):
 
 * drums: isolated hits of every piece (the classifier at the true onset), then random grooves
   at 70-180 bpm through the whole detector (onsets, gate, pieces), dry and mixed over melodic
@@ -14,7 +18,8 @@ samples). Everything here is rendered from TimGM6mb, whose samples are independe
     .venv/bin/python bench/kit_accuracy.py [--json out.json] [--no-families]
 
 (also run by ``bench/listen_accuracy.py --kit``). Needs fluidsynth, fluid-soundfont-gm,
-musescore-general-soundfont and timgm6mb-soundfont (scripts/setup.sh --dev installs them).
+musescore-general-soundfont and timgm6mb-soundfont (scripts/setup.sh --dev installs them);
+the held-out Hydrogen kits need Debian's hydrogen-drumkits (skipped with a note without it).
 """
 
 from __future__ import annotations
@@ -36,11 +41,19 @@ TEST_SOUNDFONT = "timgm6mb"
 
 
 def drum_figures(seed: int = 0) -> dict:
-    from train_listen_models import validate
+    import drum_sources
+    from train_listen_models import HELD_OUT_KITS, validate
 
     from aimv_backend.listen.drums.detect import drum_model
 
-    return validate(drum_model(), TEST_SOUNDFONT, seed=seed)
+    out = validate(drum_model(), TEST_SOUNDFONT, seed=seed)
+    out["held_out_kits"] = {}
+    for kit in HELD_OUT_KITS:
+        if not drum_sources.kit_available(kit):
+            print(f"skipped {kit}: not installed (apt-get install hydrogen-drumkits)")
+            continue
+        out["held_out_kits"][kit] = validate(drum_model(), kit, seed=seed)
+    return out
 
 
 def family_figures(seed: int = 0) -> dict:
@@ -115,6 +128,12 @@ def _pct(x: float) -> str:
 
 
 def print_drums(rep: dict) -> None:
+    _print_kit(rep)
+    for kit, sub in rep.get("held_out_kits", {}).items():
+        _print_kit({**sub, "soundfont": kit})
+
+
+def _print_kit(rep: dict) -> None:
     iso = rep["isolated"]
     print(f"\n## Drum pieces on {rep['soundfont']} (left out of training)")
     print(
@@ -136,6 +155,8 @@ def print_drums(rep: dict) -> None:
             p = rep[name]["per_piece"][piece]
             cells.append(f"{_pct(p['precision'])}/{_pct(p['recall'])}")
         print(f"{piece:13} " + " ".join(f"{c:>15}" for c in cells))
+    per = {k[6:]: v for k, v in iso.items() if k.startswith("right:")}
+    print("isolated per piece: " + ", ".join(f"{p} {_pct(v)}" for p, v in per.items()))
 
 
 def print_families(rep: dict) -> None:

@@ -141,26 +141,32 @@ def measure(mp4: Path, audio: Path, timeline_path: Path, fps: int = FPS) -> dict
     from aimv_timeline import schema as ts
 
     timeline = ts.read_timeline(timeline_path)
-    words = [
-        w
+    voiced = [
+        (w, win.voice.mode == "spoken")
         for win in timeline.windows
-        if win.voice is not None and win.voice.mode != "spoken"
+        if win.voice is not None
         for w in win.voice.words
         if _norm(w.text)
     ]
+    words = [w for w, spoken in voiced if not spoken]
     wanted: dict[int, list] = {}
-    for w in words:
+    for w, spoken in voiced:
         frame = int((w.start + 0.6 * (w.end - w.start)) * fps)
-        wanted.setdefault(frame, []).append(w)
+        wanted.setdefault(frame, []).append((w, spoken))
     shares, changes, prev = [], [], None
-    read = 0
+    read = read_spoken = 0
     for i, (small, full) in enumerate(zip(_frames(mp4, 160, 90), _frames(mp4, W, H), strict=False)):
         shares.append(flat_share(full[::2, ::2]))
         s = small.astype(np.float32)
         changes.append(0.0 if prev is None else float(np.abs(s - prev).mean()))
         prev = s
-        for w in wanted.get(i, ()):
-            read += _norm(w.text) in ocr_words(full)
+        if i in wanted:
+            seen = ocr_words(full)
+            for w, spoken in wanted[i]:
+                if spoken:
+                    read_spoken += _norm(w.text) in seen
+                else:
+                    read += _norm(w.text) in seen
     y, sr = librosa.load(str(audio), sr=fps * 1000, mono=True)
     raw = librosa.onset.onset_strength(y=y, sr=sr, hop_length=1000)
     latency = flux_latency_frames(fps)
@@ -174,6 +180,10 @@ def measure(mp4: Path, audio: Path, timeline_path: Path, fps: int = FPS) -> dict
         "change_flux_correlation_uncalibrated": round(_correlation(changes, raw), 3),
         "sung_words": len(words),
         "legible_share": round(read / len(words), 3) if words else None,
+        "spoken_words": len(voiced) - len(words),
+        "legible_share_spoken": (
+            round(read_spoken / (len(voiced) - len(words)), 3) if len(voiced) > len(words) else None
+        ),
     }
 
 

@@ -25,6 +25,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import drum_sources
 import numpy as np
 
 from aimv_backend.listen.drums import features
@@ -37,13 +38,28 @@ SOUNDFONTS = {
     "fluidr3": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
     "musescore": "/usr/share/sounds/sf3/MuseScore_General_Full.sf3",
     "timgm6mb": "/usr/share/sounds/sf2/TimGM6mb.sf2",
+    # issue 11's independent training kits (docs/models-and-licences.md)
+    "opl3": "/usr/share/sounds/sf2/OPL-3_FM_128M.sf2",  # opl3-soundfont, CC-BY-SA-4.0, FM
+    "avl-redzep": "/usr/share/sounds/sf2/Red_Zeppelin_4_LV2.sf2",  # avldrums, GPL-2+
+}
+# Licence of each soundfont's samples (docs/models-and-licences.md).
+LICENCES = {
+    "fluidr3": "MIT",
+    "musescore": "MIT",
+    "timgm6mb": "GPL-2",  # measured on only
+    "opl3": "CC-BY-SA-4.0",
+    "avl-redzep": "GPL-2+",
 }
 # GM drum kits (bank 128 presets); a soundfont without one falls back to its standard kit.
 KITS = {
     "fluidr3": (0, 8, 16, 24, 25, 32, 40, 48),
     "musescore": (0, 8, 16, 24, 25, 32, 40, 48),
     "timgm6mb": (0,),
+    "opl3": (0,),
+    "avl-redzep": (0,),
 }
+# Kits that are a bank 0 preset (played on MIDI channel 1 without note-offs).
+MELODIC_CHANNEL_KITS = {"avl-redzep"}
 
 # Programs (0-based) that are not melodic instruments: timpani, percussive and sound effects.
 NOT_MELODIC = {47, *range(112, 128)}
@@ -117,7 +133,8 @@ def _note(events, t, channel, pitch, velocity, length):
     import mido
 
     events.append((t, mido.Message("note_on", channel=channel, note=pitch, velocity=velocity)))
-    events.append((t + length, mido.Message("note_off", channel=channel, note=pitch)))
+    if length is not None:  # None: no note-off, the sample rings out (a drum plugin's way)
+        events.append((t + length, mido.Message("note_off", channel=channel, note=pitch)))
 
 
 def _program(events, t, channel, program):
@@ -157,20 +174,32 @@ GROOVE_WEIGHTS = {
 }
 
 
-def drum_score(rng: np.random.Generator, kits: tuple[int, ...], *, groove_seconds: float):
-    """MIDI events and truth: isolated hits of every piece per kit, then random grooves."""
+def drum_score(
+    rng: np.random.Generator,
+    kits: tuple[int, ...],
+    *,
+    groove_seconds: float,
+    piece_notes: dict[str, tuple[int, ...]] | None = None,
+    channel: int = 9,
+    note_length: float | None = 0.1,
+):
+    """MIDI events and truth: isolated hits of every piece per kit, then random grooves.
+
+    piece_notes: piece -> notes of a kit that is not GM-mapped (default: the GM map).
+    """
+    piece_notes = PIECE_NOTES if piece_notes is None else piece_notes
     events: list = []
     truth: list[DrumEvent] = []
     t = 0.2
-    pieces = list(GROOVE_WEIGHTS)
+    pieces = [p for p in GROOVE_WEIGHTS if p in piece_notes]
     weights = np.array([GROOVE_WEIGHTS[p] for p in pieces], dtype=np.float64)
     weights /= weights.sum()
     for kit in kits:
-        _program(events, max(t - 0.1, 0.0), 9, kit)
-        for piece, notes in PIECE_NOTES.items():
+        _program(events, max(t - 0.1, 0.0), channel, kit)
+        for piece, notes in piece_notes.items():
             for note in notes:
                 for vel in (int(rng.integers(35, 70)), int(rng.integers(70, 100)), 120):
-                    _note(events, t, 9, note, vel, 0.1)
+                    _note(events, t, channel, note, vel, note_length)
                     truth.append(DrumEvent(round(t, 4), (piece,), vel))
                     t += 0.6 if piece in ("crash", "splash", "ride", "hihat_open") else 0.45
         end = t + groove_seconds
@@ -184,8 +213,9 @@ def drum_score(rng: np.random.Generator, kits: tuple[int, ...], *, groove_second
                     chosen = tuple(sorted(set(rng.choice(pieces, size=k, p=weights))))
                     vel = int(rng.integers(40, 128))
                     for piece in chosen:
-                        notes = PIECE_NOTES[piece]
-                        _note(events, t, 9, int(notes[rng.integers(len(notes))]), vel, 0.1)
+                        notes = piece_notes[piece]
+                        note = int(notes[rng.integers(len(notes))])
+                        _note(events, t, channel, note, vel, note_length)
                     truth.append(DrumEvent(round(t, 4), chosen, vel))
                 t += step
             t += 1.0
@@ -240,18 +270,46 @@ def _key(kind: str, params: dict) -> str:
 
 
 def drum_set(soundfont: str, *, seed: int, groove_seconds: float = 45.0, reverb: bool = False):
-    """(audio, truth events) of the drum material of one soundfont, cached."""
+    """(audio, truth events) of the drum material of one soundfont or sample kit, cached.
+
+    ``soundfont``: a key of SOUNDFONTS, or of drum_sources.SAMPLE_KITS (Hydrogen kits).
+    """
     params = {"sf": soundfont, "seed": seed, "groove": groove_seconds, "reverb": reverb}
     path = cache_dir() / f"drums-{soundfont}-{_key('drums', params)}.npz"
     rng = np.random.default_rng([seed, 1])
-    events, truth, seconds = drum_score(rng, KITS[soundfont], groove_seconds=groove_seconds)
+    if soundfont in drum_sources.SAMPLE_KITS:
+        return _sample_kit_set(soundfont, rng, path, groove_seconds=groove_seconds, reverb=reverb)
+    kw = {}
+    if soundfont in drum_sources.NOTE_MAPS:
+        kw["piece_notes"] = _piece_notes(drum_sources.NOTE_MAPS[soundfont])
+    if soundfont in MELODIC_CHANNEL_KITS:
+        kw.update(channel=0, note_length=None)
+    events, truth, seconds = drum_score(rng, KITS[soundfont], groove_seconds=groove_seconds, **kw)
     if path.is_file():
         with np.load(path) as data:
             return data["audio"], truth
     if reverb:
-        for ch_t in (0.0,):
-            _cc(events, ch_t, 9, 91, 70)
+        _cc(events, 0.0, kw.get("channel", 9), 91, 70)
     audio = render_midi(events, soundfont=soundfont, seconds=seconds, reverb=reverb)
+    _save(path, audio=audio)
+    return audio, truth
+
+
+def _piece_notes(note_map: dict[int, str]) -> dict[str, tuple[int, ...]]:
+    out: dict[str, tuple[int, ...]] = {}
+    for note, piece in note_map.items():
+        out[piece] = out.get(piece, ()) + (note,)
+    return out
+
+
+def _sample_kit_set(name: str, rng, path: Path, *, groove_seconds: float, reverb: bool):
+    hits, truth, seconds = drum_sources.sample_kit_score(rng, name, groove_seconds=groove_seconds)
+    if path.is_file():
+        with np.load(path) as data:
+            return data["audio"], truth
+    audio = drum_sources.render_sample_kit(name, hits, seconds=seconds, rng=rng)
+    if reverb:
+        audio = drum_sources.synthetic_room(audio, rng)
     _save(path, audio=audio)
     return audio, truth
 

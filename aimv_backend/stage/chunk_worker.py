@@ -3,7 +3,7 @@
 :func:`render_chunk` runs wherever a chunk is sent: a thread of ``aimv render`` (one Blender
 child each) or a Ray task on another machine. It skips the segments already in the cache, runs
 one Blender (``headless.py --image-sequence``) over the frames still missing, and encodes each
-segment as soon as Blender has written its last frame, so at most about two segments of PNGs
+segment as soon as Blender has written its last frame, so at most about two segments of BMPs
 sit on disk at a time. A killed chunk leaves its finished segments behind: the next run renders
 only the rest.
 """
@@ -23,6 +23,7 @@ from aimv_backend.errors import RenderError
 from aimv_backend.progress import Progress, SilentProgress
 from aimv_backend.stage.blender_runner import run_headless
 from aimv_backend.stage.chunks import (
+    FRAME_NAME,
     EncoderSettings,
     FrameRange,
     SegmentCache,
@@ -196,7 +197,7 @@ def _render_run(
                 cache=cache,
             )
             for f in range(segment.first, segment.last + 1):
-                (scratch / f"f_{f:06d}.png").unlink(missing_ok=True)
+                (scratch / FRAME_NAME.format(f)).unlink(missing_ok=True)
 
         pending.append(encoder_pool.submit(work))
 

@@ -1,6 +1,6 @@
 """The stage stage: a timeline and its textures become a keyed scene and a video, in Blender.
 
-bpy runs in child processes (:mod:`.chunked`: N Blender processes write PNG frames per
+bpy runs in child processes (:mod:`.chunked`: N Blender processes write BMP frames per
 chunk, encoded per segment, joined and muxed with the song). The video is written into a private
 folder beside the output (``.NAME.partial-PID/``), which this module owns: the finished, checked
 video is renamed over the output, and the folder goes (with whatever temporary files Blender made

@@ -53,12 +53,9 @@ TABLE: dict[str, tuple[Binding, ...]] = {
     ),
     "background.drift": (("screen", "location", None),),
     # hidden while a generated clip plays on its plane behind the screen (clips.py)
-    "background.hidden": (
-        ("screen", "hide_render", 0),
-        ("screen", "hide_viewport", 0),
-        ("fade", "hide_render", 0),
-        ("fade", "hide_viewport", 0),
-    ),
+    "background.hidden": (("screen", "hide_render", 0), ("screen", "hide_viewport", 0)),
+    # the fade plane: hidden between crossfades (alpha 0) and with the screen (scene_build.py)
+    "fade.hidden": (("fade", "hide_render", 0), ("fade", "hide_viewport", 0)),
     "clip.hidden": (("subject", "hide_render", 0), ("subject", "hide_viewport", 0)),
     "background.pulse": (
         ("screen", "delta_scale", 0),
@@ -78,6 +75,7 @@ TABLE: dict[str, tuple[Binding, ...]] = {
         ("flash_material", "diffuse_color", 3),
         ("flash_nodes", _node_value(NODE_AMOUNT), 0),
     ),
+    "flash.hidden": (("flash", "hide_render", 0), ("flash", "hide_viewport", 0)),  # while dark
     "flash.colour": (
         ("flash_material", "diffuse_color", None),
         ("flash_nodes", _node_value(NODE_COLOUR), None),

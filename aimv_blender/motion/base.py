@@ -170,3 +170,45 @@ def dedupe(keys: list[tuple[float, float]], interps: list[str] | None = None):
             if interps is not None:
                 out_i.append(interps[i])
     return (tuple(out_k), tuple(out_i)) if interps is not None else tuple(out_k)
+
+
+def sampled(keys: Keys, interpolations: tuple[str, ...], frame_end: int) -> list[float]:
+    """The values Blender shows on frames 1..frame_end for keys with per-key interpolations
+    (a key's own interpolation runs to the next key; BEZIER is taken as LINEAR, which is zero
+    exactly where a Bezier segment between its two keys can be)."""
+    out: list[float] = []
+    i = 0
+    for g in range(1, frame_end + 1):
+        while i + 1 < len(keys) and keys[i + 1][0] <= g:
+            i += 1
+        f0, v0 = keys[i]
+        if g <= f0 or i + 1 >= len(keys) or interpolations[i] == CONSTANT:
+            out.append(v0)
+        else:
+            f1, v1 = keys[i + 1]
+            out.append(v0 + (v1 - v0) * (g - f0) / (f1 - f0))
+    return out
+
+
+def flags_to_keys(hidden: list[bool]) -> Keys:
+    """CONSTANT keys (1 = hidden) from one flag per frame, frame 1 first."""
+    keys: list[tuple[float, float]] = []
+    for k, flag in enumerate(hidden):
+        value = 1.0 if flag else 0.0
+        if not keys or keys[-1][1] != value:
+            keys.append((float(k + 1), value))
+    return tuple(keys) or ((1.0, 0.0),)
+
+
+def idle_keys(keys: Keys, interpolations: tuple[str, ...], frame_end: int) -> Keys:
+    """CONSTANT keys (1 = hidden) hiding a transparent plane on the frames 1..frame_end where
+    its alpha ``keys`` is 0: it shows nothing there, yet a software renderer would still pay a
+    full-frame transparent pass for it."""
+    return flags_to_keys([v <= 0.0 for v in sampled(keys, interpolations, frame_end)])
+
+
+def either_hidden(a: Keys, b: Keys, frame_end: int) -> Keys:
+    """CONSTANT hide keys that hide where ``a`` or ``b`` (CONSTANT hide keys) hides."""
+    va = sampled(a, (CONSTANT,) * len(a), frame_end)
+    vb = sampled(b, (CONSTANT,) * len(b), frame_end)
+    return flags_to_keys([x > 0.5 or y > 0.5 for x, y in zip(va, vb, strict=True)])

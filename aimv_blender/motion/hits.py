@@ -16,7 +16,17 @@ import math
 from dataclasses import dataclass
 
 from ..contract import Timeline, Window
-from .base import LINEAR, Channel, WindowFrames, dedupe, time_to_frame, volume_drive, window_at
+from .base import (
+    CONSTANT,
+    LINEAR,
+    Channel,
+    WindowFrames,
+    dedupe,
+    idle_keys,
+    time_to_frame,
+    volume_drive,
+    window_at,
+)
 
 # piece -> (punch metres, pulse scale, flash alpha)
 EFFECTS: dict[str, tuple[float, float, float]] = {
@@ -41,6 +51,7 @@ OFFSETS = (-1, 0, 1, 2, 4, 7, 12)  # frames around a hit that get keys
 BEAT_SNAP_S = 0.07
 HIT_EXPLAINS_S = 0.06  # an onset this close to a drum hit is that hit
 FLASH_MAX = 0.8
+FLASH_FLOOR = 1 / 510  # a flash this faint moves no pixel by half a level in 8 bits
 
 
 @dataclass(frozen=True)
@@ -113,9 +124,15 @@ def events(timeline: Timeline, spans: tuple[WindowFrames, ...], fps: int) -> tup
 
 
 def _decay_channel(
-    evts: list[tuple[int, float]], *, tau_frames: float, frame_end: int, cap: float
+    evts: list[tuple[int, float]],
+    *,
+    tau_frames: float,
+    frame_end: int,
+    cap: float,
+    floor: float = 0.0,
 ) -> tuple[tuple[float, float], ...]:
-    """Keys of the sum of decaying pulses (value jumps on each event frame)."""
+    """Keys of the sum of decaying pulses (value jumps on each event frame). A pulse ends
+    ``horizon`` frames after its event (at 0.25 % of its height); sums below ``floor`` are 0."""
     if not evts:
         return ((1.0, 0.0), (float(frame_end), 0.0))
     frames_ev = [f for f, _a in evts]
@@ -127,10 +144,10 @@ def _decay_channel(
             wanted.add(f + horizon)
     keys = []
     for g in sorted(wanted):
-        lo = bisect.bisect_left(frames_ev, g - horizon)
+        lo = bisect.bisect_left(frames_ev, g - horizon + 1)
         hi = bisect.bisect_right(frames_ev, g)
         v = sum(a * math.exp(-(g - f) / tau_frames) for f, a in evts[lo:hi])
-        keys.append((float(g), min(cap, v)))
+        keys.append((float(g), min(cap, v) if v >= floor else 0.0))
     return dedupe(keys)
 
 
@@ -157,9 +174,16 @@ def hit_channels(
         ("flash", "flash", FLASH_MAX),
     ):
         keys = _decay_channel(
-            per[name], tau_frames=max(0.5, DECAY_S[name] * fps), frame_end=frame_end, cap=cap
+            per[name],
+            tau_frames=max(0.5, DECAY_S[name] * fps),
+            frame_end=frame_end,
+            cap=cap,
+            floor=FLASH_FLOOR if name == "flash" else 0.0,
         )
         if name == "pulse":  # delta_scale multiplies: 1 is at rest
             keys = tuple((f, 1.0 + v) for f, v in keys)
         out.append(Channel(channel, 3 if name == "flash" else 0, keys, LINEAR))
+        if name == "flash":  # off the picture while dark: no transparent pass to draw
+            hidden = idle_keys(keys, (LINEAR,) * len(keys), frame_end)
+            out.append(Channel("flash.hidden", 0, hidden, CONSTANT))
     return out, evs

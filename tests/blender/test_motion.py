@@ -11,7 +11,8 @@ import pytest
 
 from aimv_blender import keying
 from aimv_blender.motion import lyrics
-from aimv_blender.motion.base import evaluate
+from aimv_blender.motion.background import hidden_keys
+from aimv_blender.motion.base import either_hidden, evaluate, sampled
 from aimv_timeline import schema as ts
 from tests.blender import fixtures
 
@@ -24,6 +25,11 @@ def timeline(tmp_path_factory) -> ts.Timeline:
 def held(channel, frame):
     """The value of CONSTANT keys at ``frame``."""
     return [v for f, v in channel.keys if f <= frame][-1]
+
+
+def held_at(keys, frame):
+    """The value of CONSTANT (frame, value) keys at ``frame``."""
+    return [v for f, v in keys if f <= frame][-1]
 
 
 def with_hits(timeline, hits):
@@ -57,6 +63,39 @@ def test_each_drum_piece_is_its_own_visible_event(timeline):
     assert crash > snare > 0.1 and 0.0 < hat < 0.1
     assert evaluate(pulse, f[2.5]) > evaluate(pulse, f[2.5] - 1) + 0.03
     assert evaluate(punch, f[1.5]) < 0.01  # a snare does not punch
+
+
+def test_the_fade_and_the_flash_leave_the_picture_only_while_they_show_nothing(timeline):
+    """Their hide keys (for render speed) never hide a frame where they would be seen."""
+    tl = with_hits(
+        timeline,
+        [ts.Hit(time=1.5, piece="snare", score=0.9), ts.Hit(time=3.0, piece="crash", score=0.9)],
+    )
+    keys = keying.build_keys(tl, keying.KeyingOptions(fps=24))
+    end = keys.frame_end
+    for alpha, hidden in (
+        (keys.channel("crossfade"), keys.channel("fade.hidden")),
+        (keys.channel("flash", 3), keys.channel("flash.hidden")),
+    ):
+        shown = sampled(alpha.keys, alpha.interpolations(), end)
+        flags = [held(hidden, g) for g in range(1, end + 1)]
+        assert all(flag == (value <= 0.0) for flag, value in zip(flags, shown, strict=True))
+        assert 0 < sum(flags) < end  # hidden part of the time, shown the rest
+    # the flash lights up on the snare's frame and is gone well before the crash
+    flash_hidden = keys.channel("flash.hidden")
+    snare, crash = keying.time_to_frame(1.5, 24), keying.time_to_frame(3.0, 24)
+    assert held(flash_hidden, snare) == 0.0 and held(flash_hidden, snare - 1) == 1.0
+    assert held(flash_hidden, crash - 2) == 1.0
+
+
+def test_the_fade_plane_also_hides_while_a_clip_replaces_the_screen(timeline):
+    keys = keying.build_keys(timeline, keying.KeyingOptions(fps=24))
+    end = keys.frame_end
+    fade = keys.channel("fade.hidden").keys
+    behind = hidden_keys([(30, 60)], end)  # a clip plays over frames 30-60
+    both = either_hidden(fade, behind, end)
+    for g in range(1, end + 1):
+        assert held_at(both, g) == max(held_at(fade, g), 1.0 if 30 <= g <= 60 else 0.0)
 
 
 def test_onsets_drive_the_events_when_no_hits_are_known(timeline):

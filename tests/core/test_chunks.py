@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from aimv_backend.errors import ParameterError, RenderError
 from aimv_backend.stage.chunks import (
+    FRAME_NAME,
     EncoderSettings,
     FrameRange,
     SegmentCache,
@@ -107,7 +108,7 @@ def _frames(folder: Path, first: int, last: int, size=(64, 48)) -> None:
         img = np.zeros((size[1], size[0], 3), np.uint8)
         img[..., 0] = (f * 37) % 256
         img[:, : (f % size[0]), 1] = 255  # a bar that grows frame by frame
-        Image.fromarray(img).save(folder / f"f_{f:06d}.png")
+        Image.fromarray(img).save(folder / FRAME_NAME.format(f))
 
 
 @needs_ffmpeg
@@ -172,7 +173,7 @@ def test_a_damaged_segment_is_not_taken_as_done(tmp_path):
 @needs_ffmpeg
 def test_a_missing_frame_is_named(tmp_path):
     _frames(tmp_path / "frames", 1, 12)
-    (tmp_path / "frames" / "f_000007.png").unlink()
+    (tmp_path / "frames" / FRAME_NAME.format(7)).unlink()
     cache = SegmentCache(tmp_path / "cache").prepare("x")
     with pytest.raises(RenderError, match="frame 7"):
         encode_segment(

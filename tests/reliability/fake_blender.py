@@ -35,7 +35,7 @@ def frames(argv: list[str], mode: str) -> int:
     if mode == "truncate":
         last = first + (last - first) // 2
     for f in range(first, last + 1):
-        Image.new("RGB", (w, h), ((f * 40) % 256, 80, 160)).save(folder / f"f_{f:06d}.png")
+        Image.new("RGB", (w, h), ((f * 40) % 256, 80, 160)).save(folder / f"f_{f:06d}.bmp")
     return 0
 
 

@@ -27,8 +27,8 @@ DATA_FOLDER = "listen"
 CHANNELS = (16, 32, 64)
 
 
-def build_net(n_classes: int):
-    """The PyTorch module (untrained) for ``n_classes`` outputs."""
+def build_net(n_classes: int, channels: tuple[int, ...] = CHANNELS):
+    """The PyTorch module (untrained) for ``n_classes`` outputs, ``channels`` per conv layer."""
     import torch
     from torch import nn
 
@@ -37,7 +37,7 @@ def build_net(n_classes: int):
             super().__init__()
             layers: list[nn.Module] = [nn.BatchNorm2d(1)]
             c_in = 1
-            for i, c in enumerate(CHANNELS):
+            for i, c in enumerate(channels):
                 layers += [
                     nn.Conv2d(c_in, c, 3, stride=2 if i == 0 else 1, padding=1, bias=False),
                     nn.BatchNorm2d(c),
@@ -142,7 +142,7 @@ def load_model(name: str) -> PatchModel:
     if meta.get("front_end") != front_end_settings():
         raise ModelUnavailableError(f"{str(path)!r} was trained with another front end")
     classes = tuple(meta["classes"])
-    net = build_net(len(classes))
+    net = build_net(len(classes), tuple(meta.get("channels", CHANNELS)))
     net.load_state_dict(state)
     net.eval()
     return PatchModel(name, classes, int(meta["frames"]), net, meta)
