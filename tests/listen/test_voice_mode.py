@@ -9,6 +9,7 @@ import pytest
 
 from aimv_backend.listen.voice.mode import phrase_mode, window_modes
 from aimv_backend.listen.windows import make_windows
+from aimv_backend.progress import SilentProgress
 from aimv_timeline.schema import Word
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -70,28 +71,49 @@ def test_speech_is_spoken_and_its_sentence_says_so(tmp_path, monkeypatch):
     assert not any("sings" in s for s in sentences), sentences
 
 
-def test_an_unsure_language_is_said_in_one_line_with_the_hint():
+def test_an_unsure_language_is_said_in_one_line_with_the_hint(monkeypatch):
     import numpy as np
 
+    import aimv_backend.listen.voice as voice
     from aimv_backend.listen.voice import _detect_language
 
     class Recogniser:
+        engine = "fake"
+
         def detect_language(self, audio):
             self.seconds = audio.shape[0] / 16000
             return "th", 0.53
 
-    class Notices:
+    audio = np.zeros(16000 * 100, dtype=np.float32)
+    groups = [[(1.0, 41.0)], [(50.0, 90.0)]]  # 80 s of voice in two stretches
+    recogniser = Recogniser()
+    assert _detect_language(audio, groups, recogniser) == ("th", ("th", 0.53))
+    assert recogniser.seconds == pytest.approx(30.0, abs=0.01)  # a share from each stretch
+
+    # listen_voice says so in one line, and only when some words survive.
+    def fake_recognise(audio, groups, regions, duration, language, rec, progress, **kw):
+        word = Word(text="มา", start=1.0, end=1.3, probability=0.9)
+        return ([word] if kw["key"] == "voice" else []), language
+
+    monkeypatch.setattr(voice, "_Recogniser", lambda options, progress: Recogniser())
+    monkeypatch.setattr(voice, "_recognise", fake_recognise)
+    monkeypatch.setattr(voice, "load_mono", lambda info, sample_rate: 0.1 * np.ones(16000 * 3))
+
+    class Notices(SilentProgress):
         def __init__(self):
             self.messages = []
 
         def notice(self, message):
             self.messages.append(message)
 
-    audio = np.zeros(16000 * 100, dtype=np.float32)
-    groups = [[(1.0, 41.0)], [(50.0, 90.0)]]  # 80 s of voice in two stretches
-    recogniser, notices = Recogniser(), Notices()
-    assert _detect_language(audio, groups, recogniser, notices) == "th"
-    assert recogniser.seconds == pytest.approx(30.0, abs=0.01)  # a share from each stretch
+    import aimv_backend.listen.voice.vad as vad
+
+    result = vad.VadResult(np.ones(90, dtype=np.float32), (vad.SpeechRegion(0.5, 2.5),), "vad")
+    monkeypatch.setattr(vad, "detect_speech", lambda audio, threshold: result)
+    notices = Notices()
+    spans = make_windows(frames=3 * 16000, sample_rate=16000, window_seconds=1.0)
+    out = voice.listen_voice(audio_info=None, windows=spans, progress=notices)
+    assert out.language == "th"
     assert len(notices.messages) == 1 and "--language" in notices.messages[0]
     assert "0.53" in notices.messages[0]
 

@@ -3,6 +3,9 @@
 silero-vad first marks where there is voice. Only those stretches (padded, merged, packed end
 to end) go to the recogniser, so a song costs recognition time for its voiced part only. Words
 come back with timestamps and land in the window holding their middle (see ``assign``).
+Singing under a band mostly escapes silero-vad (it is trained on speech), so a music pass then
+recognises the rest of the audible song and keeps only words that pass stricter rules (see
+``music``).
 
 Engines: ``faster-whisper`` (default; multilingual *base* assembled from registry packages, or
 ``tiny.en``, or any CTranslate2 folder), ``openai-whisper`` (the design's engine, for users with
@@ -23,11 +26,13 @@ from aimv_backend.listen.voice.assign import (
     MIN_AVG_LOGPROB,
     build_voices,
     clean_words,
+    usable_words,
     words_by_window,
 )
 from aimv_backend.listen.voice.languages import normalize_language
 from aimv_backend.listen.voice.mode import window_modes
 from aimv_backend.listen.voice.models import HUB_NAMES
+from aimv_backend.listen.voice.music import audible_spans, music_spans, sung_words
 from aimv_backend.listen.windows import WindowSpan
 from aimv_backend.progress import Progress
 from aimv_timeline import names
@@ -50,6 +55,7 @@ MAX_TOKENS = 220  # Whisper's context is 448 tokens, half of it for the sample
 # With --language given, Whisper is not also guessing the language, and its log-probabilities
 # run lower on sung or noisy speech: Spanish at 0 dB SNR decoded right at -1.04.
 GIVEN_LANGUAGE_LOGPROB = -1.2
+MUSIC_BEAM_SIZE = 1  # greedy: the music pass mostly hears instrumentals
 LANGUAGE_SECONDS = 30.0  # voiced audio the language is detected from (one Whisper window)
 LOW_LANGUAGE_PROBABILITY = 0.7  # below this, the detected language is reported as unsure
 _OW_NAMES = (
@@ -73,6 +79,9 @@ class VoiceOptions:
     vad_threshold: silero-vad speech probability in (0, 1) that opens a voiced region.
     allow_download: whether a missing model may be downloaded (never needed for the defaults).
     compute_type: faster-whisper's CTranslate2 compute type ("int8" on CPU).
+    music_pass: also recognise the song outside silero-vad's voiced regions (singing under a
+        band, which silero-vad mostly misses), keeping only words that pass stricter rules
+        (see ``music``); False recognises the voiced regions only.
     Validated on construction: a ParameterError names the option and its value.
     """
 
@@ -82,6 +91,7 @@ class VoiceOptions:
     vad_threshold: float = 0.5
     allow_download: bool = True
     compute_type: str = "int8"
+    music_pass: bool = True
 
     def __post_init__(self) -> None:
         check_voice_options(self)
@@ -119,6 +129,8 @@ def check_voice_options(options: VoiceOptions) -> None:
         or not 0.0 < threshold < 1.0
     ):
         raise ParameterError(f"--vad-threshold must be between 0 and 1, got {threshold!r}")
+    if not isinstance(options.music_pass, bool):
+        raise ParameterError(f"music_pass must be True or False, got {options.music_pass!r}")
     if options.compute_type not in COMPUTE_TYPES:
         raise ParameterError(
             f"--compute-type must be one of {', '.join(COMPUTE_TYPES)}, "
@@ -181,14 +193,19 @@ def listen_voice(
     # default is assembled here at first use); load it only when there is voice to recognise.
     recogniser = _Recogniser(options, progress)
     engine = recogniser.engine
-    groups = group_spans(plan_regions(vad.regions, duration=duration))
-    if not groups:  # no voice anywhere: nothing to recognise, and no language
+    voiced_spans = plan_regions(vad.regions, duration=duration)
+    groups = group_spans(voiced_spans)
+    audible = audible_spans(audio, sample_rate=SAMPLE_RATE) if options.music_pass else []
+    everything = group_spans(music_spans([], audible, duration=duration))
+    if not groups and not (options.music_pass and everything):  # nothing to recognise
         voices = build_voices(presence=presence, words=no_words, language=None, transcribed=False)
         return VoiceResult(engine, vad.engine, None, voices)
 
     given = language is not None
+    unsure = None
     if language is None:
-        language = _detect_language(audio, groups, recogniser, progress)
+        language, unsure = _detect_language(audio, groups or everything, recogniser)
+    min_avg_logprob = GIVEN_LANGUAGE_LOGPROB if given else MIN_AVG_LOGPROB
     words, language = _recognise(
         audio,
         groups,
@@ -197,11 +214,32 @@ def listen_voice(
         language,
         recogniser,
         progress,
-        min_avg_logprob=GIVEN_LANGUAGE_LOGPROB if given else MIN_AVG_LOGPROB,
+        select=lambda t: usable_words(t, min_avg_logprob=min_avg_logprob),
+        key="voice",
     )
+    # Singing under a band that silero-vad did not hear: the song outside the voiced spans
+    # that gave words (a span that gave none, often a few sung syllables, is heard again in
+    # its context).
+    heard = [
+        (a, b)
+        for a, b in voiced_spans
+        if any(a <= 0.5 * (w.start + w.end) < b for w in clean_words(words))
+    ]
+    rest_groups = group_spans(music_spans(heard, audible, duration=duration))
+    if options.music_pass and rest_groups:
+        more, language = _recognise(
+            audio, rest_groups, (), duration, language, recogniser, progress,
+            select=sung_words, key="music", beam_size=MUSIC_BEAM_SIZE,
+        )  # fmt: skip
+        words.extend(more)
     kept = clean_words(words)
     if not kept:  # a voice without words says nothing about the song's language
         language = None
+    elif unsure is not None:
+        progress.notice(
+            f"voice: the language sounds like {unsure[0]!r} but only with probability "
+            f"{unsure[1]:.2f}; if that is wrong, give it with --language"
+        )
     per_window = words_by_window(kept, windows)
     voices = build_voices(presence=presence, words=per_window, language=language, transcribed=True)
     modes = window_modes(
@@ -211,17 +249,17 @@ def listen_voice(
     return VoiceResult(engine, vad.engine, language, voices)
 
 
-def _detect_language(audio, groups, recogniser, progress) -> str | None:
-    """The song's language, detected once from voiced audio taken across the whole song.
-
-    Says so in one line when the detection is unsure (LOW_LANGUAGE_PROBABILITY).
-    """
+def _detect_language(audio, groups, recogniser):
+    """(the song's language, None or (language, probability) when the detection is unsure),
+    detected once from voiced audio taken across the whole song; (None, None) when this
+    engine cannot tell before transcribing. Unsure: under LOW_LANGUAGE_PROBABILITY (the caller
+    says so in one line when some words survive)."""
     from aimv_backend.listen.voice.regions import pack_regions
 
     spans = [span for group in groups for span in group]
     total = sum(b - a for a, b in spans)
     if total <= 0 or not hasattr(recogniser, "detect_language"):
-        return None
+        return None, None
     # Up to LANGUAGE_SECONDS of voice, an equal share from each voiced stretch of the song.
     share = min(1.0, LANGUAGE_SECONDS / total)
     picked = []
@@ -232,14 +270,9 @@ def _detect_language(audio, groups, recogniser, progress) -> str | None:
     packed, _ = pack_regions(audio, picked, sample_rate=SAMPLE_RATE)
     detected = recogniser.detect_language(packed)
     if detected is None:
-        return None
+        return None, None
     language, probability = detected
-    if probability < LOW_LANGUAGE_PROBABILITY:
-        progress.notice(
-            f"voice: the language sounds like {language!r} but only with probability "
-            f"{probability:.2f}; if that is wrong, give it with --language"
-        )
-    return language
+    return language, (detected if probability < LOW_LANGUAGE_PROBABILITY else None)
 
 
 def token_budget(seconds: float) -> int:
@@ -252,27 +285,28 @@ def token_budget(seconds: float) -> int:
 
 
 def _recognise(
-    audio, groups, regions, duration, language, recogniser, progress, *, min_avg_logprob
+    audio, groups, regions, duration, language, recogniser, progress, *, select, key, beam_size=5
 ):
-    """Recognise each group of voiced spans; return (words in song time, language).
+    """Recognise each group of spans; return (words in song time, language).
 
-    The longest group goes first, so that with no --language Whisper detects the language on
-    the most voice, and the other groups reuse it.
+    select: the words kept from one transcript; key: the checkpoint prefix ("voice" for the
+    voiced regions, "music" for the music pass). The longest group goes first, so that with no
+    --language Whisper detects the language on the most voice, and the other groups reuse it.
     """
-    from aimv_backend.listen.voice.assign import usable_words
     from aimv_backend.listen.voice.regions import pack_regions, snap_to_regions
 
     order = sorted(range(len(groups)), key=lambda i: -sum(b - a for a, b in groups[i]))
     total = sum(b - a for group in groups for a, b in group)
     words: list[Word] = []
-    task = progress.task("voice: transcribe", max(1, int(math.ceil(total))))
+    label = "voice: transcribe" if key == "voice" else "voice: listen for singing"
+    task = progress.task(label, max(1, int(math.ceil(total))))
     try:
         done = 0.0
         cp = checkpoint.current()  # finished groups of an interrupted run are not redone
         resumed = 0
         for i in order:
             seconds = sum(b - a for a, b in groups[i])
-            saved = cp.get(f"voice:{i}") if cp is not None else None
+            saved = cp.get(f"{key}:{i}") if cp is not None else None
             if saved is not None:
                 language = language or saved["language"]
                 words.extend(Word(**w) for w in saved["words"])
@@ -280,10 +314,12 @@ def _recognise(
             else:
                 packed, mapping = pack_regions(audio, groups[i], sample_rate=SAMPLE_RATE)
                 seconds = packed.shape[0] / SAMPLE_RATE
-                transcript = recogniser.transcribe(packed, language, token_budget(seconds))
+                transcript = recogniser.transcribe(
+                    packed, language, token_budget(seconds), beam_size=beam_size
+                )
                 language = language or transcript.language
                 mine = []
-                for w in usable_words(transcript, min_avg_logprob=min_avg_logprob):
+                for w in select(transcript):
                     start, end = mapping.span_to_song(w.start, max(w.start, w.end))
                     start, end = min(start, duration), min(end, duration)
                     start, end = snap_to_regions(start, max(start, end), regions)
@@ -291,7 +327,7 @@ def _recognise(
                 words.extend(mine)
                 if cp is not None:
                     block = {"language": language, "words": [asdict(w) for w in mine]}
-                    cp.put(f"voice:{i}", block)
+                    cp.put(f"{key}:{i}", block)
             before, done = int(done), done + seconds
             task.advance(int(done) - before)
     finally:
@@ -345,8 +381,9 @@ class _Recogniser:
             ref=self.ref, audio=audio, compute_type=self.options.compute_type
         )
 
-    def transcribe(self, audio, language: str | None, max_new_tokens: int):
-        """Transcript of mono 16 kHz ``audio`` (times in seconds into it)."""
+    def transcribe(self, audio, language: str | None, max_new_tokens: int, *, beam_size=5):
+        """Transcript of mono 16 kHz ``audio`` (times in seconds into it); ``beam_size`` 1 is
+        greedy (faster-whisper only)."""
         if self.options.asr == "faster-whisper":
             from aimv_backend.listen.voice import asr_faster_whisper
 
@@ -356,6 +393,7 @@ class _Recogniser:
                 language=language,
                 compute_type=self.options.compute_type,
                 max_new_tokens=max_new_tokens,
+                beam_size=beam_size,
             )
         from aimv_backend.listen.voice import asr_openai_whisper
 

@@ -62,13 +62,15 @@ def transcribe(
     language: str | None,
     compute_type: str,
     max_new_tokens: int,
+    beam_size: int = 5,
 ) -> Transcript:
     """Segments with word times (seconds into ``audio``, mono 16 kHz float32) and the language.
 
     Beam search as in faster-whisper's defaults, but one temperature (no fallback: a hum makes
     Whisper loop, and each retry costs a full decode), no conditioning on the previous text,
     ``max_new_tokens`` per 30 s window (bounds a loop), and no VAD of its own (the caller passes
-    voiced audio only).
+    voiced audio only). ``beam_size`` 1 is greedy decoding (the music pass: most of what it
+    hears is instrumental, where beam search only costs time).
     """
     model = load_model(ref, compute_type)
     if ref.english_only:
@@ -79,6 +81,7 @@ def transcribe(
         word_timestamps=True,
         condition_on_previous_text=False,
         temperature=0.0,
+        beam_size=beam_size,
         max_new_tokens=max_new_tokens,
         vad_filter=False,
     )
