@@ -322,16 +322,18 @@ def _dead_network(ctx: Context, folder: Path) -> Result:
         "    time.sleep(timeout_s); raise TimeoutError('timed out')\n"
         "net._resolve = dead\n"
         "from aimv_backend.cli.main import main\n"
-        f"import sys; sys.exit(main(['analyze', {str(ctx.song(folder))!r}, '-o', {str(folder / 'o')!r},"
-        " '--no-voice', '--no-describe', '--progress', 'json', '--force']))\n"
+        f"import sys; sys.exit(main(['analyze', {str(ctx.song(folder))!r}, '-o', sys.argv[1],"
+        " '--no-voice', '--no-describe', '--progress', 'json']))\n"
     )
     env = {**ctx.env, "AIMV_CACHE_DIR": str(folder / "cache"), "HOME": str(folder / "home")}
     env.pop("AIMV_OFFLINE", None)
     notices = []
-    for _ in range(2):
+    # two output folders: a second run into the first one would reuse its still-valid timeline
+    # and load no model at all
+    for out in ("first", "second"):
         done = subprocess.run(
-            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-            timeout=600,
+            [sys.executable, "-c", code, str(folder / out)], cwd=ROOT, env=env,
+            capture_output=True, text=True, timeout=600,
         )  # fmt: skip
         if done.returncode:
             return False, done.stderr[-200:]
@@ -340,7 +342,7 @@ def _dead_network(ctx: Context, folder: Path) -> Result:
         )
     waits = [float(x) for x in attempts.read_text().split()] if attempts.exists() else []
     one_line = all(len(n) == 1 for n in notices) and "downloading" not in str(notices)
-    remembered = len(waits) == 1 and "did not answer" in notices[1][0]
+    remembered = len(waits) == 1 and len(notices[1]) == 1 and "did not answer" in notices[1][0]
     return (one_line and remembered and max(waits) <= 2.0, f"waits {waits}, notices {notices}")
 
 
