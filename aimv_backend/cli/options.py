@@ -54,6 +54,16 @@ class Flag:
         raise AttributeError(self.field)
 
 
+def on_off(text: str) -> bool:
+    """``on`` or ``off`` (also yes/no, true/false, 1/0) as a bool, for switches that default on."""
+    value = text.strip().lower()
+    if value in ("on", "yes", "true", "1"):
+        return True
+    if value in ("off", "no", "false", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected on or off, got {text!r}")
+
+
 def flag(options: type, field: str, *spec: Any, **more: Any) -> Flag:
     """A flag only ``aimv`` has (the shared ones are in :mod:`aimv_timeline.flags`)."""
     return Flag(options, field, shared.Flag(*spec, **more))
@@ -96,6 +106,10 @@ LISTEN = (
          "window has voice, 0-1", float, "P"),
     flag(V, "compute_type", ("--compute-type",), "faster-whisper compute type: int8 (CPU), "
          "float16 (GPU), ...", None, "TYPE"),
+    flag(V, "music_pass", ("--music-pass",), "also recognise the song outside the speech "
+         "detector's voiced parts, with stricter filters (singing under a band); off: speech "
+         "regions only, faster on long instrumental songs", on_off, "on|off",
+         default_text="on"),
 )  # fmt: skip
 DESCRIBE = (
     flag(D, "vectors", ("--vectors",), "word vectors for the abstractions: default (shipped, "

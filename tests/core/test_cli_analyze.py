@@ -256,3 +256,19 @@ def test_rhythm_is_recorded_and_none_leaves_it_null(run_aimv, song, tmp_path):
     assert result.code == 0, result.err
     timeline = read_timeline(tmp_path / "b" / TIMELINE_FILE)
     assert timeline.rhythm is None and "rhythm" not in timeline.engines
+
+
+def test_the_music_pass_can_be_switched_off_and_a_typo_is_one_line(tmp_path):
+    """--music-pass off: speech regions only (faster on a long instrumental song)."""
+    from aimv_backend.cli.main import build_parser
+    from aimv_backend.cli.options import listen_options
+
+    parser = build_parser(load="listen")
+    song = str(tmp_path / "song.wav")
+    on = listen_options(parser.parse_args(["listen", song, "-o", str(tmp_path)]))
+    off = listen_options(parser.parse_args(["listen", song, "-o", str(tmp_path),
+                                            "--music-pass", "off"]))  # fmt: skip
+    assert on.voice.music_pass is True and off.voice.music_pass is False
+    with pytest.raises(SystemExit) as stop:
+        parser.parse_args(["listen", song, "--music-pass", "maybe"])
+    assert stop.value.code == 2
