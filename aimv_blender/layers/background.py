@@ -111,15 +111,16 @@ def stage_sequence(
             )
     folder.mkdir(parents=True, exist_ok=True)
     wanted = {n: folder / f"{SEQUENCE_STEM}{n + 1:05d}{ext}" for n in used}
+    keep = set(wanted.values())
     for old in folder.glob(f"{SEQUENCE_STEM}*"):
-        if old not in wanted.values():
+        if old not in keep:
             old.unlink(missing_ok=True)
     for n, src in sources.items():
         dst = wanted[n]  # a copy; a link only to AIMV's own
         may_link = manifest.owns(timeline_dir, src)
         if not (may_link and _same_file(src, dst)):
             paths.place_file(src, dst, may_link=may_link)
-    first = folder / f"{SEQUENCE_STEM}{used[0] + 1:05d}{ext}"
+    first = wanted[used[0]]
     return first, _png_aspect(first)
 
 

@@ -81,6 +81,13 @@ def _volume_onsets(timeline: Timeline) -> list[float]:
     return out
 
 
+def _nearest(times: list[float], t: float, *, within: float) -> float | None:
+    """The time of the sorted ``times`` nearest to ``t`` (s), if it is ``within`` seconds."""
+    j = bisect.bisect_left(times, t)
+    near = [x for x in times[max(0, j - 1) : j + 1] if abs(x - t) <= within]
+    return min(near, key=lambda x: abs(x - t)) if near else None
+
+
 def events(timeline: Timeline, spans: tuple[WindowFrames, ...], fps: int) -> tuple[Event, ...]:
     """The visible events of a timeline, in frame order (see the module docstring)."""
     rhythm = timeline.rhythm
@@ -95,9 +102,7 @@ def events(timeline: Timeline, spans: tuple[WindowFrames, ...], fps: int) -> tup
         found = [(h.time, h.piece, h.score) for h in hits]
         times = sorted(h.time for h in hits)
         for t, strength in zip(onsets, strengths, strict=True):
-            j = bisect.bisect_left(times, t)
-            near = times[max(0, j - 1) : j + 1]
-            if all(abs(x - t) > HIT_EXPLAINS_S for x in near):
+            if _nearest(times, t, within=HIT_EXPLAINS_S) is None:
                 found.append((t, "note", strength))
     else:
         if not onsets and beats:  # a pulse but no onsets: the beats, a little softer
@@ -107,12 +112,8 @@ def events(timeline: Timeline, spans: tuple[WindowFrames, ...], fps: int) -> tup
         if len(strengths) != len(onsets):
             strengths = [1.0] * len(onsets)
         for t, strength in zip(onsets, strengths, strict=True):
-            if beats:
-                j = bisect.bisect_left(beats, t)
-                near = [b for b in beats[max(0, j - 1) : j + 1] if abs(b - t) <= BEAT_SNAP_S]
-                if near:
-                    t = min(near, key=lambda b: abs(b - t))
-            found.append((t, "onset", strength))
+            snapped = _nearest(beats, t, within=BEAT_SNAP_S)
+            found.append((t if snapped is None else snapped, "onset", strength))
     if rhythm is not None:
         found += [(t, "downbeat", 1.0) for t in rhythm.downbeats]
     out = []
