@@ -401,8 +401,8 @@ def main() -> int:
         cancelled()
         noise.close()
 
-    render = importlib.import_module(f"{PKG}.render")
-    remove_hook = render.add_process_stop_hook(stopped_mid_render)
+    stop_signal = importlib.import_module(f"{PKG}.stop_signal")  # no bpy: startup stays light
+    remove_hook = stop_signal.add_hook(stopped_mid_render)
     try:
         return run(args)
     except KeyboardInterrupt:

@@ -9,17 +9,14 @@ an interrupted render never leaves a half MP4 under the user's name.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import bpy
 
+from . import stop_signal
 from .contract import AimvError, names
 
 RENDER_SCENE = "AIMV Render"
@@ -313,50 +310,6 @@ def render_video(
     return output
 
 
-STOP_SIGNALS = ("SIGTERM", "SIGINT")
-# What the process that owns this Blender does before a stop signal ends it mid-render (the
-# headless script: say "cancelled", hand its stderr filter's last lines on). Last added, first run.
-_PROCESS_STOP_HOOKS: list[Callable[[], None]] = []
-
-
-def add_process_stop_hook(hook: Callable[[], None]) -> Callable[[], None]:
-    """Run ``hook`` when a stop signal ends the process during a render; returns its remover."""
-    _PROCESS_STOP_HOOKS.append(hook)
-    return lambda: _PROCESS_STOP_HOOKS.remove(hook) if hook in _PROCESS_STOP_HOOKS else None
-
-
-@contextlib.contextmanager
-def _exit_on_stop_signal(on_stop: Callable[[], None] | None):
-    """While Blender renders, SIGTERM or Ctrl-C ends the process at the next frame.
-
-    Blender's blocking render swallows the KeyboardInterrupt a signal raises in Python (it is
-    seen inside a render handler and printed), so the render would go on to its last frame.
-    Here the signal runs ``on_stop`` (remove the partial output), then the process's stop hooks
-    (:func:`add_process_stop_hook`), and exits with EXIT_CANCELLED at once. Only in the main
-    thread (where Python runs signal handlers).
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum, _frame):
-        if on_stop is not None:
-            on_stop()
-        for hook in reversed(_PROCESS_STOP_HOOKS):
-            hook()
-        sys.stderr.flush()
-        sys.stdout.flush()
-        os._exit(names.EXIT_CANCELLED)
-
-    sigs = [getattr(signal, name) for name in STOP_SIGNALS if hasattr(signal, name)]
-    before = {sig: signal.signal(sig, stop) for sig in sigs}
-    try:
-        yield
-    finally:
-        for sig, handler in before.items():
-            signal.signal(sig, handler)
-
-
 def render_animation(
     rs: bpy.types.Scene,
     *,
@@ -367,7 +320,7 @@ def render_animation(
 
     on_frame(frame, done, total) is called after each written frame (for progress); a failed
     render is one line (RenderSetupError). SIGTERM or Ctrl-C during the render calls
-    ``on_stop`` and exits the process (see :func:`_exit_on_stop_signal`).
+    ``on_stop`` and exits the process (see :mod:`.stop_signal`).
     """
     total = rs.frame_end - rs.frame_start + 1
     state = {"done": 0}
@@ -380,7 +333,7 @@ def render_animation(
     handlers = bpy.app.handlers.render_write
     handlers.append(_written)
     try:
-        with _exit_on_stop_signal(on_stop):
+        with stop_signal.exit_on_stop_signal(on_stop):
             bpy.ops.render.render(animation=True, scene=rs.name)
     except RuntimeError as exc:
         message = " ".join(str(exc).split())
