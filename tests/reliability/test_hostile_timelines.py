@@ -153,35 +153,14 @@ def test_a_reused_timeline_must_match_the_song(run_aimv, work, tmp_path):
     """13.16: a timeline with the right hash but the wrong length is not reused."""
     song = work / "song.wav"
     out = tmp_path / "out" / "timeline.json"
-    assert (
-        run_aimv(
-            "analyze",
-            song,
-            "-o",
-            out.parent,
-            "--instruments",
-            "none",
-            "--no-voice",
-            "--no-describe",
-            "-q",
-        ).code
-        == 0
-    )
+    listen = ("analyze", song, "-o", out.parent, "--instruments", "none", "--no-voice",
+              "--no-describe", "-q")  # fmt: skip
+    assert run_aimv(*listen).code == 0
     data = json.loads(out.read_text())
     data["source"]["duration"] = 3600.0
     data["source"]["frames"] = 3600 * data["source"]["sample_rate"]
     out.write_text(json.dumps(data))
-    again = run_aimv(
-        "analyze",
-        song,
-        "-o",
-        out.parent,
-        "--instruments",
-        "none",
-        "--no-voice",
-        "--no-describe",
-        "-q",
-    )
+    again = run_aimv(*listen)
     assert again.code == 2 and "use --force" in again.err
 
 
