@@ -64,6 +64,7 @@ def _write_in_worker(job: TextureJob, size: tuple[int, int]) -> Path:
 
 def _start_worker(parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, forked along
     die_with_parent(parent_pid)
 
 
