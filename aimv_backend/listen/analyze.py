@@ -33,6 +33,7 @@ from aimv_backend.listen.windows import (
 )
 from aimv_backend.progress import Progress, SilentProgress
 from aimv_backend.util.files import sha256_file
+from aimv_backend.util.memory import release_free_memory
 from aimv_backend.util.records import settings_record
 from aimv_timeline.schema import (
     Colour,
@@ -198,6 +199,8 @@ def analyze_song(
     except Exception:  # noqa: BLE001 - re-raised; only named when the file changed under us
         _check_unchanged(info.path, before)
         raise
+    finally:
+        release_free_memory()  # the models' working memory, freed in two threads' arenas
     _check_unchanged(info.path, before)
     return timeline
 
