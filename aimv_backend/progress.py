@@ -9,6 +9,7 @@ KeyboardInterrupt, which the CLI turns into :class:`aimv_backend.errors.Cancelle
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import IO, Any, Protocol
 
@@ -110,13 +111,15 @@ class JsonLinesProgress:
 
     def __init__(self, stream: IO[str] | None = None):
         self._stream = stream or sys.stderr
+        self._lock = threading.Lock()  # parts of a stage may report from two threads
 
     def emit(self, kind: str, **fields: Any) -> None:
         self._write(format_event(kind, **fields))
 
     def _write(self, line: str) -> None:
-        self._stream.write(line + "\n")
-        self._stream.flush()
+        with self._lock:
+            self._stream.write(line + "\n")
+            self._stream.flush()
 
     def task(self, name: str, total: int | None) -> _JsonTask:
         return _JsonTask(self, name, total)

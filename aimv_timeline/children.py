@@ -35,8 +35,12 @@ def _load_prctl():
 _PRCTL = _load_prctl()
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Runs in the child between fork and exec: no imports, no allocation-heavy work."""
+def die_with_parent(parent_pid: int) -> None:
+    """Ask the kernel for SIGTERM when the parent dies; exit now if it already has.
+
+    Runs in a child between fork and exec (no imports, no allocation-heavy work), or first
+    thing in a worker process that its parent started (a process pool's initializer).
+    """
     if _PRCTL is not None:
         _PRCTL(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
@@ -51,5 +55,5 @@ def child_process_kwargs() -> dict[str, Any]:
     kwargs: dict[str, Any] = {"start_new_session": True}
     if _PRCTL is not None:
         parent = os.getpid()
-        kwargs["preexec_fn"] = lambda: _die_with_parent(parent)
+        kwargs["preexec_fn"] = lambda: die_with_parent(parent)
     return kwargs

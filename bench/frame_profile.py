@@ -100,26 +100,41 @@ def child(args: argparse.Namespace) -> None:
     )
 
 
-def encode_times(frames: Path, first: int, count: int) -> dict[str, float]:
-    """CPU ms per frame of the backend's segment encode (BMP -> H.264) for each x264 preset."""
+def encode_times(frames: Path, first: int, count: int) -> dict[str, dict[str, float]]:
+    """Per x264 preset: CPU ms per frame of the backend's segment encode (BMP -> H.264), the
+    segment's size in kB and its PSNR (dB) against the BMP frames."""
+    import re
     import resource
 
     from aimv_backend.stage.chunks import EncoderSettings, FrameRange, encode_segment_command
 
     out = {}
-    for preset in ("medium", "faster", "veryfast"):
+    for preset in ("medium", "faster", "veryfast", "superfast", "ultrafast"):
+        segment = frames / f"seg-{preset}.h264"
         command = encode_segment_command(
             frames_dir=frames,
             segment=FrameRange(first, first + count - 1),
             fps=24,
             encoder=EncoderSettings(preset=preset),
-            output=frames / f"seg-{preset}.h264",
+            output=segment,
         )
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run(command, check=True, capture_output=True)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        out[preset] = 1000 * used / count
+        source = command[command.index("-framerate") : command.index("-frames:v") + 2]
+        psnr = subprocess.run(
+            ["ffmpeg", "-nostdin", "-hide_banner", *source, "-i", str(segment)]
+            + ["-lavfi", "[1:v][0:v]psnr", "-f", "null", "-"],
+            capture_output=True,
+            text=True,
+        )
+        found = re.search(r"PSNR .*average:([0-9.inf]+)", psnr.stderr)
+        out[preset] = {
+            "cpu_ms": 1000 * used / count,
+            "kB": segment.stat().st_size / 1000,
+            "psnr_db": float(found.group(1)) if found else float("nan"),
+        }
     return out
 
 
@@ -169,8 +184,11 @@ def main() -> int:
                 print(f"{case:<14} {cpu:>12.1f} {wall:>13.1f}")
         if args.encode and "shipped" in args.cases:
             frames = Path(tmp) / "frames-shipped"
-            for preset, ms in encode_times(frames, args.first, args.frames).items():
-                print(f"x264 {preset:<9} {ms:>12.1f} CPU ms/frame (BMP decode + encode)")
+            for preset, row in encode_times(frames, args.first, args.frames).items():
+                print(
+                    f"x264 {preset:<9} {row['cpu_ms']:>12.1f} CPU ms/frame (BMP decode + "
+                    f"encode), {row['kB']:.0f} kB, PSNR {row['psnr_db']:.2f} dB"
+                )
         print(f"# load at the end {os.getloadavg()[0]:.2f}")
     return 0
 

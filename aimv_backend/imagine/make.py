@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -89,14 +90,16 @@ class ProceduralEngine:
         }
         return parts, style
 
-    def make(self, jobs: list[Job]) -> Iterator[tuple[Job, Image.Image]]:
-        for job in jobs:
-            yield (
-                job,
-                procedural.render_image(
-                    job.prompt, seed=job.seed, size=self.options.size, style=job.style
-                ),
-            )
+    def write(self, jobs: list[Job]) -> Iterator[Job]:
+        """Write each job's PNG (on every core, see procedural_pool); yield it once written."""
+        from aimv_backend.imagine import procedural_pool as pool  # noqa: PLC0415
+
+        textures = [pool.TextureJob(j.prompt, j.seed, j.style, j.path) for j in jobs]
+        written = pool.write_textures(
+            textures, size=self.options.size, workers=pool.worker_count(jobs=len(jobs))
+        )
+        for job, _ in zip(jobs, written, strict=True):
+            yield job
 
 
 class DiffusersStage:
@@ -134,6 +137,14 @@ class DiffusersStage:
                 init.load()
                 image = self.engine.image_to_image(job.prompt, job.seed, init, job.strength)
             yield job, image
+
+    def write(self, jobs: list[Job]) -> Iterator[Job]:
+        """Make each job's image and write its PNG; yield the job once written."""
+        for job, image in self.make(jobs):
+            if image.size != tuple(self.options.size):
+                image = image.resize(self.options.size, Image.LANCZOS)
+            save_png(image, job.path)
+            yield job
 
 
 def choose_engine(options: ImagineOptions, progress: Progress) -> ProceduralEngine | DiffusersStage:
@@ -332,19 +343,17 @@ def make_textures(
     task = progress.task("textures", len(jobs))
     try:
         task.advance(len(done))
-        for job, image in engine.make(todo):
-            if image.size != tuple(options.size):
-                image = image.resize(options.size, Image.LANCZOS)
-            save_png(image, job.path)
-            ledger.add(job.path)
-            done.add(job.key)
-            task.advance()
-            now = time.perf_counter()
-            if timeline_path is not None and now - last_write >= CHECKPOINT_SECONDS:
-                # A partial timeline lets a viewer (the Blender add-on) show what is done.
-                ledger.save()
-                write_timeline(updated(), timeline_path)
-                last_write = now
+        with closing(engine.write(todo)) as written:  # an error stops the pool at once
+            for job in written:
+                ledger.add(job.path)
+                done.add(job.key)
+                task.advance()
+                now = time.perf_counter()
+                if timeline_path is not None and now - last_write >= CHECKPOINT_SECONDS:
+                    # A partial timeline lets a viewer (the Blender add-on) show what is done.
+                    ledger.save()
+                    write_timeline(updated(), timeline_path)
+                    last_write = now
     finally:
         task.close()
         ledger.save()

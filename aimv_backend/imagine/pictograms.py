@@ -169,19 +169,36 @@ def _vector_match(word: str, w: str, names: dict[str, str]) -> Match | None:
     vec = space.vector(w)
     if vec is None or not float(np.linalg.norm(vec)):
         return None
-    vec = vec / np.linalg.norm(vec)
-    best = None
-    for code, name in names.items():
-        tokens = name.split()
-        if len(tokens) > 2:
+    codes, short_names, matrix = _name_vectors(space, tuple(names.items()))
+    if not codes:
+        return None
+    scores = matrix @ (vec / np.linalg.norm(vec))
+    best = int(np.argmax(scores))  # the first of equal scores, in the names' order
+    return Match(
+        word=word, code=codes[best], name=short_names[best], score=round(float(scores[best]), 4)
+    )
+
+
+@lru_cache(maxsize=2)
+def _name_vectors(space, items: tuple[tuple[str, str], ...]):
+    """(codes, names, unit vectors as rows) of the emoji names of one or two words that the
+    vector space knows: built once, so each look-up is one matrix product instead of a
+    thousand vector look-ups (3.4 s of the imagine stage on a 3-minute song)."""
+    import numpy as np  # noqa: PLC0415
+
+    codes, short_names, rows = [], [], []
+    for code, name in items:
+        if len(name.split()) > 2:
             continue
         other = space.vector(name)
-        if other is None or not float(np.linalg.norm(other)):
+        norm = 0.0 if other is None else float(np.linalg.norm(other))
+        if not norm:
             continue
-        score = float(vec @ (other / np.linalg.norm(other)))
-        if best is None or score > best.score:
-            best = Match(word=word, code=code, name=name, score=round(score, 4))
-    return best
+        codes.append(code)
+        short_names.append(name)
+        rows.append(other / norm)
+    matrix = np.asarray(rows, dtype=np.float32).reshape(len(rows), -1)
+    return tuple(codes), tuple(short_names), matrix
 
 
 def _family(word: str, category: str) -> Match | None:

@@ -19,7 +19,7 @@ import numpy as np
 from aimv_backend import __version__
 from aimv_backend.audio.io import AudioInfo, iter_mono_blocks, load_mono, probe_audio
 from aimv_backend.errors import AudioInputError, ParameterError
-from aimv_backend.listen import checkpoint
+from aimv_backend.listen import checkpoint, overlap
 from aimv_backend.listen.colour import colour_from_notes, colour_of_window
 from aimv_backend.listen.rhythm import RhythmOptions
 from aimv_backend.listen.volume import RunningVolume, VolumeOptions, measure_level
@@ -250,65 +250,17 @@ def _analyze(info, options, window_seconds, progress, sha256) -> Timeline:
         engines["colour"] = f"{NOTES_ENGINE}+{COLOUR_ENGINE}"
     del audio
 
-    instruments: Sequence[Any] = [None] * len(spans)
-    hits: Sequence[Any] = [None] * len(spans)
-    if options.instruments is not None and options.instruments.engine != "none":
-        from aimv_backend.listen.instruments import tag_instruments
-
-        cp = checkpoint.current()
-        saved = cp.get("instruments") if cp is not None else None
-        if saved is not None and len(saved["windows"]) == len(spans):
-            instruments = [tuple(InstrumentGuess(**g) for g in w) for w in saved["windows"]]
-            engines["instruments"] = saved["engine"]
-            engines.update(saved.get("engines") or {})
-            if saved.get("hits") is not None:
-                hits = [tuple(Hit(**h) for h in w) for w in saved["hits"]]
-            progress.notice("instruments: resumed from the checkpoint of an interrupted run")
-        else:
-            result = tag_instruments(
-                audio_info=info,
-                windows=spans,
-                options=options.instruments,
-                progress=progress,
-                silent=silent,
-            )
-            instruments = result.windows
-            engines["instruments"] = result.engine
-            more = {}
-            if result.family_engine is not None:
-                more["families"] = result.family_engine
-            if result.hits is not None:
-                hits = result.hits
-                more["drums"] = result.drum_engine or "unknown"
-            engines.update(more)
-            if cp is not None:
-                windows_json = [[asdict(g) for g in w] for w in result.windows]
-                hits_json = (
-                    None if result.hits is None else [[asdict(h) for h in w] for w in result.hits]
-                )
-                cp.put(
-                    "instruments",
-                    {
-                        "engine": result.engine,
-                        "windows": windows_json,
-                        "hits": hits_json,
-                        "engines": more,
-                    },
-                    flush=True,
-                )
-
-    voices: Sequence[Any] = [None] * len(spans)
-    language = None
-    if options.voice is not None:
-        from aimv_backend.listen.voice import listen_voice
-
-        vresult = listen_voice(
-            audio_info=info, windows=spans, options=options.voice, progress=progress
+    parts = _Parts(info=info, spans=spans, silent=silent, options=options)
+    if options.instruments is not None and options.voice is not None:
+        heard, voiced = overlap.run_together(
+            side=parts.instruments, main=parts.voice, progress=progress
         )
-        voices = vresult.windows
-        language = vresult.language
-        engines["voice"] = vresult.vad_engine
-        engines["transcription"] = vresult.engine
+    else:
+        heard, voiced = parts.instruments(progress), parts.voice(progress)
+    instruments, hits, more = heard
+    engines.update(more)
+    voices, language, more = voiced
+    engines.update(more)
 
     windows = tuple(
         Window(
@@ -343,6 +295,80 @@ def _analyze(info, options, window_seconds, progress, sha256) -> Timeline:
         rhythm=rhythm,
         created_by=f"aimv {__version__}",
     )
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """The instrument and voice parts of the listening stage: independent of each other, so
+    :func:`overlap.run_together` runs them at the same time. Each returns its per-window
+    values and the engines it used."""
+
+    info: AudioInfo
+    spans: Sequence[WindowSpan]
+    silent: Sequence[bool]
+    options: ListenOptions
+
+    def instruments(self, progress: Progress) -> tuple[Sequence[Any], Sequence[Any], dict]:
+        spans, options = self.spans, self.options.instruments
+        engines: dict[str, str] = {}
+        if options is None or options.engine == "none":
+            return [None] * len(spans), [None] * len(spans), engines
+        from aimv_backend.listen.instruments import tag_instruments
+
+        cp = checkpoint.current()
+        saved = cp.get("instruments") if cp is not None else None
+        if saved is not None and len(saved["windows"]) == len(spans):
+            instruments = [tuple(InstrumentGuess(**g) for g in w) for w in saved["windows"]]
+            engines["instruments"] = saved["engine"]
+            engines.update(saved.get("engines") or {})
+            hits: Sequence[Any] = [None] * len(spans)
+            if saved.get("hits") is not None:
+                hits = [tuple(Hit(**h) for h in w) for w in saved["hits"]]
+            progress.notice("instruments: resumed from the checkpoint of an interrupted run")
+            return instruments, hits, engines
+        result = tag_instruments(
+            audio_info=self.info,
+            windows=spans,
+            options=options,
+            progress=progress,
+            silent=self.silent,
+        )
+        engines["instruments"] = result.engine
+        more = {}
+        if result.family_engine is not None:
+            more["families"] = result.family_engine
+        hits = [None] * len(spans)
+        if result.hits is not None:
+            hits = result.hits
+            more["drums"] = result.drum_engine or "unknown"
+        engines.update(more)
+        if cp is not None:
+            windows_json = [[asdict(g) for g in w] for w in result.windows]
+            hits_json = (
+                None if result.hits is None else [[asdict(h) for h in w] for w in result.hits]
+            )
+            cp.put(
+                "instruments",
+                {
+                    "engine": result.engine,
+                    "windows": windows_json,
+                    "hits": hits_json,
+                    "engines": more,
+                },
+                flush=True,
+            )
+        return result.windows, hits, engines
+
+    def voice(self, progress: Progress) -> tuple[Sequence[Any], str | None, dict]:
+        if self.options.voice is None:
+            return [None] * len(self.spans), None, {}
+        from aimv_backend.listen.voice import listen_voice
+
+        result = listen_voice(
+            audio_info=self.info, windows=self.spans, options=self.options.voice, progress=progress
+        )
+        engines = {"voice": result.vad_engine, "transcription": result.engine}
+        return result.windows, result.language, engines
 
 
 NOTES_ENGINE = "basic-pitch"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +31,11 @@ _current: contextvars.ContextVar[Checkpoint | None] = contextvars.ContextVar(
 
 
 class Checkpoint:
-    """Parts of one analysis (JSON values by name), saved atomically as they finish."""
+    """Parts of one analysis (JSON values by name), saved atomically as they finish.
+
+    Thread-safe: the instrument and voice parts put their blocks from two threads
+    (:mod:`aimv_backend.listen.overlap`).
+    """
 
     def __init__(self, path: Path, key: str):
         self.path = Path(path)
@@ -39,6 +44,7 @@ class Checkpoint:
         self.resumed: set[str] = set()
         self._last_write = 0.0
         self._dirty = False
+        self._lock = threading.RLock()
         with contextlib.suppress(OSError, ValueError, UnicodeDecodeError):
             data = json.loads(self.path.read_text(encoding="utf-8"))
             if (
@@ -55,20 +61,22 @@ class Checkpoint:
         return value
 
     def put(self, name: str, value: Any, *, flush: bool = False) -> None:
-        self.parts[name] = value
-        self._dirty = True
-        if flush or time.monotonic() - self._last_write >= WRITE_EVERY_S:
-            self.save()
+        with self._lock:
+            self.parts[name] = value
+            self._dirty = True
+            if flush or time.monotonic() - self._last_write >= WRITE_EVERY_S:
+                self.save()
 
     def save(self) -> None:
-        if not self._dirty:
-            return
         from aimv_timeline.schema import write_json_atomic
 
-        with contextlib.suppress(OSError, ValueError, TypeError):
-            write_json_atomic({"key": self.key, "parts": self.parts}, self.path)
-            self._dirty = False
-            self._last_write = time.monotonic()
+        with self._lock:
+            if not self._dirty:
+                return
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                write_json_atomic({"key": self.key, "parts": self.parts}, self.path)
+                self._dirty = False
+                self._last_write = time.monotonic()
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)

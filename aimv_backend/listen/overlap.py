@@ -1,0 +1,90 @@
+"""Two independent parts of the listening stage at the same time: one in a side thread.
+
+Why: the instrument taggers and the voice recogniser read the same song and share nothing
+else, and neither keeps two cores busy: each loads its libraries and model on one core (torch
+and musicnn; silero-vad, CTranslate2 and Whisper) and silero-vad runs on one. On the 2-core
+dev box the listening stage of a 3-minute song took 22 s one after the other; the figures are
+in docs/benchmarks.md. The heavy work is native code (torch, onnxruntime, CTranslate2), which
+releases the GIL.
+
+Stopping: Ctrl-C and SIGTERM reach the main thread only. The side part gets a progress whose
+tasks raise :class:`Cancelled` at their next step once the main part has failed or been
+interrupted; the main thread waits for that, then raises its own error. The side part runs in
+a copy of the caller's context, so it sees the same listening checkpoint.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from aimv_backend.errors import Cancelled
+from aimv_backend.progress import Progress
+
+S = TypeVar("S")
+M = TypeVar("M")
+
+
+class _StoppableTask:
+    def __init__(self, task, stop: threading.Event):
+        self._task, self._stop = task, stop
+
+    def advance(self, n: int = 1) -> None:
+        if self._stop.is_set():
+            raise Cancelled("stopped because the other part of the listening stage stopped")
+        self._task.advance(n)
+
+    def close(self) -> None:
+        self._task.close()
+
+
+class StoppableProgress:
+    """``progress`` whose tasks raise Cancelled at their next step once ``stop`` is set."""
+
+    def __init__(self, progress: Progress, stop: threading.Event):
+        self._progress, self._stop = progress, stop
+
+    def task(self, name: str, total: int | None) -> _StoppableTask:
+        if self._stop.is_set():
+            raise Cancelled("stopped because the other part of the listening stage stopped")
+        return _StoppableTask(self._progress.task(name, total), self._stop)
+
+    def notice(self, message: str) -> None:
+        self._progress.notice(message)
+
+
+def run_together(
+    *,
+    side: Callable[[Progress], S],
+    main: Callable[[Progress], M],
+    progress: Progress,
+) -> tuple[S, M]:
+    """(side(progress), main(progress)), with ``side`` run in a thread while ``main`` runs here.
+
+    An error of either is raised once both have ended (the main part's first); the side part's
+    result is never half-used.
+    """
+    stop = threading.Event()
+    outcome: dict[str, Any] = {}
+    context = contextvars.copy_context()
+
+    def run_side() -> None:
+        try:
+            outcome["value"] = context.run(side, StoppableProgress(progress, stop))
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run_side, name="aimv-listen-side", daemon=True)
+    thread.start()
+    try:
+        main_value = main(progress)
+    except BaseException:
+        stop.set()
+        thread.join()
+        raise
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"], main_value
