@@ -40,19 +40,22 @@ sys.path.insert(0, str(ROOT / "tools"))
 TEST_SOUNDFONT = "timgm6mb"
 
 
-def drum_figures(seed: int = 0) -> dict:
+def drum_figures(seed: int = 0, *, kit_gate: bool = True) -> dict:
+    """kit_gate: with the kit-relative gate (the default), else the per-hit gate alone."""
     import drum_sources
     from train_listen_models import HELD_OUT_KITS, validate
 
-    from aimv_backend.listen.drums.detect import drum_model
+    from aimv_backend.listen.drums.detect import DEFAULT_KIT_GATE, drum_model
 
-    out = validate(drum_model(), TEST_SOUNDFONT, seed=seed)
+    kit = DEFAULT_KIT_GATE if kit_gate else None
+    out = validate(drum_model(), TEST_SOUNDFONT, seed=seed, kit=kit)
+    out["kit_gate"] = kit_gate
     out["held_out_kits"] = {}
-    for kit in HELD_OUT_KITS:
-        if not drum_sources.kit_available(kit):
-            print(f"skipped {kit}: not installed (apt-get install hydrogen-drumkits)")
+    for name in HELD_OUT_KITS:
+        if not drum_sources.kit_available(name):
+            print(f"skipped {name}: not installed (apt-get install hydrogen-drumkits)")
             continue
-        out["held_out_kits"][kit] = validate(drum_model(), kit, seed=seed)
+        out["held_out_kits"][name] = validate(drum_model(), name, seed=seed, kit=kit)
     return out
 
 
@@ -130,12 +133,13 @@ def _pct(x: float) -> str:
 def print_drums(rep: dict) -> None:
     _print_kit(rep)
     for kit, sub in rep.get("held_out_kits", {}).items():
-        _print_kit({**sub, "soundfont": kit})
+        _print_kit({**sub, "soundfont": kit, "kit_gate": rep.get("kit_gate", True)})
 
 
 def _print_kit(rep: dict) -> None:
     iso = rep["isolated"]
-    print(f"\n## Drum pieces on {rep['soundfont']} (left out of training)")
+    gate = "kit-relative gate" if rep.get("kit_gate", True) else "per-hit gate alone"
+    print(f"\n## Drum pieces on {rep['soundfont']} (left out of training; {gate})")
     print(
         f"isolated hits: {iso['hits']}, piece right {_pct(iso['right'])} "
         f"(tom/hi-hat as one: {_pct(iso['right_coarse'])})"
@@ -170,8 +174,8 @@ def print_families(rep: dict) -> None:
         print(f"  {fam:11} {_pct(row['top3']):>7}   (musicnn alone {_pct(row['musicnn_alone'])})")
 
 
-def run(*, families: bool = True) -> dict:
-    out = {"drums": drum_figures()}
+def run(*, families: bool = True, kit_gate: bool = True) -> dict:
+    out = {"drums": drum_figures(kit_gate=kit_gate)}
     print_drums(out["drums"])
     if families:
         out["families"] = family_figures()
@@ -183,11 +187,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", type=Path)
     ap.add_argument("--no-families", action="store_true")
+    ap.add_argument(
+        "--per-hit-gate",
+        action="store_true",
+        help="the per-hit drum gate alone (the figures before the kit-relative gate)",
+    )
     args = ap.parse_args(argv)
     from bench._common import machine_line
 
     print(f"machine: {machine_line()}")
-    out = run(families=not args.no_families)
+    out = run(families=not args.no_families, kit_gate=not args.per_hit_gate)
     if args.json:
         args.json.write_text(json.dumps(out, indent=1, default=float) + "\n")
     return 0

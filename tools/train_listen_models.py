@@ -38,10 +38,12 @@ import listen_data  # noqa: E402
 from aimv_backend.listen.drums import features  # noqa: E402
 from aimv_backend.listen.drums.detect import (  # noqa: E402
     DEFAULT_GATE,
+    DEFAULT_KIT_GATE,
     DEFAULT_PIECE_THRESHOLD,
     MODEL_NAME,
     score_onsets,
 )
+from aimv_backend.listen.drums.kit import KitGateOptions  # noqa: E402
 from aimv_backend.listen.drums.model import (  # noqa: E402
     PatchModel,
     build_net,
@@ -241,8 +243,13 @@ def train(sampler, *, seed: int, steps: int, n_classes: int, batch: int = 128, c
     return net
 
 
-def validate(model: PatchModel, test_sf: str, *, seed: int) -> dict:
-    """Figures on a kit left out of training: isolated hits, grooves, grooves in beds."""
+def validate(
+    model: PatchModel, test_sf: str, *, seed: int, kit: KitGateOptions | None = DEFAULT_KIT_GATE
+) -> dict:
+    """Figures on a kit left out of training: isolated hits, grooves, grooves in beds.
+
+    kit: the kit-relative gate's settings for the grooves (None: the per-hit gate alone).
+    """
     audio, truth = listen_data.drum_set(test_sf, seed=seed + 100, groove_seconds=300.0)
     bed_sf = test_sf if test_sf in BED_SOURCES else TEST_BEDS
     bed, _ = listen_data.bed_set(bed_sf, seed=seed + 100, seconds=audio.shape[0] / features.RATE)
@@ -260,10 +267,11 @@ def validate(model: PatchModel, test_sf: str, *, seed: int) -> dict:
             bed_part = bed[: audio.shape[0]]
             g = np.sqrt(np.mean(audio**2) / (np.mean(bed_part**2) + 1e-12)) * 10 ** (-snr / 20)
             mixed = audio + g * bed_part
-        res = score_onsets(features.power_mel(mixed), model=model, gate=DEFAULT_GATE)
+        res = score_onsets(features.power_mel(mixed), model=model, gate=DEFAULT_GATE, kit=kit)
         rep = kit_eval.HitReport()
         rep.add(truth, res.times, res.scores, threshold=DEFAULT_PIECE_THRESHOLD)
-        out[name] = {"summary": rep.summary(), "per_piece": rep.per_piece()}
+        summary = {**rep.summary(), "kit_gate_onsets": int(res.kit.sum())}
+        out[name] = {"summary": summary, "per_piece": rep.per_piece()}
     return out
 
 

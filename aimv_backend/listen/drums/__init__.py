@@ -3,7 +3,8 @@
 ``listen_drums`` finds onsets in the song (librosa spectral flux on a 64-band mel spectrogram),
 scores a 0.4 s patch at each with a small CNN trained on General MIDI drum kits rendered from
 soundfonts (with a "not a drum" target for melodic notes), and keeps the onsets that pass the
-drum gate. ``merge_pieces`` puts the pieces into a window's instrument list, so a crash window
+drum gate, or the kit-relative gate (kit.py: a weaker onset that sounds like several of the
+song's own gated hits). ``merge_pieces`` puts the pieces into a window's instrument list, so a crash window
 says "crash". See docs/instruments.md ("Drum pieces").
 """
 
@@ -19,11 +20,13 @@ from aimv_backend.errors import ParameterError
 from aimv_backend.listen.drums import features
 from aimv_backend.listen.drums.detect import (
     DEFAULT_GATE,
+    DEFAULT_KIT_GATE,
     DEFAULT_ONSET_DELTA,
     DEFAULT_PIECE_THRESHOLD,
     MODEL_NAME,
     score_onsets,
 )
+from aimv_backend.listen.drums.kit import KitGateOptions
 from aimv_backend.listen.drums.pieces import DRUM_PIECES, PIECE_WORDS
 from aimv_timeline.schema import Hit, InstrumentGuess
 
@@ -71,19 +74,22 @@ def listen_drums(
     gate: float = DEFAULT_GATE,
     piece_threshold: float = DEFAULT_PIECE_THRESHOLD,
     onset_delta: float = DEFAULT_ONSET_DELTA,
+    kit_gate: KitGateOptions | None = DEFAULT_KIT_GATE,
 ) -> DrumResult:
     """Drum hits of mono ``audio`` at features.RATE (22050 Hz), grouped by window.
 
     ``mel`` (features.power_mel of that audio) may be given instead of ``audio``.
     spans: (start, end) seconds of each window; inactive (silent) windows get no hits. A hit's
     time is absolute song time in seconds; a window holds the hits with start <= time < end.
+    kit_gate: the kit-relative gate's settings (None: the per-hit gate alone). An onset it
+    passes keeps its best piece at the score the classifier gave (under the gate).
     """
     check_drum_thresholds(gate=gate, piece_threshold=piece_threshold)
     if mel is None:
         if audio is None:
             raise ParameterError("listen_drums needs audio or mel")
         mel = features.power_mel(audio)
-    onsets = score_onsets(mel, gate=gate, onset_delta=onset_delta)
+    onsets = score_onsets(mel, gate=gate, onset_delta=onset_delta, kit=kit_gate)
     starts = np.array([s for s, _ in spans], dtype=np.float64)
     which = np.searchsorted(starts, onsets.times, side="right") - 1
     hits: list[list[Hit]] = [[] for _ in spans]

@@ -50,11 +50,14 @@ def build_net(n_classes: int, channels: tuple[int, ...] = CHANNELS):
             self.dropout = nn.Dropout(0.2)
             self.head = nn.Linear(2 * c_in, n_classes)
 
+        def embed(self, x: torch.Tensor) -> torch.Tensor:
+            """x: (n, frames, bands) normalised patches -> pooled features (n, 2 * channels)."""
+            h = self.body(x.unsqueeze(1))
+            return torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], dim=1)
+
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             """x: (n, frames, bands) normalised patches -> logits (n, n_classes)."""
-            h = self.body(x.unsqueeze(1))
-            pooled = torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], dim=1)
-            return self.head(self.dropout(pooled))
+            return self.head(self.dropout(self.embed(x)))
 
     return PatchNet()
 
@@ -71,14 +74,27 @@ class PatchModel:
 
     def probabilities(self, patches: np.ndarray, *, batch_size: int = 512) -> np.ndarray:
         """Sigmoid probabilities (n, classes) of normalised patches (n, frames, bands)."""
+        return self.probabilities_and_embeddings(patches, batch_size=batch_size)[0]
+
+    def probabilities_and_embeddings(
+        self, patches: np.ndarray, *, batch_size: int = 512
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Sigmoid probabilities (n, classes) and the network's pooled features (n, 2 * last
+        channels: what its last layer reads) of normalised patches (n, frames, bands)."""
         import torch
 
-        out = np.zeros((patches.shape[0], len(self.classes)), dtype=np.float32)
+        n = patches.shape[0]
+        out = np.zeros((n, len(self.classes)), dtype=np.float32)
+        emb: np.ndarray | None = None
         with torch.inference_mode():
-            for i in range(0, patches.shape[0], batch_size):
+            for i in range(0, n, batch_size):
                 x = torch.from_numpy(np.ascontiguousarray(patches[i : i + batch_size]))
-                out[i : i + batch_size] = torch.sigmoid(self.net(x)).numpy()
-        return out
+                h = self.net.embed(x)
+                out[i : i + batch_size] = torch.sigmoid(self.net.head(h)).numpy()
+                if emb is None:
+                    emb = np.zeros((n, h.shape[1]), dtype=np.float32)
+                emb[i : i + batch_size] = h.numpy()
+        return out, emb if emb is not None else np.zeros((0, 0), dtype=np.float32)
 
 
 def weights_path(name: str) -> Path:
