@@ -57,6 +57,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     progress = SilentProgress()
     times: dict[str, float] = {}
+    load_before = os.getloadavg()[0]
 
     t0 = time.perf_counter()
     options = listen.Options(
@@ -104,7 +105,10 @@ def main() -> None:
 
     duration = timeline.source.duration
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"machine: {machine_line()}; load {os.getloadavg()[0]:.2f} before the run")
+    print(
+        f"machine: {machine_line()}; 1-minute load {load_before:.2f} before the run, "
+        f"{os.getloadavg()[0]:.2f} after"
+    )
     print(
         f"song: {song} ({duration:.1f} s); video: {video} ({args.resolution}, {args.fps} fps, "
         f"{args.engine}, {result.workers} workers, {result.chunks} chunks)"
