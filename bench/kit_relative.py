@@ -30,18 +30,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
-DEV_KITS = (
-    "opl3",
-    "avl-redzep",
-    "freepats",
-    "h2-colombo",
-    "h2-rumpf",
-    "h2-audiophob",
-    "h2-electricempire",
-    "h2-hardelectro",
-    "h2-varibreaks",
-)
-TRAIN_KITS = ("fluidr3", "musescore")
 BEDS = ("fluidr3", "musescore", "opl3")
 TRACKS = (("dry", None), ("mix+6dB", 6.0), ("mix0dB", 0.0))
 
@@ -127,10 +115,12 @@ def settings() -> dict:
 def evaluate() -> dict:
     import kit_eval
     import listen_data
+    from train_listen_models import INDEPENDENT_KITS, TRAIN_DEFAULT
 
     runs = settings()
-    dev = {k: kit_tracks(k, "fluidr3") for k in DEV_KITS}
-    train = {k: kit_tracks(k, k) for k in TRAIN_KITS}
+    # Development kits: the independent kits, never in the shipped weights nor held out.
+    dev = {k: kit_tracks(k, "fluidr3") for k in INDEPENDENT_KITS}
+    train = {k: kit_tracks(k, k) for k in TRAIN_DEFAULT}
     beds = {b: onsets_of(listen_data.bed_set(b, seed=100, seconds=300.0)[0]) for b in BEDS}
     report = {}
     for name, fn in runs.items():
