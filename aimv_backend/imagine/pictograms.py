@@ -156,11 +156,11 @@ def match(word: str, *, threshold: float = 0.7) -> Match | None:
         ):
             best = Match(word=word, code=code, name=name, score=score)
     if best is None:
-        best = _vector_match(word, w, names)
+        best = _vector_match(word, w)
     return best if best is not None and best.score >= threshold else None
 
 
-def _vector_match(word: str, w: str, names: dict[str, str]) -> Match | None:
+def _vector_match(word: str, w: str) -> Match | None:
     space = _vector_space()
     if space is None:
         return None
@@ -169,7 +169,7 @@ def _vector_match(word: str, w: str, names: dict[str, str]) -> Match | None:
     vec = space.vector(w)
     if vec is None or not float(np.linalg.norm(vec)):
         return None
-    codes, short_names, matrix = _name_vectors(space, tuple(names.items()))
+    codes, short_names, matrix = _name_vectors(space)
     if not codes:
         return None
     scores = matrix @ (vec / np.linalg.norm(vec))
@@ -180,14 +180,14 @@ def _vector_match(word: str, w: str, names: dict[str, str]) -> Match | None:
 
 
 @lru_cache(maxsize=2)
-def _name_vectors(space, items: tuple[tuple[str, str], ...]):
+def _name_vectors(space):
     """(codes, names, unit vectors as rows) of the emoji names of one or two words that the
     vector space knows: built once, so each look-up is one matrix product instead of a
     thousand vector look-ups (3.4 s of the imagine stage on a 3-minute song)."""
     import numpy as np  # noqa: PLC0415
 
     codes, short_names, rows = [], [], []
-    for code, name in items:
+    for code, name in emoji_names().items():
         if len(name.split()) > 2:
             continue
         other = space.vector(name)

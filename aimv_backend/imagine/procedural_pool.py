@@ -58,10 +58,6 @@ def write_texture(job: TextureJob, *, size: tuple[int, int]) -> Path:
     return save_png(image, job.path)
 
 
-def _write_in_worker(job: TextureJob, size: tuple[int, int]) -> Path:
-    return write_texture(job, size=size)
-
-
 def _start_worker(parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, forked along
@@ -90,7 +86,7 @@ def write_textures(
         initargs=(os.getpid(),),
     )
     try:
-        futures = [pool.submit(_write_in_worker, job, size) for job in jobs]
+        futures = [pool.submit(write_texture, job, size=size) for job in jobs]
         for job, future in zip(jobs, futures, strict=True):
             future.result()
             yield job

@@ -27,13 +27,17 @@ S = TypeVar("S")
 M = TypeVar("M")
 
 
+def _raise_if_stopped(stop: threading.Event) -> None:
+    if stop.is_set():
+        raise Cancelled("stopped because the other part of the listening stage stopped")
+
+
 class _StoppableTask:
     def __init__(self, task, stop: threading.Event):
         self._task, self._stop = task, stop
 
     def advance(self, n: int = 1) -> None:
-        if self._stop.is_set():
-            raise Cancelled("stopped because the other part of the listening stage stopped")
+        _raise_if_stopped(self._stop)
         self._task.advance(n)
 
     def close(self) -> None:
@@ -47,8 +51,7 @@ class StoppableProgress:
         self._progress, self._stop = progress, stop
 
     def task(self, name: str, total: int | None) -> _StoppableTask:
-        if self._stop.is_set():
-            raise Cancelled("stopped because the other part of the listening stage stopped")
+        _raise_if_stopped(self._stop)
         return _StoppableTask(self._progress.task(name, total), self._stop)
 
     def notice(self, message: str) -> None:
