@@ -34,7 +34,14 @@ from aimv_backend.progress import Progress, announce_stage
 from aimv_backend.stage.options import SavedScene, ScaleOptions, StageOptions
 from aimv_backend.util.files import output_dir, sha256_file
 from aimv_backend.util.locks import folder_lock
-from aimv_backend.util.workdir import RENDER_OUTPUTS, check_not_input, prepare_render, record
+from aimv_backend.util.workdir import (
+    RENDER_OUTPUTS,
+    check_not_input,
+    prepare_render,
+    record,
+    sweep_stale,
+    work_folders,
+)
 from aimv_timeline import names
 from aimv_timeline.schema import (
     Timeline,
@@ -448,6 +455,8 @@ def run(request: RunRequest, *, progress: Progress) -> RunResult:
         stack.enter_context(folder_lock(request.work_dir))  # one run per work folder
         if request.output is not None:  # stale temporaries swept, foreign files refused
             prepare_render(request.work_dir, output=request.output, force=request.force)
+        else:  # holding the lock, an interrupted run's temporaries are stale
+            sweep_stale(work_folders(request.work_dir))
         return _run_stages(request, info, progress)
 
 

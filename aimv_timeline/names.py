@@ -13,6 +13,7 @@ EXIT_CANCELLED = 130  # Ctrl-C or SIGTERM (128 + SIGINT, as shells report it)
 # Files in a work folder.
 TIMELINE_FILE = "timeline.json"
 TEXTURES_DIR = "textures"
+SEQUENCE_DIR = "aimv_sequence"  # the textures staged as one image sequence for Blender
 RENDER_RECORD_FILE = "render.json"
 SCENE_FILE = "scene.blend"
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from aimv_backend.cli import options as flags
 from aimv_backend.errors import TimelineError
+from aimv_backend.util.workdir import timeline_folder
 from aimv_timeline.names import TIMELINE_FILE
 from aimv_timeline.schema import write_timeline
 
@@ -35,13 +36,16 @@ def run(args: argparse.Namespace, progress) -> int:
 
     options = flags.describe_options(args)
     path = Path(args.timeline)
-    timeline = flags.timeline_argument(path)
-    options = describe_options_for(timeline, options, flags.describe_given(args))
-    timeline = describe_keeping_edits(timeline, options, progress, force=args.force)
-    try:
-        write_timeline(timeline, path)
-    except OSError as exc:
-        raise TimelineError(f"timeline {str(path)!r}: cannot be written ({exc.strerror})") from None
+    with timeline_folder(path):  # one run per folder: no other run rewrites the timeline
+        timeline = flags.timeline_argument(path)
+        options = describe_options_for(timeline, options, flags.describe_given(args))
+        timeline = describe_keeping_edits(timeline, options, progress, force=args.force)
+        try:
+            write_timeline(timeline, path)
+        except OSError as exc:
+            raise TimelineError(
+                f"timeline {str(path)!r}: cannot be written ({exc.strerror})"
+            ) from None
     if not args.quiet:
         print(
             f"aimv: described {len(timeline.windows)} windows in {args.timeline} "

@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 
 from aimv_backend.cli import options as flags
-from aimv_backend.errors import ParameterError, TimelineError
+from aimv_backend.errors import ParameterError
 from aimv_backend.stage.options import StageOptions
+from aimv_backend.util.workdir import sweep_stale, timeline_folder
 from aimv_timeline.names import TEXTURES_DIR, TIMELINE_FILE
 from aimv_timeline.paths import is_inside
 from aimv_timeline.presets import DEFAULT_PRESET, PRESETS
@@ -42,9 +43,6 @@ def run(args: argparse.Namespace, progress) -> int:
     fps = flags.given(args, StageOptions).get("fps", PRESETS[DEFAULT_PRESET].fps)
     clips = flags.clip_options(args, fps=fps)
     path = Path(args.timeline)
-    if not path.is_file():
-        raise TimelineError(f"timeline {str(path)!r}: no such file")
-    timeline = flags.timeline_argument(path)
     out_dir = Path(args.out_dir) if args.out_dir else None
     if out_dir is not None and str(args.out_dir).strip() == "":
         raise ParameterError(f"--out-dir must name a folder, got {args.out_dir!r}")
@@ -59,13 +57,17 @@ def run(args: argparse.Namespace, progress) -> int:
         from aimv_backend.imagine.clips import make_clips
 
         make, options = make_clips, clips
-    make(
-        timeline,
-        timeline_dir=path.resolve().parent,
-        out_dir=out_dir,
-        options=options,
-        progress=progress,
-        timeline_path=path,
-        force=args.force,
-    )
+    with timeline_folder(path) as folder:  # one run per folder; stale temporaries swept
+        timeline = flags.timeline_argument(path)
+        if out_dir is not None:
+            sweep_stale([out_dir])
+        make(
+            timeline,
+            timeline_dir=folder,
+            out_dir=out_dir,
+            options=options,
+            progress=progress,
+            timeline_path=path,
+            force=args.force,
+        )
     return 0

@@ -15,12 +15,13 @@ import contextlib
 import os
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from aimv_backend.errors import OutputError
+from aimv_backend.errors import OutputError, TimelineError
+from aimv_backend.util.locks import folder_lock
 from aimv_backend.util.procs import pid_alive
-from aimv_timeline import manifest
+from aimv_timeline import manifest, names
 
 # An atomic write's temporary file: ".NAME.<random>.tmp" or ".NAME.<random>.tmp.png".
 _ATOMIC_TMP = re.compile(r"^\..+\.[A-Za-z0-9_]{6,}\.tmp(\.[A-Za-z0-9]+)?$")
@@ -124,7 +125,12 @@ def check_not_input(output: Path, *, inputs: Iterable[tuple[str, Path]]) -> None
 
 # What ``aimv render`` overwrites or replaces in its work folder (besides timeline.json, which
 # has its own rule: same song and settings, else --force).
-RENDER_OUTPUTS = ("scene.blend", "render.json", "aimv_sequence/", "chunks/")  # chunks: scale.md
+RENDER_OUTPUTS = (
+    names.SCENE_FILE,
+    names.RENDER_RECORD_FILE,
+    f"{names.SEQUENCE_DIR}/",
+    "chunks/",
+)  # chunks: scale.md
 
 
 def _legacy_work_folder(work_dir: Path) -> bool:
@@ -140,11 +146,27 @@ def _legacy_work_folder(work_dir: Path) -> bool:
     return isinstance(stamp, dict) and {"output", "fingerprint", "settings"} <= set(stamp)
 
 
+def work_folders(work_dir: Path) -> list[Path]:
+    """The folders of a work folder where AIMV writes atomically (its temporaries may be left)."""
+    return [work_dir, work_dir / names.TEXTURES_DIR, work_dir / names.SEQUENCE_DIR]
+
+
+@contextlib.contextmanager
+def timeline_folder(timeline_path: Path) -> Iterator[Path]:
+    """Hold the lock of a timeline's folder (``aimv describe`` and ``aimv imagine`` on a
+    timeline file), its stale temporaries swept once held; yields the folder. TimelineError
+    when the file does not exist (no lock file is made then)."""
+    if not Path(timeline_path).is_file():
+        raise TimelineError(f"timeline {str(timeline_path)!r}: no such file")
+    folder = Path(timeline_path).resolve().parent
+    with folder_lock(folder, what="timeline folder"):
+        sweep_stale(work_folders(folder))
+        yield folder
+
+
 def prepare_render(work_dir: Path, *, output: Path, force: bool) -> None:
     """Before a render (holding the lock): sweep stale temporaries, refuse foreign files."""
-    sweep_stale(
-        [work_dir, work_dir / "textures", work_dir / "aimv_sequence"], video_dir=output.parent
-    )
+    sweep_stale(work_folders(work_dir), video_dir=output.parent)
     if _legacy_work_folder(work_dir):
         record(work_dir, RENDER_OUTPUTS)
     claim(work_dir, RENDER_OUTPUTS, force=force)

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import bpy
 
-from ..contract import Timeline, manifest, paths
+from ..contract import Timeline, manifest, names, paths
 from ..motion import background as maths
 from . import common
 from .table import NODE_COLOUR, NODE_CROSSFADE, NODE_TEXTURE_A, NODE_TEXTURE_B
 
-SEQUENCE_FOLDER = "aimv_sequence"
+SEQUENCE_FOLDER = names.SEQUENCE_DIR
 SEQUENCE_STEM = "aimv_"
 LAYER = "AIMV Background"
 SCREEN = "AIMV Screen"

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from PIL import Image
 
 from aimv_backend.cli.main import main
-from aimv_timeline.names import TIMELINE_FILE
+from aimv_timeline.names import TEXTURES_DIR, TIMELINE_FILE
 from aimv_timeline.schema import read_timeline, write_timeline
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -181,3 +189,50 @@ def test_diffusers_from_a_local_folder(timeline_file, tiny_sd, monkeypatch):
     assert timeline.settings["imagine"]["steps"] == 1
     with Image.open(timeline_file.parent / timeline.windows[0].texture) as img:
         assert img.size == (64, 64)
+
+
+def test_a_stale_temporary_texture_is_swept_and_other_files_kept(timeline_file):
+    """A worker killed in the middle of a PNG leaves ``.NAME.XXXX.tmp.png``; the next
+    ``aimv imagine`` on the folder removes it, and leaves files that are not AIMV's pattern."""
+    textures = timeline_file.parent / TEXTURES_DIR
+    textures.mkdir()
+    stale = textures / ".0123456789abcdef.png.k2j3h4l5.tmp.png"
+    stale.write_bytes(b"half a png")
+    mine = textures / "notes.tmp"
+    mine.write_text("mine")
+    args = ["imagine", str(timeline_file), "--textures", "procedural", "--size", "128x64"]
+    assert main([*args, "--quiet"]) == 0
+    assert not stale.exists()
+    assert mine.read_text() == "mine"
+    assert read_timeline(timeline_file).windows[0].texture.startswith(f"{TEXTURES_DIR}/")
+
+
+@contextlib.contextmanager
+def _folder_held_by_another_process(folder):
+    code = (
+        "import time; from aimv_backend.util.locks import folder_lock\n"
+        f"with folder_lock({str(folder)!r}):\n"
+        "    print('locked', flush=True); time.sleep(60)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        yield holder.pid
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.mark.parametrize("command", ["imagine", "describe"])
+def test_a_timeline_in_use_by_another_run_is_refused_untouched(timeline_file, capsys, command):
+    """Two runs on one timeline would overwrite each other's writes: the second refuses at
+    once with one line naming the holder, and the timeline stays as it was."""
+    before = timeline_file.read_bytes()
+    with _folder_held_by_another_process(timeline_file.parent) as pid:
+        assert main([command, str(timeline_file), "--progress", "none"]) == 2
+        _one_line_error(capsys, "in use by another AIMV run", f"pid {pid}")
+    assert timeline_file.read_bytes() == before
+    assert not (timeline_file.parent / TEXTURES_DIR).exists()
