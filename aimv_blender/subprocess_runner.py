@@ -256,6 +256,40 @@ class BackendProcess:
 
 
 @dataclass
+class StageTasks:
+    """The tasks of the running stage, from their start/progress/end events.
+
+    Listening runs two tasks side by side (instruments and voice); the status names every
+    unfinished one ("instruments + voice") instead of whichever spoke last, and the stage's
+    progress is the slowest unfinished task's (the latest task's once all are done).
+    """
+
+    tasks: dict[str, float] = field(default_factory=dict)  # task -> fraction done, 0-1
+    latest: str = ""
+
+    def update(self, kind: str, task: str, done, total) -> None:
+        fraction = self.tasks.get(task, 0.0)
+        if isinstance(total, (int, float)) and total > 0:
+            fraction = min(1.0, float(done or 0) / total)
+        if kind == "end":
+            fraction = 1.0
+        self.tasks[task] = fraction
+        self.latest = task
+
+    def running(self) -> list[str]:
+        return [t for t, f in self.tasks.items() if f < 1.0]
+
+    def label(self) -> str:
+        return " + ".join(self.running()) or self.latest
+
+    def fraction(self) -> float:
+        running = self.running()
+        if running:
+            return min(self.tasks[t] for t in running)
+        return self.tasks.get(self.latest, 0.0)
+
+
+@dataclass
 class Pipeline:
     """Runs the backend steps one after the other; :meth:`poll` advances it without blocking.
 
@@ -274,6 +308,7 @@ class Pipeline:
     _index: int = -1
     _proc: BackendProcess | None = None
     _task_fraction: float = 0.0
+    _tasks: StageTasks = field(default_factory=StageTasks)
     _stage: tuple[int, int] = (0, 1)  # stages done, stages in the run
     _stage_name: str = ""
     _error_event: str = ""
@@ -283,6 +318,7 @@ class Pipeline:
     def _start_next(self) -> None:
         self._index += 1
         self._task_fraction, self._stage, self._error_event = 0.0, (0, 1), ""
+        self._tasks = StageTasks()
         if self._index >= len(self.steps):
             self.state, self.fraction, self.status = "done", 1.0, "done"
             self._proc = None
@@ -307,12 +343,13 @@ class Pipeline:
                 index, total = int(event.get("index", 1)), int(event.get("total", 1))
                 self._stage, self._task_fraction = (index - 1, max(1, total)), 0.0
                 self._stage_name = self.status = str(event.get("stage", ""))
-            elif event.kind in ("start", "progress"):
+                self._tasks = StageTasks()
+            elif event.kind in ("start", "progress", "end"):
                 stage = self._stage_name or self.steps[self._index].name
-                self.status = f"{stage}: {event.get('task', '')}"
-                done, total = event.get("done", 0) or 0, event.get("total")
-                if isinstance(total, (int, float)) and total > 0:
-                    self._task_fraction = min(1.0, float(done) / total)
+                task = str(event.get("task", ""))
+                self._tasks.update(event.kind, task, event.get("done"), event.get("total"))
+                self.status = f"{stage}: {self._tasks.label()}"
+                self._task_fraction = self._tasks.fraction()
 
     def poll(self) -> str:
         """Read pending output, advance to the next step when one ends; returns ``state``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shlex
 import sys
@@ -162,3 +163,28 @@ def test_the_backend_dies_with_blender_however_blender_ends(tmp_path):
         time.sleep(0.05)
     os.kill(backend, signal.SIGKILL)
     pytest.fail("the backend went on after Blender was killed")
+
+
+def test_the_status_names_both_listening_parts_while_they_run_side_by_side():
+    """Instruments and voice report from two threads; the panel's status names both and the
+    stage's bar follows the slower one, instead of jumping between the two."""
+    from aimv_backend.progress import JsonLinesProgress
+    from aimv_timeline.events import parse_line
+
+    stream = io.StringIO()
+    progress = JsonLinesProgress(stream)
+    instruments, voice = progress.task("instruments", 10), progress.task("voice", 20)
+    instruments.advance(8)
+    voice.advance(5)
+    instruments.close()
+    voice.advance(15)
+    voice.close()
+    tasks, seen = sr.StageTasks(), []
+    for line in stream.getvalue().splitlines():
+        event = parse_line(line)
+        tasks.update(event.kind, event.get("task"), event.get("done"), event.get("total"))
+        seen.append((tasks.label(), round(tasks.fraction(), 2)))
+    assert ("instruments + voice", 0.25) in seen  # instruments at 8/10, voice at 5/20
+    assert seen[-2] == ("voice", 1.0) and seen[-1] == ("voice", 1.0)
+    assert ("voice", 0.25) in seen  # instruments done: voice alone
+    assert all(label != "instruments" for label, _ in seen[2:])  # voice is never forgotten
