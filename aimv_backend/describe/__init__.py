@@ -99,10 +99,6 @@ class DescribeOptions:
         if not isinstance(self.vectors, str) or not self.vectors.strip():
             raise ParameterError(f"--vectors must name a source, got {self.vectors!r}")
 
-    def check(self) -> DescribeOptions:
-        """Kept for callers of the old API: options validate on construction."""
-        return self
-
 
 Options = DescribeOptions
 UNKNOWN_INSTRUMENT = "music"

@@ -44,7 +44,7 @@ def edited_windows(timeline: Timeline) -> list[int]:
     if not isinstance(recorded, dict):
         return [w.index for w in described]  # written by hand (or by another tool)
     try:
-        options = DescribeOptions(**recorded, allow_download=False).check()
+        options = DescribeOptions(**recorded, allow_download=False)
         space = load_space(options.vectors, allow_download=False)
     except (AimvError, TypeError, ValueError):
         return [w.index for w in described]

@@ -92,10 +92,6 @@ class ListenOptions:
                 f"--windows {self.windows} needs beat tracking; it cannot be used with --beats none"
             )
 
-    def check(self) -> ListenOptions:
-        """Kept for callers of the old API: options validate on construction."""
-        return self
-
     def settings(self) -> dict[str, Any]:
         """The JSON-ready record of these options: what a cached result must match.
 

@@ -213,7 +213,7 @@ def render_chunked(
 
     chunk_runner replaces :func:`render_chunk` (tests use it to inject faults).
     """
-    settings = request.settings.check()
+    settings = request.settings
     timeline = None if request.timeline_path is None else read_timeline(request.timeline_path)
     textures = [] if timeline is None else _texture_files(timeline, request.timeline_path.parent)
     if request.scale.ray is not None:

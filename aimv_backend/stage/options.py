@@ -65,10 +65,6 @@ class StageOptions:
         if self.font is not None and not Path(self.font).is_file():
             raise ParameterError(f"--font {self.font!r}: no such file")
 
-    def check(self) -> StageOptions:
-        """Kept for callers of the old API: options validate on construction."""
-        return self
-
 
 @dataclass(frozen=True)
 class ScaleOptions:
