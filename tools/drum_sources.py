@@ -31,8 +31,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import synth_kits
 
 from aimv_backend.listen.drums import features
+from aimv_backend.listen.drums.pieces import DRUM_PIECES
 
 HYDROGEN_DIR = Path("/usr/share/hydrogen/data/drumkits")
 FREEPATS_DIR = Path("/usr/share/midi/freepats")
@@ -43,7 +45,8 @@ class SampleKit:
     """A sample kit: its folder, licence, role and instrument name -> AIMV piece.
 
     kind "hydrogen": a Hydrogen kit folder (drumkit.xml); "gus": Gravis Ultrasound patches
-    (freepats), the instrument names being .pat file names.
+    (freepats), the instrument names being .pat file names; "synth": a kit synthesised by
+    tools/synth_kits.py, ``folder`` being its seed.
     """
 
     folder: str
@@ -285,10 +288,24 @@ NOTE_MAPS: dict[str, dict[int, str]] = {
     },
 }
 
+# Synthesised kits (tools/synth_kits.py): no file, no licence; each a seed.
+PIECE_IDENTITY = {p: p for p in DRUM_PIECES}
+SYNTH_KITS = tuple(f"synth-{seed}" for seed in range(32))
+SAMPLE_KITS.update(
+    {
+        name: SampleKit(
+            name.split("-")[1], synth_kits.LICENCE, "train", False, PIECE_IDENTITY, "synth"
+        )
+        for name in SYNTH_KITS
+    }
+)
+
 
 def kit_available(name: str) -> bool:
     """Whether the kit's files are installed (Debian hydrogen-drumkits / freepats)."""
     kit = SAMPLE_KITS[name]
+    if kit.kind == "synth":
+        return True
     return ((FREEPATS_DIR if kit.kind == "gus" else HYDROGEN_DIR) / kit.folder).is_dir()
 
 
@@ -304,6 +321,8 @@ def load_kit(name: str) -> dict[str, list[tuple[float, float, float, np.ndarray]
     import soundfile as sf
 
     kit = SAMPLE_KITS[name]
+    if kit.kind == "synth":
+        return synth_kits.synth_kit(int(kit.folder))
     if kit.kind == "gus":
         return {
             n: [(0.0, 1.0, 1.0, _resample(*_read_gus(FREEPATS_DIR / kit.folder / n)))]

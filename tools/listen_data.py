@@ -275,6 +275,8 @@ def drum_set(soundfont: str, *, seed: int, groove_seconds: float = 45.0, reverb:
     ``soundfont``: a key of SOUNDFONTS, or of drum_sources.SAMPLE_KITS (Hydrogen kits).
     """
     params = {"sf": soundfont, "seed": seed, "groove": groove_seconds, "reverb": reverb}
+    if soundfont in drum_sources.SYNTH_KITS:  # a change of the synthesiser is a new set
+        params["synth"] = drum_sources.synth_kits.VERSION
     path = cache_dir() / f"drums-{soundfont}-{_key('drums', params)}.npz"
     rng = np.random.default_rng([seed, 1])
     if soundfont in drum_sources.SAMPLE_KITS:

@@ -4,12 +4,14 @@
     .venv/bin/python tools/train_listen_models.py families
     .venv/bin/python tools/train_listen_models.py drums --train timgm6mb --test fluidr3 --no-write
     .venv/bin/python tools/train_listen_models.py drums --train independent --out /tmp/d.npz
+    .venv/bin/python tools/train_listen_models.py drums --train fluidr3,musescore --no-write
 
 Data (tools/listen_data.py): drum kits and melodic beds rendered with fluidsynth from the
 training soundfonts, mixed at random levels in the power-mel domain (powers of independent
 sounds add), with random EQ tilt and band shifts (about +-4 semitones) as augmentation. The
-default trains on FluidR3_GM and MuseScore_General (one family: MuseScore_General contains
-FluidR3 samples) and validates on TimGM6mb, whose samples are independent. TimGM6mb is GPL-2,
+drum default trains on FluidR3_GM and MuseScore_General (one family: MuseScore_General contains
+FluidR3 samples) and 32 kits synthesised from random parameters (tools/synth_kits.py), and
+validates on TimGM6mb, whose samples are independent. TimGM6mb is GPL-2,
 so the shipped weights never see it (see docs/models-and-licences.md). Drum figures are also
 printed for recorded Hydrogen kits left out of training (HELD_OUT_KITS). ``--train
 independent`` adds issue 11's independent kits (tools/drum_sources.py; Debian packages
@@ -54,8 +56,15 @@ from aimv_backend.listen.drums.pieces import DRUM_PIECES  # noqa: E402
 from aimv_backend.listen.families import FAMILIES  # noqa: E402
 from aimv_backend.listen.families import MODEL_NAME as FAMILY_MODEL  # noqa: E402
 
-# The shipped weights: FluidR3 + MuseScore (one family of samples).
+# The GM soundfonts of the shipped weights: FluidR3 + MuseScore (one family of samples).
 TRAIN_DEFAULT = ("fluidr3", "musescore")
+# The shipped drum weights: those soundfonts and the synthesised kits (tools/synth_kits.py),
+# which give 30 % of the training hits (SYNTH_SHARE_DEFAULT); half of every batch is melodic
+# onsets, the "not a drum" class (MELODIC_SHARE_DEFAULT). Chosen on the development kits
+# (docs/benchmarks.md, "Synthesised kits").
+DRUM_TRAIN_DEFAULT = (*TRAIN_DEFAULT, "synth")
+SYNTH_SHARE_DEFAULT = 0.3
+MELODIC_SHARE_DEFAULT = 0.5
 # Issue 11's independent kits, every one with a licence that allows shipping weights
 # (docs/models-and-licences.md): the OPL3 FM soundfont, AVL's recorded Red Zeppelin kit,
 # freepats' drum set and six Hydrogen kits (two recorded acoustic, four electronic). Trained
@@ -89,10 +98,20 @@ class DrumSampler:
     """Random training patches mixed from drum tracks and melodic beds (power mel)."""
 
     def __init__(
-        self, soundfonts, *, seed: int, groove_seconds: float, balance: float = 0.0
+        self,
+        soundfonts,
+        *,
+        seed: int,
+        groove_seconds: float,
+        balance: float = 0.0,
+        synth_share: float | None = None,
+        melodic_share: float = MELODIC_SHARE_DEFAULT,
     ) -> None:
         """balance: hits are drawn per source with weight (hits of the source) ** (1 - balance)
-        (0: every hit alike, 1: every source alike)."""
+        (0: every hit alike, 1: every source alike). synth_share: the share of hits drawn
+        from synthesised kits (drum_sources.SYNTH_KITS; None: as many as they have).
+        melodic_share: the share of a batch that is melodic onsets (the "not a drum" class)."""
+        self.kind_p = [0.9 - melodic_share, melodic_share, 0.10]
         self.drums: list[np.ndarray] = []
         self.beds: list[np.ndarray] = []
         self.pos: list[tuple[int, int, np.ndarray]] = []
@@ -133,15 +152,24 @@ class DrumSampler:
         count = np.bincount(src).astype(np.float64)
         w = count[src] ** -balance
         self.pos_p = None if balance == 0 else w / w.sum()
+        if synth_share is not None:
+            synth = np.array([soundfonts[i] in drum_sources.SYNTH_KITS for i in src])
+            if synth.all() or not synth.any():
+                raise ValueError("synth_share needs synthesised and other kits in training")
+            w = w / np.where(
+                synth, w[synth].sum() / synth_share, w[~synth].sum() / (1 - synth_share)
+            )
+            self.pos_p = w / w.sum()
 
     def batch(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """n normalised patches and their multi-hot targets.
 
-        55 %: a hit (70 % of them over a bed, bed -25 to +8 dB against the hit); 35 %: a
-        melodic onset (half over a ringing drum); 10 %: a drum ringing with no new hit.
+        40 %: a hit (70 % of them over a bed, bed -25 to +8 dB against the hit); 50 %
+        (melodic_share): a melodic onset (half over a ringing drum); 10 %: a drum ringing with
+        no new hit.
         """
         n_pieces = len(DRUM_PIECES)
-        kinds = rng.choice(3, size=n, p=[0.55, 0.35, 0.10])
+        kinds = rng.choice(3, size=n, p=self.kind_p)
         y = np.zeros((n, n_pieces), np.float32)
         drum = np.zeros((n, features.DRUM_FRAMES, features.N_MELS), np.float32)
         bed = np.zeros_like(drum)
@@ -297,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--train",
         help="training sources, comma-separated (default: per model); 'independent' adds "
-        "INDEPENDENT_KITS to the default",
+        "INDEPENDENT_KITS to the default, 'synth' the synthesised kits (tools/synth_kits.py)",
     )
     ap.add_argument("--test", default=TEST_DEFAULT)
     ap.add_argument("--seed", type=int, default=0)
@@ -305,6 +333,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--groove-seconds", type=float, default=90.0)
     ap.add_argument("--channels", help="conv channels, e.g. 24,48,96 (default 16,32,64)")
     ap.add_argument("--balance", type=float, default=0.0, help="0: hits alike, 1: sources alike")
+    ap.add_argument(
+        "--synth-share",
+        type=float,
+        help=f"share of training hits from synthesised kits (default {SYNTH_SHARE_DEFAULT} "
+        "when they are trained on)",
+    )
+    ap.add_argument(
+        "--melodic-share",
+        type=float,
+        default=MELODIC_SHARE_DEFAULT,
+        help="share of a batch that is melodic onsets (not a drum)",
+    )
     ap.add_argument(
         "--held-out",
         default=",".join(HELD_OUT_KITS),
@@ -317,17 +357,24 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(1)  # 2 threads spin-wait on a busy 2-core box: 4x the CPU time
-    default = TRAIN_DEFAULT if args.what == "drums" else FAMILY_TRAIN_DEFAULT
-    spec = (args.train or ",".join(default)).replace(
-        "independent", ",".join(TRAIN_DEFAULT + INDEPENDENT_KITS)
-    )
-    train_sfs = tuple(s for s in spec.split(",") if s)
+    default = DRUM_TRAIN_DEFAULT if args.what == "drums" else FAMILY_TRAIN_DEFAULT
+    groups = {"independent": TRAIN_DEFAULT + INDEPENDENT_KITS, "synth": drum_sources.SYNTH_KITS}
+    tokens = (args.train or ",".join(default)).split(",")
+    train_sfs = tuple(dict.fromkeys(k for t in tokens if t for k in groups.get(t, (t,))))
+    if args.synth_share is None and set(train_sfs) & set(drum_sources.SYNTH_KITS):
+        if not set(train_sfs) <= set(drum_sources.SYNTH_KITS):
+            args.synth_share = SYNTH_SHARE_DEFAULT
     if args.steps is None:
         args.steps = 2500 if args.what == "drums" else 1500
     t0 = time.time()
     if args.what == "drums":
         sampler = DrumSampler(
-            train_sfs, seed=args.seed, groove_seconds=args.groove_seconds, balance=args.balance
+            train_sfs,
+            seed=args.seed,
+            groove_seconds=args.groove_seconds,
+            balance=args.balance,
+            synth_share=args.synth_share,
+            melodic_share=args.melodic_share,
         )
         name, classes, frames = MODEL_NAME, DRUM_PIECES, features.DRUM_FRAMES
         print(
@@ -354,6 +401,9 @@ def main(argv: list[str] | None = None) -> int:
         meta["channels"] = list(channels)
     if args.what == "drums" and args.balance:
         meta["balance"] = args.balance
+    if args.what == "drums":
+        meta["synth_share"] = args.synth_share
+        meta["melodic_share"] = args.melodic_share
     model = PatchModel(name, classes, frames, net, meta)
     if args.what == "drums":
         report = validate(model, args.test, seed=args.seed)

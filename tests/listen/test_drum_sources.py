@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 
 import drum_sources  # noqa: E402
 import listen_data  # noqa: E402
+import synth_kits  # noqa: E402
 import train_listen_models  # noqa: E402
 
 from aimv_timeline.schema import DRUM_PIECES  # noqa: E402
@@ -29,6 +30,7 @@ SHIPPABLE = {
     "CC-BY-3.0",
     "CC-BY-SA-4.0",
     "CC0",
+    synth_kits.LICENCE,
 }
 
 
@@ -40,7 +42,10 @@ def test_every_kit_label_is_a_piece_aimv_knows():
 
 
 def test_shipped_weights_train_only_on_kits_whose_licence_allows_it():
-    train = set(train_listen_models.TRAIN_DEFAULT) | set(train_listen_models.INDEPENDENT_KITS)
+    groups = {"synth": drum_sources.SYNTH_KITS}
+    shipped = {k for t in train_listen_models.DRUM_TRAIN_DEFAULT for k in groups.get(t, (t,))}
+    assert set(drum_sources.SYNTH_KITS) <= shipped
+    train = shipped | set(train_listen_models.INDEPENDENT_KITS)
     assert train_listen_models.TEST_DEFAULT not in train
     assert not train & set(train_listen_models.HELD_OUT_KITS)
     for name in train:
@@ -64,3 +69,51 @@ def test_a_gus_patch_reads_back_as_the_samples_written(tmp_path):
     x, rate = drum_sources._read_gus(path)
     assert rate == 32000
     np.testing.assert_allclose(x, wave / 32768.0)
+
+
+def _pitch_hz(wave: np.ndarray) -> float:
+    """The strongest frequency of a hit's first 0.3 s (Hz)."""
+    x = wave[: int(0.3 * synth_kits.RATE)]
+    spectrum = np.abs(np.fft.rfft(x * np.hanning(x.size), n=1 << 16))
+    return float(np.fft.rfftfreq(1 << 16, 1 / synth_kits.RATE)[np.argmax(spectrum)])
+
+
+def _ring_seconds(wave: np.ndarray) -> float:
+    """How long a hit stays within 40 dB of its loudest 10 ms (seconds)."""
+    hop = int(0.01 * synth_kits.RATE)
+    frames = wave[: wave.size // hop * hop].reshape(-1, hop)
+    level = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-20)
+    return float(np.flatnonzero(level > level.max() - 40).max() + 1) * 0.01
+
+
+def test_a_synthesised_kit_is_its_seed_and_every_piece_has_three_layers():
+    kit = synth_kits.synth_kit(3)
+    assert set(kit) == set(DRUM_PIECES)
+    again = synth_kits._uncached_kit(3)
+    other = synth_kits._uncached_kit(4)
+    for piece, layers in kit.items():
+        assert [(lo, hi) for lo, hi, _, _ in layers] == list(synth_kits.LAYERS)
+        for (_, _, _, a), (_, _, _, b) in zip(layers, again[piece], strict=True):
+            np.testing.assert_array_equal(a, b)
+        assert not np.array_equal(layers[1][3], other[piece][1][3])
+        assert all(np.isfinite(w).all() and 0 < np.abs(w).max() <= 1.0 for *_, w in layers)
+
+
+def test_synthesised_kits_keep_the_relations_that_name_a_piece():
+    """What a piece is, kit after kit: a floor tom rings lower than a mid tom, which rings
+    lower than a high tom; the kick is the lowest drum; an open hi-hat rings longer than a
+    closed one, a crash and a ride longer than both."""
+    for seed in range(6):
+        kit = synth_kits.synth_kit(seed)
+        loud = {piece: layers[-1][3] for piece, layers in kit.items()}
+        pitch = {p: _pitch_hz(loud[p]) for p in ("kick", "tom_floor", "tom_mid", "tom_high")}
+        assert pitch["kick"] < pitch["tom_floor"] < pitch["tom_mid"] < pitch["tom_high"], pitch
+        ring = {p: _ring_seconds(loud[p]) for p in ("hihat_closed", "hihat_open", "crash", "ride")}
+        assert ring["hihat_closed"] < 0.15 < ring["hihat_open"], ring
+        assert ring["crash"] > ring["hihat_open"] * 0.9 and ring["ride"] > 0.6, ring
+
+
+def test_synthesised_kits_render_through_the_sample_kit_path():
+    audio, truth = listen_data.drum_set("synth-1", seed=5, groove_seconds=6.0)
+    assert {p for e in truth for p in e.pieces} == set(DRUM_PIECES)
+    assert audio.dtype == np.float32 and np.isfinite(audio).all() and np.abs(audio).max() > 0.1
