@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aimv_backend.cli import options as flags
 from aimv_backend.errors import AudioInputError, OutputError, ParameterError
+from aimv_backend.util.workdir import timeline_folder
 from aimv_timeline import names
 
 DESCRIPTION = (
@@ -45,15 +46,17 @@ def run(args: argparse.Namespace, progress) -> int:
         raise AudioInputError(f"audio file {str(audio)!r} does not exist (give --audio SONG)")
     if output.exists() and not args.force:
         raise OutputError(f"{str(output)!r} exists; use --force to overwrite it")
-    stage.run(
-        timeline_path=path,
-        audio=audio,
-        output=output,
-        options=options,
-        progress=progress,
-        seed=args.seed or 0,
-        blend_out=Path(args.blend_out) if args.blend_out else None,
-    )
+    # One run per folder: restaging while another run writes its textures would stage half.
+    with timeline_folder(path):
+        stage.run(
+            timeline_path=path,
+            audio=audio,
+            output=output,
+            options=options,
+            progress=progress,
+            seed=args.seed or 0,
+            blend_out=Path(args.blend_out) if args.blend_out else None,
+        )
     if not args.quiet:
         print(f"wrote: {output}")
     return 0

@@ -8,11 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 from PIL import Image
 
 from aimv_backend.cli.main import main
-from aimv_timeline.names import TEXTURES_DIR, TIMELINE_FILE
+from aimv_timeline.names import SEQUENCE_DIR, TEXTURES_DIR, TIMELINE_FILE
 from aimv_timeline.schema import read_timeline, write_timeline
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -226,13 +228,23 @@ def _folder_held_by_another_process(folder):
         holder.wait()
 
 
-@pytest.mark.parametrize("command", ["imagine", "describe"])
-def test_a_timeline_in_use_by_another_run_is_refused_untouched(timeline_file, capsys, command):
+@pytest.mark.parametrize("command", ["imagine", "describe", "stage"])
+def test_a_timeline_in_use_by_another_run_is_refused_untouched(
+    timeline_file, tmp_path, capsys, command
+):
     """Two runs on one timeline would overwrite each other's writes: the second refuses at
     once with one line naming the holder, and the timeline stays as it was."""
     before = timeline_file.read_bytes()
+    video = tmp_path / "video.mp4"
+    extra = []
+    if command == "stage":
+        song = tmp_path / "song.wav"
+        sf.write(song, np.zeros(8000, np.float32), 8000)
+        extra = ["--audio", str(song), "-o", str(video)]
     with _folder_held_by_another_process(timeline_file.parent) as pid:
-        assert main([command, str(timeline_file), "--progress", "none"]) == 2
+        assert main([command, str(timeline_file), "--progress", "none", *extra]) == 2
         _one_line_error(capsys, "in use by another AIMV run", f"pid {pid}")
     assert timeline_file.read_bytes() == before
     assert not (timeline_file.parent / TEXTURES_DIR).exists()
+    assert not (timeline_file.parent / SEQUENCE_DIR).exists()
+    assert not video.exists()
