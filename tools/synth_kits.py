@@ -15,6 +15,13 @@ than a high tom, a ride pings and sustains where a crash washes) instead of one 
   as analogue kits make them) and noise, high-passed; closed 30-100 ms, open 0.3-0.9 s,
   splash 0.4-1 s, crash 1.2-3 s (broadband wash), ride 1.5-3.5 s (a clearer ping with a bell).
 
+That is the analogue style. Half of the kits (``ACOUSTIC_SHARE``, env
+``AIMV_SYNTH_ACOUSTIC_SHARE``) are drawn in an acoustic style instead: drum heads as modal
+membranes (circular-membrane mode ratios, a pitch bend at the strike) with stick or beater
+noise, snare wires as band noise, cymbals as dense inharmonic partials with a wash. Analogue
+kits alone helped electronic kits and hurt recorded acoustic ones (docs/benchmarks.md,
+"Synthesised kits").
+
 Every piece has three velocity layers (brighter when harder). A kit is a pure function of its
 seed. Audio at features.RATE; no file is read, so the weights trained on it owe no licence.
 """

@@ -42,10 +42,11 @@ def test_every_kit_label_is_a_piece_aimv_knows():
 
 
 def test_shipped_weights_train_only_on_kits_whose_licence_allows_it():
-    groups = {"synth": drum_sources.SYNTH_KITS}
-    shipped = {k for t in train_listen_models.DRUM_TRAIN_DEFAULT for k in groups.get(t, (t,))}
-    assert set(drum_sources.SYNTH_KITS) <= shipped
-    train = shipped | set(train_listen_models.INDEPENDENT_KITS)
+    train = (
+        set(train_listen_models.DRUM_TRAIN_DEFAULT)
+        | set(train_listen_models.INDEPENDENT_KITS)
+        | set(drum_sources.SYNTH_KITS)
+    )
     assert train_listen_models.TEST_DEFAULT not in train
     assert not train & set(train_listen_models.HELD_OUT_KITS)
     for name in train:
