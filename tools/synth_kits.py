@@ -34,24 +34,11 @@ from functools import lru_cache
 import numpy as np
 
 from aimv_backend.listen.drums import features
+from aimv_backend.listen.drums.pieces import DRUM_PIECES
 
 RATE = features.RATE
 LICENCE = "AIMV's own (synthesised by tools/synth_kits.py)"
 LAYERS = ((0.0, 0.45), (0.45, 0.8), (0.8, 1.0))  # velocity ranges of the three layers
-PIECES = (
-    "kick",
-    "snare",
-    "rimshot",
-    "hihat_closed",
-    "hihat_open",
-    "crash",
-    "splash",
-    "ride",
-    "tom_high",
-    "tom_mid",
-    "tom_floor",
-    "clap",
-)
 ACOUSTIC_SHARE = float(os.environ.get("AIMV_SYNTH_ACOUSTIC_SHARE", "0.5"))
 # Part of the cache key of rendered sets (tools/listen_data.py): change it with the sounds.
 VERSION = f"2-{ACOUSTIC_SHARE}"
@@ -329,7 +316,7 @@ def _uncached_kit(seed: int) -> dict[str, list[tuple[float, float, float, np.nda
     rng = np.random.default_rng([seed, 11])
     draw = _Draw(rng)
     kit: dict[str, list] = {}
-    for piece in PIECES:
+    for piece in DRUM_PIECES:
         layers = []
         for lo, hi in LAYERS:
             v = (lo + hi) / 2
