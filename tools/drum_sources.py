@@ -386,7 +386,7 @@ def _read_gus(path: Path) -> tuple[np.ndarray, int]:
 
 def sample_kit_score(rng: np.random.Generator, name: str, *, groove_seconds: float):
     """Hits (time s, instrument, velocity 1-127) and truth DrumEvents for one sample kit."""
-    from listen_data import GROOVE_WEIGHTS, DrumEvent
+    from listen_data import DrumEvent, isolated_gap, random_grooves
 
     kit = SAMPLE_KITS[name]
     present = load_kit(name)  # mapped names missing from a kit (the GM template) are skipped
@@ -401,26 +401,16 @@ def sample_kit_score(rng: np.random.Generator, name: str, *, groove_seconds: flo
         for vel in (int(rng.integers(35, 70)), int(rng.integers(70, 100)), 120):
             hits.append((t, iname, vel))
             truth.append(DrumEvent(round(t, 4), (piece,), vel))
-            t += 0.6 if piece in ("crash", "splash", "ride", "hihat_open") else 0.45
-    pieces = [p for p in GROOVE_WEIGHTS if p in by_piece]
-    weights = np.array([GROOVE_WEIGHTS[p] for p in pieces], dtype=np.float64)
-    weights /= weights.sum()
-    end = t + groove_seconds
-    while t < end - 2.0:
-        step = 60.0 / float(rng.uniform(70, 180)) / 4
-        density = float(rng.uniform(0.25, 0.7))
-        for _ in range(int(rng.integers(16, 48))):
-            if rng.random() < density:
-                k = int(rng.choice([1, 1, 1, 2, 2, 3]))
-                chosen = tuple(sorted(set(rng.choice(pieces, size=k, p=weights))))
-                vel = int(rng.integers(40, 128))
-                for piece in chosen:
-                    names = by_piece[piece]
-                    hits.append((t, names[int(rng.integers(len(names)))], vel))
-                truth.append(DrumEvent(round(t, 4), chosen, vel))
-            t += step
-        t += 1.0
-    return hits, truth, t + 2.0
+            t += isolated_gap(piece)
+
+    def strike(at: float, piece: str, vel: int) -> None:
+        names = by_piece[piece]
+        hits.append((at, names[int(rng.integers(len(names)))], vel))
+
+    grooves, t = random_grooves(
+        rng, start=t, seconds=groove_seconds, pieces=by_piece, strike=strike
+    )
+    return hits, truth + grooves, t + 2.0
 
 
 def render_sample_kit(name: str, hits, *, seconds: float, rng: np.random.Generator) -> np.ndarray:

@@ -174,6 +174,38 @@ GROOVE_WEIGHTS = {
 }
 
 
+def isolated_gap(piece: str) -> float:
+    """Seconds from one isolated hit to the next: cymbals ring longer."""
+    return 0.6 if piece in ("crash", "splash", "ride", "hihat_open") else 0.45
+
+
+def random_grooves(rng: np.random.Generator, *, start: float, seconds: float, pieces, strike):
+    """Random grooves from ``start`` for about ``seconds`` (s): bars of 16-48 sixteenth steps
+    at 70-180 bpm, 1-3 of ``pieces`` struck on a step (GROOVE_WEIGHTS), a second apart.
+
+    ``strike(t, piece, velocity)`` plays one piece (it may draw once from ``rng``). Returns
+    the truth DrumEvents and the time the last bar ends (s)."""
+    names = [p for p in GROOVE_WEIGHTS if p in pieces]
+    weights = np.array([GROOVE_WEIGHTS[p] for p in names], dtype=np.float64)
+    weights /= weights.sum()
+    truth: list[DrumEvent] = []
+    t = start
+    while t < start + seconds - 2.0:
+        step = 60.0 / float(rng.uniform(70, 180)) / 4
+        density = float(rng.uniform(0.25, 0.7))
+        for _ in range(int(rng.integers(16, 48))):
+            if rng.random() < density:
+                k = int(rng.choice([1, 1, 1, 2, 2, 3]))
+                chosen = tuple(sorted(set(rng.choice(names, size=k, p=weights))))
+                vel = int(rng.integers(40, 128))
+                for piece in chosen:
+                    strike(t, piece, vel)
+                truth.append(DrumEvent(round(t, 4), chosen, vel))
+            t += step
+        t += 1.0
+    return truth, t
+
+
 def drum_score(
     rng: np.random.Generator,
     kits: tuple[int, ...],
@@ -191,9 +223,11 @@ def drum_score(
     events: list = []
     truth: list[DrumEvent] = []
     t = 0.2
-    pieces = [p for p in GROOVE_WEIGHTS if p in piece_notes]
-    weights = np.array([GROOVE_WEIGHTS[p] for p in pieces], dtype=np.float64)
-    weights /= weights.sum()
+
+    def strike(at: float, piece: str, vel: int) -> None:
+        notes = piece_notes[piece]
+        _note(events, at, channel, int(notes[rng.integers(len(notes))]), vel, note_length)
+
     for kit in kits:
         _program(events, max(t - 0.1, 0.0), channel, kit)
         for piece, notes in piece_notes.items():
@@ -201,24 +235,11 @@ def drum_score(
                 for vel in (int(rng.integers(35, 70)), int(rng.integers(70, 100)), 120):
                     _note(events, t, channel, note, vel, note_length)
                     truth.append(DrumEvent(round(t, 4), (piece,), vel))
-                    t += 0.6 if piece in ("crash", "splash", "ride", "hihat_open") else 0.45
-        end = t + groove_seconds
-        while t < end - 2.0:
-            bpm = float(rng.uniform(70, 180))
-            step = 60.0 / bpm / 4
-            density = float(rng.uniform(0.25, 0.7))
-            for _ in range(int(rng.integers(16, 48))):
-                if rng.random() < density:
-                    k = int(rng.choice([1, 1, 1, 2, 2, 3]))
-                    chosen = tuple(sorted(set(rng.choice(pieces, size=k, p=weights))))
-                    vel = int(rng.integers(40, 128))
-                    for piece in chosen:
-                        notes = piece_notes[piece]
-                        note = int(notes[rng.integers(len(notes))])
-                        _note(events, t, channel, note, vel, note_length)
-                    truth.append(DrumEvent(round(t, 4), chosen, vel))
-                t += step
-            t += 1.0
+                    t += isolated_gap(piece)
+        grooves, t = random_grooves(
+            rng, start=t, seconds=groove_seconds, pieces=piece_notes, strike=strike
+        )
+        truth += grooves
     return events, truth, t + 2.0
 
 
