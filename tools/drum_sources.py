@@ -290,15 +290,15 @@ NOTE_MAPS: dict[str, dict[int, str]] = {
 
 # Synthesised kits (tools/synth_kits.py): no file, no licence; each a seed.
 PIECE_IDENTITY = {p: p for p in DRUM_PIECES}
-SYNTH_KITS = tuple(f"synth-{seed}" for seed in range(32))
 SAMPLE_KITS.update(
     {
-        name: SampleKit(
-            name.split("-")[1], synth_kits.LICENCE, "train", False, PIECE_IDENTITY, "synth"
+        f"synth-{seed}": SampleKit(
+            str(seed), synth_kits.LICENCE, "train", False, PIECE_IDENTITY, "synth"
         )
-        for name in SYNTH_KITS
+        for seed in range(32)
     }
 )
+SYNTH_KITS = tuple(name for name, kit in SAMPLE_KITS.items() if kit.kind == "synth")
 
 
 def kit_available(name: str) -> bool:

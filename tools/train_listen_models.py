@@ -63,7 +63,6 @@ TRAIN_DEFAULT = ("fluidr3", "musescore")
 # synthesised from random parameters (tools/synth_kits.py) at 30 % of the training hits
 # (SYNTH_SHARE_DEFAULT): better on the development kits, worse on the held-out ones, so not
 # shipped (docs/benchmarks.md, "Synthesised kits").
-DRUM_TRAIN_DEFAULT = TRAIN_DEFAULT
 SYNTH_SHARE_DEFAULT = 0.3
 MELODIC_SHARE_DEFAULT = 0.35
 # Issue 11's independent kits, every one with a licence that allows shipping weights
@@ -358,13 +357,13 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(1)  # 2 threads spin-wait on a busy 2-core box: 4x the CPU time
-    default = DRUM_TRAIN_DEFAULT if args.what == "drums" else FAMILY_TRAIN_DEFAULT
+    default = TRAIN_DEFAULT if args.what == "drums" else FAMILY_TRAIN_DEFAULT
     groups = {"independent": TRAIN_DEFAULT + INDEPENDENT_KITS, "synth": drum_sources.SYNTH_KITS}
     tokens = (args.train or ",".join(default)).split(",")
     train_sfs = tuple(dict.fromkeys(k for t in tokens if t for k in groups.get(t, (t,))))
-    if args.synth_share is None and set(train_sfs) & set(drum_sources.SYNTH_KITS):
-        if not set(train_sfs) <= set(drum_sources.SYNTH_KITS):
-            args.synth_share = SYNTH_SHARE_DEFAULT
+    synth = set(drum_sources.SYNTH_KITS)
+    if args.synth_share is None and synth & set(train_sfs) and not set(train_sfs) <= synth:
+        args.synth_share = SYNTH_SHARE_DEFAULT  # synthesised kits beside others: their share
     if args.steps is None:
         args.steps = 2500 if args.what == "drums" else 1500
     t0 = time.time()
@@ -402,8 +401,9 @@ def main(argv: list[str] | None = None) -> int:
         meta["channels"] = list(channels)
     if args.what == "drums" and args.balance:
         meta["balance"] = args.balance
-    if args.what == "drums":
+    if args.what == "drums" and args.synth_share is not None:
         meta["synth_share"] = args.synth_share
+    if args.what == "drums" and args.melodic_share != MELODIC_SHARE_DEFAULT:
         meta["melodic_share"] = args.melodic_share
     model = PatchModel(name, classes, frames, net, meta)
     if args.what == "drums":

@@ -43,7 +43,7 @@ def test_every_kit_label_is_a_piece_aimv_knows():
 
 def test_shipped_weights_train_only_on_kits_whose_licence_allows_it():
     train = (
-        set(train_listen_models.DRUM_TRAIN_DEFAULT)
+        set(train_listen_models.TRAIN_DEFAULT)
         | set(train_listen_models.INDEPENDENT_KITS)
         | set(drum_sources.SYNTH_KITS)
     )
