@@ -1,6 +1,6 @@
 """The kit-relative drum step, designed on development kits (issue 11 follow-up).
 
-    .venv/bin/python bench/kit_relative.py [--json out.json]
+    .venv/bin/python bench/kit_relative.py [--json out.json] [--weights A.npz+B.npz]
 
 Development kits: kits the shipped drum classifier never saw that are NOT the held-out
 validation kits (TimGM6mb, ForzeeStereo, Millo_MultiLayered2, BJA_Pacific): the OPL3 FM kit,
@@ -44,11 +44,12 @@ class Onsets:
     patches: np.ndarray
 
 
-def onsets_of(audio: np.ndarray) -> Onsets:
+def onsets_of(audio: np.ndarray, model=None) -> Onsets:
+    """model: the shipped drum classifier unless given (an ensemble, --weights)."""
     from aimv_backend.listen.drums import features
     from aimv_backend.listen.drums.detect import DEFAULT_ONSET_DELTA, drum_model
 
-    model = drum_model()
+    model = model or drum_model()
     mel = features.power_mel(audio)
     on = features.onset_frames(mel, delta=DEFAULT_ONSET_DELTA)
     patches = features.take_patches(mel, features.drum_patch_starts(on), model.frames)
@@ -56,7 +57,7 @@ def onsets_of(audio: np.ndarray) -> Onsets:
     return Onsets(np.maximum(features.hit_seconds(on), 0.0), probs, emb, patches)
 
 
-def kit_tracks(kit: str, bed_sf: str) -> tuple[list, dict[str, Onsets]]:
+def kit_tracks(kit: str, bed_sf: str, model=None) -> tuple[list, dict[str, Onsets]]:
     import listen_data
 
     from aimv_backend.listen.drums import features
@@ -70,7 +71,7 @@ def kit_tracks(kit: str, bed_sf: str) -> tuple[list, dict[str, Onsets]]:
             b = bed[: audio.shape[0]]
             g = np.sqrt(np.mean(audio**2) / (np.mean(b**2) + 1e-12)) * 10 ** (-snr / 20)
             mixed = audio + g * b
-        out[name] = onsets_of(mixed)
+        out[name] = onsets_of(mixed, model)
     return truth, out
 
 
@@ -112,16 +113,17 @@ def settings() -> dict:
     return out
 
 
-def evaluate() -> dict:
+def evaluate(*, model=None) -> dict:
+    """Every setting on the development kits; model: the shipped classifier unless given."""
     import kit_eval
     import listen_data
     from train_listen_models import INDEPENDENT_KITS, TRAIN_DEFAULT
 
     runs = settings()
     # Development kits: the independent kits, never in the shipped weights nor held out.
-    dev = {k: kit_tracks(k, "fluidr3") for k in INDEPENDENT_KITS}
-    train = {k: kit_tracks(k, k) for k in TRAIN_DEFAULT}
-    beds = {b: onsets_of(listen_data.bed_set(b, seed=100, seconds=300.0)[0]) for b in BEDS}
+    dev = {k: kit_tracks(k, "fluidr3", model) for k in INDEPENDENT_KITS}
+    train = {k: kit_tracks(k, k, model) for k in TRAIN_DEFAULT}
+    beds = {b: onsets_of(listen_data.bed_set(b, seed=100, seconds=300.0)[0], model) for b in BEDS}
     report = {}
     for name, fn in runs.items():
         row: dict = {}
@@ -165,15 +167,26 @@ def print_row(name: str, row: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", type=Path)
+    ap.add_argument(
+        "--weights",
+        help="drum classifier weights joined with '+': their mean probabilities are scored "
+        "(an ensemble, bench/_drum_ensemble.py); default: the shipped weights",
+    )
     args = ap.parse_args(argv)
     from bench._common import machine_line
 
+    model = None
+    if args.weights:
+        from bench._drum_ensemble import load_ensemble
+
+        model = load_ensemble(args.weights)
     print(f"machine: {machine_line()}")
+    print(f"weights: {model.name if model else 'shipped'}")
     print("per track: piece right / hits found (development kits, mean) / precision of the")
     print(
         "gated onsets on the training grooves; beds: hits on 300 s of beds alone " + "/".join(BEDS)
     )
-    report = evaluate()
+    report = evaluate(model=model)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
     return 0

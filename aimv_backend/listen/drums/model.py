@@ -13,6 +13,7 @@ tools/train_listen_models.py writes them.
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -145,20 +146,35 @@ def load_model(name: str) -> PatchModel:
 
     Raises ModelUnavailableError when the file is missing or does not fit this front end.
     """
+    return load_weights(weights_path(name), name=name)
+
+
+def load_weights(path: Path, *, name: str) -> PatchModel:
+    """A classifier from a weights file written by save_weights (no pickle: plain arrays).
+
+    Raises ModelUnavailableError when the file is missing or does not fit this front end.
+    """
     import torch
 
-    path = weights_path(name)
     if not path.is_file():
         raise ModelUnavailableError(
             f"{name} weights not found at {str(path)!r}; run tools/train_listen_models.py"
         )
-    with np.load(path, allow_pickle=False) as data:
-        meta = json.loads(bytes(data["meta"]).decode("utf-8"))
-        state = {k[2:]: torch.from_numpy(np.array(data[k])) for k in data.files if k != "meta"}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(bytes(data["meta"]).decode("utf-8"))
+            state = {k[2:]: torch.from_numpy(np.array(data[k])) for k in data.files if k != "meta"}
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise ModelUnavailableError(
+            f"{name} weights at {str(path)!r} are unreadable: {exc}"
+        ) from exc
     if meta.get("front_end") != front_end_settings():
         raise ModelUnavailableError(f"{str(path)!r} was trained with another front end")
     classes = tuple(meta["classes"])
     net = build_net(len(classes), tuple(meta.get("channels", CHANNELS)))
-    net.load_state_dict(state)
+    try:
+        net.load_state_dict(state)
+    except RuntimeError as exc:  # tensors missing or of other shapes than meta says
+        raise ModelUnavailableError(f"{name} weights at {str(path)!r} do not fit: {exc}") from exc
     net.eval()
     return PatchModel(name, classes, int(meta["frames"]), net, meta)
