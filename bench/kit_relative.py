@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tools")]  # bench._common; the training tools
 
 BEDS = ("fluidr3", "musescore", "opl3")
 TRACKS = (("dry", None), ("mix+6dB", 6.0), ("mix0dB", 0.0))
