@@ -15,7 +15,7 @@ TimGM6mb's beds):
   instrument stage (musicnn + families + drum pieces, ``tag_instruments``): the family's word
   in the window's top three.
 
-    .venv/bin/python bench/kit_accuracy.py [--json out.json] [--no-families]
+    .venv/bin/python bench/kit_accuracy.py [--json out.json] [--no-families] [--weights A+B]
 
 (also run by ``bench/listen_accuracy.py --kit``). Needs fluidsynth, fluid-soundfont-gm,
 musescore-general-soundfont and timgm6mb-soundfont (scripts/setup.sh --dev installs them);
@@ -40,22 +40,24 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tools")]  # bench._common; the training t
 TEST_SOUNDFONT = "timgm6mb"
 
 
-def drum_figures(seed: int = 0, *, kit_gate: bool = True) -> dict:
-    """kit_gate: with the kit-relative gate (the default), else the per-hit gate alone."""
+def drum_figures(seed: int = 0, *, kit_gate: bool = True, model=None) -> dict:
+    """kit_gate: with the kit-relative gate (the default), else the per-hit gate alone.
+    model: the shipped drum classifier unless given (an ensemble, --weights)."""
     import drum_sources
     from train_listen_models import HELD_OUT_KITS, validate
 
     from aimv_backend.listen.drums.detect import DEFAULT_KIT_GATE, drum_model
 
     kit = DEFAULT_KIT_GATE if kit_gate else None
-    out = validate(drum_model(), TEST_SOUNDFONT, seed=seed, kit=kit)
+    model = model or drum_model()
+    out = validate(model, TEST_SOUNDFONT, seed=seed, kit=kit)
     out["kit_gate"] = kit_gate
     out["held_out_kits"] = {}
     for name in HELD_OUT_KITS:
         if not drum_sources.kit_available(name):
             print(f"skipped {name}: not installed (apt-get install hydrogen-drumkits)")
             continue
-        out["held_out_kits"][name] = validate(drum_model(), name, seed=seed, kit=kit)
+        out["held_out_kits"][name] = validate(model, name, seed=seed, kit=kit)
     return out
 
 
@@ -174,8 +176,8 @@ def print_families(rep: dict) -> None:
         print(f"  {fam:11} {_pct(row['top3']):>7}   (musicnn alone {_pct(row['musicnn_alone'])})")
 
 
-def run(*, families: bool = True, kit_gate: bool = True) -> dict:
-    out = {"drums": drum_figures(kit_gate=kit_gate)}
+def run(*, families: bool = True, kit_gate: bool = True, model=None) -> dict:
+    out = {"drums": drum_figures(kit_gate=kit_gate, model=model)}
     print_drums(out["drums"])
     if families:
         out["families"] = family_figures()
@@ -192,11 +194,22 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the per-hit drum gate alone (the figures before the kit-relative gate)",
     )
+    ap.add_argument(
+        "--weights",
+        help="drum classifier weights joined with '+': their mean probabilities are scored "
+        "(an ensemble, bench/_drum_ensemble.py); default: the shipped weights",
+    )
     args = ap.parse_args(argv)
     from bench._common import machine_line
 
+    model = None
+    if args.weights:
+        from bench._drum_ensemble import load_ensemble
+
+        model = load_ensemble(args.weights)
     print(f"machine: {machine_line()}")
-    out = run(families=not args.no_families, kit_gate=not args.per_hit_gate)
+    print(f"weights: {model.name if model else 'shipped'}")
+    out = run(families=not args.no_families, kit_gate=not args.per_hit_gate, model=model)
     if args.json:
         args.json.write_text(json.dumps(out, indent=1, default=float) + "\n")
     return 0
