@@ -8,6 +8,8 @@ the product: on the development kits it did not pass the rule that shipped the k
 
 from __future__ import annotations
 
+import argparse
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,3 +71,25 @@ def load_ensemble(spec: str) -> PatchEnsemble:
     ModelUnavailableError naming the file that is missing or does not fit."""
     paths = [Path(p) for p in spec.split("+") if p]
     return PatchEnsemble(tuple(load_weights(p, name=p.name) for p in paths))
+
+
+def add_weights_option(parser: argparse.ArgumentParser) -> None:
+    """The benches' --weights option (kit_accuracy.py, kit_relative.py)."""
+    parser.add_argument(
+        "--weights",
+        help="drum classifier weights joined with '+': their mean probabilities are scored "
+        "(an ensemble); default: the shipped weights",
+    )
+
+
+def model_from_option(weights: str | None) -> PatchEnsemble | None:
+    """The ensemble --weights names, or None for the shipped classifier; prints which.
+
+    A file that is missing or does not fit ends the bench with one line and exit status 2."""
+    try:
+        model = load_ensemble(weights) if weights else None
+    except ModelUnavailableError as exc:
+        print(f"--weights: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    print(f"weights: {model.name if model else 'shipped'}")
+    return model

@@ -186,6 +186,9 @@ def run(*, families: bool = True, kit_gate: bool = True, model=None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bench._common import machine_line
+    from bench._drum_ensemble import add_weights_option, model_from_option
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", type=Path)
     ap.add_argument("--no-families", action="store_true")
@@ -194,21 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the per-hit drum gate alone (the figures before the kit-relative gate)",
     )
-    ap.add_argument(
-        "--weights",
-        help="drum classifier weights joined with '+': their mean probabilities are scored "
-        "(an ensemble, bench/_drum_ensemble.py); default: the shipped weights",
-    )
+    add_weights_option(ap)
     args = ap.parse_args(argv)
-    from bench._common import machine_line
-
-    model = None
-    if args.weights:
-        from bench._drum_ensemble import load_ensemble
-
-        model = load_ensemble(args.weights)
     print(f"machine: {machine_line()}")
-    print(f"weights: {model.name if model else 'shipped'}")
+    model = model_from_option(args.weights)
     out = run(families=not args.no_families, kit_gate=not args.per_hit_gate, model=model)
     if args.json:
         args.json.write_text(json.dumps(out, indent=1, default=float) + "\n")

@@ -165,23 +165,15 @@ def print_row(name: str, row: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bench._common import machine_line
+    from bench._drum_ensemble import add_weights_option, model_from_option
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", type=Path)
-    ap.add_argument(
-        "--weights",
-        help="drum classifier weights joined with '+': their mean probabilities are scored "
-        "(an ensemble, bench/_drum_ensemble.py); default: the shipped weights",
-    )
+    add_weights_option(ap)
     args = ap.parse_args(argv)
-    from bench._common import machine_line
-
-    model = None
-    if args.weights:
-        from bench._drum_ensemble import load_ensemble
-
-        model = load_ensemble(args.weights)
     print(f"machine: {machine_line()}")
-    print(f"weights: {model.name if model else 'shipped'}")
+    model = model_from_option(args.weights)
     print("per track: piece right / hits found (development kits, mean) / precision of the")
     print(
         "gated onsets on the training grooves; beds: hits on 300 s of beds alone " + "/".join(BEDS)

@@ -23,29 +23,33 @@ def groove_patches():
     audio = part("drum_kit", 6.0)
     mel = features.power_mel(audio)
     onsets = features.onset_frames(mel)
-    patches = features.take_patches(mel, features.drum_patch_starts(onsets), 40)
+    patches = features.take_patches(mel, features.drum_patch_starts(onsets), features.DRUM_FRAMES)
     return features.normalise_patches(patches)
+
+
+@pytest.fixture()
+def copied_weights(tmp_path):
+    """The shipped drum weights, copied to a file of another name and folder."""
+    copy = tmp_path / "drums.npz"
+    shutil.copyfile(weights_path("drum_pieces"), copy)
+    return copy
 
 
 @needs_synth
 def test_weights_copied_elsewhere_hear_the_groove_as_the_shipped_model_does(
-    tmp_path, groove_patches
+    copied_weights, groove_patches
 ):
-    copy = tmp_path / "drums.npz"
-    shutil.copyfile(weights_path("drum_pieces"), copy)
     shipped = drum_model().probabilities(groove_patches)
     assert shipped.shape[0] >= 8 and shipped.max(axis=1).mean() > 0.5  # drums heard as drums
     np.testing.assert_allclose(
-        load_weights(copy, name="copy").probabilities(groove_patches), shipped
+        load_weights(copied_weights, name="copy").probabilities(groove_patches), shipped
     )
 
 
 @needs_synth
-def test_an_ensemble_averages_its_members(tmp_path, groove_patches):
-    copy = tmp_path / "drums.npz"
-    shutil.copyfile(weights_path("drum_pieces"), copy)
+def test_an_ensemble_averages_its_members(copied_weights, groove_patches):
     one = drum_model().probabilities(groove_patches)
-    two = load_ensemble(f"{weights_path('drum_pieces')}+{copy}")
+    two = load_ensemble(f"{weights_path('drum_pieces')}+{copied_weights}")
     probs, emb = two.probabilities_and_embeddings(groove_patches)
     np.testing.assert_allclose(probs, one, rtol=1e-5)
     assert emb.shape[0] == one.shape[0] and emb.shape[1] > 0

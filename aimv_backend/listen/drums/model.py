@@ -164,17 +164,17 @@ def load_weights(path: Path, *, name: str) -> PatchModel:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(bytes(data["meta"]).decode("utf-8"))
             state = {k[2:]: torch.from_numpy(np.array(data[k])) for k in data.files if k != "meta"}
+        classes, frames = tuple(meta["classes"]), int(meta["frames"])
     except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise ModelUnavailableError(
             f"{name} weights at {str(path)!r} are unreadable: {exc}"
         ) from exc
     if meta.get("front_end") != front_end_settings():
         raise ModelUnavailableError(f"{str(path)!r} was trained with another front end")
-    classes = tuple(meta["classes"])
     net = build_net(len(classes), tuple(meta.get("channels", CHANNELS)))
     try:
         net.load_state_dict(state)
     except RuntimeError as exc:  # tensors missing or of other shapes than meta says
         raise ModelUnavailableError(f"{name} weights at {str(path)!r} do not fit: {exc}") from exc
     net.eval()
-    return PatchModel(name, classes, int(meta["frames"]), net, meta)
+    return PatchModel(name, classes, frames, net, meta)
