@@ -65,6 +65,9 @@ TRAIN_DEFAULT = ("fluidr3", "musescore")
 # shipped (docs/benchmarks.md, "Synthesised kits").
 SYNTH_SHARE_DEFAULT = 0.3
 MELODIC_SHARE_DEFAULT = 0.35
+# Hits are mixed over beds from BED_DB_DEFAULT[0] to [1] dB (the bed's patch power over the
+# hit's); --bed-db widens it.
+BED_DB_DEFAULT = (-25.0, 8.0)
 # Issue 11's independent kits, every one with a licence that allows shipping weights
 # (docs/models-and-licences.md): the OPL3 FM soundfont, AVL's recorded Red Zeppelin kit,
 # freepats' drum set and six Hydrogen kits (two recorded acoustic, four electronic). Trained
@@ -106,12 +109,15 @@ class DrumSampler:
         balance: float = 0.0,
         synth_share: float | None = None,
         melodic_share: float = MELODIC_SHARE_DEFAULT,
+        bed_db: tuple[float, float] = BED_DB_DEFAULT,
     ) -> None:
         """balance: hits are drawn per source with weight (hits of the source) ** (1 - balance)
         (0: every hit alike, 1: every source alike). synth_share: the share of hits drawn
         from synthesised kits (drum_sources.SYNTH_KITS; None: as many as they have).
-        melodic_share: the share of a batch that is melodic onsets (the "not a drum" class)."""
+        melodic_share: the share of a batch that is melodic onsets (the "not a drum" class).
+        bed_db: the range of a bed's level over the hit it is mixed with (dB of patch power)."""
         self.kind_p = [0.9 - melodic_share, melodic_share, 0.10]
+        self.bed_db = bed_db
         self.drums: list[np.ndarray] = []
         self.beds: list[np.ndarray] = []
         self.pos: list[tuple[int, int, np.ndarray]] = []
@@ -164,7 +170,7 @@ class DrumSampler:
     def batch(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """n normalised patches and their multi-hot targets.
 
-        55 %: a hit (70 % of them over a bed, bed -25 to +8 dB against the hit); 35 %
+        55 %: a hit (70 % of them over a bed, bed_db, by default -25 to +8 dB against the hit); 35 %
         (melodic_share): a melodic onset (half over a ringing drum); 10 %: a drum ringing with
         no new hit.
         """
@@ -188,7 +194,7 @@ class DrumSampler:
         has_drum[hit] = True
         over = hit[rng.random(hit.size) < 0.7]
         has_bed[over] = True
-        ratio[over] = rng.uniform(-25, 8, over.size)
+        ratio[over] = rng.uniform(*self.bed_db, over.size)
         note = np.flatnonzero(kinds == 1)
         has_bed[note] = True
         ringing = note[rng.random(note.size) < 0.5]
@@ -319,6 +325,16 @@ def print_summary(report: dict) -> None:
         print("   " + " ".join(f"{p} {100 * v:.0f}" for p, v in per.items()), flush=True)
 
 
+def _db_range(text: str) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--bed-db={text!r}: give LOW,HIGH in dB") from None
+    if not low < high:
+        raise argparse.ArgumentTypeError(f"--bed-db={text!r}: LOW must be under HIGH")
+    return low, high
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("what", choices=["drums", "families"])
@@ -344,6 +360,13 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=MELODIC_SHARE_DEFAULT,
         help="share of a batch that is melodic onsets (not a drum)",
+    )
+    ap.add_argument(
+        "--bed-db",
+        type=_db_range,
+        default=BED_DB_DEFAULT,
+        help="drums: a bed's level over the hit it is mixed with, LOW,HIGH in dB "
+        f"(default {BED_DB_DEFAULT[0]:g},{BED_DB_DEFAULT[1]:g})",
     )
     ap.add_argument(
         "--held-out",
@@ -375,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
             balance=args.balance,
             synth_share=args.synth_share,
             melodic_share=args.melodic_share,
+            bed_db=args.bed_db,
         )
         name, classes, frames = MODEL_NAME, DRUM_PIECES, features.DRUM_FRAMES
         print(
@@ -405,6 +429,8 @@ def main(argv: list[str] | None = None) -> int:
         meta["synth_share"] = args.synth_share
     if args.what == "drums" and args.melodic_share != MELODIC_SHARE_DEFAULT:
         meta["melodic_share"] = args.melodic_share
+    if args.what == "drums" and args.bed_db != BED_DB_DEFAULT:
+        meta["bed_db"] = list(args.bed_db)
     model = PatchModel(name, classes, frames, net, meta)
     if args.what == "drums":
         report = validate(model, args.test, seed=args.seed)
