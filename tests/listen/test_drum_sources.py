@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 
@@ -118,3 +119,12 @@ def test_synthesised_kits_render_through_the_sample_kit_path():
     audio, truth = listen_data.drum_set("synth-1", seed=5, groove_seconds=6.0)
     assert {p for e in truth for p in e.pieces} == set(DRUM_PIECES)
     assert audio.dtype == np.float32 and np.isfinite(audio).all() and np.abs(audio).max() > 0.1
+
+
+@pytest.mark.parametrize("value", ["8,-25", "8", "loud,quiet"])
+def test_a_bed_level_range_that_is_not_low_high_stops_training_with_one_line(value, capsys):
+    with pytest.raises(SystemExit) as stop:
+        train_listen_models.main(["drums", f"--bed-db={value}", "--no-write"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "--bed-db" in err and value in err
