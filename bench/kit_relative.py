@@ -12,8 +12,8 @@ melodic beds alone (FluidR3, MuseScore, OPL3): hits found where no drum was stru
 
 Printed: per setting, piece right per hit and hits found (mean over the development kits),
 the gated onsets' precision on the training grooves, and hits on the beds alone. Settings:
-the per-hit gate alone, plain lower gates, the kit-relative gate (kit.py) and the
-cluster-naming experiment (bench/_kit_naming.py). Needs the packages of
+the per-hit gate alone, plain lower gates, the kit-relative gate (kit.py) by similarity
+alone and with its busy rule (BUSY_GRID), and the cluster-naming experiment (bench/_kit_naming.py). Needs the packages of
 tools/train_listen_models.py --train independent.
 """
 
@@ -32,6 +32,18 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tools")]  # bench._common; the training t
 
 BEDS = ("fluidr3", "musescore", "opl3")
 TRACKS = (("dry", None), ("mix+6dB", 6.0), ("mix0dB", 0.0))
+# The kit gate's busy rule (kit.py): lowest score, seconds either side, gated hits that near.
+BUSY_GRID = (
+    (0.2, 2.0, 4),
+    (0.2, 4.0, 6),
+    (0.15, 2.0, 4),
+    (0.15, 4.0, 6),
+    (0.25, 2.0, 4),
+    (0.25, 4.0, 6),
+    (0.2, 2.0, 6),
+    (0.2, 1.0, 4),
+    (0.2, 2.0, 8),
+)
 
 
 @dataclass
@@ -86,7 +98,7 @@ def settings() -> dict:
         return lambda o: (o.probs.max(axis=1) >= g, o.probs)
 
     def kit(**kw):
-        opts = KitGateOptions(**kw)
+        opts = KitGateOptions(**kw)  # no times given: the busy rule stays off
         return lambda o: (kit_gate(o.probs, o.emb, o.patches, gate=0.3, options=opts), o.probs)
 
     def naming(**kw):
@@ -104,6 +116,16 @@ def settings() -> dict:
         out[f"kit gate floor {floor} distance {dist} neighbours {n}"] = kit(
             floor=floor, distance=dist, neighbours=n
         )
+
+    def busy(low, seconds, n):
+        opts = KitGateOptions(busy_floor=low, busy_seconds=seconds, busy_neighbours=n)
+        return lambda o: (
+            kit_gate(o.probs, o.emb, o.patches, gate=0.3, options=opts, times=o.times),
+            o.probs,
+        )
+
+    for low, seconds, n in BUSY_GRID:
+        out[f"kit gate + busy rule {low} within {seconds} s of {n}"] = busy(low, seconds, n)
     every = DRUM_PIECES
     for dist, pen, excl in ((0.05, 0.0, ()), (0.05, 0.3, every), (0.1, 0.5, ("kick",))):
         label = "all pieces" if excl == every else (",".join(excl) or "none")

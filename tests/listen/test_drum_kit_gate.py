@@ -1,4 +1,5 @@
-"""The kit-relative drum gate: weak hits that sound like the song's own drums are found.
+"""The kit-relative drum gate: weak hits that sound like the song's own drums, or that fall
+where they are playing, are found.
 
 Real rendered audio in (fluidsynth, FluidR3's orchestra kit: soft hi-hats the per-hit gate
 loses), hits in the timeline out.
@@ -113,12 +114,67 @@ def test_no_confident_drum_means_nothing_is_rescued():
     assert kit_gate(scores, emb, patches, gate=0.3).all()
 
 
+def _busy_song():
+    """Onsets every 0.25 s for 12 s: confident kicks on the beat for the first 4 s, unsure
+    drum-like onsets between them and again from 8 s on, where nothing is confident."""
+    times = np.arange(48) * 0.25
+    scores = np.full((48, 12), 0.02, np.float32)
+    scores[:, 0] = 0.27  # unsure everywhere...
+    scores[:16:4, 0] = 0.9  # ...but for the kicks on the beat of the first four seconds
+    scores[16:32, 0] = 0.02  # 4-8 s: no drums at all
+    rng = np.random.default_rng(1)
+    emb = rng.normal(size=(48, 128)).astype(np.float32)  # no two alike: similarity vouches none
+    patches = rng.uniform(0.5, 1.0, (48, 40, 64)).astype(np.float32)
+    return times, scores, emb, patches
+
+
+def test_unsure_onsets_among_confident_hits_pass_and_those_far_from_them_do_not():
+    times, scores, emb, patches = _busy_song()
+    opts = KitGateOptions(busy_floor=0.25, busy_seconds=2.0, busy_neighbours=2)
+    keep = kit_gate(scores, emb, patches, gate=0.3, options=opts, times=times)
+    assert keep[:16].all()  # among the kicks: every unsure onset counts
+    assert not keep[16:].any()  # nothing confident within 2 s: none does
+    # without times, or with the rule off, only the confident kicks pass
+    assert kit_gate(scores, emb, patches, gate=0.3, options=opts).sum() == 4
+    off = KitGateOptions(busy_floor=None)
+    assert kit_gate(scores, emb, patches, gate=0.3, options=off, times=times).sum() == 4
+    # an onset under the busy floor stays out however busy the passage
+    low = KitGateOptions(busy_floor=0.28, busy_seconds=2.0, busy_neighbours=2)
+    assert kit_gate(scores, emb, patches, gate=0.3, options=low, times=times).sum() == 4
+
+
+@needs_synth
+def test_a_groove_under_a_louder_band_keeps_more_hits_and_a_band_alone_gains_none():
+    audio, struck = orchestra_groove()
+    piano = part("piano", audio.shape[0] / RATE + 1.0)[: audio.shape[0]]
+    gain = 2.0 * np.sqrt(np.mean(audio**2) / (np.mean(piano**2) + 1e-12))  # piano 6 dB louder
+    mixed = (audio + gain * piano).astype(np.float32)
+    spans = _spans(mixed.shape[0] / RATE)
+    on = [True] * len(spans)
+    similar_only = KitGateOptions(busy_floor=None)
+    before = _hit_times(listen_drums(audio=mixed, spans=spans, active=on, kit_gate=similar_only))
+    after = _hit_times(listen_drums(audio=mixed, spans=spans, active=on))
+    assert _found(struck, after) > _found(struck, before)
+    s = np.array(struck)
+    stray = [t for t in after if np.abs(s - t).min() > TOLERANCE]
+    assert len(stray) <= sum(np.abs(s - t).min() > TOLERANCE for t in before) + 1
+    band = (gain * piano).astype(np.float32)
+    alone = listen_drums(audio=band, spans=spans, active=on)
+    assert (
+        _hit_times(alone).size
+        == _hit_times(listen_drums(audio=band, spans=spans, active=on, kit_gate=similar_only)).size
+    )
+
+
 @pytest.mark.parametrize(
     "kwargs, field",
     [
         ({"floor": 0.0}, "floor"),
         ({"distance": float("nan")}, "distance"),
         ({"neighbours": 0}, "neighbours"),
+        ({"busy_floor": 1.0}, "busy_floor"),
+        ({"busy_seconds": -1.0}, "busy_seconds"),
+        ({"busy_neighbours": 2.5}, "busy_neighbours"),
     ],
 )
 def test_bad_kit_gate_settings_name_the_field(kwargs, field):

@@ -4,8 +4,9 @@
 scores a 0.4 s patch at each with a small CNN trained on General MIDI drum kits rendered from
 soundfonts (with a "not a drum" target for melodic notes), and keeps the onsets that pass the
 drum gate, or the kit-relative gate (kit.py: a weaker onset that sounds like several of the
-song's own gated hits). ``merge_pieces`` puts the pieces into a window's instrument list, so a crash window
-says "crash". See docs/instruments.md ("Drum pieces").
+song's own gated hits, or falls among several of them). ``merge_pieces`` puts the pieces into
+a window's instrument list, so a crash window says "crash". See docs/instruments.md ("Drum
+pieces").
 """
 
 from __future__ import annotations
@@ -81,8 +82,9 @@ def listen_drums(
     ``mel`` (features.power_mel of that audio) may be given instead of ``audio``.
     spans: (start, end) seconds of each window; inactive (silent) windows get no hits. A hit's
     time is absolute song time in seconds; a window holds the hits with start <= time < end.
-    kit_gate: the kit-relative gate's settings (None: the per-hit gate alone). An onset it
-    passes keeps its best piece at the score the classifier gave (under the gate).
+    kit_gate: the kit-relative gate's settings, its busy rule included (None: the per-hit gate
+    alone). An onset it passes keeps its best piece at the score the classifier gave (under
+    the gate).
     """
     check_drum_thresholds(gate=gate, piece_threshold=piece_threshold)
     if mel is None:

@@ -2,7 +2,7 @@
 
 An onset is a drum hit when the classifier's best piece scores at least the gate, or when
 (the kit-relative gate, kit.py) it scores at least a lower floor and sounds like several of
-the song's hits that passed the gate; every piece scoring at least ``piece_threshold`` at
+the song's hits that passed the gate, or falls among several of them; every piece scoring at least ``piece_threshold`` at
 that onset is a hit (a kick and a hi-hat struck together are two hits at the same time). The
 classifier was trained with a "not a drum" target (all pieces 0) on melodic notes, so a piano
 note passes no gate.
@@ -32,7 +32,7 @@ class OnsetScores:
 
     times: hit times in seconds, ascending. scores: (onsets, len(DRUM_PIECES)) probabilities.
     kit: True where the onset passed only the kit-relative gate (its best score is under the
-    per-hit gate).
+    per-hit gate: it sounds like the song's drums or falls where they play).
     """
 
     times: np.ndarray
@@ -67,6 +67,9 @@ def score_onsets(
     patches = features.take_patches(mel, features.drum_patch_starts(onsets), model.frames)
     probs, embeddings = model.probabilities_and_embeddings(features.normalise_patches(patches))
     passed = probs.max(axis=1) >= gate
-    keep = passed if kit is None else kit_gate(probs, embeddings, patches, gate=gate, options=kit)
-    times = np.maximum(features.hit_seconds(onsets[keep]), 0.0)
-    return OnsetScores(times, probs[keep], ~passed[keep])
+    times = np.maximum(features.hit_seconds(onsets), 0.0)
+    if kit is None:
+        keep = passed
+    else:
+        keep = kit_gate(probs, embeddings, patches, gate=gate, options=kit, times=times)
+    return OnsetScores(times[keep], probs[keep], ~passed[keep])
