@@ -13,8 +13,9 @@ melodic beds alone (FluidR3, MuseScore, OPL3): hits found where no drum was stru
 Printed: per setting, piece right per hit and hits found (mean over the development kits),
 the gated onsets' precision on the training grooves, and hits on the beds alone. Settings:
 the per-hit gate alone, plain lower gates, the kit-relative gate (kit.py) by similarity
-alone and with its busy rule (BUSY_GRID), and the cluster-naming experiment (bench/_kit_naming.py). Needs the packages of
-tools/train_listen_models.py --train independent.
+alone and with its busy rule (BUSY_GRID), and the cluster-naming experiment
+(bench/_kit_naming.py). Needs the packages of tools/train_listen_models.py --train
+independent.
 """
 
 from __future__ import annotations

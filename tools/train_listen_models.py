@@ -170,9 +170,9 @@ class DrumSampler:
     def batch(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """n normalised patches and their multi-hot targets.
 
-        55 %: a hit (70 % of them over a bed, bed_db, by default -25 to +8 dB against the hit); 35 %
-        (melodic_share): a melodic onset (half over a ringing drum); 10 %: a drum ringing with
-        no new hit.
+        55 %: a hit (70 % of them over a bed, the bed bed_db against the hit: -25 to +8 dB by
+        default); 35 % (melodic_share): a melodic onset (half over a ringing drum); 10 %: a
+        drum ringing with no new hit.
         """
         n_pieces = len(DRUM_PIECES)
         kinds = rng.choice(3, size=n, p=self.kind_p)
