@@ -4,8 +4,8 @@ An onset is a drum hit when the classifier's best piece scores at least the gate
 (the kit-relative gate, kit.py) it scores at least a lower floor and sounds like several of
 the song's hits that passed the gate, or falls among several of them; every piece scoring at
 least ``piece_threshold`` at that onset is a hit (a kick and a hi-hat struck together are two
-hits at the same time). The classifier was trained with a "not a drum" target (all pieces 0) on melodic notes, so a piano
-note passes no gate.
+hits at the same time). The classifier was trained with a "not a drum" target (all pieces 0)
+on melodic notes, so a piano note passes no gate.
 """
 
 from __future__ import annotations
