@@ -98,9 +98,16 @@ def settings() -> dict:
     def gate(g):
         return lambda o: (o.probs.max(axis=1) >= g, o.probs)
 
-    def kit(**kw):
-        opts = KitGateOptions(**kw)  # no times given: the busy rule stays off
-        return lambda o: (kit_gate(o.probs, o.emb, o.patches, gate=0.3, options=opts), o.probs)
+    def kit(*, busy: bool = False, **kw):
+        """The kit gate with KitGateOptions(**kw); its busy rule only when ``busy`` (the
+        onset times go in)."""
+        opts = KitGateOptions(**kw)
+        return lambda o: (
+            kit_gate(
+                o.probs, o.emb, o.patches, gate=0.3, options=opts, times=o.times if busy else None
+            ),
+            o.probs,
+        )
 
     def naming(**kw):
         def run(o):
@@ -117,16 +124,10 @@ def settings() -> dict:
         out[f"kit gate floor {floor} distance {dist} neighbours {n}"] = kit(
             floor=floor, distance=dist, neighbours=n
         )
-
-    def busy(low, seconds, n):
-        opts = KitGateOptions(busy_floor=low, busy_seconds=seconds, busy_neighbours=n)
-        return lambda o: (
-            kit_gate(o.probs, o.emb, o.patches, gate=0.3, options=opts, times=o.times),
-            o.probs,
-        )
-
     for low, seconds, n in BUSY_GRID:
-        out[f"kit gate + busy rule {low} within {seconds} s of {n}"] = busy(low, seconds, n)
+        out[f"kit gate + busy rule {low} within {seconds} s of {n}"] = kit(
+            busy=True, busy_floor=low, busy_seconds=seconds, busy_neighbours=n
+        )
     every = DRUM_PIECES
     for dist, pen, excl in ((0.05, 0.0, ()), (0.05, 0.3, every), (0.1, 0.5, ("kick",))):
         label = "all pieces" if excl == every else (",".join(excl) or "none")

@@ -116,7 +116,7 @@ def kit_gate(
     best = scores.max(axis=1) if scores.size else np.zeros(scores.shape[0])
     passed = best >= gate
     keep = passed.copy()
-    if times is not None and options.busy_floor is not None:
+    if times is not None:
         keep |= in_busy_passage(times, best, passed, options=options)
     weak = np.flatnonzero((best >= options.floor) & ~keep)
     if weak.size == 0 or passed.sum() < options.neighbours:
