@@ -10,6 +10,8 @@ not carry its cymbals and toms over to an unseen kit. This module adds independe
   bells, chinas, crash/rides, chokes, swishes, cowbells and other percussion).
 * Soundfont kits that are not GM-mapped (AVL Drumkits' Red Zeppelin, Debian
   ``avldrums.lv2-soundfont``): ``NOTE_MAPS`` gives their note -> piece map.
+* Folders of single-hit samples: Sonic Pi's recorded acoustic kit (Debian ``sonic-pi-samples``,
+  CC0; soft and hard hits of kick, snare, three toms, hi-hat, crash and splash).
 
 Hydrogen kits are rendered here without a synthesizer: every hit places the kit's sample for
 that instrument and velocity layer (resampled to features.RATE, mono) into the track, scaled
@@ -38,6 +40,7 @@ from aimv_backend.listen.drums.pieces import DRUM_PIECES
 
 HYDROGEN_DIR = Path("/usr/share/hydrogen/data/drumkits")
 FREEPATS_DIR = Path("/usr/share/midi/freepats")
+SONIC_PI_DIR = Path("/usr/share/sonic-pi/samples")
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,9 @@ class SampleKit:
     """A sample kit: its folder, licence, role and instrument name -> AIMV piece.
 
     kind "hydrogen": a Hydrogen kit folder (drumkit.xml); "gus": Gravis Ultrasound patches
-    (freepats), the instrument names being .pat file names; "synth": a kit synthesised by
-    tools/synth_kits.py, ``folder`` being its seed.
+    (freepats), the instrument names being .pat file names; "files": a folder (``folder``, a
+    path) of single-hit samples, the instrument names being file names; "synth": a kit
+    synthesised by tools/synth_kits.py, ``folder`` being its seed.
     """
 
     folder: str
@@ -74,6 +78,8 @@ _GM_TEMPLATE = {  # Hydrogen's GM-style instrument names (Audiophob, Millo kits)
     "Ride Rock": "ride",
     "Crash Jazz": "crash",
 }
+
+_SONIC_PI_TOMS = (("hi", "tom_high"), ("mid", "tom_mid"), ("lo", "tom_floor"))
 
 SAMPLE_KITS: dict[str, SampleKit] = {
     # ---- training kits (licence allows shipping weights)
@@ -261,6 +267,31 @@ SAMPLE_KITS: dict[str, SampleKit] = {
         },
         kind="gus",
     ),
+    # Sonic Pi's acoustic kit (freesound user menegass, plus Zajo's heavy kick), CC0
+    "sonicpi": SampleKit(
+        str(SONIC_PI_DIR),
+        "CC0",
+        "train",
+        True,
+        {
+            "drum_bass_hard.flac": "kick",
+            "drum_bass_soft.flac": "kick",
+            "drum_heavy_kick.flac": "kick",
+            "drum_snare_hard.flac": "snare",
+            "drum_snare_soft.flac": "snare",
+            "drum_cymbal_closed.flac": "hihat_closed",
+            "drum_cymbal_pedal.flac": "hihat_closed",
+            "drum_cymbal_open.flac": "hihat_open",
+            "drum_cymbal_hard.flac": "crash",
+            "drum_cymbal_soft.flac": "crash",
+            "drum_splash_hard.flac": "splash",
+            "drum_splash_soft.flac": "splash",
+            **{f"drum_tom_{t}_{v}.flac": p for t, p in _SONIC_PI_TOMS for v in ("hard", "soft")},
+        },
+        kind="files",
+    ),
+    # (LMMS's drum samples, Debian lmms-common, GPL-2+, are not used: its tom_hi01, tom_mid01
+    # and tom_low01 are TimGM6mb's toms, correlation 0.99, and its snare_acoustic01 0.93.)
 }
 
 # Soundfont kits whose notes are not General MIDI: note -> piece (notes not listed are not
@@ -302,10 +333,12 @@ SYNTH_KITS = tuple(name for name, kit in SAMPLE_KITS.items() if kit.kind == "syn
 
 
 def kit_available(name: str) -> bool:
-    """Whether the kit's files are installed (Debian hydrogen-drumkits / freepats)."""
+    """Whether the kit's files are installed (Debian hydrogen-drumkits / freepats / ...)."""
     kit = SAMPLE_KITS[name]
     if kit.kind == "synth":
         return True
+    if kit.kind == "files":
+        return Path(kit.folder).is_dir()
     return ((FREEPATS_DIR if kit.kind == "gus" else HYDROGEN_DIR) / kit.folder).is_dir()
 
 
@@ -318,11 +351,11 @@ def _strip_ns(root: ET.Element) -> ET.Element:
 @lru_cache(maxsize=16)
 def load_kit(name: str) -> dict[str, list[tuple[float, float, float, np.ndarray]]]:
     """Instrument name -> [(min velocity, max velocity, gain, mono samples at RATE)]."""
-    import soundfile as sf
-
     kit = SAMPLE_KITS[name]
     if kit.kind == "synth":
         return synth_kits.synth_kit(int(kit.folder))
+    if kit.kind == "files":
+        return {n: [(0.0, 1.0, 1.0, _read_sample(Path(kit.folder) / n))] for n in kit.pieces}
     if kit.kind == "gus":
         return {
             n: [(0.0, 1.0, 1.0, _resample(*_read_gus(FREEPATS_DIR / kit.folder / n)))]
@@ -344,14 +377,21 @@ def load_kit(name: str) -> dict[str, list[tuple[float, float, float, np.ndarray]
         if not layers and inst.findtext("filename"):
             layers.append((inst.findtext("filename"), 0.0, 1.0, 1.0))
         for fname, lo, hi, gain in layers:
-            data, rate = sf.read(str(folder / fname), dtype="float32", always_2d=True)
-            mono = _resample(data.mean(axis=1), rate)
+            mono = _read_sample(folder / fname)
             if np.abs(mono).max() < 1e-4:
                 continue  # an empty placeholder sample
             out.setdefault(iname, []).append((lo, hi, gain * volume, mono.astype(np.float32)))
     if not out:
         raise RuntimeError(f"{name}: no mapped instrument has samples in {folder}")
     return out
+
+
+def _read_sample(path: Path) -> np.ndarray:
+    """A sound file as mono float32 at features.RATE."""
+    import soundfile as sf
+
+    data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    return _resample(data.mean(axis=1), rate)
 
 
 def _resample(mono: np.ndarray, rate: int) -> np.ndarray:

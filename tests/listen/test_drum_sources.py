@@ -58,6 +58,8 @@ def test_shipped_weights_train_only_on_kits_whose_licence_allows_it():
             assert listen_data.LICENCES[name] in SHIPPABLE, name
     for name in train_listen_models.HELD_OUT_KITS:
         assert drum_sources.SAMPLE_KITS[name].role == "held_out"
+    for name, kit in drum_sources.SAMPLE_KITS.items():  # any kit --train may name
+        assert kit.role == "held_out" or kit.licence in SHIPPABLE, name
 
 
 def test_a_gus_patch_reads_back_as_the_samples_written(tmp_path):
@@ -128,3 +130,41 @@ def test_a_bed_level_range_that_is_not_low_high_stops_training_with_one_line(val
     assert stop.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert "--bed-db" in err and value in err
+
+
+def test_a_folder_of_samples_is_a_kit_whose_hits_sound_where_the_score_strikes_them(
+    tmp_path, monkeypatch
+):
+    """The "files" kind (Sonic Pi's and LMMS's samples): one file an instrument, read at its
+    own rate and resampled; a 48 kHz low thump and a 44.1 kHz stereo hiss land where struck."""
+    import soundfile as sf
+
+    t = np.arange(int(0.3 * 48000)) / 48000
+    sf.write(tmp_path / "thump.wav", np.sin(2 * np.pi * 60 * t) * np.exp(-t / 0.05), 48000)
+    noise = np.random.default_rng(0).standard_normal((int(0.05 * 44100), 2)) * 0.3
+    sf.write(tmp_path / "hiss.flac", noise, 44100)
+    kit = drum_sources.SampleKit(
+        str(tmp_path), "CC0", "train", False,
+        {"thump.wav": "kick", "hiss.flac": "hihat_closed"}, kind="files",
+    )  # fmt: skip
+    monkeypatch.setitem(drum_sources.SAMPLE_KITS, "test-folder", kit)
+    drum_sources.load_kit.cache_clear()
+    assert drum_sources.kit_available("test-folder")
+    rate = drum_sources.features.RATE
+    hits = [(0.5, "thump.wav", 127), (1.5, "hiss.flac", 127)]
+    audio = drum_sources.render_sample_kit(
+        "test-folder", hits, seconds=2.0, rng=np.random.default_rng(1)
+    )
+    drum_sources.load_kit.cache_clear()
+    assert audio.shape == (2 * rate,)
+
+    def low_and_high(at: float) -> tuple[float, float]:
+        x = audio[int(at * rate) : int((at + 0.05) * rate)]
+        spectrum = np.abs(np.fft.rfft(x)) ** 2
+        hz = np.fft.rfftfreq(x.size, 1 / rate)
+        return float(spectrum[hz < 200].sum()), float(spectrum[hz > 2000].sum())
+
+    kick_low, kick_high = low_and_high(0.5)
+    hat_low, hat_high = low_and_high(1.5)
+    assert kick_low > 10 * kick_high and hat_high > 10 * hat_low
+    assert np.abs(audio[: int(0.45 * rate)]).max() == 0.0  # nothing before the first hit
