@@ -358,7 +358,7 @@ def load_kit(name: str) -> dict[str, list[tuple[float, float, float, np.ndarray]
         return {n: [(0.0, 1.0, 1.0, _read_sample(Path(kit.folder) / n))] for n in kit.pieces}
     if kit.kind == "gus":
         return {
-            n: [(0.0, 1.0, 1.0, _resample(*_read_gus(FREEPATS_DIR / kit.folder / n)))]
+            n: [(0.0, 1.0, 1.0, to_rate(*_read_gus(FREEPATS_DIR / kit.folder / n)))]
             for n in kit.pieces
         }
     folder = HYDROGEN_DIR / kit.folder
@@ -391,10 +391,10 @@ def _read_sample(path: Path) -> np.ndarray:
     import soundfile as sf
 
     data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    return _resample(data.mean(axis=1), rate)
+    return to_rate(data.mean(axis=1), rate)
 
 
-def _resample(mono: np.ndarray, rate: int) -> np.ndarray:
+def to_rate(mono: np.ndarray, rate: int) -> np.ndarray:
     import librosa
 
     if rate != features.RATE:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import drum_sources
+import egmd
 import numpy as np
 
 from aimv_backend.listen.drums import features
@@ -49,6 +50,7 @@ LICENCES = {
     "timgm6mb": "GPL-2",  # measured on only
     "opl3": "CC-BY-SA-4.0",
     "avl-redzep": "GPL-2+",
+    "egmd": egmd.LICENCE,  # E-GMD, from a local copy (tools/egmd.py)
 }
 # GM drum kits (bank 128 presets); a soundfont without one falls back to its standard kit.
 KITS = {
@@ -293,13 +295,18 @@ def _key(kind: str, params: dict) -> str:
 def drum_set(soundfont: str, *, seed: int, groove_seconds: float = 45.0, reverb: bool = False):
     """(audio, truth events) of the drum material of one soundfont or sample kit, cached.
 
-    ``soundfont``: a key of SOUNDFONTS, or of drum_sources.SAMPLE_KITS (Hydrogen kits).
+    ``soundfont``: a key of SOUNDFONTS, of drum_sources.SAMPLE_KITS (Hydrogen kits), or
+    "egmd" (a local copy of E-GMD, tools/egmd.py).
     """
     params = {"sf": soundfont, "seed": seed, "groove": groove_seconds, "reverb": reverb}
     if soundfont in drum_sources.SYNTH_KITS:  # a change of the synthesiser is a new set
         params["synth"] = drum_sources.synth_kits.VERSION
+    if soundfont == "egmd":
+        params["egmd"] = str(egmd.egmd_dir().resolve())
     path = cache_dir() / f"drums-{soundfont}-{_key('drums', params)}.npz"
     rng = np.random.default_rng([seed, 1])
+    if soundfont == "egmd":
+        return _egmd_set(rng, path, seconds=egmd.SET_GROOVES * groove_seconds, reverb=reverb)
     if soundfont in drum_sources.SAMPLE_KITS:
         return _sample_kit_set(soundfont, rng, path, groove_seconds=groove_seconds, reverb=reverb)
     kw = {}
@@ -334,6 +341,28 @@ def _sample_kit_set(name: str, rng, path: Path, *, groove_seconds: float, reverb
     if reverb:
         audio = drum_sources.synthetic_room(audio, rng)
     _save(path, audio=audio)
+    return audio, truth
+
+
+def _egmd_set(rng, path: Path, *, seconds: float, reverb: bool):
+    """E-GMD's audio and truth, both cached (the truth depends on the files read)."""
+    if path.is_file():
+        with np.load(path) as data:
+            truth = [
+                DrumEvent(float(t), tuple(str(p).split("+")), int(v))
+                for t, p, v in zip(data["times"], data["pieces"], data["velocities"], strict=True)
+            ]
+            return data["audio"], truth
+    audio, truth = egmd.drum_set(rng, seconds=seconds)
+    if reverb:
+        audio = drum_sources.synthetic_room(audio, rng)
+    _save(
+        path,
+        audio=audio,
+        times=np.array([e.time for e in truth]),
+        pieces=np.array(["+".join(e.pieces) for e in truth]),
+        velocities=np.array([e.velocity for e in truth]),
+    )
     return audio, truth
 
 

@@ -6,6 +6,8 @@
     .venv/bin/python tools/train_listen_models.py drums --train independent --out /tmp/d.npz
     .venv/bin/python tools/train_listen_models.py drums --train fluidr3,musescore,synth \
         --melodic-share 0.5 --out /tmp/s.npz
+    .venv/bin/python tools/train_listen_models.py drums --train fluidr3,musescore,egmd \
+        --egmd ~/data/e-gmd-v1.0.0 --out /tmp/e.npz
 
 Data (tools/listen_data.py): drum kits and melodic beds rendered with fluidsynth from the
 training soundfonts, mixed at random levels in the power-mel domain (powers of independent
@@ -15,7 +17,8 @@ FluidR3 samples) and validates on TimGM6mb, whose samples are independent. TimGM
 so the shipped weights never see it (see docs/models-and-licences.md). Drum figures are also
 printed for recorded Hydrogen kits left out of training (HELD_OUT_KITS). ``--train
 independent`` adds issue 11's independent kits (tools/drum_sources.py; Debian packages
-hydrogen-drumkits, freepats, opl3-soundfont, avldrums.lv2-soundfont).
+hydrogen-drumkits, freepats, opl3-soundfont, avldrums.lv2-soundfont). ``egmd`` reads a local
+copy of E-GMD, recorded drumming on 43 kits (tools/egmd.py; CC BY 4.0, downloaded by you).
 
 Everything is seeded (numpy, torch, data): the same command gives the same weights on the same
 library versions. Runs in a few minutes on 2 CPU cores.
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -34,6 +38,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import drum_sources  # noqa: E402
+import egmd  # noqa: E402
 import kit_eval  # noqa: E402
 import listen_data  # noqa: E402
 
@@ -373,6 +378,11 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(HELD_OUT_KITS),
         help="more kits left out of training to validate on (comma-separated, may be empty)",
     )
+    ap.add_argument(
+        "--egmd",
+        type=Path,
+        help=f"drums: the unpacked E-GMD folder for --train ...,egmd (else ${egmd.ENV_DIR})",
+    )
     ap.add_argument("--no-write", action="store_true", help="validate only, keep shipped weights")
     ap.add_argument("--json", type=Path, help="write the validation figures here")
     ap.add_argument("--out", type=Path, help="write the weights here instead of the shipped file")
@@ -384,6 +394,13 @@ def main(argv: list[str] | None = None) -> int:
     groups = {"independent": TRAIN_DEFAULT + INDEPENDENT_KITS, "synth": drum_sources.SYNTH_KITS}
     tokens = (args.train or ",".join(default)).split(",")
     train_sfs = tuple(dict.fromkeys(k for t in tokens if t for k in groups.get(t, (t,))))
+    if args.egmd is not None:
+        os.environ[egmd.ENV_DIR] = str(args.egmd)
+    if "egmd" in train_sfs:
+        try:
+            egmd.train_performances(egmd.egmd_dir())
+        except egmd.EgmdError as e:
+            ap.error(str(e))
     synth = set(drum_sources.SYNTH_KITS)
     if args.synth_share is None and synth & set(train_sfs) and not set(train_sfs) <= synth:
         args.synth_share = SYNTH_SHARE_DEFAULT  # synthesised kits beside others: their share
