@@ -5,7 +5,7 @@ its toms and cymbals, and no further kit on this machine helped (docs/benchmarks
 444 hours of human drumming on a Roland TD-17 with 43 kits, each performance a .wav beside the
 .midi that played it, so the truth is exact: the training data the classifier lacks, under a
 licence that lets weights trained on it ship (with the attribution in
-docs/models-and-licences.md). It is 90 GB and online, so nothing here downloads it: point
+docs/models-and-licences.md). It is tens of GB and online, so nothing here downloads it: point
 ``AIMV_EGMD_DIR`` (or ``tools/train_listen_models.py drums --egmd DIR``) at the unpacked
 ``e-gmd-v1.0.0`` folder, the one holding ``e-gmd-v1.0.0.csv``, and train with
 ``--train fluidr3,musescore,egmd``.

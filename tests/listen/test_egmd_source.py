@@ -1,6 +1,6 @@
 """E-GMD as a drum training source (tools/egmd.py), on a small folder laid out like it.
 
-E-GMD itself is 90 GB online and never downloaded by tests: the folder here has its CSV, its
+E-GMD itself is tens of GB online and never downloaded by tests: the folder here has its CSV, its
 .wav/.midi pairs and its Roland note numbers, with clicks rendered where the MIDI strikes.
 """
 
