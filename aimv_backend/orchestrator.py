@@ -16,14 +16,12 @@ interrupted run leaves each previous output intact and a re-run picks up where i
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from aimv_backend import __version__
 from aimv_backend.audio.io import AudioInfo, iter_mono_blocks, probe_audio
 from aimv_backend.describe import DescribeOptions
 from aimv_backend.errors import OutputError, ParameterError, TimelineError
@@ -32,6 +30,7 @@ from aimv_backend.imagine.video_options import VideoOptions
 from aimv_backend.listen.analyze import OLD_SETTINGS_KEYS, SETTINGS_KEY, ListenOptions
 from aimv_backend.progress import Progress, announce_stage
 from aimv_backend.stage.options import SavedScene, ScaleOptions, StageOptions
+from aimv_backend.stage.record import render_fingerprint, video_is_ours, write_record
 from aimv_backend.util.files import output_dir, sha256_file
 from aimv_backend.util.locks import folder_lock
 from aimv_backend.util.workdir import (
@@ -47,7 +46,6 @@ from aimv_timeline.schema import (
     Timeline,
     TimelineFormatError,
     read_timeline,
-    write_json_atomic,
     write_timeline,
 )
 
@@ -292,55 +290,16 @@ def _imagine(run: _Run) -> None:
 
 
 # ----------------------------------------------------------------------------------- stage
-def render_fingerprint(timeline_path: Path, timeline: Timeline, options: StageOptions) -> str:
-    """Hash of everything the video depends on: the timeline, its textures, the options.
-
-    The scale options (--workers, --chunks, --ray, --ray-ship) are left out on purpose: they
-    say how the frames are spread over processes and machines, not what the frames are. Each
-    segment sits on a fixed grid of the song's frames (stage/chunks.py) and is encoded alone,
-    so any split decodes to the same frames (tests/blender/test_chunked_render.py compares
-    them), and a video made with 2 workers is up to date for a run asking for 4.
-    """
-    digest = hashlib.sha256(timeline_path.read_bytes())
-    for window in timeline.windows:
-        if window.texture:
-            tex = timeline_path.parent / window.texture
-            stat = tex.stat()
-            digest.update(f"{window.texture}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    for clip in timeline.clips:
-        stat = (timeline_path.parent / clip.path).stat()
-        digest.update(f"{clip.path}:{clip.start}:{clip.end}:{stat.st_size}".encode())
-    digest.update(json.dumps(asdict(options), sort_keys=True).encode())
-    digest.update(__version__.encode())  # new keying or render code makes a new video
-    return digest.hexdigest()
-
-
-def _stamp_matches(stamp_path: Path, output: Path, fingerprint: str | None) -> bool:
-    """Whether ``output`` is the video AIMV last wrote there (and, given a fingerprint, from
-    the same inputs)."""
-    if not stamp_path.exists() or not output.exists():
-        return False
-    try:
-        stamp = json.loads(stamp_path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return False
-    stat = output.stat()
-    ours = (
-        stamp.get("output") == str(output.resolve())
-        and stamp.get("size") == stat.st_size
-        and stamp.get("mtime_ns") == stat.st_mtime_ns
-    )
-    return ours and (fingerprint is None or stamp.get("fingerprint") == fingerprint)
-
-
 def _stage(run: _Run) -> None:
     from aimv_backend import stage
 
     request = run.request
     assert run.timeline is not None and request.output is not None
-    stamp_path = request.work_dir / names.RENDER_RECORD_FILE
-    fingerprint = render_fingerprint(request.timeline_path, run.timeline, request.stage)
-    if _stamp_matches(stamp_path, request.output, fingerprint):
+    record_path = request.work_dir / names.RENDER_RECORD_FILE
+    fingerprint = render_fingerprint(
+        request.timeline_path, run.timeline, request.stage, audio=run.info.path, seed=request.seed
+    )
+    if video_is_ours(record_path, request.output, fingerprint):
         run.progress.notice("the video is up to date")
         return
     try:
@@ -358,17 +317,7 @@ def _stage(run: _Run) -> None:
         )
     finally:
         record(request.work_dir, RENDER_OUTPUTS)  # AIMV's own, even after a failed render
-    stat = output.stat()
-    write_json_atomic(
-        {
-            "output": str(output.resolve()),
-            "size": stat.st_size,
-            "mtime_ns": stat.st_mtime_ns,
-            "fingerprint": fingerprint,
-            "settings": asdict(request.stage),
-        },
-        stamp_path,
-    )
+    write_record(record_path, output, fingerprint=fingerprint, options=request.stage)
     run.ran.append("stage")
 
 
@@ -463,8 +412,8 @@ def run(request: RunRequest, *, progress: Progress) -> RunResult:
 def _run_stages(request: RunRequest, info: AudioInfo, progress: Progress) -> RunResult:
     output = request.output
     if output is not None:
-        stamp_path = request.work_dir / names.RENDER_RECORD_FILE
-        if output.exists() and not request.force and not _stamp_matches(stamp_path, output, None):
+        record_path = request.work_dir / names.RENDER_RECORD_FILE
+        if output.exists() and not request.force and not video_is_ours(record_path, output):
             raise OutputError(
                 f"{str(output)!r} exists and was not made by this work folder; "
                 "use --force to overwrite it"

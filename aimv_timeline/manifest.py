@@ -23,6 +23,12 @@ OWNED_PREFIX = "aimv_"  # files AIMV names in a folder it made (aimv_sequence/ai
 _LIMIT = 64 * 1024 * 1024
 
 
+def _folder(folder: str | os.PathLike[str]) -> Path:
+    """The folder as an absolute path: a relative ``path`` argument is relative to it, so
+    ``base / name`` must not depend on the working directory (``--work-dir out/song``)."""
+    return Path(os.path.abspath(folder))
+
+
 def _key(folder: Path, path: str | os.PathLike[str]) -> str | None:
     p = Path(path)
     if not p.is_absolute():
@@ -60,8 +66,10 @@ def _write(folder: Path, names: set[str]) -> None:
 
 
 def record(folder: str | os.PathLike[str], paths: Iterable[str | os.PathLike[str]]) -> None:
-    """Add ``paths`` (files, or folders given with a trailing ``/``) to the manifest."""
-    base = Path(folder)
+    """Add ``paths`` (files, or folders given with a trailing ``/``) to the manifest.
+
+    Each path is absolute or relative to ``folder`` (not to the working directory)."""
+    base = _folder(folder)
     names = entries(base)
     before = len(names)
     for p in paths:
@@ -74,7 +82,7 @@ def record(folder: str | os.PathLike[str], paths: Iterable[str | os.PathLike[str
 
 
 def forget(folder: str | os.PathLike[str], paths: Iterable[str | os.PathLike[str]]) -> None:
-    base = Path(folder)
+    base = _folder(folder)
     names = entries(base)
     drop = {_key(base, p) for p in paths}
     if names & drop:
@@ -82,8 +90,9 @@ def forget(folder: str | os.PathLike[str], paths: Iterable[str | os.PathLike[str
 
 
 def owns(folder: str | os.PathLike[str], path: str | os.PathLike[str]) -> bool:
-    """Whether AIMV made ``path`` (a regular file, not a link, inside ``folder``)."""
-    base = Path(folder)
+    """Whether AIMV made ``path`` (a regular file, not a link, inside ``folder``; absolute or
+    relative to ``folder``)."""
+    base = _folder(folder)
     p = Path(path) if Path(path).is_absolute() else base / path
     try:
         info = os.lstat(p)
@@ -104,7 +113,7 @@ def owns(folder: str | os.PathLike[str], path: str | os.PathLike[str]) -> bool:
 def foreign(folder: str | os.PathLike[str], candidates: Iterable[str]) -> list[str]:
     """Those of ``candidates`` (relative names; ``name/`` for a folder) that exist in
     ``folder`` but that AIMV did not make: what a run would overwrite or delete."""
-    base = Path(folder)
+    base = _folder(folder)
     names = entries(base)
     out = []
     for name in candidates:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aimv_backend.cli import options as flags
 from aimv_backend.errors import AudioInputError, OutputError, ParameterError
+from aimv_backend.stage.record import render_fingerprint, video_is_ours, write_record
 from aimv_backend.util.workdir import timeline_folder
 from aimv_timeline import names
 
@@ -43,20 +44,36 @@ def run(args: argparse.Namespace, progress) -> int:
     timeline = flags.timeline_argument(path)
     audio = Path(args.audio or timeline.source.path)
     if not audio.is_file():
-        raise AudioInputError(f"audio file {str(audio)!r} does not exist (give --audio SONG)")
-    if output.exists() and not args.force:
-        raise OutputError(f"{str(output)!r} exists; use --force to overwrite it")
+        if args.audio:
+            raise AudioInputError(f"--audio: {str(audio)!r} does not exist")
+        raise AudioInputError(
+            f"the timeline's song {str(audio)!r} does not exist (give --audio SONG)"
+        )
     # One run per folder: restaging while another run writes its textures would stage half.
     with timeline_folder(path):
+        record_path = path.parent / names.RENDER_RECORD_FILE
+        seed = args.seed or 0
+        fingerprint = render_fingerprint(path, timeline, options, audio=audio, seed=seed)
+        if output.exists() and not args.force:  # AIMV's own last video may be replaced
+            if not video_is_ours(record_path, output):
+                raise OutputError(
+                    f"{str(output)!r} exists and is not the video AIMV last made from this "
+                    "timeline; use --force to overwrite it"
+                )
+            if args.blend_out is None and video_is_ours(record_path, output, fingerprint):
+                if not args.quiet:
+                    print(f"up to date: {output}")
+                return 0
         stage.run(
             timeline_path=path,
             audio=audio,
             output=output,
             options=options,
             progress=progress,
-            seed=args.seed or 0,
+            seed=seed,
             blend_out=Path(args.blend_out) if args.blend_out else None,
         )
+        write_record(record_path, output, fingerprint=fingerprint, options=options)
     if not args.quiet:
         print(f"wrote: {output}")
     return 0

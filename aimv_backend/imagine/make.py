@@ -357,7 +357,8 @@ def make_textures(
     finally:
         task.close()
         ledger.save()
-        record(timeline_dir, [j.path for j in jobs if j.key in done])  # AIMV's own files
+        # AIMV's own files (absolute: a relative path would be read as inside the folder)
+        record(timeline_dir, [Path(j.path).absolute() for j in jobs if j.key in done])
     result = _with_pictograms(updated(), timeline_dir, progress)
     progress.notice(
         f"textures: {len(jobs)} images for {len(per_window)} windows, {len(todo)} made in "

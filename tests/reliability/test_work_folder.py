@@ -43,6 +43,44 @@ def test_a_render_records_its_files_and_reruns_are_up_to_date(
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_a_work_folder_named_relative_to_the_working_directory_reruns_up_to_date(
+    run_aimv, short_song, fake_blender, tmp_path, monkeypatch
+):
+    """`make demo` twice: `-o demo-out/demo.mp4` from the project folder. The manifest holds
+    names relative to the work folder, whatever folder aimv was started in."""
+    monkeypatch.chdir(tmp_path)
+    out = Path("out") / "v.mp4"
+    assert run_aimv(*render_args(short_song, out, fake_blender)).code == 0
+    owned = manifest.entries(tmp_path / "out" / "v.aimv")
+    assert any(name.startswith("textures/") for name in owned), owned
+    assert not any(name.startswith("out/") for name in owned), owned
+    again = run_aimv(*render_args(short_song, out, fake_blender))
+    assert again.code == 0 and "up to date" in again.out, again.err
+
+
+def test_aimv_stage_replaces_its_own_video_and_keeps_the_users(
+    run_aimv, short_song, fake_blender, tmp_path
+):
+    """Restaging a timeline: the same settings are up to date, new ones re-render without
+    --force (the video is AIMV's own); a file AIMV did not make is kept."""
+    assert run_aimv(*render_args(short_song, tmp_path / "v.mp4", fake_blender)).code == 0
+    timeline = tmp_path / "v.aimv" / "timeline.json"
+    out = tmp_path / "staged.mp4"
+    stage = ["stage", timeline, "-o", out, "--blender", fake_blender, "--resolution", "64x36"]
+    stage += ["--progress", "none"]
+    first = run_aimv(*stage, "--fps", "8")
+    assert first.code == 0 and "wrote" in first.out, first.err
+    again = run_aimv(*stage, "--fps", "8")
+    assert again.code == 0 and "up to date" in again.out, again.err
+    other = run_aimv(*stage, "--fps", "4")
+    assert other.code == 0 and "wrote" in other.out, other.err
+    out.write_bytes(b"the user's own video")
+    refused = run_aimv(*stage, "--fps", "4")
+    assert refused.code == 2 and "--force" in refused.err
+    assert len(refused.err.strip().splitlines()) == 1
+    assert out.read_bytes() == b"the user's own video"
+
+
 def test_a_truncated_video_never_takes_the_name_and_the_old_one_stays(
     run_aimv, short_song, fake_blender, tmp_path, monkeypatch
 ):

@@ -1,0 +1,84 @@
+"""The render record: which video a folder's timeline last became, and from what.
+
+``render.json`` in the timeline's folder (names.RENDER_RECORD_FILE) holds the video's resolved
+path, size and mtime, and a fingerprint of everything the frames depend on. ``aimv render``
+and ``aimv stage`` both read it: a video that matches it is AIMV's own (a re-run may replace
+it without ``--force``), and one whose fingerprint matches too is up to date (not rendered
+again). Any other file at the output path is the user's and is kept unless ``--force``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from aimv_backend import __version__
+from aimv_backend.stage.options import StageOptions
+from aimv_timeline.schema import Timeline, write_json_atomic
+
+
+def render_fingerprint(
+    timeline_path: Path, timeline: Timeline, options: StageOptions, *, audio: Path, seed: int
+) -> str:
+    """Hash of everything the video depends on: the timeline, its textures, the options, the
+    song put under it (path, size, mtime) and the seed.
+
+    The scale options (--workers, --chunks, --ray, --ray-ship) are left out on purpose: they
+    say how the frames are spread over processes and machines, not what the frames are. Each
+    segment sits on a fixed grid of the song's frames (stage/chunks.py) and is encoded alone,
+    so any split decodes to the same frames (tests/blender/test_chunked_render.py compares
+    them), and a video made with 2 workers is up to date for a run asking for 4.
+    """
+    digest = hashlib.sha256(timeline_path.read_bytes())
+    for window in timeline.windows:
+        if window.texture:
+            tex = timeline_path.parent / window.texture
+            stat = tex.stat()
+            digest.update(f"{window.texture}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    for clip in timeline.clips:
+        stat = (timeline_path.parent / clip.path).stat()
+        digest.update(f"{clip.path}:{clip.start}:{clip.end}:{stat.st_size}".encode())
+    digest.update(json.dumps(asdict(options), sort_keys=True).encode())
+    song = audio.stat()
+    digest.update(f"{audio.resolve()}:{song.st_size}:{song.st_mtime_ns}:{seed}".encode())
+    digest.update(__version__.encode())  # new keying or render code makes a new video
+    return digest.hexdigest()
+
+
+def video_is_ours(record_path: Path, output: Path, fingerprint: str | None = None) -> bool:
+    """Whether ``output`` is the video AIMV last wrote there (and, given a fingerprint, from
+    the same inputs)."""
+    if not record_path.exists() or not output.exists():
+        return False
+    try:
+        record = json.loads(record_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    if not isinstance(record, dict):
+        return False
+    stat = output.stat()
+    ours = (
+        record.get("output") == str(output.resolve())
+        and record.get("size") == stat.st_size
+        and record.get("mtime_ns") == stat.st_mtime_ns
+    )
+    return ours and (fingerprint is None or record.get("fingerprint") == fingerprint)
+
+
+def write_record(
+    record_path: Path, output: Path, *, fingerprint: str, options: StageOptions
+) -> None:
+    """Note ``output`` (just written) as the video of this folder's timeline."""
+    stat = output.stat()
+    write_json_atomic(
+        {
+            "output": str(output.resolve()),
+            "size": stat.st_size,
+            "mtime_ns": stat.st_mtime_ns,
+            "fingerprint": fingerprint,
+            "settings": asdict(options),
+        },
+        record_path,
+    )
