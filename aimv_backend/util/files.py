@@ -61,6 +61,12 @@ def ensure_output_dir(path: str | os.PathLike[str], *, what: str = "output folde
         raise OutputError(f"{what} {str(folder)!r} cannot be created: {exc.strerror}") from None
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"{what} {str(folder)!r} is not writable")
+    try:  # permissions are not the whole story (root, read-only mounts, /sys): try it
+        fd, probe = tempfile.mkstemp(prefix=".aimv-probe-", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"{what} {str(folder)!r} is not writable: {exc.strerror}") from None
+    os.close(fd)
+    os.unlink(probe)
     return folder
 
 

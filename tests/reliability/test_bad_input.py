@@ -175,3 +175,16 @@ def test_listening_resumes_from_its_checkpoint(tmp_path, monkeypatch, run_aimv):
     assert not (out / CHECKPOINT_FILE).exists()  # removed once the timeline was written
     timeline = json.loads((out / "timeline.json").read_text())
     assert timeline["engines"]["instruments"] == "fake:tagger"
+
+
+@pytest.mark.skipif(not os.path.isdir("/sys/kernel"), reason="needs Linux's /sys")
+def test_a_video_folder_nobody_may_write_is_refused_before_listening(tmp_path, run_aimv):
+    """Even as root (where permission bits say yes), /sys takes no new file: the run stops
+    before minutes of listening, naming the folder, not a temporary file of its own."""
+    song = tmp_path / "song.wav"
+    sf.write(song, _tone(3.0, 22050), 22050)
+    work = tmp_path / "work"
+    result = run_aimv("render", song, "-o", "/sys/kernel/v.mp4", "--work-dir", work, *LISTEN_FAST)
+    line = _one_line(result)
+    assert "'/sys/kernel'" in line and "not writable" in line and "partial" not in line
+    assert not work.exists()
