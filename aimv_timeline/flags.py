@@ -124,17 +124,37 @@ TEXTURES = Flag(
 
 # What the video looks like.
 RESOLUTION = Flag(
-    ("--resolution",), "frame size in pixels", resolution, "WxH", default_text="the preset's"
+    ("--resolution",),
+    f"frame size in pixels, {names.MIN_RESOLUTION}x{names.MIN_RESOLUTION} to "
+    f"{names.MAX_RESOLUTION[0]}x{names.MAX_RESOLUTION[1]}",
+    resolution,
+    "WxH",
+    default_text="the preset's",
 )
-FPS = Flag(("--fps",), "frames per second", int, default_text="the preset's")
+FPS = Flag(
+    ("--fps",),
+    f"frames per second, {names.MIN_FPS}-{names.MAX_FPS}",
+    int,
+    default_text="the preset's",
+)
 ENGINE = Flag(
     ("--engine",),
     "Blender render engine",
     choices=names.RENDER_ENGINES,
     default_text="the preset's",
 )
-SAMPLES = Flag(("--samples",), "EEVEE/Cycles samples per pixel", int, default_text="the preset's")
-CROSSFADE = Flag(("--crossfade",), "seconds of blending into the next window", float, "SECONDS")
+SAMPLES = Flag(
+    ("--samples",),
+    f"EEVEE/Cycles samples per pixel, 1-{names.MAX_SAMPLES}",
+    int,
+    default_text="the preset's",
+)
+CROSSFADE = Flag(
+    ("--crossfade",),
+    f"seconds of blending into the next window, 0-{names.MAX_CROSSFADE_SECONDS:g}",
+    float,
+    "SECONDS",
+)
 LAYERS = tuple(
     Flag((f"--no-{layer}",), f"leave out {what}", const=layer)
     for layer, what in names.PICTURE_LAYERS.items()

@@ -17,14 +17,14 @@ from typing import Any
 
 from aimv_backend.describe import DescribeOptions
 from aimv_backend.errors import ParameterError, TimelineError
-from aimv_backend.imagine.options import DEFAULT_MODEL, ImagineOptions, parse_size
+from aimv_backend.imagine.options import DEFAULT_MODEL, MAX_STEPS, ImagineOptions, parse_size
 from aimv_backend.imagine.video_options import DEFAULT_VIDEO_MODEL, VideoOptions
 from aimv_backend.listen.analyze import COLOUR_MODES, ListenOptions
 from aimv_backend.listen.instruments import DRUM_ENGINES, InstrumentOptions
 from aimv_backend.listen.rhythm import BEAT_ENGINES, RhythmOptions
 from aimv_backend.listen.voice import VoiceOptions
 from aimv_backend.listen.windows import WINDOW_MODES
-from aimv_backend.stage.options import SavedScene, ScaleOptions, StageOptions
+from aimv_backend.stage.options import MAX_WORKERS, SavedScene, ScaleOptions, StageOptions
 from aimv_timeline import flags as shared
 from aimv_timeline import names
 from aimv_timeline.presets import DEFAULT_PRESET, PRESETS
@@ -125,11 +125,11 @@ IMAGINE = (
     flag(M, "size", ("--texture-size", "--size"), "texture size N or WIDTHxHEIGHT, multiples "
          "of 8 in [64, 2048]; video: the clips' size, multiples of 32", None, "N|WxH",
          default_text="the preset's, 512; video: 768x512"),
-    flag(M, "steps", ("--steps",), "diffusion steps; 1-4 for turbo models", int,
+    flag(M, "steps", ("--steps",), f"diffusion steps, 1-{MAX_STEPS}; 1-4 for turbo models", int,
          default_text="1; video: 20"),
     flag(M, "guidance", ("--guidance",), "classifier-free guidance; 0 for turbo models", float,
          default_text="0; video: 3"),
-    flag(M, "batch_size", ("--batch-size",), "prompts per diffusers call", int),
+    flag(M, "batch_size", ("--batch-size",), "prompts per diffusers call", int, "N"),
     flag(M, "tiny_vae", ("--tiny-vae",), "AutoencoderTiny folder or hub id (e.g. "
          "madebyollin/taesd) for fast decoding", None, "PATH|ID", default_text="none"),
     flag(M, "continuity", ("--continuity",), "diffusers: start each image from the previous "
@@ -149,7 +149,8 @@ STAGE = (
     Flag(S, "font", shared.FONT),
 )  # fmt: skip
 SCALE = (
-    flag(ScaleOptions, "workers", ("--workers",), "Blender processes at once", int, "N",
+    flag(ScaleOptions, "workers", ("--workers",), f"Blender processes at once, 1-{MAX_WORKERS}",
+         int, "N",
          default_text="the cores, capped by memory; with --ray: the cluster's CPUs"),
     flag(ScaleOptions, "chunks", ("--chunks",), "split the frames into N chunks", int, "N",
          default_text="one per worker"),

@@ -21,7 +21,9 @@ DESCRIPTION = (
 def add_parser(subparsers, parents) -> None:
     parser = flags.subcommand(subparsers, parents, "stage", DESCRIPTION, run)
     parser.add_argument("timeline", help=f"{names.TIMELINE_FILE} (with its textures)")
-    parser.add_argument("-o", "--output", required=True, metavar="VIDEO.mp4")
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="VIDEO.mp4", help="the video to write (.mp4)"
+    )
     parser.add_argument(
         "--audio",
         metavar="SONG",

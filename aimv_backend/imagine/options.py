@@ -11,6 +11,7 @@ from aimv_timeline import names
 
 ENGINES = ("auto", *names.TEXTURE_ENGINES)
 DEFAULT_MODEL = "stabilityai/sd-turbo"
+MAX_STEPS = 200  # diffusion steps a run may ask for
 MIN_SIDE, MAX_SIDE = 64, 2048
 
 
@@ -121,8 +122,8 @@ def check_generation(o: GenerationOptions) -> None:
     """The checks still images and clips share: model, steps, guidance, seed and device."""
     if not isinstance(o.model, str) or not o.model.strip():
         raise ParameterError(f"--model must name a folder or a hub id, got {o.model!r}")
-    if not isinstance(o.steps, int) or not 1 <= o.steps <= 200:
-        raise ParameterError(f"--steps must be an integer in [1, 200], got {o.steps!r}")
+    if not isinstance(o.steps, int) or not 1 <= o.steps <= MAX_STEPS:
+        raise ParameterError(f"--steps must be an integer in [1, {MAX_STEPS}], got {o.steps!r}")
     if not 0.0 <= float(o.guidance) <= 30.0:
         raise ParameterError(f"--guidance must be in [0, 30], got {o.guidance!r}")
     if not isinstance(o.seed, int) or not 0 <= o.seed < 2**63:

@@ -14,7 +14,6 @@ from aimv_backend.errors import ParameterError
 from aimv_timeline import names
 from aimv_timeline.presets import DEFAULT
 
-MAX_SAMPLES = 4096
 MAX_WORKERS = 64
 
 
@@ -52,10 +51,15 @@ class StageOptions:
             raise ParameterError(
                 f"--engine must be one of {', '.join(names.RENDER_ENGINES)}, got {self.engine!r}"
             )
-        if not 1 <= self.samples <= MAX_SAMPLES:
-            raise ParameterError(f"--samples must be 1 to {MAX_SAMPLES}, got {self.samples}")
-        if not (math.isfinite(self.crossfade) and 0.0 <= self.crossfade <= 10.0):
-            raise ParameterError(f"--crossfade must be 0 to 10 seconds, got {self.crossfade}")
+        if not 1 <= self.samples <= names.MAX_SAMPLES:
+            raise ParameterError(f"--samples must be 1 to {names.MAX_SAMPLES}, got {self.samples}")
+        if not (
+            math.isfinite(self.crossfade) and 0.0 <= self.crossfade <= names.MAX_CROSSFADE_SECONDS
+        ):
+            raise ParameterError(
+                f"--crossfade must be 0 to {names.MAX_CROSSFADE_SECONDS:g} seconds, "
+                f"got {self.crossfade}"
+            )
         for layer in self.layers_off:
             if layer not in names.PICTURE_LAYERS:
                 raise ParameterError(
