@@ -252,7 +252,7 @@ def _clip_size(text: str) -> tuple[int, int]:
     except ValueError:
         values = []
     if len(values) not in (1, 2):
-        raise ParameterError(f"--size must be N or WIDTHxHEIGHT, got {text!r}")
+        raise ParameterError(f"--texture-size must be N or WIDTHxHEIGHT, got {text!r}")
     return values[0], values[-1]
 
 
@@ -282,7 +282,8 @@ def saved_scene(args: argparse.Namespace) -> SavedScene | None:
     values = given(args, SavedScene)
     if "blend" not in values:
         if values:
-            raise ParameterError("--scene and --frames need --blend FILE")
+            named = " and ".join(f"--{name}" for name in values)
+            raise ParameterError(f"{named} need{'s' if len(values) == 1 else ''} --blend FILE")
         return None
     if "frames" not in values:
         raise ParameterError("--blend needs --frames START:END")
@@ -304,7 +305,25 @@ def subcommand(subparsers, parents, name: str, description: str, run) -> argpars
 
 def timeline_argument(path: str) -> Timeline:
     """The timeline a subcommand was given, or TimelineError naming the file."""
+    if _looks_like_sound(path):
+        raise TimelineError(
+            f"{str(path)!r} is a sound file, not a timeline: make its timeline with "
+            f"`aimv listen {path}`, or the whole video with `aimv render`"
+        )
     try:
         return read_timeline(path)
     except TimelineFormatError as exc:
         raise TimelineError(str(exc)) from None
+
+
+# The first bytes of the sound files a user may give where a timeline is wanted.
+_SOUND_MAGIC = (b"RIFF", b"RF64", b"fLaC", b"OggS", b"ID3", b"FORM", b"\xff\xfb", b"\xff\xf3")
+
+
+def _looks_like_sound(path: str | Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return False  # read_timeline names what is wrong with the path
+    return head.startswith(_SOUND_MAGIC)

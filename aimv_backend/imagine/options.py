@@ -88,11 +88,11 @@ def parse_size(text: str) -> tuple[int, int]:
     try:
         values = [int(p) for p in parts]
     except ValueError:
-        raise ParameterError(f"--size must be N or WIDTHxHEIGHT, got {text!r}") from None
+        raise ParameterError(f"--texture-size must be N or WIDTHxHEIGHT, got {text!r}") from None
     if len(values) == 1:
         values = values * 2
     if len(values) != 2:
-        raise ParameterError(f"--size must be N or WIDTHxHEIGHT, got {text!r}")
+        raise ParameterError(f"--texture-size must be N or WIDTHxHEIGHT, got {text!r}")
     return validate_size((values[0], values[1]))
 
 
@@ -108,12 +108,12 @@ def validate_size(
     try:
         width, height = (int(v) for v in size)
     except (TypeError, ValueError):
-        raise ParameterError(f"--size must be (width, height), got {size!r}") from None
+        raise ParameterError(f"--texture-size must be (width, height), got {size!r}") from None
     lo, hi = sides
     for name, v in (("width", width), ("height", height)):
         if not lo <= v <= hi or v % multiple:
             raise ParameterError(
-                f"--size {name} must be a multiple of {multiple} in [{lo}, {hi}]{what}, got {v}"
+                f"--texture-size {name} must be a multiple of {multiple} in [{lo}, {hi}]{what}, got {v}"
             )
     return width, height
 
@@ -136,7 +136,9 @@ def validate_options(o: ImagineOptions) -> None:
     """Raise ParameterError naming the first bad texture option (beyond GenerationOptions')
     and its value."""
     if tuple(validate_size(o.size)) != tuple(o.size) or not isinstance(o.size, tuple):
-        raise ParameterError(f"--size must be a (width, height) tuple of ints, got {o.size!r}")
+        raise ParameterError(
+            f"--texture-size must be a (width, height) tuple of ints, got {o.size!r}"
+        )
     if not isinstance(o.batch_size, int) or not 1 <= o.batch_size <= 64:
         raise ParameterError(f"--batch-size must be an integer in [1, 64], got {o.batch_size!r}")
     if o.tiny_vae is not None and not str(o.tiny_vae).strip():

@@ -184,7 +184,11 @@ def analyze_song(
         raise AudioInputError(
             f"audio file {str(info.path)!r} is {info.duration:.6g} s long ({info.frames} "
             f"samples at {info.sample_rate} Hz), shorter than one window ({window_seconds} s)"
-            + ("; use a shorter --window" if window_seconds > MIN_WINDOW_SECONDS else "")
+            + (
+                f"; a song must last at least {MIN_WINDOW_SECONDS} s"
+                if info.duration < MIN_WINDOW_SECONDS
+                else f"; use a shorter --window (at least {MIN_WINDOW_SECONDS} s)"
+            )
         )
     before = file_signature(info.path)
     sha256 = sha256_file(info.path)  # what is read below, as long as the signature holds

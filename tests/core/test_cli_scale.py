@@ -23,7 +23,9 @@ def song(write_wav):
         (["--blend", "x.blend", "--frames", "9:2"], "--frames must be START:END"),
         (["--blend", "x.blend", "--frames", "1:2"], "--blend must be an existing .blend file"),
         (["--blend", "x.blend"], "--blend needs --frames START:END"),
-        (["--scene", "S"], "--scene and --frames need --blend FILE"),
+        (["--scene", "S"], "--scene needs --blend FILE"),
+        (["--frames", "5:1"], "--frames needs --blend FILE"),
+        (["--scene", "S", "--frames", "1:5"], "--scene and --frames need --blend FILE"),
     ],
 )
 def test_bad_scale_options_fail_before_any_work(run_aimv, song, tmp_path, extra, needle):

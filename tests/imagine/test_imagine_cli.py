@@ -111,7 +111,7 @@ def test_invalid_timeline_is_one_line_exit_2(tmp_path, capsys):
 @pytest.mark.parametrize("size", ["0", "7", "100", "64x4096", "big"])
 def test_bad_size_is_one_line_exit_2(timeline_file, capsys, size):
     assert main(["textures", str(timeline_file), "--size", size]) == 2
-    _one_line_error(capsys, "--size")
+    _one_line_error(capsys, "--texture-size")
 
 
 def test_unwritable_out_dir_is_one_line_exit_2(timeline_file, tmp_path, capsys):

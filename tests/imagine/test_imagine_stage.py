@@ -251,5 +251,5 @@ def test_default_options_and_size_parsing():
     assert parse_size("768x512") == (768, 512)
     assert parse_size("256") == (256, 256)
     for bad in ("0", "7", "64x", "x", "2056", "-64"):
-        with pytest.raises(ParameterError, match="--size"):
+        with pytest.raises(ParameterError, match="--texture-size"):
             parse_size(bad)

@@ -111,7 +111,7 @@ def test_frame_counts_follow_the_model_family():
 
 
 def test_bad_video_options_name_the_field():
-    with pytest.raises(ParameterError, match="--size width must be a multiple of 32"):
+    with pytest.raises(ParameterError, match="--texture-size width must be a multiple of 32"):
         VideoOptions(size=(100, 64))
     with pytest.raises(ParameterError, match="--fps"):
         VideoOptions(fps=0)

@@ -188,3 +188,28 @@ def test_a_video_folder_nobody_may_write_is_refused_before_listening(tmp_path, r
     line = _one_line(result)
     assert "'/sys/kernel'" in line and "not writable" in line and "partial" not in line
     assert not work.exists()
+
+
+@pytest.mark.parametrize("command", ["describe", "imagine", "stage"])
+def test_a_song_given_where_a_timeline_is_wanted_says_to_listen_first(tmp_path, run_aimv, command):
+    song = tmp_path / "song.wav"
+    sf.write(song, _tone(2.0, 22050), 22050)
+    extra = ["-o", tmp_path / "v.mp4"] if command == "stage" else []
+    line = _one_line(run_aimv(command, song, *extra))
+    assert "is a sound file, not a timeline" in line and "aimv listen" in line
+
+
+@pytest.mark.parametrize(
+    ("seconds", "window", "hint"),
+    [(0.1, "1.0", "a song must last at least 0.25 s"), (0.5, "1.0", "use a shorter --window")],
+)
+def test_a_song_shorter_than_a_window_gets_a_hint_that_can_be_followed(
+    tmp_path, run_aimv, seconds, window, hint
+):
+    song = tmp_path / "short.wav"
+    sf.write(song, _tone(seconds, 22050), 22050)
+    line = _one_line(run_aimv("listen", song, "-o", tmp_path / "out", "--window", window, "-q"))
+    assert hint in line
+    if "--window" in hint:  # and following it works
+        result = run_aimv("listen", song, "-o", tmp_path / "out", "--window", "0.25", *LISTEN_FAST)
+        assert result.code == 0, result.err
