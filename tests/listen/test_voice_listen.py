@@ -61,11 +61,27 @@ def cache_dir(tmp_path_factory):
 
 
 class _Notices(SilentProgress):
+    """Notices, and each progress task's [name, total, advanced so far]."""
+
     def __init__(self):
         self.messages = []
+        self.tasks = []
 
     def notice(self, message):
         self.messages.append(message)
+
+    def task(self, name, total):
+        record = [name, total, 0]
+        self.tasks.append(record)
+
+        class _Task:
+            def advance(self, n=1):
+                record[2] += n
+
+            def close(self):
+                pass
+
+        return _Task()
 
 
 def _analyse(path: Path, options: VoiceOptions, window_seconds: float = 1.0, progress=None):
@@ -92,7 +108,19 @@ def spoken(tmp_path_factory, cache_dir):
     path = va.write(folder / "heart.wav", mix)
     notices = _Notices()
     windows, result = _analyse(path, VoiceOptions(), progress=notices)
+    _spoken_tasks.extend(notices.tasks)
     return path, truth, windows, result, notices.messages
+
+
+_spoken_tasks: list = []  # the progress tasks of the `spoken` analysis
+
+
+def test_every_voice_progress_bar_ends_full(spoken):
+    """A finished pass shows 100 %, not 17 of 18 (its seconds of voice are rounded up)."""
+    voice = [t for t in _spoken_tasks if t[0].startswith("voice: ")]
+    assert any(t[0] == "voice: transcribe" for t in voice), _spoken_tasks
+    for name, total, advanced in voice:
+        assert advanced == total, (name, total, advanced)
 
 
 def _norm(text: str) -> str:

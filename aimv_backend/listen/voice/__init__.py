@@ -299,7 +299,8 @@ def _recognise(
     total = sum(b - a for group in groups for a, b in group)
     words: list[Word] = []
     label = "voice: transcribe" if key == "voice" else "voice: listen for singing"
-    task = progress.task(label, max(1, int(math.ceil(total))))
+    steps = max(1, int(math.ceil(total)))  # seconds of voice, rounded up
+    task = progress.task(label, steps)
     try:
         done = 0.0
         cp = checkpoint.current()  # finished groups of an interrupted run are not redone
@@ -313,10 +314,8 @@ def _recognise(
                 resumed += 1
             else:
                 packed, mapping = pack_regions(audio, groups[i], sample_rate=SAMPLE_RATE)
-                seconds = packed.shape[0] / SAMPLE_RATE
-                transcript = recogniser.transcribe(
-                    packed, language, token_budget(seconds), beam_size=beam_size
-                )
+                budget = token_budget(packed.shape[0] / SAMPLE_RATE)
+                transcript = recogniser.transcribe(packed, language, budget, beam_size=beam_size)
                 language = language or transcript.language
                 mine = []
                 for w in select(transcript):
@@ -330,6 +329,7 @@ def _recognise(
                     cp.put(f"{key}:{i}", block)
             before, done = int(done), done + seconds
             task.advance(int(done) - before)
+        task.advance(steps - int(done))  # the rounding up: a finished pass shows 100 %
     finally:
         task.close()
     if resumed:
