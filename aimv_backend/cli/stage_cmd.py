@@ -70,10 +70,10 @@ def run(args: argparse.Namespace, progress) -> int:
             timeline_path=path,
             audio=audio,
             output=output,
+            blend_out=Path(args.blend_out) if args.blend_out else None,
             options=options,
             progress=progress,
             seed=seed,
-            blend_out=Path(args.blend_out) if args.blend_out else None,
         )
         write_record(record_path, output, fingerprint=fingerprint, options=options)
     if not args.quiet:

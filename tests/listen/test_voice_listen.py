@@ -21,6 +21,7 @@ from aimv_backend.errors import ParameterError  # noqa: E402
 from aimv_backend.listen.voice import VoiceOptions, listen_voice  # noqa: E402
 from aimv_backend.listen.windows import make_windows  # noqa: E402
 from aimv_backend.progress import SilentProgress  # noqa: E402
+from tests.imagine.imagine_helpers import RecordingProgress  # noqa: E402
 
 pytestmark = [
     pytest.mark.slow,
@@ -60,30 +61,6 @@ def cache_dir(tmp_path_factory):
     mp.undo()
 
 
-class _Notices(SilentProgress):
-    """Notices, and each progress task's [name, total, advanced so far]."""
-
-    def __init__(self):
-        self.messages = []
-        self.tasks = []
-
-    def notice(self, message):
-        self.messages.append(message)
-
-    def task(self, name, total):
-        record = [name, total, 0]
-        self.tasks.append(record)
-
-        class _Task:
-            def advance(self, n=1):
-                record[2] += n
-
-            def close(self):
-                pass
-
-        return _Task()
-
-
 def _analyse(path: Path, options: VoiceOptions, window_seconds: float = 1.0, progress=None):
     info = probe_audio(path)
     windows = make_windows(
@@ -106,10 +83,10 @@ def spoken(tmp_path_factory, cache_dir):
     bed = va.pad(SECONDS) * 0.3
     mix, truth = va.place_words(bed, WORDS, snr_db=8.0)
     path = va.write(folder / "heart.wav", mix)
-    notices = _Notices()
+    notices = RecordingProgress()
     windows, result = _analyse(path, VoiceOptions(), progress=notices)
     _spoken_tasks.extend(notices.tasks)
-    return path, truth, windows, result, notices.messages
+    return path, truth, windows, result, notices.notices
 
 
 _spoken_tasks: list = []  # the progress tasks of the `spoken` analysis
