@@ -28,11 +28,13 @@ def add_parser(subparsers, parents) -> argparse.ArgumentParser:
     p.add_argument(
         "--out-dir",
         default=None,
+        metavar="DIR",
         help=f"folder for the PNGs, inside the timeline's folder (default: {TEXTURES_DIR}/ "
         "beside it)",
     )
     flags.add_flags(p, "imagining", flags.IMAGINE)
     flags.add_flags(p, "clips (--textures video)", [flags.FPS])
+    p.epilog = f"A default of \"the preset's\" is the {DEFAULT_PRESET} preset's here."
     return p
 
 
