@@ -37,18 +37,21 @@ def run(args: argparse.Namespace, progress) -> int:
     options = flags.describe_options(args)
     path = Path(args.timeline)
     with timeline_folder(path):  # one run per folder: no other run rewrites the timeline
-        timeline = flags.timeline_argument(path)
-        options = describe_options_for(timeline, options, flags.describe_given(args))
-        timeline = describe_keeping_edits(timeline, options, progress, force=args.force)
-        try:
-            write_timeline(timeline, path)
-        except OSError as exc:
-            raise TimelineError(
-                f"timeline {str(path)!r}: cannot be written ({exc.strerror})"
-            ) from None
+        before = flags.timeline_argument(path)
+        options = describe_options_for(before, options, flags.describe_given(args))
+        timeline = describe_keeping_edits(before, options, progress, force=args.force)
+        changed = timeline != before
+        if changed:  # an unchanged file keeps its bytes and its time (a render stays valid)
+            try:
+                write_timeline(timeline, path)
+            except OSError as exc:
+                raise TimelineError(
+                    f"timeline {str(path)!r}: cannot be written ({exc.strerror})"
+                ) from None
     if not args.quiet:
+        done = "described" if changed else "up to date:"
         print(
-            f"aimv: described {len(timeline.windows)} windows in {args.timeline} "
+            f"aimv: {done} {len(timeline.windows)} windows in {args.timeline} "
             f"({timeline.engines.get('description')})",
             file=sys.stderr,
         )

@@ -74,6 +74,22 @@ def test_same_seed_same_file_other_seed_other_file(tmp_path, song_timeline, run_
     assert texts[0] != texts[2]
 
 
+def test_describing_again_with_nothing_new_leaves_the_file_as_it_was(
+    tmp_path, song_timeline, run_aimv
+):
+    """No rewrite (same bytes, same time: a render keyed on the file stays valid), and the
+    run says so; new settings do rewrite it."""
+    path = tmp_path / TIMELINE_FILE
+    write_timeline(song_timeline, path)
+    assert run_aimv("describe", path, "--seed", "3", "-q").code == 0
+    text, stamp = path.read_text(), path.stat().st_mtime_ns
+    again = run_aimv("describe", path, "--seed", "3", "--progress", "none")
+    assert again.code == 0 and "up to date" in again.err, again.err
+    assert path.read_text() == text and path.stat().st_mtime_ns == stamp
+    other = run_aimv("describe", path, "--seed", "4", "--progress", "none")
+    assert other.code == 0 and "described" in other.err and path.read_text() != text
+
+
 def test_bad_timeline_path_is_one_line_and_exit_2(tmp_path, run_aimv):
     result = run_aimv("describe", tmp_path / "missing.json", "-q")
     assert result.code == 2
