@@ -326,7 +326,10 @@ def timeline_from_dict(data: Any) -> rec.Timeline:
     window_seconds = r.number("window_seconds", lo=1e-3, hi=float(MAX_SONG_SECONDS))
     raw_windows = r.items("windows")
     # The song bounds the windows: a timeline cannot plan hours of frames for a short song.
-    most = math.ceil(source.duration / window_seconds) + 1
+    # Beat and bar windows (--windows beats|bars) span whole beats, about window_seconds but
+    # down to two thirds of it, with part-windows before the first beat and after the last:
+    # allow twice the seconds grid's count.
+    most = math.ceil(2 * source.duration / window_seconds) + 3
     if len(raw_windows) > most:
         raise TimelineFormatError(
             f"windows: {len(raw_windows)} windows of {window_seconds} s do not fit a song of "

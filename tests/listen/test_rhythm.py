@@ -144,3 +144,18 @@ def test_madmom_engine_tracks_the_groove():
     assert result.engine.startswith("madmom")
     assert result.rhythm.tempo_bpm == pytest.approx(150, rel=0.03)
     assert f_measure(groove.beats, result.rhythm.beats) >= 0.9
+
+
+@needs_fluidsynth
+def test_beat_windows_shorter_than_a_second_still_make_a_timeline_that_reads_back(tmp_path):
+    """At 130 bpm two beats make 0.92 s windows, with part-windows before the first beat and
+    after the last: more windows than the song has seconds, and still a valid timeline file
+    (what `aimv listen --windows beats` writes and every later stage reads)."""
+    from aimv_timeline.schema import read_timeline, write_timeline
+
+    groove = _groove(130, seed=3, seconds=12.0)
+    path = write_audio(tmp_path / "groove.wav", groove.audio, groove.sample_rate)
+    timeline = analyze_song(path, options=AnalyzeOptions(windows="beats", colour="spectrum"))
+    assert len(timeline.windows) > 13  # ceil(12 s / 1 s) + 1, the old limit
+    write_timeline(timeline, tmp_path / "timeline.json")
+    assert read_timeline(tmp_path / "timeline.json").windows == timeline.windows
