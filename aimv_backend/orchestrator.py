@@ -295,6 +295,10 @@ def _stage(run: _Run) -> None:
 
     request = run.request
     assert run.timeline is not None and request.output is not None
+    lengths = [w.end - w.start for w in run.timeline.windows]
+    reason = names.check_frames_per_window(lengths, request.stage.fps)
+    if reason:  # beat windows may be shorter than --window: checked again on the timeline
+        raise ParameterError(reason)
     record_path = request.work_dir / names.RENDER_RECORD_FILE
     fingerprint = render_fingerprint(
         request.timeline_path, run.timeline, request.stage, audio=run.info.path, seed=request.seed

@@ -11,3 +11,7 @@ from __future__ import annotations
 
 class AimvError(Exception):
     """Base class of every error the user can fix (bad input, missing model, existing output)."""
+
+
+class FrameRateError(AimvError, ValueError):
+    """The frame rate cannot show the timeline's windows (less than a frame each)."""

@@ -71,3 +71,18 @@ def check_resolution(width: int, height: int, *, option: str = "--resolution") -
         f"{option} must be even numbers from {MIN_RESOLUTION}x{MIN_RESOLUTION} "
         f"to {max_w}x{max_h}, got {width}x{height}"
     )
+
+
+def check_frames_per_window(window_seconds: list[float], fps: int) -> str | None:
+    """None when ``fps`` gives the windows (their lengths, seconds) a frame each, typically,
+    else a one-line reason. The median window counts: beat windows vary around --window and
+    the first and last may be short, which the keying allows."""
+    if not window_seconds:
+        return None
+    typical = sorted(window_seconds)[len(window_seconds) // 2]
+    if typical * fps >= 1.0:
+        return None
+    return (
+        f"--fps {fps} gives less than one frame per window (the windows last {typical:.3g} s); "
+        "raise --fps or --window"
+    )

@@ -44,6 +44,9 @@ def run(args: argparse.Namespace, progress) -> int:
     blender_command(options)
     path = Path(args.timeline)
     timeline = flags.timeline_argument(path)
+    reason = names.check_frames_per_window([w.end - w.start for w in timeline.windows], options.fps)
+    if reason:  # before Blender starts
+        raise ParameterError(reason)
     audio = Path(args.audio or timeline.source.path)
     if not audio.is_file():
         if args.audio:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..contract import Timeline, Volume
+from ..contract import Timeline, Volume, errors, names
 
 # Interpolation names as Blender spells them.
 CONSTANT = "CONSTANT"
@@ -113,13 +113,12 @@ def volume_drive(volume: Volume) -> float:
 def window_frames(timeline: Timeline, fps: int) -> tuple[WindowFrames, ...]:
     """Whole-frame spans of the windows; consecutive spans touch (no gaps, no overlaps).
 
-    Raises ValueError when a window would last less than a frame (keys would run backwards).
+    Raises FrameRateError (a ValueError) when the windows would last less than a frame
+    (keys would run backwards).
     """
-    if timeline.window_seconds * fps < 1.0:
-        raise ValueError(
-            f"fps {fps} gives less than one frame per {timeline.window_seconds} s window; "
-            "raise the frame rate or the window length"
-        )
+    reason = names.check_frames_per_window([w.end - w.start for w in timeline.windows], fps)
+    if reason:
+        raise errors.FrameRateError(reason)
     spans = []
     n = len(timeline.windows)
     last_frame = frame_count(timeline.source.duration, fps) + 1

@@ -48,6 +48,24 @@ def test_window_spans_touch_and_cover_the_song(timeline):
     assert [s.middle for s in spans] == [6, 18, 30, 42]
 
 
+def test_a_frame_rate_too_low_for_the_windows_is_a_user_error_named_by_their_length(timeline):
+    """The windows' real lengths count, not the nominal window_seconds (a hand edit, or beat
+    windows): 1 s windows are fine at 2 fps even when window_seconds says 0.001."""
+    from aimv_timeline.errors import AimvError
+
+    edited = dataclasses.replace(timeline, window_seconds=0.001)
+    assert len(keying.window_frames(edited, 2)) == len(timeline.windows)
+    eighths = tuple(
+        dataclasses.replace(w, start=w.start / 8, end=w.end / 8) for w in timeline.windows
+    )
+    short = dataclasses.replace(timeline, windows=eighths, window_seconds=0.125)
+    with pytest.raises(AimvError, match="less than one frame per window") as err:
+        keying.window_frames(short, 4)
+    assert "--fps 4" in str(err.value) and "0.125 s" in str(err.value)
+    assert isinstance(err.value, ValueError)
+    assert len(keying.window_frames(short, 8)) == len(timeline.windows)
+
+
 @pytest.mark.parametrize("fps", [12, 24, 30])
 def test_colour_holds_each_window_colour_and_blends_from_the_boundary_on(timeline, fps):
     keys = keying.build_keys(timeline, keying.KeyingOptions(fps=fps, crossfade=0.25))

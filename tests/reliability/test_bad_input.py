@@ -213,3 +213,16 @@ def test_a_song_shorter_than_a_window_gets_a_hint_that_can_be_followed(
     if "--window" in hint:  # and following it works
         result = run_aimv("listen", song, "-o", tmp_path / "out", "--window", "0.25", *LISTEN_FAST)
         assert result.code == 0, result.err
+
+
+def test_staging_at_a_frame_rate_below_one_frame_a_window_is_one_line(tmp_path, run_aimv):
+    """`aimv render` refused it; `aimv stage` on a timeline of 0.25 s windows gave a
+    traceback from the keying."""
+    song = tmp_path / "song.wav"
+    sf.write(song, _tone(3.0, 22050), 22050)
+    work = tmp_path / "w"
+    assert run_aimv("listen", song, "-o", work, "--window", "0.25", *LISTEN_FAST).code == 0
+    out = tmp_path / "v.mp4"
+    line = _one_line(run_aimv("stage", work / "timeline.json", "-o", out, "--fps", "2"))
+    assert "--fps 2 gives less than one frame per window" in line and "0.25 s" in line
+    assert not out.exists()
