@@ -159,3 +159,30 @@ def test_beat_windows_shorter_than_a_second_still_make_a_timeline_that_reads_bac
     assert len(timeline.windows) > 13  # ceil(12 s / 1 s) + 1, the old limit
     write_timeline(timeline, tmp_path / "timeline.json")
     assert read_timeline(tmp_path / "timeline.json").windows == timeline.windows
+
+
+def _house(bpm: float, seconds: float, rate: int = 22050, start: float = 0.1) -> np.ndarray:
+    """Four on the floor with a hi-hat on every off-beat: a sine kick with little attack
+    (electronic music's), and a hat as loud in the spectral flux as the kick."""
+    rng = np.random.default_rng(0)
+    out = np.zeros(int(seconds * rate), dtype=np.float32)
+    t = np.arange(int(0.3 * rate)) / rate
+    kick = np.sin(2 * np.pi * (50 + 80 * np.exp(-t * 30)) * t) * np.exp(-t * 25)
+    hat = rng.normal(0, 1, t.size) * np.exp(-t * 150) * 0.3
+    beat = 60.0 / bpm
+    for at, sound in [(start + k * beat / 2, kick if k % 2 == 0 else hat) for k in range(999)]:
+        i = int(at * rate)
+        if i >= out.size:
+            break
+        n = min(sound.size, out.size - i)
+        out[i : i + n] += sound[:n]
+    return out / np.abs(out).max() * 0.8
+
+
+@pytest.mark.parametrize("bpm", [120, 126])
+def test_beats_fall_on_the_kick_not_on_the_off_beat_hat(bpm):
+    audio = _house(bpm, 15.0)
+    rhythm = track_rhythm(audio=audio, sample_rate=22050).rhythm
+    assert rhythm.tempo_bpm == pytest.approx(bpm, rel=0.03)
+    kicks = 0.1 + np.arange(0, 15.0, 60.0 / bpm)
+    assert f_measure(kicks, rhythm.beats) >= 0.9
