@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import records as rec
-from .names import MAX_SONG_SECONDS, MAX_TIMELINE_BYTES
+from .names import MAX_LINE_CHARS, MAX_SONG_SECONDS, MAX_TIMELINE_BYTES, MAX_WORD_CHARS
 from .paths import UnsafePathError, check_paths, parse_json_bounded, read_regular_file
 from .records import TimelineFormatError
 
@@ -51,6 +51,15 @@ class _Reader:
             )
         if isinstance(value, float) and not math.isfinite(value):
             raise TimelineFormatError(f"{self._where(key)}: not a finite number")
+        return value
+
+    def text(self, key: str, *, most: int, optional: bool = False) -> str | None:
+        """A string of at most ``most`` characters (a lyric is set in 3D, letter by letter)."""
+        value = self.get(key, str, optional=optional)
+        if value is not None and len(value) > most:
+            raise TimelineFormatError(
+                f"{self._where(key)}: {len(value)} characters, at most {most}"
+            )
         return value
 
     def number(
@@ -152,7 +161,7 @@ def _instrument(r: _Reader) -> rec.InstrumentGuess:
 
 def _word(r: _Reader) -> rec.Word:
     return rec.Word(
-        text=r.get("text", str),
+        text=r.text("text", most=MAX_WORD_CHARS),
         start=r.number("start", lo=0.0),
         end=r.number("end", lo=0.0),
         probability=r.number("probability", lo=0.0, hi=1.0),
@@ -164,7 +173,7 @@ def _voice(r: _Reader) -> rec.Voice:
     return rec.Voice(
         present=r.get("present", bool),
         probability=r.number("probability", lo=0.0, hi=1.0),
-        text=r.get("text", str, optional=True) or "",
+        text=r.text("text", most=MAX_LINE_CHARS, optional=True) or "",
         words=tuple(_word(_Reader(w, r.item_path("words", i))) for i, w in enumerate(words)),
         language=r.get("language", str, optional=True),
         mode=r.choice("mode", rec.VOICE_MODES) if r.data.get("mode") is not None else None,

@@ -149,6 +149,18 @@ def test_windows_must_fit_the_song(work):
         read_timeline(path)
 
 
+def test_a_lyric_word_too_long_to_set_in_3d_is_refused(work):
+    """A 100,000-letter "word" kept the stage busy for minutes building its 3D text."""
+    path = work / "timeline.json"
+    data = json.loads(path.read_text())
+    voiced = next(i for i, w in enumerate(data["windows"]) if (w.get("voice") or {}).get("words"))
+    data["windows"][voiced]["voice"]["words"][0]["text"] = "la" * 50_000
+    path.write_text(json.dumps(data))
+    with pytest.raises(TimelineFormatError, match="100000 characters, at most 100") as err:
+        read_timeline(path)
+    assert f"windows[{voiced}].voice.words[0].text" in str(err.value)
+
+
 def test_a_reused_timeline_must_match_the_song(run_aimv, work, tmp_path):
     """13.16: a timeline with the right hash but the wrong length is not reused."""
     song = work / "song.wav"
