@@ -372,6 +372,10 @@ def check_request(request: RunRequest) -> AudioInfo:
                 f"--fps {request.stage.fps} gives less than one frame per --window of "
                 f"{request.listen.window_seconds} s; raise --fps or --window"
             )
+    if request.imagine is not None and request.imagine.engine == "diffusers":
+        from aimv_backend.imagine.diffusion import check_model_at_hand
+
+        check_model_at_hand(request.imagine.model, allow_download=request.imagine.allow_download)
     if request.clips is not None:
         from aimv_backend.imagine.video import check_device
 

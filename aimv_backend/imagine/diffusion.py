@@ -74,6 +74,25 @@ def resolve_model_ref(ref: str, *, what: str = "--model") -> str:
     return ref
 
 
+def check_model_at_hand(ref: str, *, allow_download: bool, what: str = "--model") -> None:
+    """Fail at once, not after minutes of listening, when the model cannot be had: a folder
+    that does not exist, or (downloads off) a hub id the local Hugging Face cache lacks.
+
+    Raises ModelUnavailableError. Cheap: it reads no weights."""
+    resolved = resolve_model_ref(ref, what=what)
+    if Path(resolved).is_dir() or not _offline(allow_download):
+        return
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return  # load_pipeline names the missing package
+    if not isinstance(try_to_load_from_cache(resolved, "model_index.json"), str):
+        raise ModelUnavailableError(
+            f"{what} {ref!r} is not in the local Hugging Face cache and downloads are off: "
+            "give a local model folder with --model, or run without --offline"
+        )
+
+
 def _offline(allow_download: bool) -> bool:
     env = os.environ.get("HF_HUB_OFFLINE", "").strip().lower()
     return not allow_download or env in ("1", "true", "yes", "on")

@@ -226,3 +226,15 @@ def test_staging_at_a_frame_rate_below_one_frame_a_window_is_one_line(tmp_path, 
     line = _one_line(run_aimv("stage", work / "timeline.json", "-o", out, "--fps", "2"))
     assert "--fps 2 gives less than one frame per window" in line and "0.25 s" in line
     assert not out.exists()
+
+
+def test_diffusers_offline_without_the_model_is_refused_before_listening(tmp_path, run_aimv):
+    """The model is looked up in the local cache first: no minutes of listening, no work
+    folder, and a line saying what to give."""
+    song = tmp_path / "song.wav"
+    sf.write(song, _tone(3.0, 22050), 22050)
+    out = tmp_path / "v.mp4"
+    args = ("render", song, "-o", out, "--textures", "diffusers", "--offline", "-q")
+    line = _one_line(run_aimv(*args, "--model", "nobody/no-such-model"))
+    assert "'nobody/no-such-model' is not in the local Hugging Face cache" in line
+    assert "--model" in line and not (tmp_path / "v.aimv").exists() and not out.exists()
