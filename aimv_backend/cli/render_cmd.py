@@ -13,6 +13,7 @@ Blender (what the add-on's Generate runs).
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -146,7 +147,12 @@ def _run_album(args: argparse.Namespace, progress) -> int:
         raise ParameterError(
             f"several songs (an album) need -o OUTDIR/, a folder; got {str(outdir)!r}"
         )
-    songs = [Path(a) for a in args.audio]
+    songs: list[Path] = []
+    for given in args.audio:  # a song named twice (a.wav ./a.wav) is one video
+        if any(os.path.samefile(given, s) for s in songs if os.path.exists(given)):
+            progress.notice(f"{given} is given more than once: it is rendered once")
+            continue
+        songs.append(Path(given))
     first = album.album_paths(songs[:1], outdir)[0]
     request = request_from_args(
         argparse.Namespace(**{**vars(args), "output": str(first[0]), "audio": [str(songs[0])]})

@@ -81,6 +81,19 @@ def test_aimv_stage_replaces_its_own_video_and_keeps_the_users(
     assert out.read_bytes() == b"the user's own video"
 
 
+def test_a_song_named_twice_in_an_album_is_one_video(
+    run_aimv, short_song, fake_blender, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(short_song.parent)
+    album = tmp_path / "album"
+    args = render_args(short_song, album, fake_blender)
+    args[1:2] = [str(short_song), f"./{short_song.name}"]  # one file by two names
+    args[args.index(str(album))] = f"{album}/"
+    result = run_aimv(*args)
+    assert result.code == 0, result.err
+    assert sorted(p.name for p in album.glob("*.mp4")) == [f"{short_song.stem}.mp4"]
+
+
 def test_a_truncated_video_never_takes_the_name_and_the_old_one_stays(
     run_aimv, short_song, fake_blender, tmp_path, monkeypatch
 ):
