@@ -147,12 +147,13 @@ def _run_album(args: argparse.Namespace, progress) -> int:
         raise ParameterError(
             f"several songs (an album) need -o OUTDIR/, a folder; got {str(outdir)!r}"
         )
-    songs: list[Path] = []
-    for given in args.audio:  # a song named twice (a.wav ./a.wav) is one video
-        if any(os.path.samefile(given, s) for s in songs if os.path.exists(given)):
+    unique: dict[str, Path] = {}  # real path -> as given: a.wav and ./a.wav are one video
+    for given in args.audio:
+        if os.path.realpath(given) in unique:
             progress.notice(f"{given} is given more than once: it is rendered once")
-            continue
-        songs.append(Path(given))
+        else:
+            unique[os.path.realpath(given)] = Path(given)
+    songs = list(unique.values())
     first = album.album_paths(songs[:1], outdir)[0]
     request = request_from_args(
         argparse.Namespace(**{**vars(args), "output": str(first[0]), "audio": [str(songs[0])]})
