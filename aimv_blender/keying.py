@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .contract import Timeline
+from .contract import Timeline, names
 from .layer_options import DEFAULT_LAYERS, check_layers
 from .motion import background, camera, hits, lyrics, pictograms
 from .motion.background import texture_numbers
@@ -89,10 +89,15 @@ class KeyingOptions:
     layers: frozenset[str] = DEFAULT_LAYERS
 
     def __post_init__(self) -> None:
-        if not isinstance(self.fps, int) or not 1 <= self.fps <= 240:
-            raise ValueError(f"fps must be an integer in [1, 240], got {self.fps!r}")
-        if not 0.0 <= self.crossfade <= 10.0:
-            raise ValueError(f"crossfade must be in [0, 10] seconds, got {self.crossfade!r}")
+        if not isinstance(self.fps, int) or not names.MIN_FPS <= self.fps <= names.MAX_FPS:
+            raise ValueError(
+                f"fps must be an integer in [{names.MIN_FPS}, {names.MAX_FPS}], got {self.fps!r}"
+            )
+        if not 0.0 <= self.crossfade <= names.MAX_CROSSFADE_SECONDS:
+            raise ValueError(
+                f"crossfade must be in [0, {names.MAX_CROSSFADE_SECONDS:g}] seconds, "
+                f"got {self.crossfade!r}"
+            )
         if self.camera_keys_per_second <= 0:
             raise ValueError(
                 f"camera_keys_per_second must be > 0, got {self.camera_keys_per_second!r}"
