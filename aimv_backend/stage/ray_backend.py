@@ -51,7 +51,10 @@ def connect(address: str):
         try:
             ray.init(address=address, log_to_driver=False, configure_logging=False)
         except ConnectionError as exc:
-            raise ParameterError(f"--ray {address!r}: no Ray cluster there ({exc})") from None
+            raise ParameterError(
+                f"--ray {address!r}: cannot connect to a Ray cluster there (none running, or it "
+                f"refused this client: {exc})"
+            ) from None
     return ray
 
 

@@ -56,5 +56,5 @@ def test_a_ray_address_with_no_cluster_is_one_line(run_aimv, song, tmp_path, mon
     if ray.is_initialized():
         pytest.skip("a Ray cluster is connected in this process")
     result = run_aimv("render", song, "-o", tmp_path / "v.mp4", "--ray", "auto")
-    assert result.code == 2 and "--ray 'auto': no Ray cluster there" in result.err
+    assert result.code == 2 and "--ray 'auto': cannot connect to a Ray cluster there" in result.err
     assert not (tmp_path / "v.aimv" / "timeline.json").exists()
