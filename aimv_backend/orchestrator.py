@@ -367,11 +367,10 @@ def check_request(request: RunRequest) -> AudioInfo:
         if request.output.suffix.lower() != ".mp4":
             raise ParameterError(f"--output must name an .mp4 file, got {str(request.output)!r}")
         blender_command(request.stage)  # a missing bpy or a bad --blender fails first
-        if request.stage.fps * request.listen.window_seconds < 1.0:
-            raise ParameterError(
-                f"--fps {request.stage.fps} gives less than one frame per --window of "
-                f"{request.listen.window_seconds} s; raise --fps or --window"
-            )
+        # --window itself; beat windows are checked again on the timeline (_stage)
+        reason = names.check_frames_per_window([request.listen.window_seconds], request.stage.fps)
+        if reason:
+            raise ParameterError(reason)
     if request.imagine is not None and request.imagine.engine == "diffusers":
         from aimv_backend.imagine.diffusion import check_model_at_hand
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from aimv_backend.listen.drums import features
+from aimv_timeline.paths import is_inside
 
 ENV_DIR = "AIMV_EGMD_DIR"
 CSV_NAME = "e-gmd-v1.0.0.csv"
@@ -92,16 +93,17 @@ def train_performances(root: Path) -> dict[str, list[tuple[Path, Path]]]:
             if row.get("split") != "train":
                 continue
             audio, midi = root / row["audio_filename"], root / row["midi_filename"]
-            if _inside(audio, root) and _inside(midi, root) and audio.is_file() and midi.is_file():
+            # a CSV row may not name a file outside the dataset folder
+            if (
+                is_inside(audio, root)
+                and is_inside(midi, root)
+                and audio.is_file()
+                and midi.is_file()
+            ):
                 kits.setdefault(row.get("kit_name", ""), []).append((audio, midi))
     if not kits:
         raise EgmdError(f"{root}: no performance of the train split has its files there")
     return kits
-
-
-def _inside(path: Path, root: Path) -> bool:
-    """A CSV row may not name a file outside the dataset folder."""
-    return path.resolve().is_relative_to(root.resolve())
 
 
 def midi_hits(path: Path) -> list[tuple[float, str, int]]:
@@ -132,8 +134,11 @@ def drum_set(rng: np.random.Generator, *, seconds: float):
         name = names[turn % len(names)]
         turn += 1
         audio_path, midi_path = kits[name][int(rng.integers(len(kits[name])))]
-        data, rate = sf.read(str(audio_path), dtype="float32", always_2d=True)
-        clip = to_rate(data.mean(axis=1)[: int(CLIP_SECONDS * rate)], rate)
+        rate = sf.info(str(audio_path)).samplerate  # read the clip only, not the performance
+        data, _ = sf.read(
+            str(audio_path), frames=int(CLIP_SECONDS * rate), dtype="float32", always_2d=True
+        )
+        clip = to_rate(data.mean(axis=1), rate)
         length = clip.shape[0] / features.RATE
         hits = [h for h in midi_hits(midi_path) if h[0] < length - 0.05]
         truth += _events(hits, offset=start)

@@ -348,8 +348,9 @@ def choose_tempo(features: OnsetFeatures, *, min_bpm: float, max_bpm: float) -> 
     bpm = estimate_tempo(features.envelope, features.fps, min_bpm=min_bpm, max_bpm=max_bpm)
     while bpm / 2 >= min_bpm:
         bpm /= 2
+    pulse = beat_envelope(features)
     while 2 * bpm <= max_bpm:
-        beats = track_beats(beat_envelope(features), features.fps, bpm)
+        beats = track_beats(pulse, features.fps, bpm)
         low_ratio, all_ratio = mid_ratios(features, beats)
         if low_ratio < DOUBLE_LOW_RATIO and all_ratio < DOUBLE_ALL_RATIO:
             break
