@@ -6,10 +6,12 @@ inputs with the same one-line message, and none of them holds float64 copies of 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
 import struct
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,10 @@ MAX_SAMPLE_RATE = 192_000
 DEFAULT_BLOCK_SECONDS = 10.0
 FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
 MAX_PEAK_DBFS = 24.0  # float audio louder than this (16x full scale) is refused up front
+# An MP3 that decodes shorter than its header by more than this is a cut-off download; less is
+# the header's rounding (encoder delay and padding), and the decoded length is used.
+MP3_SLACK = 0.01
+MP3_SLACK_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,8 @@ def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
     if not os.access(p, os.R_OK):
         raise AudioInputError(f"audio file {name!r} is not readable (permission denied)")
     try:
-        info = sf.info(str(p))
+        with _native_stderr_silenced():
+            info = sf.info(str(p))
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         reason = str(exc).split(":")[-1].strip() or "unknown format"
         raise AudioInputError(
@@ -88,13 +95,21 @@ def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
             f"audio file {name!r} has sample rate {info.samplerate} Hz; "
             f"AIMV reads {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz"
         )
+    frames = int(info.frames)
     if info.format in ("WAV", "WAVEX"):
         _check_wav_data_complete(p, size)
+    elif info.format == "MP3":
+        try:
+            frames = _decoded_frames(p, header_frames=frames, rate=int(info.samplerate))
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            raise AudioInputError(f"audio file {name!r} is damaged: {exc}") from None
+        if frames <= 0:
+            raise AudioInputError(f"audio file {name!r} contains no audio (0 samples)")
     checked = AudioInfo(
         path=p.resolve(),
         sample_rate=int(info.samplerate),
         channels=int(info.channels),
-        frames=int(info.frames),
+        frames=frames,
         format=str(info.format),
         subtype=str(info.subtype),
     )
@@ -165,11 +180,12 @@ def iter_mono_blocks(
     name = str(info.path)
     try:
         with sf.SoundFile(name) as fh:
-            frames = -1 if fh.seekable() else info.frames  # soundfile needs it then
-            blocks = fh.blocks(
-                blocksize=block_frames, frames=frames, dtype="float32", always_2d=True
-            )
-            for block in blocks:
+            # fh.read, not fh.blocks: blocks() hands back its whole reused buffer after a short
+            # read, so a truncated MP3 would repeat stale samples up to the header's length
+            while (want := min(block_frames, info.frames - total)) > 0:
+                block = fh.read(want, dtype="float32", always_2d=True)
+                if block.shape[0] == 0:
+                    break
                 if not mono:
                     out = block.reshape(-1)
                 elif block.shape[1] > 1:
@@ -195,9 +211,42 @@ def iter_mono_blocks(
         ) from None
     if total < info.frames:
         raise AudioInputError(
-            f"audio file {name!r} is truncated: header promises {info.frames} samples, "
-            f"data holds {total}"
+            _truncated(name, promised=info.frames, held=total, rate=info.sample_rate)
         )
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Hush libmpg123, which prints "Xing stream size off" to the process's stderr for a cut-off
+    MP3: AIMV says that itself, in one line."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as sink:
+            os.dup2(sink.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _truncated(name: str, *, promised: int, held: int, rate: int) -> str:
+    return (
+        f"audio file {name!r} is truncated: its header promises {promised / rate:.2f} s "
+        f"({promised} samples), the data holds {held / rate:.2f} s"
+    )
+
+
+def _decoded_frames(path: Path, *, header_frames: int, rate: int) -> int:
+    """Count an MP3's decodable frames: its header's count is an estimate (or, from a Xing
+    header, the length before a download was cut short)."""
+    held = 0
+    with _native_stderr_silenced(), sf.SoundFile(str(path)) as fh:
+        while block := len(fh.read(int(DEFAULT_BLOCK_SECONDS * rate), dtype="float32")):
+            held += block
+    if header_frames - held > max(MP3_SLACK * header_frames, MP3_SLACK_SECONDS * rate):
+        raise AudioInputError(_truncated(str(path), promised=header_frames, held=held, rate=rate))
+    return held
 
 
 def load_mono(

@@ -217,6 +217,23 @@ def test_mp3_is_read_and_the_help_and_errors_say_so(run_aimv, song, tmp_path):
     _one_line_error(run_aimv("listen", junk, "-o", out, *FAST), AUDIO_FORMATS)
 
 
+def test_a_cut_off_mp3_is_refused_not_padded_with_stale_audio(run_aimv, song, tmp_path):
+    """An interrupted download keeps the MP3's header (and its length): the missing seconds
+    must not be filled with repeats of the last block, and libmpg123's warnings stay out."""
+    import shutil
+    import subprocess
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("needs ffmpeg to make an MP3")
+    mp3 = tmp_path / "song.mp3"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(song), str(mp3)], check=True)
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(mp3.read_bytes()[: mp3.stat().st_size // 2])
+    result = run_aimv("listen", cut, "-o", tmp_path / "out", *FAST)
+    _one_line_error(result, "cut.mp3", "truncated", "4.0")
+    assert not (tmp_path / "out").exists()
+
+
 def test_bad_audio_prints_only_the_error_not_a_progress_bar(run_aimv, write_wav, tmp_path):
     nan = sine(440, 2.0, RATE)
     nan[RATE + 100] = np.nan
