@@ -72,6 +72,31 @@ def fcurve_collection(datablock: bpy.types.ID, action: bpy.types.Action):
 
 
 def _fingerprint(fc) -> str:
+    """What an artist may change on an F-curve AIMV wrote: its keys (frame, value, interpolation,
+    handles, easing) and the curve's mute, modifiers and extrapolation ("2:" + 16 hex digits)."""
+    n = len(fc.keyframe_points)
+    floats = []
+    for prop in ("co", "handle_left", "handle_right"):
+        values = [0.0] * (2 * n)
+        fc.keyframe_points.foreach_get(prop, values)
+        floats += values
+    ints = [0] * n
+    fc.keyframe_points.foreach_get("interpolation", ints)
+    raw = struct.pack(f"{len(floats)}f{n}i", *floats, *ints)
+    raw += repr(
+        (
+            fc.mute,
+            fc.extrapolation,
+            [k.easing for k in fc.keyframe_points],
+            [m.type for m in fc.modifiers],
+        )
+    ).encode()
+    return "2:" + hashlib.sha1(raw).hexdigest()[:16]
+
+
+def _fingerprint_v1(fc) -> str:
+    """The fingerprint files saved before AIMV 0.1's F-curve edits counted handles and mutes:
+    keys and interpolation only (an unprefixed 16 hex digits)."""
     n = len(fc.keyframe_points)
     co = [0.0] * (2 * n)
     fc.keyframe_points.foreach_get("co", co)
@@ -79,6 +104,13 @@ def _fingerprint(fc) -> str:
     fc.keyframe_points.foreach_get("interpolation", interp)
     raw = struct.pack(f"{2 * n}f{n}i", *co, *interp) if n else b""
     return hashlib.sha1(raw).hexdigest()[:16]
+
+
+def edited(fc, fingerprint: str) -> bool:
+    """Whether an F-curve AIMV wrote with ``fingerprint`` has since been changed by hand."""
+    if fingerprint.startswith("2:"):
+        return fingerprint != _fingerprint(fc)
+    return fingerprint != _fingerprint_v1(fc)
 
 
 def _key(data_path: str, index: int) -> str:
@@ -98,7 +130,7 @@ def write_curves(datablock: bpy.types.ID, action_name: str, curves: list[CurveKe
         key = _key(ch.data_path, ch.index)
         old = fcurves.find(ch.data_path, index=ch.index)
         if old is not None:
-            if key in written and written[key] != _fingerprint(old):
+            if key in written and edited(old, written[key]):
                 kept.append(key)
                 continue
             fcurves.remove(old)

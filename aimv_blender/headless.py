@@ -244,14 +244,49 @@ def _check(args) -> None:
         raise UsageError(f"-o/--output must be an .mp4 file, got {args.output!r}")
     if args.output and Path(args.output).exists() and not args.force:
         raise UsageError(f"-o/--output {args.output!r} exists (use --force to overwrite)")
-    if args.blend_out is not None and Path(args.blend_out).suffix.lower() != ".blend":
-        raise UsageError(f"--blend-out must be a .blend file, got {args.blend_out!r}")
+    if args.blend_out is not None:
+        if Path(args.blend_out).suffix.lower() != ".blend":
+            raise UsageError(f"--blend-out must be a .blend file, got {args.blend_out!r}")
+        folder = Path(args.blend_out).absolute().parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise UsageError(
+                f"--blend-out {args.blend_out!r}: the folder {str(folder)!r} does not exist "
+                "or cannot be written"
+            )
     if args.timeline is None and args.song is None:
         raise UsageError(f"give SONG, or --timeline with a {names.TIMELINE_FILE}")
     if args.song is not None and not Path(args.song).is_file():
         raise UsageError(f"SONG {args.song!r}: no such file")
     if args.timeline is None and args.output is None:
         raise UsageError("--work-dir or -o is needed to place the backend's outputs")
+
+
+def _remember_settings(stage, args, video: dict, *, audio: Path, timeline: Path) -> None:
+    """Fill in the panel's settings (``Scene.aimv``) of the scene ``--blend-out`` saves, so that
+    an artist who opens it can Build scene and Render at once.
+
+    The add-on is not registered here, so they are written as the ID properties its
+    PropertyGroup reads when it is: strings, numbers and switches only.
+    """
+    off = set(args.layers_off or ())
+    all_layers = importlib.import_module(f"{PKG}.layer_options").LAYERS
+    layers = {f"layer_{name}": name not in off for name in all_layers}
+    settings = {
+        "audio_path": str(audio.absolute()),
+        "timeline_path": str(timeline.absolute()),
+        "work_dir": str(timeline.absolute().parent),
+        "fps": int(video["fps"]),
+        "resolution_x": int(video["resolution"][0]),
+        "resolution_y": int(video["resolution"][1]),
+        "samples": int(video["samples"]),
+        "crossfade": float(args.crossfade),
+        "seed": int(args.seed),
+        "font_path": str(Path(args.font).absolute()) if args.font else "",
+        **layers,
+    }
+    if args.output:
+        settings["output_path"] = str(Path(args.output).absolute())
+    stage["aimv"] = settings
 
 
 def run(args: argparse.Namespace) -> int:
@@ -310,7 +345,11 @@ def run(args: argparse.Namespace) -> int:
         bpy.context.preferences.filepaths.save_version = max(
             1, bpy.context.preferences.filepaths.save_version
         )
-        bpy.ops.wm.save_as_mainfile(filepath=str(blend), check_existing=False, copy=True)
+        _remember_settings(stage, args, video, audio=audio, timeline=timeline_path)
+        try:
+            bpy.ops.wm.save_as_mainfile(filepath=str(blend), check_existing=False, copy=True)
+        except RuntimeError as exc:  # bpy's "Cannot open file ... for writing"
+            raise UsageError(f"--blend-out {str(blend)!r}: {' '.join(str(exc).split())}") from None
     if args.output is None and args.image_sequence is None:
         return 0
     total = rs.frame_end - rs.frame_start + 1

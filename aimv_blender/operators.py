@@ -108,7 +108,9 @@ class AIMV_OT_render(bpy.types.Operator):
             audio = snap.audio
             if audio is None and snap.timeline is not None and snap.timeline.is_file():
                 audio = Path(read_timeline(snap.timeline).source.path)
-            if audio is None or not audio.is_file():
+            if audio is None:
+                raise SettingsError("Song: choose the audio file (or a timeline that names it)")
+            if not audio.is_file():
                 raise SettingsError(f"Song {str(audio)!r}: no such file")
             rs = render.render_scene(stage, audio=audio, options=options)
             if not render.has_audio_support():

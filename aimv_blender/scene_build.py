@@ -89,8 +89,17 @@ def _markers(scene: bpy.types.Scene, keys: SceneKeys) -> int:
 
 
 def _action_name(datablock: bpy.types.ID) -> str:
-    """The action of one of AIMV's datablocks ("AIMV Lyric hello TextCurve"), within 63 bytes."""
-    return fit_name(f"{datablock.name} {type(datablock).__name__}")
+    """The action of one of AIMV's datablocks ("AIMV Lyric hello TextCurve"), within 63 bytes.
+
+    A material's node tree is always called "Shader Nodetree", so it is named after its
+    material: one action per tree, never the screen's colour keyed by the flash's.
+    """
+    name = datablock.name
+    if isinstance(datablock, bpy.types.NodeTree):
+        owner = next((m for m in bpy.data.materials if m.node_tree == datablock), None)
+        if owner is not None:
+            name = owner.name
+    return fit_name(f"{name} {type(datablock).__name__}")
 
 
 def apply_table(
@@ -112,7 +121,7 @@ def apply_table(
             targets = {
                 "subject": ob,
                 "subject_data": ob.data,
-                "subject_material": ob.data.materials[0] if ob.data.materials else None,
+                "subject_material": common.own_material(ob),  # never an artist's
             }
         else:
             targets = stage

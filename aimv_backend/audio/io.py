@@ -30,6 +30,7 @@ MAX_PEAK_DBFS = 24.0  # float audio louder than this (16x full scale) is refused
 # An MP3 that decodes shorter than its header by more than this is a cut-off download; less is
 # the header's rounding (encoder delay and padding), and the decoded length is used.
 MP3_SLACK = 0.01
+DC_CUTOFF_HZ = 5.0  # load_mono's high-pass: DC out, the lowest piano note (27.5 Hz) kept
 MP3_SLACK_SECONDS = 0.1
 
 
@@ -249,6 +250,28 @@ def _decoded_frames(path: Path, *, header_frames: int, rate: int) -> int:
     return held
 
 
+class _DcBlocker:
+    """A one-pole high-pass at DC_CUTOFF_HZ, carried across blocks.
+
+    A constant offset (a cheap interface, a plug-in) is inaudible, but the models would hear a
+    step at the song's start and a bias in every frame: pitch, tags, voice activity.
+    """
+
+    def __init__(self, sample_rate: int) -> None:
+        self.pole = 1.0 - 2.0 * np.pi * DC_CUTOFF_HZ / sample_rate
+        self.state: np.ndarray | None = None
+
+    def __call__(self, block: np.ndarray) -> np.ndarray:
+        import scipy.signal
+
+        if block.size == 0:
+            return block
+        if self.state is None:  # start settled on the first sample: no step at 0 s
+            self.state = scipy.signal.lfilter_zi([1.0, -1.0], [1.0, -self.pole]) * block[0]
+        out, self.state = scipy.signal.lfilter([1.0, -1.0], [1.0, -self.pole], block, zi=self.state)
+        return out.astype(np.float32, copy=False)
+
+
 def load_mono(
     info: AudioInfo, *, sample_rate: int | None = None, block_seconds: float = DEFAULT_BLOCK_SECONDS
 ) -> np.ndarray:
@@ -267,7 +290,9 @@ def load_mono(
 
         resampler = soxr.ResampleStream(info.sample_rate, rate_out, 1, dtype="float32")
     blocks = iter_mono_blocks(info, block_frames=int(block_seconds * info.sample_rate))
+    dc_blocker = _DcBlocker(info.sample_rate)
     for block in blocks:
+        block = dc_blocker(block)
         chunk = block if resampler is None else resampler.resample_chunk(block)
         out[n : n + chunk.shape[0]] = chunk
         n += chunk.shape[0]

@@ -37,6 +37,7 @@ import numpy as np
 import scipy.fft
 
 from aimv_backend.errors import ParameterError
+from aimv_backend.listen.volume import SILENCE_DBFS
 from aimv_timeline.schema import Rhythm
 
 __all__ = [
@@ -183,7 +184,10 @@ def onset_features(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> OnsetFe
     logmel = np.empty((N_MELS, frames), dtype=np.float32)
     chroma = np.empty((12, frames), dtype=np.float32)
     view = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:frames]
+    silent = np.empty(frames, dtype=bool)
     for a in range(0, frames, BLOCK_FRAMES):
+        mean_square = np.mean(np.square(view[a : a + BLOCK_FRAMES], dtype=np.float32), axis=1)
+        silent[a : a + BLOCK_FRAMES] = mean_square < 10.0 ** (SILENCE_DBFS / 10.0)
         spec = np.abs(scipy.fft.rfft(view[a : a + BLOCK_FRAMES] * window, axis=1)).T
         power = spec**2
         logmel[:, a : a + BLOCK_FRAMES] = np.log10(mel_fb @ power + 1e-10)
@@ -193,6 +197,8 @@ def onset_features(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> OnsetFe
     np.maximum(db, db.max(initial=-100.0) - 80.0, out=db)
     # The frame before the song is silence, so a note at 0 s is an onset too.
     flux = np.maximum(0.0, np.diff(db, axis=1, prepend=np.full((N_MELS, 1), db.min(initial=0.0))))
+    # No onset in silence (the volume's rule): dither or hiss under a quiet intro keeps no beat
+    flux[:, silent] = 0.0
     envelope = flux.mean(axis=0)
     low = flux[low_bands].mean(axis=0) if low_bands.any() else envelope
     for signal in (envelope, low):  # the jump from silence at 0 s is no louder than a hit
@@ -396,6 +402,8 @@ def _tempo_of(beat_times: np.ndarray) -> float | None:
 def onset_rhythm(audio: np.ndarray, sample_rate: int, options: RhythmOptions) -> Rhythm:
     """The default engine on mono ``audio`` (see the module docstring)."""
     features = onset_features(audio, sample_rate)
+    if not features.envelope.any():  # silence, or a hum with no onset: no pulse
+        return Rhythm(tempo_bpm=None)
     bpm = choose_tempo(features, min_bpm=options.min_bpm, max_bpm=options.max_bpm)
     frames = track_beats(beat_envelope(features), features.fps, bpm)
     if frames.shape[0] < 2:

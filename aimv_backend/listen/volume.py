@@ -28,6 +28,9 @@ from aimv_timeline.schema import Volume
 FLOOR_DBFS = -120.0
 
 
+SILENCE_DBFS = -60.0  # quieter than this is silence: no level, colour, instrument or beat
+
+
 @dataclass(frozen=True)
 class VolumeOptions:
     """Thresholds of the loudness labels. All in dB; span in seconds. Validated on construction."""
@@ -35,7 +38,7 @@ class VolumeOptions:
     span_seconds: float = 8.0
     loud_db: float = 6.0
     quiet_db: float = -6.0
-    silence_dbfs: float = -60.0
+    silence_dbfs: float = SILENCE_DBFS
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.span_seconds) and 0.5 <= self.span_seconds <= 600):
@@ -67,11 +70,12 @@ def measure_level(samples: np.ndarray) -> WindowLevel:
     """RMS and peak of a mono float32 window, computed in float64 accumulators (no copy)."""
     if samples.size == 0:
         return WindowLevel(FLOOR_DBFS, FLOOR_DBFS)
-    # A constant offset (DC) is not sound: measure around the window's mean, so a DC-shifted
-    # recording (or pure DC) is not rated louder than it sounds.
+    # A constant offset (DC) is not sound: the RMS is measured around the window's mean, so a
+    # DC-shifted recording (or pure DC) is not rated louder than it sounds. The peak is the
+    # samples' own, DC included: it says how close the file comes to clipping.
     mean = float(np.mean(samples, dtype=np.float64))
     power = max(0.0, float(np.dot(samples, samples)) / samples.size - mean * mean)
-    peak = max(abs(float(np.max(samples)) - mean), abs(float(np.min(samples)) - mean))
+    peak = max(abs(float(np.max(samples))), abs(float(np.min(samples))))
     return WindowLevel(to_dbfs(math.sqrt(power)), to_dbfs(peak))
 
 

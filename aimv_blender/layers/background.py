@@ -149,6 +149,11 @@ def _image_node(nt, name: str, image: bpy.types.Image, location, sequence: bool)
     tex = nt.nodes.new("ShaderNodeTexImage")
     tex.name = tex.label = name
     tex.location = location
+    _show_image(tex, image, sequence)
+    return tex
+
+
+def _show_image(tex, image: bpy.types.Image, sequence: bool) -> None:
     tex.image = image
     user = tex.image_user
     user.frame_start = 1
@@ -158,13 +163,24 @@ def _image_node(nt, name: str, image: bpy.types.Image, location, sequence: bool)
         user.frame_duration = 1  # the shown file is 1 + frame_offset, whatever the frame
     elif image.source == "MOVIE":
         user.frame_duration = max(1, image.frame_duration)
-    return tex
 
 
 def _screen_material(source: BackgroundSource) -> bpy.types.Material:
     """Crossfading images (A = this window, B = the next) or, without images, the colour."""
     mat = common.material(SCREEN)
     nt = mat.node_tree
+    textures = (NODE_TEXTURE_A, NODE_TEXTURE_B)
+    if source.images is None:
+        if common.has_nodes(nt, {NODE_COLOUR: "ShaderNodeRGB"}) and textures[0] not in nt.nodes:
+            return mat
+    elif common.has_nodes(
+        nt,
+        {NODE_COLOUR: "ShaderNodeRGB", NODE_CROSSFADE: "ShaderNodeMix"}
+        | dict.fromkeys(textures, "ShaderNodeTexImage"),
+    ):  # kept, with the keys an artist edited: only the images are set again
+        for name, image in zip(textures, source.images, strict=True):
+            _show_image(nt.nodes[name], image, source.keyed_offsets)
+        return mat
     nt.nodes.clear()
     rgb = nt.nodes.new("ShaderNodeRGB")
     rgb.name = rgb.label = NODE_COLOUR
@@ -198,13 +214,16 @@ def _fade_material(image: bpy.types.Image, sequence: bool) -> bpy.types.Material
     """
     mat = common.material(FADE)
     nt = mat.node_tree
-    nt.nodes.clear()
-    tex = _image_node(nt, NODE_TEXTURE_B, image, (-300, 100), sequence)
-    clear = nt.nodes.new("ShaderNodeBsdfTransparent")
-    out = nt.nodes.new("ShaderNodeOutputMaterial")
-    out.location = (200, 0)
-    nt.links.new(clear.outputs[0], out.inputs["Surface"])
-    nt.nodes.active = tex
+    if common.has_nodes(nt, {NODE_TEXTURE_B: "ShaderNodeTexImage"}):
+        _show_image(nt.nodes[NODE_TEXTURE_B], image, sequence)
+    else:
+        nt.nodes.clear()
+        tex = _image_node(nt, NODE_TEXTURE_B, image, (-300, 100), sequence)
+        clear = nt.nodes.new("ShaderNodeBsdfTransparent")
+        out = nt.nodes.new("ShaderNodeOutputMaterial")
+        out.location = (200, 0)
+        nt.links.new(clear.outputs[0], out.inputs["Surface"])
+        nt.nodes.active = tex
     mat.diffuse_color = (1.0, 1.0, 1.0, 0.0)
     common.blended(mat)
     return mat

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bpy
 
 COLLECTION = "AIMV"
+MATERIAL = "aimv_material"  # the material AIMV last assigned to an object
 
 
 def collection(scene: bpy.types.Scene, name: str = COLLECTION) -> bpy.types.Collection:
@@ -74,6 +75,18 @@ def material(name: str) -> bpy.types.Material:
     return mat
 
 
+def has_nodes(nt, wanted: dict[str, str]) -> bool:
+    """Whether node tree ``nt`` still holds AIMV's named nodes (name -> bl_idname).
+
+    Such a tree is updated in place, never cleared: clearing deletes the F-curves that key its
+    nodes (an artist's texture swaps and colours) and any node the artist added.
+    """
+    return all(
+        (node := nt.nodes.get(name)) is not None and node.bl_idname == idname
+        for name, idname in wanted.items()
+    )
+
+
 def blended(mat: bpy.types.Material) -> None:
     """Let the material's alpha (Workbench: diffuse_color's) show through."""
     if hasattr(mat, "surface_render_method"):  # 4.2+
@@ -87,6 +100,27 @@ def assign(ob: bpy.types.Object, mat: bpy.types.Material) -> None:
         ob.data.materials.append(mat)
     elif ob.data.materials[0] != mat:
         ob.data.materials[0] = mat
+
+
+def assign_unless_replaced(ob: bpy.types.Object, mat: bpy.types.Material) -> None:
+    """Give ``ob`` AIMV's material ``mat``, unless the artist has put another in its slot.
+
+    AIMV records the material it assigned (``aimv_material``); a different one there now is
+    the artist's choice and stays.
+    """
+    current = ob.data.materials[0] if len(ob.data.materials) else None
+    if current is not None and current != mat and current.name != ob.get(MATERIAL, current.name):
+        return
+    assign(ob, mat)
+    ob[MATERIAL] = mat.name
+
+
+def own_material(ob: bpy.types.Object) -> bpy.types.Material | None:
+    """The material AIMV assigned to ``ob``, if it is still there (None: the artist's)."""
+    current = ob.data.materials[0] if len(ob.data.materials) else None
+    if current is None or current.name != ob.get(MATERIAL, current.name):
+        return None
+    return current
 
 
 def emission_output(nt, colour_socket, *, alpha_socket=None):

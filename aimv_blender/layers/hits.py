@@ -22,6 +22,8 @@ LAYER = "AIMV Hits"
 def _flash_material() -> bpy.types.Material:
     mat = common.material(FLASH)
     nt = mat.node_tree
+    if common.has_nodes(nt, {NODE_COLOUR: "ShaderNodeRGB", NODE_AMOUNT: "ShaderNodeValue"}):
+        return mat  # kept, with any keys the artist edited
     nt.nodes.clear()
     rgb = nt.nodes.new("ShaderNodeRGB")
     rgb.name = rgb.label = NODE_COLOUR

@@ -53,6 +53,8 @@ def build(
     """Create or update the text objects of ``slots``; remove AIMV's unused lyric objects."""
     coll = common.collection(scene, LAYER)
     common.set_layer_visible(scene, coll, enabled)
+    if not enabled:  # its objects, with the artist's edits, wait in the excluded collection
+        return {}
     chosen = font(font_path)
     out: dict[str, bpy.types.Object] = {}
     for slot in slots:
@@ -74,13 +76,13 @@ def build(
             ob[BODY] = slot.text
         if chosen is not None:
             curve.font = chosen
-        common.assign(ob, _material(slot.name))
+        common.assign_unless_replaced(ob, _material(slot.name))
         out[slot.name] = ob
     if slots:
         plate, _new = common.get_object(
             coll, PLATE, lambda: common.plane_mesh(PLATE, 1.0, 1.0), "MESH"
         )
-        common.assign(plate, _material(PLATE))
+        common.assign_unless_replaced(plate, _material(PLATE))
         out[PLATE] = plate
     stale = [
         o.name

@@ -53,6 +53,8 @@ def build(
     """Create or update the image planes of ``slots``; remove AIMV's unused pictogram planes."""
     coll = common.collection(scene, LAYER)
     common.set_layer_visible(scene, coll, enabled)
+    if not enabled:  # its objects, with the artist's edits, wait in the excluded collection
+        return {}
     out: dict[str, bpy.types.Object] = {}
     for slot in slots:
         try:  # the path rule: a timeline's paths stay inside its folder (docs/security.md)
@@ -67,7 +69,7 @@ def build(
             coll, slot.name, lambda slot=slot: common.plane_mesh(slot.name, 1.0, 1.0), "MESH"
         )
         ob[MADE] = slot.path
-        common.assign(ob, _material(slot.name, image))
+        common.assign_unless_replaced(ob, _material(slot.name, image))
         out[slot.name] = ob
     stale = [
         o.name

@@ -77,7 +77,32 @@ def main(config_path, result_path):
         fc.keyframe_points[-1].co[1] *= 2.0
         fc.update()
         edited = keys_of(fc)
+        # ... swaps a window's texture, mutes the camera's punch, gives a word her own material
+        screen_nodes = bpy.data.materials[scene_build.NAMES["screen"]].node_tree
+        offsets = anim.find_fcurve(screen_nodes, 'nodes["AIMV Texture A"].image_user.frame_offset')
+        offsets.keyframe_points[1].co[1] = offsets.keyframe_points[0].co[1]
+        offsets.update()
+        swapped = keys_of(offsets)
+        anim.find_fcurve(cam, "delta_location", 1).mute = True
+        gold = bpy.data.materials.new("Artist Gold")
+        lyric.data.materials[0] = gold
         build(scene, timeline, folder, cfg)
+        flash_nodes = bpy.data.materials["AIMV Flash"].node_tree
+        out["node_actions"] = [
+            screen_nodes.animation_data.action.name,
+            flash_nodes.animation_data.action.name,
+        ]
+        scene.frame_set(cfg["word_frame"])
+        out["colours"] = [
+            list(screen_nodes.nodes["AIMV Colour"].outputs[0].default_value),
+            list(flash_nodes.nodes["AIMV Colour"].outputs[0].default_value),
+        ]
+        offsets = anim.find_fcurve(screen_nodes, 'nodes["AIMV Texture A"].image_user.frame_offset')
+        out["regen_more"] = {
+            "texture_swap_kept": keys_of(offsets) == swapped,
+            "punch_still_muted": anim.find_fcurve(cam, "delta_location", 1).mute,
+            "material": lyric.data.materials[0].name,
+        }
         out["regen"] = {
             "body": lyric.data.body,
             "rotation": lyric.rotation_euler[1],
@@ -85,6 +110,7 @@ def main(config_path, result_path):
             "picto_other_keys": keys_of(anim.find_fcurve(picto, "scale", 1)) is not None,
         }
         lyric.data.body = cfg["word"]  # back to the word, for the OCR of the toggles
+        lyric.data.materials[0] = bpy.data.materials[lyric.name]  # AIMV's again, for the OCR
 
         # each layer off in turn: its objects leave the picture
         out["off"] = {}
@@ -92,8 +118,11 @@ def main(config_path, result_path):
             build(scene, timeline, folder, cfg, frozenset(LAYERS) - {layer})
             f = cfg["word_frame"] if layer == "lyrics" else cfg["picto_frame"]
             out["off"][layer] = shoot(scene, f, shots / f"no_{layer}_{f:03d}.png")
+            if layer == "lyrics":
+                out["off"]["lyric_kept"] = bpy.data.objects.get(lyric.name) is not None
         build(scene, timeline, folder, cfg)
         out["on_again"] = shoot(scene, cfg["word_frame"], shots / "on_again.png")
+        out["on_again_rotation"] = bpy.data.objects[lyric.name].rotation_euler[1]
         out["built_frames"] = [built.frame_start, built.frame_end]
     except Exception:  # report everything to the test, whatever happened
         out["exception"] = traceback.format_exc()

@@ -96,12 +96,27 @@ def test_a_rebuild_keeps_the_artists_edits(picture):
     assert regen["body"] == cfg["word"].upper()
     assert regen["rotation"] == pytest.approx(0.2)
     assert regen["picto_keys_kept"] and regen["picto_other_keys"]
+    more = facts["regen_more"]
+    assert more["texture_swap_kept"]  # the background's node keys too (docs/blender.md)
+    assert more["punch_still_muted"]  # a muted curve is an edit, as a moved key is
+    assert more["material"] == "Artist Gold"
+
+
+def test_the_screen_and_the_flash_have_their_own_colour_keys(picture):
+    """Every material's node tree is called "Shader Nodetree": their actions must not be one."""
+    facts, _cfg, _word = picture
+    screen_action, flash_action = facts["node_actions"]
+    assert screen_action != flash_action
+    screen, flash = facts["colours"]
+    assert max(abs(a - b) for a, b in zip(screen[:3], flash[:3], strict=True)) > 0.05
 
 
 def test_switching_a_layer_off_removes_it_from_the_picture(picture):
     facts, cfg, word = picture
     assert word.text not in read_text(facts["off"]["lyrics"])
     assert word.text in read_text(facts["on_again"])
+    assert facts["off"]["lyric_kept"]  # waiting, with its edits, in the excluded collection
+    assert facts["on_again_rotation"] == pytest.approx(0.2)
     with_picto = np.asarray(Image.open(facts["frames"][str(cfg["picto_frame"])]).convert("RGB"))
     without = np.asarray(Image.open(facts["off"]["pictograms"]).convert("RGB"))
     red = lambda a: ((a[..., 0] > 180) & (a[..., 1] < 90) & (a[..., 2] < 110)).sum()  # noqa: E731

@@ -129,6 +129,10 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, blender_env, timelines)
     done = headless("--timeline", timelines["plain"], "-o", existing, env=blender_env)
     assert done.returncode == 2 and "exists" in done.stderr
     assert existing.read_bytes() == b"the user's file"
+    nowhere = tmp_path / "no-such-folder" / "scene.blend"
+    done = headless("--timeline", timelines["plain"], "--blend-out", nowhere, env=blender_env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("aimv-blender: error: --blend-out")
 
 
 def test_partial_frames_and_blend_out_without_textures(tmp_path, blender_env, timelines):
@@ -152,6 +156,23 @@ def test_partial_frames_and_blend_out_without_textures(tmp_path, blender_env, ti
     assert done.returncode == 0, done.stderr[-3000:]
     assert blend.stat().st_size > 10_000  # a real .blend (zstd-compressed in 5.0)
     assert (tmp_path / "stage.blend1").read_bytes() == b"an older scene"
+    # opened with the add-on, the saved scene's panel holds this run's settings
+    panel = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, bpy, aimv_blender; bpy.ops.wm.open_mainfile(filepath=sys.argv[1]); "
+            "aimv_blender.register(); a = bpy.context.scene.aimv; "
+            "print(a.timeline_path, a.fps, a.resolution_x, a.resolution_y, a.output_path)",
+            str(blend),
+        ],
+        env=dict(blender_env, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert panel.returncode == 0, panel.stderr[-2000:]
+    assert f"{timelines['plain']} {FPS} {W} {H} {out}" in panel.stdout
     means = frames(out).mean(axis=(1, 2))
     assert len(means) == 12
     # frames 13-24 are window 1 (green): without textures the planes show the window colour

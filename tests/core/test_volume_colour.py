@@ -130,3 +130,26 @@ def test_a_few_stray_samples_join_the_last_window(write_wav):
     timeline = _analyze(write_wav("stray.wav", audio, RATE))
     assert len(timeline.windows) == 2
     assert timeline.windows[-1].end == pytest.approx(2.0 + 3 / RATE, abs=1e-6)
+
+
+def test_a_dc_offset_changes_neither_the_colour_nor_the_level(write_wav):
+    """A constant offset is inaudible: the played note and the level stay those of the music."""
+    music = sine(220.0, 4.0, RATE) + sine(440.0, 4.0, RATE, amplitude=0.15)
+    plain = _analyze(write_wav("plain.wav", music, RATE))
+    shifted = _analyze(write_wav("dc.wav", music + np.float32(0.4), RATE))
+    assert [w.colour.name for w in shifted.windows] == [w.colour.name for w in plain.windows]
+    assert all(w.colour.source == "pitch" for w in shifted.windows)
+    assert all(abs(w.colour.frequency_hz - 220.0) < 3 for w in shifted.windows)
+    for a, b in zip(plain.windows, shifted.windows, strict=True):
+        assert b.volume.rms_dbfs == pytest.approx(a.volume.rms_dbfs, abs=0.1)
+        assert b.volume.peak_dbfs > a.volume.peak_dbfs  # the samples' own peak, DC included
+
+
+def test_a_clipped_16_bit_file_peaks_at_full_scale_not_above(write_wav, tmp_path):
+    import soundfile as sf
+
+    loud = np.clip(8.0 * (sine(220.0, 3.0, RATE) + 0.1), -1.0, 1.0)  # brick-walled, lopsided
+    path = tmp_path / "clipped.wav"
+    sf.write(path, loud, RATE, subtype="PCM_16")
+    peaks = [w.volume.peak_dbfs for w in _analyze(path).windows]
+    assert max(peaks) <= 0.0 and min(peaks) > -0.1

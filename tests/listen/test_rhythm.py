@@ -82,6 +82,10 @@ def test_beat_windows_cover_the_song_without_gaps():
 def test_silence_has_no_tempo():
     result = track_rhythm(audio=np.zeros(22050 * 5, dtype=np.float32), sample_rate=22050)
     assert result.rhythm.tempo_bpm is None and result.rhythm.beats == ()
+    # a 16-bit export of a silent take: dither of +-1 LSB (-90 dBFS), no pulse in it
+    dither = np.random.default_rng(0).integers(-1, 2, 22050 * 5) / 32768.0
+    result = track_rhythm(audio=dither.astype(np.float32), sample_rate=22050)
+    assert result.rhythm.tempo_bpm is None and result.rhythm.beats == ()
 
 
 @pytest.mark.parametrize(

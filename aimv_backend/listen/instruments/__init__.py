@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from aimv_backend.audio.io import AudioInfo, load_mono
 from aimv_backend.errors import ModelUnavailableError, ParameterError
-from aimv_backend.listen.instruments.base import SILENCE_DBFS, TaggerEngine, window_rms_dbfs
+from aimv_backend.listen.instruments.base import TaggerEngine, window_rms_dbfs
 from aimv_backend.listen.instruments.selection import DEFAULT_CONFIDENCE, select_instruments
+from aimv_backend.listen.volume import SILENCE_DBFS
 from aimv_backend.listen.windows import WindowSpan
 from aimv_backend.progress import Progress
 from aimv_timeline import names

@@ -16,8 +16,6 @@ import numpy as np
 from aimv_backend.listen.instruments.labels import Instrument
 from aimv_backend.progress import Progress
 
-SILENCE_DBFS = -60.0
-
 
 @dataclass(frozen=True)
 class ScoreJob:
