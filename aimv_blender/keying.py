@@ -74,6 +74,8 @@ class KeyingOptions:
     camera_keys_per_second: density of camera and background motion keys.
     background_speed: how much the volume speeds up the background's push-in and drift.
     layers: the layers to build (see ``layer_options.LAYERS``); all by default.
+    aspect: the frame's width over its height (Build scene sets it from the resolution); the
+        pictograms are placed inside it.
     """
 
     fps: int = 24
@@ -87,8 +89,11 @@ class KeyingOptions:
     camera_keys_per_second: float = 8.0
     background_speed: float = 1.0
     layers: frozenset[str] = DEFAULT_LAYERS
+    aspect: float = 16 / 9
 
     def __post_init__(self) -> None:
+        if not (isinstance(self.aspect, int | float) and 0.05 <= self.aspect <= 20.0):
+            raise ValueError(f"aspect must be a width/height in [0.05, 20], got {self.aspect!r}")
         if not isinstance(self.fps, int) or not names.MIN_FPS <= self.fps <= names.MAX_FPS:
             raise ValueError(
                 f"fps must be an integer in [{names.MIN_FPS}, {names.MAX_FPS}], got {self.fps!r}"
@@ -240,7 +245,12 @@ def build_keys(timeline: Timeline, options: KeyingOptions) -> SceneKeys:
     if "pictograms" in layers:
         shown = [a for s in lyric_slots for a in s.appearances]
         picto_chs, picto_slots = pictograms.pictogram_channels(
-            timeline, spans, fps=fps, frame_end=frame_end, lyrics=shown
+            timeline,
+            spans,
+            fps=fps,
+            frame_end=frame_end,
+            lyrics=shown,
+            view=pictograms.View(aspect=options.aspect, distance=options.camera_distance),
         )
         channels += picto_chs
     return SceneKeys(

@@ -30,6 +30,7 @@ from .layers import background, camera, common, hits, lights, lyrics, pictograms
 from .layers.table import TABLE
 from .motion.background import cover_size, crop_uv, hidden_keys
 from .motion.base import CONSTANT, either_hidden, fit_name
+from .motion.camera import LENS
 
 COLLECTION = common.COLLECTION
 SEQUENCE_FOLDER = background.SEQUENCE_FOLDER
@@ -176,7 +177,8 @@ def build_scene(
     if not timeline.windows:
         raise BuildError("the timeline has no windows")
     timeline_dir = Path(timeline_dir)
-    k = options.keying
+    width, height = options.resolution
+    k = dataclasses.replace(options.keying, aspect=width / height)  # pictograms stay in frame
     keys = build_keys(timeline, k)
     folder = Path(options.sequence_dir or (timeline_dir / SEQUENCE_FOLDER))
     try:
@@ -194,7 +196,7 @@ def build_scene(
     size = cover_size(
         aspect=frame_aspect,
         distance=k.camera_distance,
-        lens=camera.LENS,
+        lens=LENS,
         margin_x=3 * k.sway + 0.3,
         margin_z=1.8 * k.sway + 0.15,
     )

@@ -6,10 +6,10 @@ import math
 
 import bpy
 
+from ..motion.camera import LENS
 from . import common
 
 CAMERA = "AIMV Camera"
-LENS = 50.0
 
 
 def _camera_data(name: str) -> bpy.types.Camera:

@@ -11,6 +11,8 @@ import random
 
 from .base import BEZIER, Channel, Keys, evaluate
 
+LENS = 50.0  # mm: the AIMV camera's focal length (its sensor: background.SENSOR_WIDTH)
+
 
 def camera_channels(
     drive_keys: Keys,

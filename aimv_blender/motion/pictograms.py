@@ -13,17 +13,45 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..contract import Timeline
+from .background import SENSOR_WIDTH
 from .base import WindowFrames, fit_name, time_to_frame
+from .camera import LENS
 from .lyrics import Appearance, pop_channels, word_width
 
 NAME_PREFIX = "AIMV Pictogram "
 FADE_S = 0.25
-# role -> (y depth, size, places (x, z))
+SAFE = 0.95  # the share of the view's half-width (half-height) a pictogram's edge may reach
+POP = 1.12  # the pop-in's overshoot (see lyrics.pop_channels)
+# role -> (y depth, size, places (x, z)), designed for a 16:9 frame and fitted to the real one
 PLACES = {
     "instrument": (-0.6, 0.9, ((-2.2, 1.3), (2.2, 1.3), (0.0, 1.45))),
     "abstraction": (-4.0, 0.36, ((-0.62, -0.28), (0.62, -0.28), (-0.62, 0.3))),
     "object": (-1.6, 0.6, ((1.5, 0.45), (-1.5, 0.45))),
 }
+
+
+@dataclass(frozen=True)
+class View:
+    """What the camera sees at rest: the frame's aspect (width / height) and the distance (m)
+    from the camera to the background plane (y = 0)."""
+
+    aspect: float = 16 / 9
+    distance: float = 8.5
+
+    def fit(self, x: float, z: float, *, depth: float, size: float) -> tuple[float, float]:
+        """(x, z) of a pictogram ``size`` m wide at ``depth`` (y), moved inside the frame.
+
+        Places are designed for 16:9: a narrower frame scales them in; then each is clamped so
+        the popped-in pictogram stays within SAFE of the view's edges.
+        """
+        half = (self.distance + depth) * SENSOR_WIDTH / (2.0 * LENS)  # the longer side's
+        half_w, half_h = (
+            (half, half / self.aspect) if self.aspect >= 1 else (half * self.aspect, half)
+        )
+        x *= min(1.0, half_w / half)
+        reach = POP * size / 2.0
+        lim_x, lim_z = max(0.0, SAFE * half_w - reach), max(0.0, SAFE * half_h - reach)
+        return min(max(x, -lim_x), lim_x), min(max(z, -lim_z), lim_z)
 
 
 @dataclass(frozen=True)
@@ -54,8 +82,11 @@ def placements(
     spans: tuple[WindowFrames, ...],
     fps: int,
     lyrics: list[Appearance] | tuple[Appearance, ...] = (),
+    view: View | None = None,
 ) -> list[PictogramPlacement]:
-    """Where and when each window's pictograms show (consecutive repeats are merged)."""
+    """Where and when each window's pictograms show (consecutive repeats are merged), inside
+    ``view`` (by default a 16:9 frame)."""
+    view = view or View()
     runs: dict[tuple[str, str], list[list[int]]] = {}
     order: list[tuple[str, str]] = []
     for i, w in enumerate(timeline.windows):
@@ -90,6 +121,7 @@ def placements(
                     a = near[0]
                     x = a.location[0] + word_width(a.text, a.size) / 2 + 0.45 * size
                     y, z = a.location[1], a.location[2] + 0.35 * a.size
+            x, z = view.fit(x, z, depth=y, size=size)
             out.append(
                 PictogramPlacement(
                     path=path,
@@ -138,9 +170,10 @@ def pictogram_channels(
     fps: int,
     frame_end: int,
     lyrics: list[Appearance] | tuple[Appearance, ...] = (),
+    view: View | None = None,
 ):
     """All pictogram objects with their channels (subject = the object's name)."""
-    packed = slots(placements(timeline, spans, fps, lyrics))
+    packed = slots(placements(timeline, spans, fps, lyrics, view))
     channels = []
     for slot in packed:
         channels += pop_channels(
@@ -149,4 +182,4 @@ def pictogram_channels(
     return channels, packed
 
 
-__all__ = ["PictogramPlacement", "PictogramSlot", "pictogram_channels", "time_to_frame"]
+__all__ = ["PictogramPlacement", "PictogramSlot", "View", "pictogram_channels", "time_to_frame"]

@@ -236,6 +236,36 @@ def test_the_sung_object_sits_next_to_its_lyric(timeline):
     assert placed["object"].pop == keys.windows[3].start
 
 
+@pytest.mark.parametrize("width,height", [(640, 360), (360, 640), (1080, 1080), (1920, 800)])
+def test_every_pictogram_stays_inside_the_frame(timeline, width, height):
+    """Whole, popped-in and at rest, in landscape, portrait, square and scope frames."""
+    from aimv_blender.motion.background import SENSOR_WIDTH
+    from aimv_blender.motion.camera import LENS
+    from aimv_blender.motion.pictograms import POP
+
+    windows = list(timeline.windows)
+    for i in range(len(windows)):
+        icons = (
+            ts.Pictogram(word="drum", role="instrument", path="p/drum.png"),
+            ts.Pictogram(word="guitar", role="instrument", path="p/guitar.png"),
+            ts.Pictogram(word="piano", role="instrument", path="p/piano.png"),
+            ts.Pictogram(word="hope", role="abstraction", path="p/hope.png"),
+            ts.Pictogram(word="world", role="object", path="p/world.png"),
+        )
+        windows[i] = dataclasses.replace(windows[i], pictograms=icons)
+    options = keying.KeyingOptions(fps=24, aspect=width / height)
+    keys = keying.build_keys(dataclasses.replace(timeline, windows=tuple(windows)), options)
+    aspect = width / height
+    placed = [p for s in keys.pictograms for p in s.placements]
+    assert {p.role for p in placed} == {"instrument", "abstraction", "object"}
+    for p in placed:
+        x, y, z = p.location
+        half = (options.camera_distance + y) * SENSOR_WIDTH / (2 * LENS)
+        half_w, half_h = (half, half / aspect) if aspect >= 1 else (half * aspect, half)
+        reach = POP * p.size / 2
+        assert abs(x) + reach <= half_w and abs(z) + reach <= half_h, (p.word, width, height)
+
+
 def test_phrases_end_at_punctuation_and_capitals():
     said = [("a", 0.0), ("city,", 0.3), ("My", 0.6), ("part", 0.9), ("is", 1.2), ("On", 1.5)]
     words = [ts.Word(text=t, start=s, end=s + 0.25, probability=1.0) for t, s in said]
