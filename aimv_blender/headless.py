@@ -263,30 +263,28 @@ def _check(args) -> None:
 
 def _remember_settings(stage, args, video: dict, *, audio: Path, timeline: Path) -> None:
     """Fill in the panel's settings (``Scene.aimv``) of the scene ``--blend-out`` saves, so that
-    an artist who opens it can Build scene and Render at once.
+    an artist who opens it can Build scene and Render at once. (Blender 5 keeps a registered
+    PropertyGroup's values apart from ID properties, so the group is registered here first.)"""
+    import bpy  # noqa: PLC0415
 
-    The add-on is not registered here, so they are written as the ID properties its
-    PropertyGroup reads when it is: strings, numbers and switches only.
-    """
+    if not hasattr(bpy.types.Scene, "aimv"):  # not run inside a Blender with the add-on on
+        importlib.import_module(f"{PKG}.props").register()
+    panel = stage.aimv
+    panel.audio_path = str(audio.absolute())
+    panel.timeline_path = str(timeline.absolute())
+    panel.work_dir = str(timeline.absolute().parent)
+    panel.fps = int(video["fps"])
+    panel.resolution_x, panel.resolution_y = (int(n) for n in video["resolution"])
+    panel.render_engine = video["engine"]
+    panel.samples = int(video["samples"])
+    panel.crossfade = float(args.crossfade)
+    panel.seed = int(args.seed)
+    panel.font_path = str(Path(args.font).absolute()) if args.font else ""
     off = set(args.layers_off or ())
-    all_layers = importlib.import_module(f"{PKG}.layer_options").LAYERS
-    layers = {f"layer_{name}": name not in off for name in all_layers}
-    settings = {
-        "audio_path": str(audio.absolute()),
-        "timeline_path": str(timeline.absolute()),
-        "work_dir": str(timeline.absolute().parent),
-        "fps": int(video["fps"]),
-        "resolution_x": int(video["resolution"][0]),
-        "resolution_y": int(video["resolution"][1]),
-        "samples": int(video["samples"]),
-        "crossfade": float(args.crossfade),
-        "seed": int(args.seed),
-        "font_path": str(Path(args.font).absolute()) if args.font else "",
-        **layers,
-    }
+    for name in importlib.import_module(f"{PKG}.layer_options").LAYERS:
+        setattr(panel, f"layer_{name}", name not in off)
     if args.output:
-        settings["output_path"] = str(Path(args.output).absolute())
-    stage["aimv"] = settings
+        panel.output_path = str(Path(args.output).absolute())
 
 
 def run(args: argparse.Namespace) -> int:

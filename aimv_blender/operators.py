@@ -155,6 +155,7 @@ class AIMV_OT_generate(bpy.types.Operator):
                     f"Song {str(snap.audio or '')!r}: choose an existing audio file "
                     f"({names.AUDIO_FORMATS})"
                 )
+            scene_build.check_stage_is_this_scenes(context.scene)  # before minutes of listening
             backend = subprocess_runner.BackendSettings.from_choices(
                 snap,
                 command=preferences.backend_command(context),

@@ -161,6 +161,20 @@ def _hide_fade_with_screen(keys: SceneKeys, behind: tuple) -> SceneKeys:
     return dataclasses.replace(keys, channels=tuple(channels))
 
 
+def check_stage_is_this_scenes(scene: bpy.types.Scene) -> None:
+    """One AIMV stage per file: its objects are found by name, so building in a second scene
+    would re-key (and sweep) the first scene's stage."""
+    stage = bpy.data.collections.get(COLLECTION)
+    if stage is None or stage.name in scene.collection.children:
+        return
+    owner = next((s for s in bpy.data.scenes if stage.name in s.collection.children), None)
+    if owner is not None:
+        raise BuildError(
+            f"this file's AIMV stage belongs to scene {owner.name!r}: build there, or in a new "
+            "file (one AIMV stage per .blend)"
+        )
+
+
 def build_scene(
     scene: bpy.types.Scene,
     timeline: Timeline,
@@ -176,6 +190,7 @@ def build_scene(
     options = options or BuildOptions()
     if not timeline.windows:
         raise BuildError("the timeline has no windows")
+    check_stage_is_this_scenes(scene)
     timeline_dir = Path(timeline_dir)
     width, height = options.resolution
     k = dataclasses.replace(options.keying, aspect=width / height)  # pictograms stay in frame

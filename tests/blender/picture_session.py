@@ -124,6 +124,14 @@ def main(config_path, result_path):
         out["on_again"] = shoot(scene, cfg["word_frame"], shots / "on_again.png")
         out["on_again_rotation"] = bpy.data.objects[lyric.name].rotation_euler[1]
         out["built_frames"] = [built.frame_start, built.frame_end]
+        # a second scene of the same file: refused, and the first scene's stage untouched
+        other = bpy.data.scenes.new("Song 2")
+        try:
+            build(other, timeline, folder, cfg)
+            out["second_scene"] = "built"
+        except scene_build.BuildError as exc:
+            out["second_scene"] = str(exc)
+        out["first_scene_lyrics"] = bpy.data.objects.get(lyric.name) is not None
     except Exception:  # report everything to the test, whatever happened
         out["exception"] = traceback.format_exc()
     with open(result_path, "w") as fh:

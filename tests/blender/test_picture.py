@@ -121,3 +121,10 @@ def test_switching_a_layer_off_removes_it_from_the_picture(picture):
     without = np.asarray(Image.open(facts["off"]["pictograms"]).convert("RGB"))
     red = lambda a: ((a[..., 0] > 180) & (a[..., 1] < 90) & (a[..., 2] < 110)).sum()  # noqa: E731
     assert red(with_picto) > 50 and red(without) < red(with_picto) / 5
+
+
+def test_a_second_scene_cannot_take_the_first_scenes_stage(picture):
+    facts, _cfg, _word = picture
+    assert "belongs to scene" in facts["second_scene"]
+    assert "one AIMV stage per .blend" in facts["second_scene"]
+    assert facts["first_scene_lyrics"]
