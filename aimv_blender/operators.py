@@ -52,6 +52,16 @@ def build_from_snapshot(scene, snap: props.Snapshot) -> scene_build.BuildResult:
     )
 
 
+def _warn_in_the_way(operator, result: scene_build.BuildResult) -> None:
+    if result.in_the_way:
+        names_ = ", ".join(repr(n) for n in result.in_the_way[:5])
+        operator.report(
+            {"WARNING"},
+            f"AIMV: {names_} stand(s) between the camera and the screen and will hide the "
+            "picture: hide or delete them (AIMV keeps your objects)",
+        )
+
+
 class AIMV_OT_build_scene(bpy.types.Operator):
     """Key the timeline onto this scene (replaces only what AIMV generated)"""
 
@@ -70,6 +80,7 @@ class AIMV_OT_build_scene(bpy.types.Operator):
             {"INFO"},
             f"AIMV: keyed {result.windows} windows, frames {result.frame_start}-{result.frame_end}",
         )
+        _warn_in_the_way(self, result)
         return {"FINISHED"}
 
 
@@ -228,11 +239,12 @@ class AIMV_OT_generate(bpy.types.Operator):
         settings.status = "done"
         snap = props.snapshot(settings)
         try:
-            build_from_snapshot(context.scene, snap)
+            result = build_from_snapshot(context.scene, snap)
         except USER_ERRORS as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
         self.report({"INFO"}, f"AIMV: timeline {self._timeline} keyed")
+        _warn_in_the_way(self, result)
         return {"FINISHED"}
 
 

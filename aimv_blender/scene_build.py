@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import bpy
+from mathutils import Vector
 
 from . import anim, clips
 from .contract import AimvError, Timeline
@@ -79,6 +80,7 @@ class BuildResult:
     keys: SceneKeys
     objects: int = 0
     kept_fcurves: tuple[str, ...] = ()
+    in_the_way: tuple[str, ...] = ()  # the artist's objects between the camera and the screen
 
 
 def _markers(scene: bpy.types.Scene, keys: SceneKeys) -> int:
@@ -275,4 +277,37 @@ def build_scene(
         keys=keys,
         objects=len(words) + len(icons) + 6,
         kept_fcurves=tuple(kept),
+        in_the_way=objects_in_the_way(scene, camera_y=-k.camera_distance, size=size),
     )
+
+
+def objects_in_the_way(
+    scene: bpy.types.Scene, *, camera_y: float, size: tuple[float, float]
+) -> tuple[str, ...]:
+    """Rendered objects not AIMV's whose bounds lie between the camera and the screen, inside
+    the screen's width and height (say, the start-up file's cube): they hide the picture.
+
+    AIMV keeps the artist's objects, so it only names them.
+    """
+    scene.view_layers[0].update()  # world matrices of objects added or moved since
+    ours = {o.name for c in _stage_collections() for o in c.all_objects}
+    half_w, half_h = size[0] / 2, size[1] / 2
+    found = []
+    for ob in scene.objects:
+        if ob.name in ours or ob.hide_render or ob.type not in _SOLID or not ob.visible_get():
+            continue
+        corners = [ob.matrix_world @ Vector(c) for c in ob.bound_box]
+        lo = [min(c[i] for c in corners) for i in range(3)]
+        hi = [max(c[i] for c in corners) for i in range(3)]
+        if hi[1] > camera_y and lo[1] < 0.0 and hi[0] > -half_w and lo[0] < half_w:
+            if hi[2] > -half_h and lo[2] < half_h:
+                found.append(ob.name)
+    return tuple(sorted(found))
+
+
+_SOLID = {"MESH", "CURVE", "SURFACE", "META", "FONT", "CURVES", "POINTCLOUD", "VOLUME", "GPENCIL"}
+
+
+def _stage_collections() -> list[bpy.types.Collection]:
+    stage = bpy.data.collections.get(COLLECTION)
+    return [] if stage is None else [stage]

@@ -132,6 +132,16 @@ def main(config_path, result_path):
         except scene_build.BuildError as exc:
             out["second_scene"] = str(exc)
         out["first_scene_lyrics"] = bpy.data.objects.get(lyric.name) is not None
+        # the start-up file's cube at the origin, and a cube far off to the side
+        cube = bpy.data.objects.new("Cube", bpy.data.meshes.new("Cube"))
+        cube.data.from_pydata(
+            [(x, y, z) for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], [], []
+        )
+        aside = bpy.data.objects.new("Far Cube", cube.data)
+        aside.location = (40.0, 0.0, 0.0)
+        for ob in (cube, aside):
+            scene.collection.objects.link(ob)
+        out["in_the_way"] = list(build(scene, timeline, folder, cfg).in_the_way)
     except Exception:  # report everything to the test, whatever happened
         out["exception"] = traceback.format_exc()
     with open(result_path, "w") as fh:

@@ -128,3 +128,8 @@ def test_a_second_scene_cannot_take_the_first_scenes_stage(picture):
     assert "belongs to scene" in facts["second_scene"]
     assert "one AIMV stage per .blend" in facts["second_scene"]
     assert facts["first_scene_lyrics"]
+
+
+def test_build_names_the_artists_objects_that_hide_the_picture(picture):
+    facts, _cfg, _word = picture
+    assert facts["in_the_way"] == ["Cube"]  # not the one 40 m aside, not AIMV's own
