@@ -6,12 +6,10 @@ inputs with the same one-line message, and none of them holds float64 copies of 
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
 import struct
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from aimv_backend.audio import mp3
 from aimv_backend.errors import AudioInputError
 from aimv_timeline.names import AUDIO_FORMATS
 
@@ -80,7 +79,7 @@ def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
     if not os.access(p, os.R_OK):
         raise AudioInputError(f"audio file {name!r} is not readable (permission denied)")
     try:
-        with _native_stderr_silenced():
+        with mp3.native_stderr_silenced():
             info = sf.info(str(p))
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         reason = str(exc).split(":")[-1].strip() or "unknown format"
@@ -101,7 +100,12 @@ def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
         _check_wav_data_complete(p, size)
     elif info.format == "MP3":
         try:
-            frames = _decoded_frames(p, header_frames=frames, rate=int(info.samplerate))
+            frames = mp3.checked_frames(
+                p,
+                header_frames=frames,
+                rate=int(info.samplerate),
+                layer3=info.subtype == "MPEG_LAYER_III",
+            )
         except (sf.LibsndfileError, RuntimeError) as exc:
             raise AudioInputError(f"audio file {name!r} is damaged: {exc}") from None
         if frames <= 0:
@@ -212,42 +216,8 @@ def iter_mono_blocks(
         ) from None
     if total < info.frames:
         raise AudioInputError(
-            _truncated(name, promised=info.frames, held=total, rate=info.sample_rate)
+            mp3.truncated(name, promised=info.frames, held=total, rate=info.sample_rate)
         )
-
-
-@contextlib.contextmanager
-def _native_stderr_silenced() -> Iterator[None]:
-    """Hush libmpg123, which prints "Xing stream size off" to the process's stderr for a cut-off
-    MP3: AIMV says that itself, in one line."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as sink:
-            os.dup2(sink.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def _truncated(name: str, *, promised: int, held: int, rate: int) -> str:
-    return (
-        f"audio file {name!r} is truncated: its header promises {promised / rate:.2f} s "
-        f"({promised} samples), the data holds {held / rate:.2f} s"
-    )
-
-
-def _decoded_frames(path: Path, *, header_frames: int, rate: int) -> int:
-    """Count an MP3's decodable frames: its header's count is an estimate (or, from a Xing
-    header, the length before a download was cut short)."""
-    held = 0
-    with _native_stderr_silenced(), sf.SoundFile(str(path)) as fh:
-        while block := len(fh.read(int(DEFAULT_BLOCK_SECONDS * rate), dtype="float32")):
-            held += block
-    if header_frames - held > max(MP3_SLACK * header_frames, MP3_SLACK_SECONDS * rate):
-        raise AudioInputError(_truncated(str(path), promised=header_frames, held=held, rate=rate))
-    return held
 
 
 class _DcBlocker:

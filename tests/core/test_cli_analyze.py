@@ -234,6 +234,58 @@ def test_a_cut_off_mp3_is_refused_not_padded_with_stale_audio(run_aimv, song, tm
     assert not (tmp_path / "out").exists()
 
 
+def test_an_mp3_is_as_long_as_its_audio_whatever_its_header_says(run_aimv, song, tmp_path):
+    """Without a Xing header libsndfile guesses the length from the file's size (cover art
+    included); two MP3s joined with cat read as the first alone. Neither may pass unnoticed."""
+    import shutil
+    import subprocess
+
+    from PIL import Image
+
+    if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
+        pytest.skip("needs ffmpeg and ffprobe")
+    cover = tmp_path / "cover.png"
+    noise = np.random.default_rng(0).integers(0, 255, (500, 500, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(cover)  # about 750 kB: the guess would double the song
+    art = tmp_path / "art.mp3"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-i",
+            str(song),
+            "-i",
+            str(cover),
+            "-map",
+            "0",
+            "-map",
+            "1",
+            "-c:a",
+            "libmp3lame",
+            "-write_xing",
+            "0",
+            "-c:v",
+            "copy",
+            "-id3v2_version",
+            "3",
+            str(art),
+        ],
+        check=True,
+    )
+    result = run_aimv("listen", art, "-o", tmp_path / "art", *FAST)
+    assert result.code == 0, result.err
+    timeline = read_timeline(tmp_path / "art" / TIMELINE_FILE)
+    assert abs(timeline.source.duration - 4.0) < 0.2  # the size-based guess: 255 s
+    plain = tmp_path / "plain.mp3"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(song), str(plain)], check=True)
+    joined = tmp_path / "joined.mp3"
+    joined.write_bytes(plain.read_bytes() * 3)
+    result = run_aimv("listen", joined, "-o", tmp_path / "joined", *FAST)
+    _one_line_error(result, "joined.mp3", "joined")
+    assert not (tmp_path / "joined").exists()
+
+
 def test_bad_audio_prints_only_the_error_not_a_progress_bar(run_aimv, write_wav, tmp_path):
     nan = sine(440, 2.0, RATE)
     nan[RATE + 100] = np.nan
