@@ -383,6 +383,8 @@ def encode_audio(*, song: Path, output: Path, encoder: EncoderSettings) -> Path:
         str(encoder.audio_rate),
         "-ac",
         "2",
+        "-af",
+        "aresample=rematrix_maxval=1.0",  # a 5.1 song folded to stereo without clipping
         "-fflags",
         "+bitexact",
         str(partial),

@@ -279,3 +279,21 @@ def test_a_chunk_that_keeps_failing_stops_the_render_with_its_error(tmp_path):
     with pytest.raises(RenderError, match="chunk 2: Blender exited with signal 11"):
         run_chunks_local(_jobs(tmp_path), workers=1, on_frames=lambda n: None, runner=runner)
     assert calls.count(1) == LOCAL_RETRIES + 1
+
+
+def test_a_5_1_song_is_folded_to_stereo_without_clipping(tmp_path):
+    import subprocess
+
+    rate = 48000
+    t = np.arange(2 * rate) / rate
+    six = np.stack([0.7 * np.sin(2 * np.pi * (200 + 50 * k) * t) for k in range(6)], axis=1)
+    song = tmp_path / "surround.wav"
+    sf.write(song, six.astype(np.float32), rate, subtype="PCM_24")
+    audio = encode_audio(song=song, output=tmp_path / "a.m4a", encoder=EncoderSettings())
+    decoded = tmp_path / "back.wav"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(audio), "-c:a", "pcm_f32le", str(decoded)], check=True
+    )
+    stereo, _ = sf.read(decoded)
+    assert stereo.shape[1] == 2
+    assert np.abs(stereo).max() < 0.98  # the default fold reached full scale and clipped
