@@ -91,3 +91,13 @@ def is_noun(word: str) -> bool:
     evidence = pos_evidence(word)
     noun = evidence.pop("noun")
     return noun > 0 and noun >= NOUN_SHARE * max(evidence.values())
+
+
+def is_plural_noun(word: str) -> bool:
+    """Whether the word is a noun's plural and no noun of its own ("mountains", "children";
+    not "news", "glass" or "grass"): it takes no article."""
+    counts, _ = _lexicon()
+    w = word.lower()
+    if w in counts and counts[w][POS.index("noun")] >= 0:
+        return False
+    return bool(lemmas(w, "noun") - {w})

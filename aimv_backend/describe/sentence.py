@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aimv_backend.describe import lexicon
+from aimv_backend.describe import lexicon, pos
 from aimv_backend.errors import ParameterError
 from aimv_timeline.schema import INSTRUMENT_CATEGORIES, VOLUME_LEVELS
 
@@ -215,7 +215,8 @@ def sentence_parts(inputs: SentenceInputs) -> SentenceParts:
         who = person_phrase(
             volume=inputs.volume, relative_db=inputs.relative_db, sung=True, spoken=spoken
         )
-        person = f"{who}, {action} {lexicon.with_article(word)}"
+        thing = word if pos.is_plural_noun(word) else lexicon.with_article(word)
+        person = f"{who}, {action} {thing}"  # "holding a heart", "holding mountains"
     elif inputs.words_sung:
         person = person_phrase(
             volume=inputs.volume, relative_db=inputs.relative_db, sung=True, spoken=spoken

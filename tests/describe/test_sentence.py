@@ -229,6 +229,29 @@ def test_volume_sets_the_intensity(level, db, opening):
     assert s.startswith(opening + ", holding a heart, alongside a Piano chord with a foreground")
 
 
+@pytest.mark.parametrize(
+    "sung,said",
+    [
+        ("mountains", "holding mountains,"),
+        ("children", "holding children,"),
+        ("glass", "holding a glass,"),
+        ("orange", "holding an orange,"),
+    ],
+)
+def test_a_plural_object_takes_no_article(sung, said):
+    s = build_sentence(
+        SentenceInputs(
+            volume="normal",
+            colour="teal",
+            transcription=sung,
+            action="holding",
+            instruments=(I("piano", "keys"), I("bass", "bass")),
+            abstractions=("ivory", "deep"),
+        )
+    )
+    assert said in s and "a mountains" not in s
+
+
 def test_voice_without_words_hums_unless_vocal_is_an_instrument():
     s = build_sentence(
         SentenceInputs(
