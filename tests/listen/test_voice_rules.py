@@ -234,3 +234,11 @@ def test_the_voice_package_imports_no_model_library():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_every_spelling_of_a_language_is_one_setting():
+    """A re-run with --language English after --language en must find its timeline current."""
+    spellings = [VoiceOptions(language=v) for v in ("en", "English", " EN ", "english")]
+    assert {o.language for o in spellings} == {"en"}
+    assert len(set(spellings)) == 1
+    assert VoiceOptions(language="auto") == VoiceOptions(language="") == VoiceOptions()

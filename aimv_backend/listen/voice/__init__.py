@@ -95,6 +95,8 @@ class VoiceOptions:
 
     def __post_init__(self) -> None:
         check_voice_options(self)
+        # one spelling ("English", "en", " EN ") so the recorded settings match on a re-run
+        object.__setattr__(self, "language", normalize_language(self.language))
 
 
 @dataclass(frozen=True)
