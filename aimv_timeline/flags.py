@@ -30,6 +30,17 @@ def resolution(text: str) -> tuple[int, int]:
     return w, h
 
 
+def seed(text: str) -> int:
+    """A --seed: an integer 0 to names.MAX_SEED - 1 (one rule for every command)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < names.MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, 2**63), got {text!r}")
+    return value
+
+
 def frame_range(text: str) -> tuple[int, int]:
     """ "1:240" -> (1, 240), frames inclusive; the range is checked by whoever uses it."""
     try:
@@ -95,7 +106,7 @@ def add_preset(parser: argparse.ArgumentParser | Any) -> None:
     )
 
 
-SEED = Flag(("--seed",), "random seed: the same seed gives the same result", int)
+SEED = Flag(("--seed",), "random seed: the same seed gives the same result", seed)
 
 # What the backend listens and imagines with.
 WINDOW = Flag(("--window",), "window length in seconds, 0.25 to 10", float, "SECONDS")

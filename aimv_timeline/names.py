@@ -49,6 +49,7 @@ MAX_RESOLUTION = (7680, 4320)  # 8K UHD, the largest frame any entry point accep
 MIN_FPS = 1
 MAX_FPS = 240
 MAX_SAMPLES = 4096  # EEVEE/Cycles samples per pixel
+MAX_SEED = 2**63  # --seed: 0 to MAX_SEED - 1, everywhere (torch's generators take int64)
 MAX_CROSSFADE_SECONDS = 10.0
 MAX_WORD_CHARS = 100  # one sung word (the longest real words are ~45 letters)
 MAX_LINE_CHARS = 5000  # a window's words together

@@ -126,7 +126,7 @@ def check_generation(o: GenerationOptions) -> None:
         raise ParameterError(f"--steps must be an integer in [1, {MAX_STEPS}], got {o.steps!r}")
     if not 0.0 <= float(o.guidance) <= 30.0:
         raise ParameterError(f"--guidance must be in [0, 30], got {o.guidance!r}")
-    if not isinstance(o.seed, int) or not 0 <= o.seed < 2**63:
+    if not isinstance(o.seed, int) or not 0 <= o.seed < names.MAX_SEED:
         raise ParameterError(f"--seed must be an integer in [0, 2**63), got {o.seed!r}")
     if o.device is not None and o.device.split(":")[0] not in ("cuda", "mps", "cpu"):
         raise ParameterError(f"--device must be cuda, cuda:N, mps or cpu, got {o.device!r}")

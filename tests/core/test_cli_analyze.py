@@ -341,3 +341,12 @@ def test_the_music_pass_can_be_switched_off_and_a_typo_is_one_line(tmp_path):
     with pytest.raises(SystemExit) as stop:
         parser.parse_args(["listen", song, "--music-pass", "maybe"])
     assert stop.value.code == 2
+
+
+@pytest.mark.parametrize("command", ["listen", "describe", "imagine", "stage", "render"])
+def test_every_command_takes_the_same_seeds(run_aimv, tmp_path, command):
+    """One rule for --seed: an integer 0 to 2**63 - 1 (imagine and render refused -1 while
+    listen and describe recorded it)."""
+    for bad in ("-1", str(2**63), "1.5"):
+        result = run_aimv(command, tmp_path / "x.wav", "--seed", bad)
+        _one_line_error(result, "--seed", bad)
