@@ -22,7 +22,7 @@ from aimv_backend.errors import AudioInputError, ParameterError
 from aimv_backend.listen import checkpoint, overlap
 from aimv_backend.listen.colour import colour_from_notes, colour_of_window
 from aimv_backend.listen.rhythm import RhythmOptions
-from aimv_backend.listen.volume import RunningVolume, VolumeOptions, measure_level
+from aimv_backend.listen.volume import FLOOR_DBFS, RunningVolume, VolumeOptions, measure_level
 from aimv_backend.listen.windows import (
     MIN_WINDOW_SECONDS,
     WindowSpan,
@@ -248,6 +248,7 @@ def _analyze(info, options, window_seconds, progress, sha256) -> Timeline:
         )
     measured = measure_windows(info, spans, volume_options=options.volume, progress=progress)
     silent = [volume.level == "silent" for volume, _ in measured]
+    _notice_a_quiet_song(measured, progress)
     if use_notes:
         measured = _colour_from_notes(audio, spans, measured, silent, progress)
         engines["colour"] = f"{NOTES_ENGINE}+{COLOUR_ENGINE}"
@@ -403,6 +404,21 @@ def _track(audio: np.ndarray, options: RhythmOptions, progress: Progress) -> tup
 
         progress.notice(LICENCE_NOTICE)
     return result.rhythm, result.engine
+
+
+QUIET_PEAK_DBFS = -30.0  # a song that never comes closer to full scale was not mastered
+
+
+def _notice_a_quiet_song(measured, progress) -> None:
+    """The silence rule is absolute (-60 dBFS): a healthy but very quiet recording loses its
+    colours, instruments and words, so say why, and how to fix it, in one line."""
+    peak = max((volume.peak_dbfs for volume, _ in measured), default=FLOOR_DBFS)
+    if FLOOR_DBFS < peak < QUIET_PEAK_DBFS:
+        progress.notice(
+            f"the song peaks at {peak:.0f} dBFS, quiet for a finished song (windows under -60 "
+            "dBFS are silence: no colour, instruments or words); normalise it first, e.g. "
+            "sox IN OUT norm -1"
+        )
 
 
 def _colour_from_notes(audio, spans, measured, silent, progress):

@@ -153,3 +153,26 @@ def test_a_clipped_16_bit_file_peaks_at_full_scale_not_above(write_wav, tmp_path
     sf.write(path, loud, RATE, subtype="PCM_16")
     peaks = [w.volume.peak_dbfs for w in _analyze(path).windows]
     assert max(peaks) <= 0.0 and min(peaks) > -0.1
+
+
+def test_a_song_far_under_full_scale_gets_one_line_saying_to_normalise_it(write_wav):
+    from aimv_backend.progress import SilentProgress
+
+    class Notices(SilentProgress):
+        def __init__(self):
+            self.said = []
+
+        def notice(self, message):
+            self.said.append(message)
+
+    music = sine(220.0, 3.0, RATE)  # peaks at -10.5 dBFS
+    said = {}
+    for gain_db in (-40.0, 0.0):
+        heard = Notices()
+        quiet = write_wav(
+            f"q{-int(gain_db)}.wav", music * np.float32(db_to_amplitude(gain_db)), RATE
+        )
+        analyze_song(quiet, options=AnalyzeOptions(), progress=heard)
+        said[gain_db] = [m for m in heard.said if "normalise" in m]
+    assert said[0.0] == []
+    assert len(said[-40.0]) == 1 and "peaks at -50 dBFS" in said[-40.0][0]
