@@ -71,7 +71,55 @@ def _truncated(ctx, folder):
     return path
 
 
+def _mp3(folder: Path, name: str = "plain.mp3", *extra: str) -> Path:
+    """A 3 s MP3 made by ffmpeg (with ``extra`` output options)."""
+    import subprocess
+
+    wav = folder / "for-mp3.wav"
+    _channels(folder, 2).rename(wav)
+    out = folder / name
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), *extra, str(out)], check=True)
+    return out
+
+
+def _cut_mp3(ctx, folder):
+    path = _mp3(folder)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # a download cut short
+    return path
+
+
+def _joined_mp3(ctx, folder):
+    path = _mp3(folder)
+    path.write_bytes(path.read_bytes() * 2)  # cat a.mp3 a.mp3
+    return path
+
+
+def _mp3_with_art(folder: Path) -> Path:
+    from PIL import Image
+
+    noise = np.random.default_rng(0).integers(0, 255, (400, 400, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(folder / "cover.png")
+    return _mp3(
+        folder,
+        "art.mp3",
+        "-i",
+        str(folder / "cover.png"),
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-write_xing",
+        "0",
+        "-c:v",
+        "copy",
+        "-id3v2_version",
+        "3",
+    )
+
+
 _bad_audio("missing file", lambda c, f: f / "nope.wav", "does not exist")
+_bad_audio("an MP3 cut short", _cut_mp3, "truncated")
+_bad_audio("two MP3s joined with cat", _joined_mp3, "joined")
 _bad_audio("a folder", lambda c, f: f, "folder")
 _bad_audio("empty file", _write(b""), "empty")
 _bad_audio("text named .wav", _write(b"hello, not audio\n" * 50), "not audio")
@@ -103,6 +151,15 @@ for _subtype in ("GSM610", "G721_32", "NMS_ADPCM_16", "PCM_U8", "PCM_24", "ULAW"
     _good_audio(_subtype, lambda c, f, s=_subtype: c.song(f, rate=8000, subtype=s))
 _good_audio("pure DC", lambda c, f: _dc(f))
 _good_audio("6 channels", lambda c, f: _channels(f, 6))
+
+
+@case("audio ok: an MP3 with cover art and no Xing header is as long as its audio", "audio")
+def _mp3_art(ctx: Context, folder: Path) -> Result:
+    done = _analyze(ctx, folder, _mp3_with_art(folder))
+    if done.returncode != 0:
+        return (False, done.stderr.strip()[-200:])
+    seconds = json.loads((folder / "out" / "timeline.json").read_text())["source"]["duration"]
+    return (abs(seconds - 3.0) < 0.2, f"{seconds:.2f} s")
 
 
 def _dc(folder: Path) -> Path:
