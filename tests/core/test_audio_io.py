@@ -42,7 +42,11 @@ def test_channels_are_mixed_down_to_mono(write_wav, channels):
     mono = load_mono(info)
     expected = data.mean(axis=1) if channels > 1 else tone
     assert info.channels == channels
-    np.testing.assert_allclose(mono, expected, atol=1e-6)
+    # the mean of the channels, through load_mono's 5 Hz high-pass: 0.65 degrees of phase at
+    # 440 Hz (1.2 % of the peak), twice that while it settles in the first 30 ms
+    peak = np.abs(expected).max()
+    np.testing.assert_allclose(mono, expected, atol=0.025 * peak)
+    np.testing.assert_allclose(mono[2205:], expected[2205:], atol=0.013 * peak)
 
 
 @pytest.mark.parametrize("rate", [8000, 11025, 44100, 48000, 96000, 192000])
