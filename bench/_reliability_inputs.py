@@ -71,15 +71,13 @@ def _truncated(ctx, folder):
     return path
 
 
-def _mp3(folder: Path, name: str = "plain.mp3", *extra: str) -> Path:
-    """A 3 s MP3 made by ffmpeg (with ``extra`` output options)."""
-    import subprocess
+def _mp3(folder: Path, *, cover_art: bool = False) -> Path:
+    """A 3 s MP3 (aimv_testkit.mp3: with cover art, without a Xing header)."""
+    from aimv_testkit.mp3 import write_mp3
 
     wav = folder / "for-mp3.wav"
     _channels(folder, 2).rename(wav)
-    out = folder / name
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), *extra, str(out)], check=True)
-    return out
+    return write_mp3(wav, folder / "song.mp3", cover_art=cover_art)
 
 
 def _cut_mp3(ctx, folder):
@@ -92,29 +90,6 @@ def _joined_mp3(ctx, folder):
     path = _mp3(folder)
     path.write_bytes(path.read_bytes() * 2)  # cat a.mp3 a.mp3
     return path
-
-
-def _mp3_with_art(folder: Path) -> Path:
-    from PIL import Image
-
-    noise = np.random.default_rng(0).integers(0, 255, (400, 400, 3), dtype=np.uint8)
-    Image.fromarray(noise).save(folder / "cover.png")
-    return _mp3(
-        folder,
-        "art.mp3",
-        "-i",
-        str(folder / "cover.png"),
-        "-map",
-        "0",
-        "-map",
-        "1",
-        "-write_xing",
-        "0",
-        "-c:v",
-        "copy",
-        "-id3v2_version",
-        "3",
-    )
 
 
 _bad_audio("missing file", lambda c, f: f / "nope.wav", "does not exist")
@@ -155,7 +130,7 @@ _good_audio("6 channels", lambda c, f: _channels(f, 6))
 
 @case("audio ok: an MP3 with cover art and no Xing header is as long as its audio", "audio")
 def _mp3_art(ctx: Context, folder: Path) -> Result:
-    done = _analyze(ctx, folder, _mp3_with_art(folder))
+    done = _analyze(ctx, folder, _mp3(folder, cover_art=True))
     if done.returncode != 0:
         return (False, done.stderr.strip()[-200:])
     seconds = json.loads((folder / "out" / "timeline.json").read_text())["source"]["duration"]

@@ -240,39 +240,11 @@ def test_an_mp3_is_as_long_as_its_audio_whatever_its_header_says(run_aimv, song,
     import shutil
     import subprocess
 
-    from PIL import Image
+    from aimv_testkit.mp3 import write_mp3
 
     if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
         pytest.skip("needs ffmpeg and ffprobe")
-    cover = tmp_path / "cover.png"
-    noise = np.random.default_rng(0).integers(0, 255, (500, 500, 3), dtype=np.uint8)
-    Image.fromarray(noise).save(cover)  # about 750 kB: the guess would double the song
-    art = tmp_path / "art.mp3"
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-i",
-            str(song),
-            "-i",
-            str(cover),
-            "-map",
-            "0",
-            "-map",
-            "1",
-            "-c:a",
-            "libmp3lame",
-            "-write_xing",
-            "0",
-            "-c:v",
-            "copy",
-            "-id3v2_version",
-            "3",
-            str(art),
-        ],
-        check=True,
-    )
+    art = write_mp3(song, tmp_path / "art.mp3", cover_art=True)
     result = run_aimv("listen", art, "-o", tmp_path / "art", *FAST)
     assert result.code == 0, result.err
     timeline = read_timeline(tmp_path / "art" / TIMELINE_FILE)
