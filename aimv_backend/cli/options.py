@@ -321,6 +321,8 @@ _SOUND_MAGIC = (b"RIFF", b"RF64", b"fLaC", b"OggS", b"ID3", b"FORM", b"\xff\xfb"
 
 
 def _looks_like_sound(path: str | Path) -> bool:
+    if not Path(path).is_file():  # never open a FIFO or a device: it may block or never end
+        return False  # read_timeline names what the path is
     try:
         with open(path, "rb") as f:
             head = f.read(4)

@@ -155,8 +155,9 @@ def work_folders(work_dir: Path) -> list[Path]:
 def timeline_folder(timeline_path: Path) -> Iterator[Path]:
     """Hold the lock of a timeline's folder (``aimv describe`` and ``aimv imagine`` on a
     timeline file), its stale temporaries swept once held; yields the folder. TimelineError
-    when the file does not exist (no lock file is made then)."""
-    if not Path(timeline_path).is_file():
+    when the file does not exist (no lock file is made then). A folder, FIFO or device in its
+    place is left to the reader, whose message says which."""
+    if not Path(timeline_path).exists():
         raise TimelineError(f"timeline {str(timeline_path)!r}: no such file")
     folder = Path(timeline_path).resolve().parent
     with folder_lock(folder, what="timeline folder"):

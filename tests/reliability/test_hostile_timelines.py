@@ -124,6 +124,28 @@ def test_fifo_devices_and_link_loops_are_refused_without_hanging(tmp_path):
             read_timeline(path)
 
 
+@pytest.mark.parametrize("command", ["describe", "imagine", "stage"])
+def test_each_command_names_what_stands_in_the_timelines_place(tmp_path, command):
+    """A FIFO must never be opened before the reader refuses it (it would block for good), and
+    a folder or device is not "no such file"."""
+    odd = {"fifo": "FIFO", "zero": "device", "folder": "directory"}
+    os.mkfifo(tmp_path / "fifo")
+    os.symlink("/dev/zero", tmp_path / "zero")
+    (tmp_path / "folder").mkdir()
+    for name, words in odd.items():
+        target = tmp_path / name
+        done = subprocess.run(
+            [sys.executable, "-m", "aimv_backend", command, str(target), "--progress", "none"]
+            + (["-o", str(tmp_path / "v.mp4")] if command == "stage" else []),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 2 and len(lines) == 1, done.stderr
+        assert words in lines[0], lines[0]
+
+
 def test_a_timeline_too_big_to_be_one_is_refused(tmp_path, monkeypatch):
     from aimv_timeline import reader
 
