@@ -230,6 +230,9 @@ def describe_options_for(
         for f in fields(DescribeOptions)
         if f.name in recorded and f.name not in given and f.name != "allow_download"
     }
+    vectors = keep.get("vectors")
+    if isinstance(vectors, str) and ("/" in vectors or "\\" in vectors or vectors[:1] in "~."):
+        del keep["vectors"]  # a timeline names no file to read: a path comes from --vectors only
     try:
         return replace(options, **keep)
     except (ParameterError, TypeError):  # a hand-edited record: the options as given

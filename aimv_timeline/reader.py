@@ -51,6 +51,13 @@ class _Reader:
             )
         if isinstance(value, float) and not math.isfinite(value):
             raise TimelineFormatError(f"{self._where(key)}: not a finite number")
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:  # "\ud800": JSON allows it, no file can hold it
+                raise TimelineFormatError(
+                    f"{self._where(key)}: not valid Unicode (a lone surrogate escape)"
+                ) from None
         return value
 
     def text(self, key: str, *, most: int, optional: bool = False) -> str | None:
@@ -339,6 +346,8 @@ def timeline_from_dict(data: Any) -> rec.Timeline:
     # down to two thirds of it, with part-windows before the first beat and after the last:
     # allow twice the seconds grid's count.
     most = math.ceil(2 * source.duration / window_seconds) + 3
+    if not raw_windows:
+        raise TimelineFormatError("windows: a timeline needs at least one window, got none")
     if len(raw_windows) > most:
         raise TimelineFormatError(
             f"windows: {len(raw_windows)} windows of {window_seconds} s do not fit a song of "

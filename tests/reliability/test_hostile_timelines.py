@@ -256,3 +256,34 @@ def test_the_scene_builder_checks_paths_again_where_it_opens_them(work, blender_
     )  # fmt: skip
     assert data["error"] and "windows[1].texture" in data["error"]
     assert data["nlink"] == 1  # the fixture's textures are not in a manifest: copied
+
+
+def test_a_timeline_cannot_name_a_file_for_the_word_vectors():
+    """settings.describe.vectors is read back on a re-run; a path there would be a file read
+    from outside the timeline's folder (docs/security.md), so only --vectors may name one."""
+    import dataclasses
+
+    from aimv_backend.describe import DescribeOptions
+    from aimv_backend.orchestrator import describe_options_for
+    from tests.describe.conftest import timeline, window
+
+    base = timeline([window(0)])
+    for hostile in ("/etc/passwd", "../../secret.kv", "~/.ssh/id_rsa", "C:\\x.kv"):
+        edited = dataclasses.replace(base, settings={"describe": {"vectors": hostile}})
+        chosen = describe_options_for(edited, DescribeOptions(), given=())
+        assert chosen.vectors == DescribeOptions().vectors, hostile
+
+
+def test_no_windows_and_lone_surrogates_are_refused_on_reading(work):
+    """Both were read, then crashed a later stage with a traceback."""
+    for edit, words in (
+        (lambda t: t.update(windows=[]), "at least one window"),
+        (lambda t: t["windows"][0]["colour"].update(name="\ud800 teal"), "lone surrogate"),
+    ):
+        path = work / "timeline.json"
+        data = json.loads(path.read_text())
+        edit(data)
+        path.write_text(json.dumps(data))
+        with pytest.raises(TimelineFormatError, match=words):
+            read_timeline(path)
+        fixtures.make_timeline(work, textures=True)  # the valid one again
