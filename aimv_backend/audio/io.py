@@ -26,11 +26,7 @@ MAX_SAMPLE_RATE = 192_000
 DEFAULT_BLOCK_SECONDS = 10.0
 FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
 MAX_PEAK_DBFS = 24.0  # float audio louder than this (16x full scale) is refused up front
-# An MP3 that decodes shorter than its header by more than this is a cut-off download; less is
-# the header's rounding (encoder delay and padding), and the decoded length is used.
-MP3_SLACK = 0.01
 DC_CUTOFF_HZ = 5.0  # load_mono's high-pass: DC out, the lowest piano note (27.5 Hz) kept
-MP3_SLACK_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
