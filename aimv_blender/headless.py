@@ -261,7 +261,7 @@ def _check(args) -> None:
         raise UsageError("--work-dir or -o is needed to place the backend's outputs")
 
 
-def _remember_settings(stage, args, video: dict, *, audio: Path, timeline: Path) -> None:
+def _remember_settings(stage, args, video: dict, keying, *, audio: Path, timeline: Path) -> None:
     """Fill in the panel's settings (``Scene.aimv``) of the scene ``--blend-out`` saves, so that
     an artist who opens it can Build scene and Render at once. (Blender 5 keeps a registered
     PropertyGroup's values apart from ID properties, so the group is registered here first.)"""
@@ -277,12 +277,11 @@ def _remember_settings(stage, args, video: dict, *, audio: Path, timeline: Path)
     panel.resolution_x, panel.resolution_y = (int(n) for n in video["resolution"])
     panel.render_engine = video["engine"]
     panel.samples = int(video["samples"])
-    panel.crossfade = float(args.crossfade)
-    panel.seed = int(args.seed)
+    panel.crossfade = float(keying.crossfade)
+    panel.seed = int(keying.seed)
     panel.font_path = str(Path(args.font).absolute()) if args.font else ""
-    off = set(args.layers_off or ())
     for name in importlib.import_module(f"{PKG}.layer_options").LAYERS:
-        setattr(panel, f"layer_{name}", name not in off)
+        setattr(panel, f"layer_{name}", name in keying.layers)
     if args.output:
         panel.output_path = str(Path(args.output).absolute())
 
@@ -343,7 +342,7 @@ def run(args: argparse.Namespace) -> int:
         bpy.context.preferences.filepaths.save_version = max(
             1, bpy.context.preferences.filepaths.save_version
         )
-        _remember_settings(stage, args, video, audio=audio, timeline=timeline_path)
+        _remember_settings(stage, args, video, options, audio=audio, timeline=timeline_path)
         try:
             bpy.ops.wm.save_as_mainfile(filepath=str(blend), check_existing=False, copy=True)
         except RuntimeError as exc:  # bpy's "Cannot open file ... for writing"

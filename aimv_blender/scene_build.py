@@ -194,8 +194,8 @@ def build_scene(
         raise BuildError("the timeline has no windows")
     check_stage_is_this_scenes(scene)
     timeline_dir = Path(timeline_dir)
-    width, height = options.resolution
-    k = dataclasses.replace(options.keying, aspect=width / height)  # pictograms stay in frame
+    frame_aspect = options.resolution[0] / options.resolution[1]
+    k = dataclasses.replace(options.keying, aspect=frame_aspect)  # pictograms stay in frame
     keys = build_keys(timeline, k)
     folder = Path(options.sequence_dir or (timeline_dir / SEQUENCE_FOLDER))
     try:
@@ -209,7 +209,6 @@ def build_scene(
     render.resolution_percentage = 100
     scene.frame_start, scene.frame_end = keys.frame_start, keys.frame_end
 
-    frame_aspect = options.resolution[0] / options.resolution[1]
     size = cover_size(
         aspect=frame_aspect,
         distance=k.camera_distance,
@@ -290,7 +289,8 @@ def objects_in_the_way(
     AIMV keeps the artist's objects, so it only names them.
     """
     scene.view_layers[0].update()  # world matrices of objects added or moved since
-    ours = {o.name for c in _stage_collections() for o in c.all_objects}
+    stage = bpy.data.collections.get(COLLECTION)
+    ours = set() if stage is None else {o.name for o in stage.all_objects}
     half_w, half_h = size[0] / 2, size[1] / 2
     found = []
     for ob in scene.objects:
@@ -306,8 +306,3 @@ def objects_in_the_way(
 
 
 _SOLID = {"MESH", "CURVE", "SURFACE", "META", "FONT", "CURVES", "POINTCLOUD", "VOLUME", "GPENCIL"}
-
-
-def _stage_collections() -> list[bpy.types.Collection]:
-    stage = bpy.data.collections.get(COLLECTION)
-    return [] if stage is None else [stage]

@@ -96,8 +96,5 @@ def is_noun(word: str) -> bool:
 def is_plural_noun(word: str) -> bool:
     """Whether the word is a noun's plural and no noun of its own ("mountains", "children";
     not "news", "glass" or "grass"): it takes no article."""
-    counts, _ = _lexicon()
-    w = word.lower()
-    if w in counts and counts[w][POS.index("noun")] >= 0:
-        return False
-    return bool(lemmas(w, "noun") - {w})
+    found = lemmas(word, "noun")
+    return bool(found) and word.lower() not in found  # a noun of its own is its own lemma

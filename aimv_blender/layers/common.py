@@ -108,8 +108,8 @@ def assign_unless_replaced(ob: bpy.types.Object, mat: bpy.types.Material) -> Non
     AIMV records the material it assigned (``aimv_material``); a different one there now is
     the artist's choice and stays.
     """
-    current = ob.data.materials[0] if len(ob.data.materials) else None
-    if current is not None and current != mat and current.name != ob.get(MATERIAL, current.name):
+    current = _first_material(ob)
+    if current is not None and current != mat and own_material(ob) is None:
         return
     assign(ob, mat)
     ob[MATERIAL] = mat.name
@@ -117,10 +117,14 @@ def assign_unless_replaced(ob: bpy.types.Object, mat: bpy.types.Material) -> Non
 
 def own_material(ob: bpy.types.Object) -> bpy.types.Material | None:
     """The material AIMV assigned to ``ob``, if it is still there (None: the artist's)."""
-    current = ob.data.materials[0] if len(ob.data.materials) else None
+    current = _first_material(ob)
     if current is None or current.name != ob.get(MATERIAL, current.name):
         return None
     return current
+
+
+def _first_material(ob: bpy.types.Object) -> bpy.types.Material | None:
+    return ob.data.materials[0] if len(ob.data.materials) else None
 
 
 def emission_output(nt, colour_socket, *, alpha_socket=None):
