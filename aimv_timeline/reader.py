@@ -322,11 +322,10 @@ def timeline_from_dict(data: Any) -> rec.Timeline:
     """
     r = _Reader(data, "")
     version = r.get("schema_version", str)
-    try:
-        major = int(version.split(".")[0])
-    except ValueError:
+    parts = rec.schema_version_parts(version)
+    if parts is None:
         raise TimelineFormatError(f"schema_version: {version!r} is not MAJOR.MINOR") from None
-    if major != rec.SCHEMA_MAJOR:
+    if parts[0] != rec.SCHEMA_MAJOR:
         raise TimelineFormatError(
             f"schema_version: {version!r} is not supported (this reader reads {rec.SCHEMA_MAJOR}.x)"
         )

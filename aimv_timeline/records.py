@@ -15,6 +15,14 @@ from .errors import AimvError
 SCHEMA_VERSION = "1.1"
 SCHEMA_MAJOR = 1
 
+
+def schema_version_parts(version: str) -> tuple[int, int] | None:
+    """``"1.1"`` -> ``(1, 1)``; None when ``version`` is not ``"MAJOR.MINOR"`` (two integers)."""
+    major, dot, minor = version.partition(".")
+    if not (dot and major.isdigit() and minor.isdigit() and major.isascii() and minor.isascii()):
+        return None
+    return int(major), int(minor)
+
 VOLUME_LEVELS = ("silent", "quiet", "normal", "loud")
 COLOUR_SOURCES = ("pitch", "centroid", "silence")
 VOICE_MODES = ("sung", "spoken")

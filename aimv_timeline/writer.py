@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .reader import timeline_from_dict
-from .records import SCHEMA_VERSION, Timeline, TimelineFormatError
+from .records import SCHEMA_VERSION, Timeline, TimelineFormatError, schema_version_parts
 
 __all__ = ["preserved_file_mode", "timeline_to_dict", "write_json_atomic", "write_timeline"]
 
@@ -79,7 +79,17 @@ def write_json_atomic(data: Any, path: str | os.PathLike[str]) -> Path:
 
 
 def write_timeline(timeline: Timeline, path: str | os.PathLike[str]) -> Path:
-    """Validate and atomically write a timeline to ``path``."""
+    """Validate and atomically write a timeline to ``path``.
+
+    A timeline read from a file of a newer minor version is refused: its fields that this
+    version does not know would be dropped without a word (docs/timeline.md, Versioning)."""
+    newer = schema_version_parts(timeline.schema_version) or (0, 0)
+    if newer > schema_version_parts(SCHEMA_VERSION):
+        raise TimelineFormatError(
+            f"schema_version: {timeline.schema_version!r} was written by a newer AIMV; this one "
+            f"writes {SCHEMA_VERSION} and would drop what it does not know, so the file is "
+            "left as it is (update AIMV, or make a new timeline)"
+        )
     data = timeline_to_dict(timeline)
     timeline_from_dict(data)  # never write a file the reader would refuse
     return write_json_atomic(data, path)

@@ -9,7 +9,7 @@ from pathlib import Path
 from aimv_backend.cli import options as flags
 from aimv_backend.errors import AudioInputError, OutputError, ParameterError
 from aimv_backend.stage.record import render_fingerprint, video_is_ours, write_record
-from aimv_backend.util.workdir import timeline_folder
+from aimv_backend.util.workdir import STAGE_OUTPUTS, prepare_render, record, timeline_folder
 from aimv_timeline import names
 
 DESCRIPTION = (
@@ -55,8 +55,8 @@ def run(args: argparse.Namespace, progress) -> int:
             f"the timeline's song {str(audio)!r} does not exist (give --audio SONG)"
         )
     # One run per folder: restaging while another run writes its textures would stage half.
-    with timeline_folder(path):
-        record_path = path.parent / names.RENDER_RECORD_FILE
+    with timeline_folder(path) as folder:
+        record_path = folder / names.RENDER_RECORD_FILE
         seed = args.seed or 0
         fingerprint = render_fingerprint(path, timeline, options, audio=audio, seed=seed)
         if output.exists() and not args.force:  # AIMV's own last video may be replaced
@@ -69,15 +69,20 @@ def run(args: argparse.Namespace, progress) -> int:
                 if not args.quiet:
                     print(f"up to date: {output}")
                 return 0
-        stage.run(
-            timeline_path=path,
-            audio=audio,
-            output=output,
-            blend_out=Path(args.blend_out) if args.blend_out else None,
-            options=options,
-            progress=progress,
-            seed=seed,
-        )
+        # Beside a timeline in the user's own folder: their render.json or aimv_sequence/ stay.
+        prepare_render(folder, output=output, force=args.force, outputs=STAGE_OUTPUTS)
+        try:
+            stage.run(
+                timeline_path=path,
+                audio=audio,
+                output=output,
+                blend_out=Path(args.blend_out) if args.blend_out else None,
+                options=options,
+                progress=progress,
+                seed=seed,
+            )
+        finally:
+            record(folder, STAGE_OUTPUTS)  # AIMV's own, even after a failed render
         write_record(record_path, output, fingerprint=fingerprint, options=options)
     if not args.quiet:
         print(f"wrote: {output}")

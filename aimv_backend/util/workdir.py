@@ -123,14 +123,11 @@ def check_not_input(output: Path, *, inputs: Iterable[tuple[str, Path]]) -> None
             )
 
 
+# What ``aimv stage`` overwrites or replaces beside its timeline (chunks: scale.md).
+STAGE_OUTPUTS = (names.RENDER_RECORD_FILE, f"{names.SEQUENCE_DIR}/", "chunks/")
 # What ``aimv render`` overwrites or replaces in its work folder (besides timeline.json, which
 # has its own rule: same song and settings, else --force).
-RENDER_OUTPUTS = (
-    names.SCENE_FILE,
-    names.RENDER_RECORD_FILE,
-    f"{names.SEQUENCE_DIR}/",
-    "chunks/",
-)  # chunks: scale.md
+RENDER_OUTPUTS = (names.SCENE_FILE, *STAGE_OUTPUTS)
 
 
 def _legacy_work_folder(work_dir: Path) -> bool:
@@ -165,9 +162,12 @@ def timeline_folder(timeline_path: Path) -> Iterator[Path]:
         yield folder
 
 
-def prepare_render(work_dir: Path, *, output: Path, force: bool) -> None:
-    """Before a render (holding the lock): sweep stale temporaries, refuse foreign files."""
+def prepare_render(
+    work_dir: Path, *, output: Path, force: bool, outputs: tuple[str, ...] = RENDER_OUTPUTS
+) -> None:
+    """Before a render (holding the lock): sweep stale temporaries, refuse foreign files among
+    the ``outputs`` it will write (``aimv stage``: :data:`STAGE_OUTPUTS`)."""
     sweep_stale(work_folders(work_dir), video_dir=output.parent)
     if _legacy_work_folder(work_dir):
-        record(work_dir, RENDER_OUTPUTS)
-    claim(work_dir, RENDER_OUTPUTS, force=force)
+        record(work_dir, outputs)
+    claim(work_dir, outputs, force=force)

@@ -9,12 +9,15 @@ words are bigger, closer to the camera and thicker. Its colour is a pale tint of
 hue with a WCAG contrast of at least 4.5 against the plate.
 
 Objects are reused: one object per distinct word text, and a second one only where the same
-text must show twice at once, so 600 sung words make a few hundred light objects.
+text must show twice at once, so 600 sung words make a few hundred light objects. A word is set
+without the transcript's commas, full stops and quotes around it ("fire," shows, and is keyed,
+as "fire"); they still end its phrase.
 """
 
 from __future__ import annotations
 
 import colorsys
+import hashlib
 from dataclasses import dataclass
 
 from ..contract import Timeline
@@ -44,6 +47,9 @@ PLATE_PAD = 0.5  # em around the phrase
 FADE_S = 0.25
 NAME_PREFIX = "AIMV Lyric "
 NAME_ROOM = 10  # bytes kept free for " TextCurve", the longest action suffix
+# The transcript's punctuation around a word, which the lyric is set without ("!" and "?" stay:
+# they are part of how it is sung; an apostrophe may be part of the word: 'cause, singin').
+_AROUND = ',.;:"\u201c\u201d\u201e\u00ab\u00bb()[]{}\u2026\u2013\u2014'
 
 
 @dataclass(frozen=True)
@@ -114,13 +120,19 @@ def text_colour(window_hex: str) -> tuple[float, float, float]:
     return (1.0, 1.0, 1.0)
 
 
+def shown_text(word: str) -> str:
+    """What a transcribed word shows as: without the whitespace and punctuation around it."""
+    return word.strip().strip(_AROUND).strip()
+
+
 def phrases(words) -> list[list]:
     """Words grouped into phrases: split on a pause (> 0.6 s), after punctuation, before a
-    capitalised word (the transcriber's line starts; not "I"), or when the line is full."""
+    capitalised word (the transcriber's line starts; not "I"), or when the line is full.
+    A word that is only punctuation ("...") is left out."""
     out: list[list] = []
     for w in words:
         text = w.text.strip()
-        if not text:
+        if not shown_text(text):
             continue
         cur = out[-1] if out else None
         if (
@@ -158,9 +170,12 @@ class Plate:
     colour: tuple[float, float, float]  # linear RGB
 
 
-def slot_name(text: str, k: int) -> str:
-    """The object name of a word's k-th reusable object (room left for its action names)."""
-    return fit_name(NAME_PREFIX + text, "" if k == 0 else f" #{k + 1}", room=NAME_ROOM)
+def slot_name(text: str, k: int, *, cut: bool = False) -> str:
+    """The object name of a word's k-th reusable object (room left for its action names).
+    ``cut``: the text is too long to tell apart by its first bytes; a short hash of it keeps
+    two such words on two objects, under the same name on every build."""
+    tag = f" ~{hashlib.sha1(text.encode()).hexdigest()[:6]}" if cut else ""
+    return fit_name(NAME_PREFIX + text, tag + ("" if k == 0 else f" #{k + 1}"), room=NAME_ROOM)
 
 
 def appearances(
@@ -180,7 +195,7 @@ def appearances(
         wins = [window_at(spans, time_to_frame(w.start, fps)) for w in group]
         drives = [min(1.5, volume_drive(timeline.windows[i].volume)) for i in wins]
         sizes = [layout.size * (0.8 + 0.35 * d) for d in drives]
-        texts = [w.text.strip() for w in group]
+        texts = [shown_text(w.text) for w in group]
         total = sum(word_width(t, s) for t, s in zip(texts, sizes, strict=True))
         total += SPACE_WIDTH * layout.size * (len(group) - 1)
         shrink = min(1.0, layout.width / total) if total > 0 else 1.0
@@ -264,8 +279,15 @@ def slots(apps: list[Appearance]) -> tuple[LyricSlot, ...]:
             lanes.append([a])
         else:
             lane.append(a)
+    first_bytes: dict[str, int] = {}  # texts whose names, cut to fit, would be one
+    for text in by_text:
+        first_bytes[slot_name(text, 0)] = first_bytes.get(slot_name(text, 0), 0) + 1
     return tuple(
-        LyricSlot(name=slot_name(text, k), text=text, appearances=tuple(lane))
+        LyricSlot(
+            name=slot_name(text, k, cut=first_bytes[slot_name(text, 0)] > 1),
+            text=text,
+            appearances=tuple(lane),
+        )
         for text, lanes in by_text.items()
         for k, lane in enumerate(lanes)
     )

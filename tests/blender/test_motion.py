@@ -276,6 +276,33 @@ def test_phrases_end_at_punctuation_and_capitals():
     ]
 
 
+def with_words(timeline, said):
+    words = tuple(ts.Word(text=t, start=s, end=s + 0.3, probability=1.0) for t, s in said)
+    windows = [dataclasses.replace(w, voice=None) for w in timeline.windows]
+    windows[0] = dataclasses.replace(windows[0], voice=ts.Voice(True, 0.9, words=words))
+    return dataclasses.replace(timeline, windows=tuple(windows))
+
+
+def test_a_word_shows_without_the_transcripts_commas_and_quotes(timeline):
+    """ "fire," and "fire" are one lyric object reading "fire"; "why?" keeps its question."""
+    said = [("fire,", 0.0), ("fire", 1.0), ('"love"', 2.0), ("...", 2.4), ("why?", 2.6)]
+    keys = keying.build_keys(with_words(timeline, said), keying.KeyingOptions(fps=24))
+    assert sorted(s.text for s in keys.lyrics) == ["fire", "love", "why?"]
+    fire = next(s for s in keys.lyrics if s.text == "fire")
+    assert [a.pop for a in fire.appearances] == [keying.time_to_frame(t, 24) for t in (0, 1)]
+
+
+def test_long_words_alike_in_their_first_bytes_get_objects_of_their_own(timeline):
+    stem = "ずっと" * 14  # 126 bytes: far past what an object name holds
+    said = [(stem + "愛", 0.0), (stem + "夢", 0.6), (stem + "愛", 1.2)]
+    keys = keying.build_keys(with_words(timeline, said), keying.KeyingOptions(fps=24))
+    names = {s.text: s.name for s in keys.lyrics}
+    assert len(names) == 2 and len(set(names.values())) == 2, names
+    assert all(len(n.encode()) <= 63 - lyrics.NAME_ROOM for n in names.values())
+    again = keying.build_keys(with_words(timeline, said), keying.KeyingOptions(fps=24))
+    assert {s.text: s.name for s in again.lyrics} == names  # the same on every build
+
+
 def test_onset_strengths_size_the_events(timeline):
     rhythm = ts.Rhythm(tempo_bpm=None, onsets=(1.5, 2.5), onset_strengths=(1.0, 0.2))
     keys = keying.build_keys(dataclasses.replace(timeline, rhythm=rhythm), keying.KeyingOptions())

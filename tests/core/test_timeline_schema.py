@@ -81,6 +81,8 @@ def test_round_trip_through_a_file(tmp_path):
         (lambda d: d["windows"][2].pop("start"), "windows[2].start: missing"),
         (lambda d: d["windows"][0]["instruments"][0].update(score=1.5), "instruments[0].score"),
         (lambda d: d.update(schema_version="2.0"), "schema_version"),
+        (lambda d: d.update(schema_version="1"), "schema_version: '1' is not MAJOR.MINOR"),
+        (lambda d: d.update(schema_version="1.x"), "schema_version: '1.x' is not MAJOR.MINOR"),
         (lambda d: d["windows"][1].update(index=7), "windows[1].index"),
         (lambda d: d["windows"][1].update(start=0.5), "overlaps"),
         (lambda d: d["source"].update(sample_rate="44100"), "source.sample_rate"),
@@ -112,6 +114,24 @@ def test_writer_never_leaves_a_half_file(tmp_path):
         write_timeline(broken, path)
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == [TIMELINE_FILE]
+
+
+def test_a_newer_minor_version_is_read_but_never_rewritten(tmp_path):
+    """A file from a newer AIMV (1.x, x above ours) may hold fields this one does not know:
+    it is staged as it is, but rewriting it would drop them without a word."""
+    path = tmp_path / TIMELINE_FILE
+    data = timeline_to_dict(make_timeline())
+    newer = f"1.{int(SCHEMA_VERSION.split('.')[1]) + 9}"
+    data.update(schema_version=newer, mood={"from": "a newer AIMV"})
+    path.write_text(json.dumps(data))
+    before = path.read_bytes()
+    timeline = read_timeline(path)
+    assert timeline.windows[1].voice.text == "heart"
+    with pytest.raises(TimelineFormatError, match=f"'{newer}' was written by a newer AIMV"):
+        write_timeline(replace(timeline, language="fr"), path)
+    assert path.read_bytes() == before
+    older = replace(timeline, schema_version="1.0")  # an older file is brought up to date
+    assert json.loads(write_timeline(older, path).read_text())["schema_version"] == SCHEMA_VERSION
 
 
 def test_rewrite_keeps_the_files_permissions(tmp_path):

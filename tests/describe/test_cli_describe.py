@@ -105,6 +105,19 @@ def test_invalid_timeline_is_refused_and_left_alone(tmp_path, run_aimv):
     assert path.read_text() == '{"schema_version": "1.0", "windows": 3}'
 
 
+def test_a_timeline_from_a_newer_aimv_is_left_as_it_was(tmp_path, song_timeline, run_aimv):
+    """Describing would drop the fields a newer AIMV wrote: one line, exit 2, the file kept."""
+    path = tmp_path / TIMELINE_FILE
+    data = _without_descriptions(timeline_to_dict(song_timeline))
+    data.update(schema_version="1.99", storyboard={"shots": [1, 2]})
+    path.write_text(json.dumps(data))
+    before = path.read_bytes()
+    result = run_aimv("describe", path, "-q")
+    assert result.code == 2 and len(result.err.strip().splitlines()) == 1, result.err
+    assert "newer AIMV" in result.err and "1.99" in result.err
+    assert path.read_bytes() == before
+
+
 def test_unavailable_vectors_are_one_line(tmp_path, song_timeline, run_aimv, monkeypatch):
     monkeypatch.setenv("GENSIM_DATA_DIR", str(tmp_path / "gensim-data"))
     path = tmp_path / TIMELINE_FILE

@@ -81,6 +81,37 @@ def test_aimv_stage_replaces_its_own_video_and_keeps_the_users(
     assert out.read_bytes() == b"the user's own video"
 
 
+def test_aimv_stage_keeps_the_users_files_beside_the_timeline_and_records_its_own(
+    run_aimv, short_song, fake_blender, tmp_path
+):
+    """A timeline copied into a folder of the user's: their render.json and aimv_sequence/
+    stay without --force; with it, what aimv stage writes is AIMV's, so a render there later
+    may replace it."""
+    assert run_aimv(*render_args(short_song, tmp_path / "v.mp4", fake_blender)).code == 0
+    mine = tmp_path / "mine"
+    (mine / "aimv_sequence").mkdir(parents=True)
+    (mine / "render.json").write_text('{"mine": true}')
+    (mine / "aimv_sequence" / "aimv_00001.png").write_bytes(b"my picture")
+    for item in (tmp_path / "v.aimv").iterdir():
+        if item.name in ("timeline.json", "textures"):
+            os.rename(item, mine / item.name)
+    out = tmp_path / "staged.mp4"
+    stage = ["stage", mine / "timeline.json", "-o", out, "--blender", fake_blender]
+    stage += ["--resolution", "64x36", "--fps", "8", "--progress", "none"]
+    refused = run_aimv(*stage)
+    assert refused.code == 2 and "AIMV did not make" in refused.err, refused.err
+    assert "render.json" in refused.err and "aimv_sequence" in refused.err
+    assert len(refused.err.strip().splitlines()) == 1
+    assert json.loads((mine / "render.json").read_text()) == {"mine": True}
+    assert (mine / "aimv_sequence" / "aimv_00001.png").read_bytes() == b"my picture"
+    assert not out.exists()
+    forced = run_aimv(*stage, "--force")
+    assert forced.code == 0, forced.err
+    assert {"render.json", "aimv_sequence/"} <= manifest.entries(mine)
+    again = run_aimv(*stage, "--fps", "4")  # AIMV's own record and sequence now
+    assert again.code == 0 and "wrote" in again.out, again.err
+
+
 def test_a_song_named_twice_in_an_album_is_one_video(
     run_aimv, short_song, fake_blender, tmp_path, monkeypatch
 ):
