@@ -23,6 +23,7 @@ def schema_version_parts(version: str) -> tuple[int, int] | None:
         return None
     return int(major), int(minor)
 
+
 VOLUME_LEVELS = ("silent", "quiet", "normal", "loud")
 COLOUR_SOURCES = ("pitch", "centroid", "silence")
 VOICE_MODES = ("sung", "spoken")
