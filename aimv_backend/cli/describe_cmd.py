@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from aimv_backend.cli import options as flags
 from aimv_backend.errors import TimelineError
@@ -35,7 +34,7 @@ def run(args: argparse.Namespace, progress) -> int:
     from aimv_backend.orchestrator import describe_keeping_edits, describe_options_for
 
     options = flags.describe_options(args)
-    path = Path(args.timeline)
+    path = flags.timeline_path(args.timeline)
     with timeline_folder(path):  # one run per folder: no other run rewrites the timeline
         before = flags.timeline_argument(path)
         options = describe_options_for(before, options, flags.describe_given(args))

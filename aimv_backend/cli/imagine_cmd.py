@@ -44,7 +44,7 @@ def run(args: argparse.Namespace, progress) -> int:
     options = flags.imagine_options(args)
     fps = flags.given(args, StageOptions).get("fps", PRESETS[DEFAULT_PRESET].fps)
     clips = flags.clip_options(args, fps=fps)
-    path = Path(args.timeline)
+    path = flags.timeline_path(args.timeline)
     out_dir = Path(args.out_dir) if args.out_dir else None
     if out_dir is not None and str(args.out_dir).strip() == "":
         raise ParameterError(f"--out-dir must name a folder, got {args.out_dir!r}")

@@ -10,6 +10,7 @@ set (``aimv render`` keeps the describe options of an existing timeline for the 
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from dataclasses import MISSING, dataclass, fields, replace
 from pathlib import Path
@@ -303,7 +304,15 @@ def subcommand(subparsers, parents, name: str, description: str, run) -> argpars
     return parser
 
 
-def timeline_argument(path: str) -> Timeline:
+def timeline_path(given: str) -> Path:
+    """The timeline file a subcommand works on: a symbolic link is followed to its file, so the
+    rewritten timeline, its textures and its folder's lock are the linked file's, and the link
+    stays a link."""
+    path = Path(given)
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def timeline_argument(path: str | Path) -> Timeline:
     """The timeline a subcommand was given, or TimelineError naming the file."""
     if _looks_like_sound(path):
         raise TimelineError(

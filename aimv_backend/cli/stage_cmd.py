@@ -42,7 +42,7 @@ def run(args: argparse.Namespace, progress) -> int:
     if output.suffix.lower() != ".mp4":
         raise ParameterError(f"--output must name an .mp4 file, got {str(output)!r}")
     blender_command(options)
-    path = Path(args.timeline)
+    path = flags.timeline_path(args.timeline)
     timeline = flags.timeline_argument(path)
     reason = names.check_frames_per_window([w.end - w.start for w in timeline.windows], options.fps)
     if reason:  # before Blender starts

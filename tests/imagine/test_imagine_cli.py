@@ -62,6 +62,24 @@ def test_textures_command_writes_pngs_and_updates_the_timeline(timeline_file):
     assert not [p for p in timeline_file.parent.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_a_linked_timeline_is_imagined_where_its_file_is_and_stays_a_link(
+    timeline_file, tmp_path
+):
+    """A project folder holding a symbolic link to a timeline: the textures go beside the real
+    file, the real file records them, and the link still leads to it."""
+    link = tmp_path / "project" / "song.json"
+    link.parent.mkdir()
+    link.symlink_to(timeline_file)
+    args = ["imagine", str(link), "--textures", "procedural", "--size", "64x64", "--quiet"]
+    assert main(args) == 0
+    assert link.is_symlink() and link.resolve() == timeline_file.resolve()
+    timeline = read_timeline(timeline_file)
+    assert all((timeline_file.parent / w.texture).is_file() for w in timeline.windows)
+    assert not (link.parent / TEXTURES_DIR).exists()
+    assert main(["describe", str(link), "--quiet"]) == 0
+    assert link.is_symlink() and read_timeline(timeline_file).windows[0].description is not None
+
+
 def test_out_dir_option(timeline_file, tmp_path):
     out = timeline_file.parent / "pngs"
     assert (
