@@ -8,6 +8,7 @@ a resumed run) skip every finished PNG.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import closing
@@ -31,7 +32,7 @@ from aimv_backend.imagine.options import ImagineOptions
 from aimv_backend.progress import Progress
 from aimv_backend.util.files import ensure_output_dir
 from aimv_backend.util.workdir import record
-from aimv_timeline import names
+from aimv_timeline import manifest, names
 from aimv_timeline.schema import Timeline, Window, write_timeline
 
 _LEVEL_WORDS = {
@@ -179,8 +180,10 @@ def plan_jobs(
     engine: ProceduralEngine | DiffusersStage,
     out_dir: Path,
     options: ImagineOptions,
+    keep: frozenset[int] = frozenset(),
 ) -> tuple[list[Job | None], list[Job]]:
-    """(job of each window, distinct jobs in window order).
+    """(job of each window, distinct jobs in window order); the windows in ``keep`` (indices)
+    have none: their texture is left as it is.
 
     With continuity (diffusers only), a window whose sentence changed little from the previous
     window's starts from that image (img2img, strength growing with the change); a large change
@@ -192,6 +195,10 @@ def plan_jobs(
     previous: Job | None = None
     seed_of_section = 0
     for window in timeline.windows:
+        if window.index in keep:  # the artist's own picture: no job, and a new section after it
+            per_window.append(None)
+            previous = None
+            continue
         prompt = window_prompt(window)
         parts, style = engine.key(prompt, window)
         source, strength = None, 1.0
@@ -224,6 +231,26 @@ def plan_jobs(
         per_window.append(job)
         previous = job
     return per_window, list(unique.values())
+
+
+_AIMV_TEXTURE = re.compile(r"^[0-9a-f]{16}\.png$")  # texture_path's names
+
+
+def artists_pictures(timeline: Timeline, *, timeline_dir: Path, out_dir: Path) -> frozenset[int]:
+    """The windows whose texture is a picture someone set by hand: a file that exists and that
+    AIMV did not make (not in the folder's manifest, not one of its cache-key names in
+    ``out_dir``). Imagining keeps those (without --force), as describing keeps edited
+    sentences."""
+    ours = manifest.entries(timeline_dir)
+    kept = set()
+    for window in timeline.windows:
+        if window.texture is None or window.texture in ours:
+            continue
+        path = timeline_dir / window.texture
+        aimv_named = path.parent.resolve() == out_dir.resolve() and _AIMV_TEXTURE.match(path.name)
+        if not aimv_named and path.is_file():
+            kept.add(window.index)
+    return frozenset(kept)
 
 
 def _relative(path: Path, folder: Path) -> str:
@@ -304,7 +331,8 @@ def make_textures(
     timeline_dir: the timeline file's folder; textures go to ``out_dir`` (default
     ``timeline_dir/textures``) and Window.texture is recorded relative to timeline_dir.
     timeline_path: when given, the updated timeline is written there atomically.
-    force: remake every image even when its PNG exists.
+    force: remake every image even when its PNG exists, and replace pictures set by hand
+    (:func:`artists_pictures`).
     """
     timeline_dir = Path(timeline_dir)
     if options.engine != "procedural":
@@ -314,7 +342,18 @@ def make_textures(
     )
     choice = _HeldNotices(progress)  # the engine's notices matter only if images are made
     engine = choose_engine(options, choice) if timeline.windows else ProceduralEngine(options)
-    per_window, jobs = plan_jobs(timeline, engine, out_dir, options)
+    keep = (
+        frozenset()
+        if force
+        else artists_pictures(timeline, timeline_dir=timeline_dir, out_dir=out_dir)
+    )
+    if keep:
+        shown = ", ".join(str(i) for i in sorted(keep)[:8]) + (", ..." if len(keep) > 8 else "")
+        progress.notice(
+            f"textures: kept the pictures set by hand in {len(keep)} windows ({shown}); "
+            "--force replaces them"
+        )
+    per_window, jobs = plan_jobs(timeline, engine, out_dir, options, keep)
     ledger = TextureLedger(out_dir)  # each PNG's recorded hash: a damaged one is remade
     todo = [j for j in jobs if force or not ledger.verify(j.path, options.size)]
     if todo:

@@ -15,7 +15,7 @@ from PIL import Image
 
 from aimv_backend.cli.main import main
 from aimv_timeline.names import SEQUENCE_DIR, TEXTURES_DIR, TIMELINE_FILE
-from aimv_timeline.schema import read_timeline, write_timeline
+from aimv_timeline.schema import read_timeline, replace, write_timeline
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,6 +78,33 @@ def test_a_linked_timeline_is_imagined_where_its_file_is_and_stays_a_link(
     assert not (link.parent / TEXTURES_DIR).exists()
     assert main(["describe", str(link), "--quiet"]) == 0
     assert link.is_symlink() and read_timeline(timeline_file).windows[0].description is not None
+
+
+def test_a_picture_set_by_hand_is_kept_until_force(timeline_file, capsys):
+    """An artist points two windows at pictures of their own: imagining again keeps them and
+    says so; --force puts AIMV's textures back."""
+    args = ["imagine", str(timeline_file), "--textures", "procedural", "--size", "64x64"]
+    assert main([*args, "--quiet"]) == 0
+    made = read_timeline(timeline_file)
+    folder = timeline_file.parent
+    (folder / "mine").mkdir()
+    Image.new("RGB", (64, 64), "red").save(folder / "mine" / "photo.png")
+    Image.new("RGB", (64, 64), "blue").save(folder / TEXTURES_DIR / "sky.png")
+    windows = list(made.windows)
+    windows[0] = replace(windows[0], texture="mine/photo.png")
+    windows[2] = replace(windows[2], texture=f"{TEXTURES_DIR}/sky.png")
+    write_timeline(replace(made, windows=tuple(windows)), timeline_file)
+    capsys.readouterr()
+    assert main([*args, "--seed", "5"]) == 0
+    assert "kept the pictures set by hand in 2 windows (0, 2)" in capsys.readouterr().err
+    again = read_timeline(timeline_file)
+    assert [w.texture for w in again.windows][0:3:2] == ["mine/photo.png", "textures/sky.png"]
+    assert again.windows[1].texture != made.windows[1].texture  # the new seed's texture
+    assert main([*args, "--seed", "5", "--force", "--quiet"]) == 0
+    forced = read_timeline(timeline_file)
+    assert all(w.texture and w.texture.startswith("textures/") for w in forced.windows)
+    assert forced.windows[2].texture != "textures/sky.png"
+    assert (folder / "mine" / "photo.png").is_file()  # the picture itself is never touched
 
 
 def test_out_dir_option(timeline_file, tmp_path):
