@@ -301,7 +301,11 @@ def run(args: argparse.Namespace) -> int:
     )
     timeline_path = Path(args.timeline) if args.timeline else _make_timeline(args, progress)
     timeline = contract.read_timeline(timeline_path)
-    audio = Path(args.song) if args.song else Path(timeline.source.path)
+    audio = (
+        Path(args.song)
+        if args.song
+        else contract.paths.song_path(timeline.source.path, timeline_path.parent)
+    )
     if not audio.is_file():
         raise UsageError(f"audio {str(audio)!r} of the timeline: no such file (give SONG)")
 

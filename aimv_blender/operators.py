@@ -8,13 +8,11 @@ keying) or bpy-thin (scene_build, render) functions. Every error a user can fix 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import bpy
 from bpy.app.handlers import persistent
 
 from . import preferences, props, render, render_op, scene_build, subprocess_runner
-from .contract import AimvError, names, read_timeline
+from .contract import AimvError, names, paths, read_timeline
 from .keying import KeyingOptions
 from .props import SettingsError
 
@@ -118,7 +116,8 @@ class AIMV_OT_render(bpy.types.Operator):
             )
             audio = snap.audio
             if audio is None and snap.timeline is not None and snap.timeline.is_file():
-                audio = Path(read_timeline(snap.timeline).source.path)
+                source = read_timeline(snap.timeline).source.path
+                audio = paths.song_path(source, snap.timeline.parent)
             if audio is None:
                 raise SettingsError("Song: choose the audio file (or a timeline that names it)")
             if not audio.is_file():

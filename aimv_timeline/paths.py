@@ -38,6 +38,7 @@ __all__ = [
     "read_regular_file",
     "parse_json_bounded",
     "check_paths",
+    "song_path",
 ]
 
 
@@ -53,6 +54,14 @@ def is_inside(path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> b
         return os.path.commonpath([real, base]) == base
     except ValueError:  # different drives on Windows
         return False
+
+
+def song_path(source_path: str, timeline_dir: str | os.PathLike[str]) -> Path:
+    """The song a timeline's ``source.path`` names: AIMV writes it absolute; a relative one (a
+    hand-made or moved timeline) is relative to the timeline's folder, never to the working
+    directory of whoever reads it. It is only read, so it may lie outside the folder."""
+    path = Path(source_path).expanduser()
+    return path if path.is_absolute() else Path(os.path.abspath(Path(timeline_dir) / path))
 
 
 def resolve_inside(work_dir: str | os.PathLike[str], relative: str, *, what: str = "path") -> Path:
@@ -176,16 +185,35 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object; a key given twice (a hand edit pasted in beside the old one) is refused,
+    since json would keep the last one without a word."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        twice = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise _DuplicateKey(f"the key {twice!r} appears twice in one object; keep one")
+    return data
+
+
 def parse_json_bounded(text: str) -> Any:
-    """``json.loads`` that refuses numbers longer than MAX_JSON_NUMBER_CHARS, NaN/Infinity and
-    nesting deeper than the interpreter allows: ValueError with a one-line reason."""
+    """``json.loads`` that refuses numbers longer than MAX_JSON_NUMBER_CHARS, NaN/Infinity,
+    nesting deeper than the interpreter allows and a key given twice in one object: ValueError
+    with a one-line reason."""
     try:
         return json.loads(
             text,
             parse_int=lambda t: _bounded_number(t, int),
             parse_float=lambda t: _bounded_number(t, float),
             parse_constant=_no_constant,
+            object_pairs_hook=_object_without_duplicates,
         )
+    except _DuplicateKey as exc:
+        raise ValueError(str(exc)) from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON ({exc})") from None
     except RecursionError:

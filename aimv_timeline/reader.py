@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from . import records as rec
-from .names import MAX_LINE_CHARS, MAX_SONG_SECONDS, MAX_TIMELINE_BYTES, MAX_WORD_CHARS
+from .names import (
+    MAX_LINE_CHARS,
+    MAX_SONG_SECONDS,
+    MAX_TIMELINE_BYTES,
+    MAX_WINDOW_SECONDS,
+    MAX_WORD_CHARS,
+    MIN_WINDOW_SECONDS,
+)
 from .paths import UnsafePathError, check_paths, parse_json_bounded, read_regular_file
 from .records import TimelineFormatError
 
@@ -307,6 +314,11 @@ def _window(r: _Reader) -> rec.Window:
     if window.end <= window.start:
         raise TimelineFormatError(f"{r.path}: end {window.end} is not after start {window.start}")
     for i, hit in enumerate(window.hits or ()):
+        if i and hit.time < window.hits[i - 1].time:
+            raise TimelineFormatError(
+                f"{r.item_path('hits', i)}.time: {hit.time} is before the hit above it "
+                f"({window.hits[i - 1].time}); hits are in time order"
+            )
         if not window.start - 1e-6 <= hit.time <= window.end + 1e-6:
             raise TimelineFormatError(
                 f"{r.item_path('hits', i)}.time: {hit.time} is outside the window "
@@ -338,7 +350,7 @@ def timeline_from_dict(data: Any) -> rec.Timeline:
         channels=s.get("channels", int),
         frames=s.get("frames", int),
     )
-    window_seconds = r.number("window_seconds", lo=1e-3, hi=float(MAX_SONG_SECONDS))
+    window_seconds = r.number("window_seconds", lo=MIN_WINDOW_SECONDS, hi=MAX_WINDOW_SECONDS)
     raw_windows = r.items("windows")
     # The song bounds the windows: a timeline cannot plan hours of frames for a short song.
     # Beat and bar windows (--windows beats|bars) span whole beats, about window_seconds but

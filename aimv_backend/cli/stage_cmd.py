@@ -11,6 +11,7 @@ from aimv_backend.errors import AudioInputError, OutputError, ParameterError
 from aimv_backend.stage.record import render_fingerprint, video_is_ours, write_record
 from aimv_backend.util.workdir import STAGE_OUTPUTS, prepare_render, record, timeline_folder
 from aimv_timeline import names
+from aimv_timeline.paths import song_path
 
 DESCRIPTION = (
     "Build the keyed scene of a timeline and its textures in Blender and "
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace, progress) -> int:
     reason = names.check_frames_per_window([w.end - w.start for w in timeline.windows], options.fps)
     if reason:  # before Blender starts
         raise ParameterError(reason)
-    audio = Path(args.audio or timeline.source.path)
+    audio = Path(args.audio) if args.audio else song_path(timeline.source.path, path.parent)
     if not audio.is_file():
         if args.audio:
             raise AudioInputError(f"--audio: {str(audio)!r} does not exist")

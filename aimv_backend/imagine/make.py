@@ -308,7 +308,7 @@ def _with_pictograms(timeline: Timeline, timeline_dir: Path, progress: Progress)
     the OpenMoji pictograms of the windows' nouns (skipped, with a notice, without OpenMoji)."""
     from aimv_backend.imagine import onsets, pictograms  # noqa: PLC0415 - keeps imports light
 
-    timeline = onsets.with_onsets(timeline)
+    timeline = onsets.with_onsets(timeline, timeline_dir=timeline_dir)
     try:
         return pictograms.add_pictograms(timeline, timeline_dir=timeline_dir)
     except ModelUnavailableError as exc:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from aimv_timeline.paths import song_path
 from aimv_timeline.schema import Rhythm, Timeline
 
 HOP = 512
@@ -47,9 +48,9 @@ def detect_onsets(audio: Path) -> tuple[tuple[float, ...], tuple[float, ...]]:
     )
 
 
-def with_onsets(timeline: Timeline) -> Timeline:
+def with_onsets(timeline: Timeline, *, timeline_dir: Path) -> Timeline:
     """The timeline with ``rhythm.onsets`` filled when :func:`needs_onsets` (else unchanged)."""
-    audio = Path(timeline.source.path)
+    audio = song_path(timeline.source.path, timeline_dir)
     if not needs_onsets(timeline) or not audio.is_file():
         return timeline
     onsets, strengths = detect_onsets(audio)

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from aimv_backend.errors import ParameterError
+from aimv_timeline.names import MAX_WINDOW_SECONDS, MIN_WINDOW_SECONDS
 
-MIN_WINDOW_SECONDS = 0.25
-MAX_WINDOW_SECONDS = 10.0
 MIN_LAST_FRACTION = 0.1
 
 

@@ -84,6 +84,16 @@ def test_round_trip_through_a_file(tmp_path):
         (lambda d: d.update(schema_version="1"), "schema_version: '1' is not MAJOR.MINOR"),
         (lambda d: d.update(schema_version="1.x"), "schema_version: '1.x' is not MAJOR.MINOR"),
         (lambda d: d["windows"][1].update(index=7), "windows[1].index"),
+        (lambda d: d.update(window_seconds=0.1), "window_seconds: 0.1 is outside [0.25, 10.0]"),
+        (
+            lambda d: d["windows"][1].update(
+                hits=[
+                    {"time": 1.5, "piece": "kick", "score": 0.9},
+                    {"time": 1.2, "piece": "snare", "score": 0.9},
+                ]
+            ),
+            "windows[1].hits[1].time: 1.2 is before the hit above it",
+        ),  # fmt: skip
         (lambda d: d["windows"][1].update(start=0.5), "overlaps"),
         (lambda d: d["source"].update(sample_rate="44100"), "source.sample_rate"),
     ],

@@ -62,9 +62,7 @@ def test_textures_command_writes_pngs_and_updates_the_timeline(timeline_file):
     assert not [p for p in timeline_file.parent.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_a_linked_timeline_is_imagined_where_its_file_is_and_stays_a_link(
-    timeline_file, tmp_path
-):
+def test_a_linked_timeline_is_imagined_where_its_file_is_and_stays_a_link(timeline_file, tmp_path):
     """A project folder holding a symbolic link to a timeline: the textures go beside the real
     file, the real file records them, and the link still leads to it."""
     link = tmp_path / "project" / "song.json"

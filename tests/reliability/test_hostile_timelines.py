@@ -98,6 +98,10 @@ def test_files_are_copied_never_hard_linked_unless_aimv_made_them(tmp_path):
         ("[" * 200_000 + "]" * 200_000, "nested too deeply"),
         ('{"schema_version": "1.0", "x": ' + "9" * 4300 + "}", "a number of 4300 characters"),
         ('{"schema_version": NaN}', "NaN"),
+        (
+            '{"schema_version": "1.1", "windows": [{"texture": "a.png", "texture": "b.png"}]}',
+            "the key 'texture' appears twice in one object",
+        ),
         ("\xff\xfe", "cannot be read"),
     ],
 )

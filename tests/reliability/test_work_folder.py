@@ -112,6 +112,28 @@ def test_aimv_stage_keeps_the_users_files_beside_the_timeline_and_records_its_ow
     assert again.code == 0 and "wrote" in again.out, again.err
 
 
+def test_a_song_named_relative_to_the_timeline_is_found_from_any_folder(
+    run_aimv, short_song, fake_blender, tmp_path, monkeypatch
+):
+    """A project folder moved to another machine: its timeline names "song.wav" beside it."""
+    assert run_aimv(*render_args(short_song, tmp_path / "v.mp4", fake_blender)).code == 0
+    work = tmp_path / "v.aimv"
+    (work / "song.wav").write_bytes(short_song.read_bytes())
+    data = json.loads((work / "timeline.json").read_text())
+    data["source"]["path"] = "song.wav"
+    (work / "timeline.json").write_text(json.dumps(data))
+    monkeypatch.chdir(short_song.parent)  # where another "song.wav" would mislead
+    out = tmp_path / "moved.mp4"
+    args = ["stage", work / "timeline.json", "-o", out, "--blender", fake_blender]
+    result = run_aimv(*args, "--resolution", "64x36", "--fps", "8", "--progress", "none")
+    assert result.code == 0 and out.is_file(), result.err
+    (short_song.parent / "elsewhere").mkdir(exist_ok=True)
+    monkeypatch.chdir(short_song.parent / "elsewhere")
+    (work / "song.wav").unlink()
+    missing = run_aimv(*args, "--force", "--resolution", "64x36", "--progress", "none")
+    assert missing.code == 2 and str(work / "song.wav") in missing.err, missing.err
+
+
 def test_a_song_named_twice_in_an_album_is_one_video(
     run_aimv, short_song, fake_blender, tmp_path, monkeypatch
 ):
