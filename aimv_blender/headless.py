@@ -19,6 +19,7 @@ import argparse
 import dataclasses
 import importlib
 import os
+import re
 import signal
 import sys
 import threading
@@ -202,6 +203,9 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s"
 
 
+BACKEND_ERROR = "aimv: error:"  # the backend CLI's one line for a failure
+
+
 def _make_timeline(args, progress: _Progress) -> Path:
     import bpy  # noqa: PLC0415 - Blender is only needed once the arguments are good
 
@@ -223,7 +227,12 @@ def _make_timeline(args, progress: _Progress) -> Path:
         if events.parse_line(line) is not None:
             if progress.enabled:
                 print(line, file=sys.stderr, flush=True)
-        elif stream == "err" and not progress.enabled and not events.is_noise(line):
+        elif (
+            stream == "err"
+            and not progress.enabled
+            and not events.is_noise(line)
+            and not line.startswith(BACKEND_ERROR)  # said once, as aimv-blender's own error
+        ):
             print(line, file=sys.stderr, flush=True)
 
     pipeline = runner.Pipeline(
@@ -378,7 +387,8 @@ def run(args: argparse.Namespace) -> int:
             on_frame=on_frame,
         )
     else:
-        out = render.render_video(rs, options=render_options, on_frame=on_frame)
+        with _NoiseFilter(fd=1):
+            out = render.render_video(rs, options=render_options, on_frame=on_frame)
     progress.emit("end", task="render", done=total)
     print(out)
     return 0
@@ -394,14 +404,22 @@ def _software_gpu() -> bool:
         return False
 
 
+# Blender's log of each frame its FFmpeg writer takes, on stdout ("render | Video append frame
+# 12"): hundreds of lines where the path of the video is all a script should read.
+_FRAME_CHATTER = re.compile(r"(^|\|\s*)(Video )?[Aa]ppend frame \d+\s*$|^Fra:\d+ ")
+
+
 class _NoiseFilter:
-    """Keeps known noise (EGL_BAD_MATCH from Mesa) that Blender's C code writes to file
-    descriptor 2 from reaching the terminal; everything else passes through unchanged."""
+    """Keeps known noise that Blender's C code writes to a file descriptor from reaching the
+    terminal: EGL_BAD_MATCH from Mesa on stderr (fd 2), and around a render the frame log on
+    stdout (fd 1, whose other lines go to stderr: stdout carries the video's path alone)."""
 
     def __init__(self, fd: int = 2):
         self.fd = fd
-        sys.stderr.flush()
+        self.stream = sys.stdout if fd == 1 else sys.stderr
+        self.stream.flush()
         self.saved = os.dup(fd)
+        self.target = self.saved if fd == 2 else 2
         read, write = os.pipe()
         os.dup2(write, fd)
         os.close(write)
@@ -411,14 +429,21 @@ class _NoiseFilter:
     def _pump(self, read: int) -> None:
         with os.fdopen(read, "rb") as source:
             for line in source:
-                if not events.is_noise(line.decode("utf-8", "replace")):
-                    os.write(self.saved, line)
+                text = line.decode("utf-8", "replace")
+                if not events.is_noise(text) and not _FRAME_CHATTER.search(text):
+                    os.write(self.target, line)
 
     def close(self) -> None:
-        sys.stderr.flush()
+        self.stream.flush()
         os.dup2(self.saved, self.fd)  # the pipe's last writer goes: the pump reads to its end
         self.thread.join(timeout=5)
         os.close(self.saved)
+
+    def __enter__(self) -> _NoiseFilter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def user_errors() -> tuple[type[BaseException], ...]:

@@ -81,7 +81,7 @@ def frames(path: Path) -> np.ndarray:
 
 def test_mp4_has_h264_and_aac_and_the_song_length(video, timelines):
     path, done = video
-    assert done.stdout.strip().splitlines()[-1] == str(path)
+    assert done.stdout.strip().splitlines() == [str(path)], done.stdout[-2000:]  # the path alone
     info = probe(path)
     codecs = {s["codec_type"]: s["codec_name"] for s in info["streams"]}
     assert codecs == {"video": "h264", "audio": "aac"}
@@ -178,6 +178,17 @@ def test_partial_frames_and_blend_out_without_textures(tmp_path, blender_env, ti
     # frames 13-24 are window 1 (green): without textures the planes show the window colour
     green = np.array(fixtures.hex_rgb(fixtures.WINDOWS[1][0]), float)
     assert np.abs(means[FPS // 2] - green).max() < 30, means[FPS // 2]
+
+
+def test_a_backend_failure_is_said_once(tmp_path, blender_env):
+    fake = shlex.join([sys.executable, str(Path(__file__).parent / "fake_backend.py")])
+    song = fixtures.write_song(tmp_path / "song.wav")
+    env = dict(blender_env, AIMV_FAKE_FAIL="1")
+    done = headless(song, "-o", tmp_path / "v.mp4", "--aimv", fake, env=env)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "aimv-blender: error: AIMV backend failed: --window must be in [0.25, 10], got 99"
+    ], done.stderr
 
 
 def test_without_timeline_the_backend_makes_one(tmp_path, blender_env, timelines):
