@@ -7,11 +7,12 @@ inputs with the same one-line message, and none of them holds float64 copies of 
 from __future__ import annotations
 
 import errno
+import math
 import os
 import stat
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,7 @@ class AudioInfo:
     frames: int
     format: str
     subtype: str
+    peak: float | None = None  # the sample peak of float audio (1.0: full scale), read at probe
 
     @property
     def duration(self) -> float:
@@ -115,8 +117,32 @@ def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
         subtype=str(info.subtype),
     )
     if checked.subtype in FLOAT_SUBTYPES:
+        checked = replace(checked, peak=float_peak(checked))
         check_float_levels(checked)
     return checked
+
+
+def float_peak(info: AudioInfo) -> float:
+    """The sample peak of a file (linear; 1.0 is full scale), read once, block by block."""
+    peak = 0.0
+    for block in iter_mono_blocks(info, mono=False):
+        peak = max(peak, float(np.max(np.abs(block))) if block.size else 0.0)
+    return peak
+
+
+def soundtrack_gain_db(path: str | os.PathLike[str]) -> float:
+    """The gain (dB, <= 0) that keeps a float song over full scale from clipping in the video's
+    AAC soundtrack: its peak brought to -1 dBFS. 0 for every other song, which is left as it
+    is (integer PCM cannot go over; only a float file is read through)."""
+    try:
+        with mp3.native_stderr_silenced():
+            subtype = str(sf.info(str(path)).subtype)
+    except (sf.LibsndfileError, RuntimeError, TypeError):
+        return 0.0  # not for soundfile: ffmpeg reads it as it is
+    if subtype not in FLOAT_SUBTYPES:
+        return 0.0
+    peak = probe_audio(path).peak or 0.0
+    return 0.0 if peak <= 1.0 else round(-20.0 * math.log10(peak) - 1.0, 2)
 
 
 def check_float_levels(info: AudioInfo) -> None:
@@ -126,9 +152,7 @@ def check_float_levels(info: AudioInfo) -> None:
     scale factor) would fail only after minutes of listening. Reads the file once.
     """
     limit = 10.0 ** (MAX_PEAK_DBFS / 20.0)
-    peak = 0.0
-    for block in iter_mono_blocks(info, mono=False):
-        peak = max(peak, float(np.max(np.abs(block))) if block.size else 0.0)
+    peak = info.peak if info.peak is not None else float_peak(info)
     if peak > limit:
         level = 20.0 * np.log10(peak)
         raise AudioInputError(

@@ -21,6 +21,7 @@ from importlib import metadata
 from pathlib import Path
 
 from aimv_backend import __version__
+from aimv_backend.audio.io import soundtrack_gain_db
 from aimv_backend.errors import ParameterError, RenderError
 from aimv_backend.progress import Progress
 from aimv_backend.stage.chunk_worker import ChunkJob, ChunkResult, render_chunk
@@ -252,8 +253,14 @@ def render_chunked(
         f"rendering {plan.frames.count} frames in {len(jobs)} chunk(s) on {workers} worker(s)"
         + (f" (Ray: {request.scale.ray})" if request.scale.ray else "")
     )
-    audio = cache.root / "audio.m4a"
-    audio_thread = _AudioThread(request.song, audio, request.encoder)
+    gain_db = soundtrack_gain_db(request.song)
+    if gain_db:
+        progress.notice(
+            f"the song goes over full scale (float audio): its soundtrack is lowered by "
+            f"{-gain_db:.1f} dB so that it does not clip in the video"
+        )
+    audio = cache.root / ("audio.m4a" if not gain_db else f"audio{gain_db:+.2f}dB.m4a")
+    audio_thread = _AudioThread(request.song, audio, request.encoder, gain_db)
     audio_thread.start()
     t0 = time.perf_counter()
     task = progress.task("render", plan.frames.count)
@@ -312,15 +319,17 @@ def render_chunked(
 class _AudioThread(threading.Thread):
     """Encode the song's AAC while the chunks render (reused when already there)."""
 
-    def __init__(self, song: Path, output: Path, encoder: EncoderSettings):
+    def __init__(self, song: Path, output: Path, encoder: EncoderSettings, gain_db: float):
         super().__init__(name="aimv-audio", daemon=True)
-        self.song, self.output, self.encoder = song, output, encoder
+        self.song, self.output, self.encoder, self.gain_db = song, output, encoder, gain_db
         self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
             if not (self.output.is_file() and self.output.stat().st_size > 0):
-                encode_audio(song=self.song, output=self.output, encoder=self.encoder)
+                encode_audio(
+                    song=self.song, output=self.output, encoder=self.encoder, gain_db=self.gain_db
+                )
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
             self.error = exc
 

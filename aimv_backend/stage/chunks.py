@@ -367,8 +367,14 @@ def encode_segment(
         partial.unlink(missing_ok=True)
 
 
-def encode_audio(*, song: Path, output: Path, encoder: EncoderSettings) -> Path:
-    """The song as AAC in an .m4a (atomically); kept in the work folder and reused."""
+def encode_audio(
+    *, song: Path, output: Path, encoder: EncoderSettings, gain_db: float = 0.0
+) -> Path:
+    """The song as AAC in an .m4a (atomically); kept in the work folder and reused.
+    ``gain_db``: a level change (dB) for a float song over full scale (io.soundtrack_gain_db)."""
+    mix = "aresample=rematrix_maxval=1.0"  # a 5.1 song folded to stereo without clipping
+    if gain_db:
+        mix = f"volume={gain_db:.2f}dB,{mix}"
     partial = output.with_name(f".{output.name}.{os.getpid()}.partial.m4a")
     command = [
         *_ffmpeg_head(),
@@ -384,7 +390,7 @@ def encode_audio(*, song: Path, output: Path, encoder: EncoderSettings) -> Path:
         "-ac",
         "2",
         "-af",
-        "aresample=rematrix_maxval=1.0",  # a 5.1 song folded to stereo without clipping
+        mix,
         "-fflags",
         "+bitexact",
         str(partial),

@@ -297,3 +297,40 @@ def test_a_5_1_song_is_folded_to_stereo_without_clipping(tmp_path):
     stereo, _ = sf.read(decoded)
     assert stereo.shape[1] == 2
     assert np.abs(stereo).max() < 0.98  # the default fold reached full scale and clipped
+
+
+def test_a_float_song_over_full_scale_is_lowered_to_fit_and_others_are_not(tmp_path):
+    """A float WAV mixed hot (+6 dBFS peaks) would clip on every player once in AAC: its
+    soundtrack is brought down to peak at -1 dBFS. A song within full scale keeps its level."""
+    import subprocess
+
+    from aimv_backend.audio.io import soundtrack_gain_db
+
+    rate = 44100
+    t = np.arange(2 * rate) / rate
+    hot = (2.0 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)  # +6 dBFS
+    song = tmp_path / "hot.wav"
+    sf.write(song, np.stack([hot, hot], axis=1), rate, subtype="FLOAT")
+    gain = soundtrack_gain_db(song)
+    assert gain == pytest.approx(-7.02, abs=0.01)
+
+    def decoded_peak(gain_db: float) -> float:
+        audio = encode_audio(
+            song=song,
+            output=tmp_path / f"{gain_db}.m4a",
+            encoder=EncoderSettings(),
+            gain_db=gain_db,
+        )
+        back = tmp_path / f"{gain_db}.wav"
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-i", str(audio), "-c:a", "pcm_f32le", str(back)], check=True
+        )
+        return float(np.abs(sf.read(back)[0]).max())
+
+    assert decoded_peak(0.0) > 1.5  # as it was: far over what a player can play
+    assert 0.8 < decoded_peak(gain) < 1.0
+    quiet = tmp_path / "fine.wav"
+    sf.write(quiet, 0.5 * hot, rate, subtype="FLOAT")
+    pcm = tmp_path / "pcm.wav"
+    sf.write(pcm, 0.5 * hot, rate, subtype="PCM_16")
+    assert soundtrack_gain_db(quiet) == 0.0 and soundtrack_gain_db(pcm) == 0.0
