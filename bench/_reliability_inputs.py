@@ -92,7 +92,16 @@ def _joined_mp3(ctx, folder):
     return path
 
 
+def _chained_ogg(ctx, folder):
+    path = folder / "song.ogg"
+    audio, rate = sf.read(ctx.song(folder))
+    sf.write(path, audio, rate, format="OGG", subtype="VORBIS")
+    path.write_bytes(path.read_bytes() * 2)  # cat a.ogg a.ogg, or a radio recording
+    return path
+
+
 _bad_audio("missing file", lambda c, f: f / "nope.wav", "does not exist")
+_bad_audio("two Ogg streams chained", _chained_ogg, "joined end to end")
 _bad_audio("an MP3 cut short", _cut_mp3, "truncated")
 _bad_audio("two MP3s joined with cat", _joined_mp3, "joined")
 _bad_audio("a folder", lambda c, f: f, "folder")

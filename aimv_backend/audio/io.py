@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from aimv_backend.audio import mp3
+from aimv_backend.audio import mp3, ogg
 from aimv_backend.errors import AudioInputError
 from aimv_timeline.names import AUDIO_FORMATS
 
@@ -96,6 +96,12 @@ def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
     frames = int(info.frames)
     if info.format in ("WAV", "WAVEX"):
         _check_wav_data_complete(p, size)
+    elif info.format == "OGG" and (parts := ogg.links(p)) > 1:
+        raise AudioInputError(
+            f"audio file {name!r} is {parts} Ogg streams joined end to end (a chained Ogg); "
+            f"it would be read as its first part alone ({frames / info.samplerate:.1f} s): "
+            "save it as one stream first (e.g. a WAV from your editor)"
+        )
     elif info.format == "MP3":
         try:
             frames = mp3.checked_frames(

@@ -62,6 +62,22 @@ def test_a_float_wav_far_above_full_scale_fails_before_listening(tmp_path, run_a
     assert not (tmp_path / "o").exists()
 
 
+def test_a_chained_ogg_is_refused_rather_than_heard_in_part(tmp_path, run_aimv):
+    """Two Ogg streams end to end (cat a.ogg b.ogg) read as the first alone: a song cut short
+    without a word. A single Vorbis or Opus file is read as ever."""
+    one = tmp_path / "one.ogg"
+    sf.write(one, _tone(2.0, 22050), 22050, format="OGG", subtype="VORBIS")
+    joined = tmp_path / "joined.ogg"
+    joined.write_bytes(one.read_bytes() * 2)
+    line = _one_line(run_aimv("analyze", joined, "-o", tmp_path / "o", *LISTEN_FAST))
+    assert "2 Ogg streams joined end to end" in line and "(2.0 s)" in line
+    assert not (tmp_path / "o").exists()
+    assert probe_audio(one).duration == pytest.approx(2.0)
+    opus = tmp_path / "one.opus"
+    sf.write(opus, _tone(2.0, 48000), 48000, format="OGG", subtype="OPUS")
+    assert probe_audio(opus).duration == pytest.approx(2.0, abs=0.05)
+
+
 def test_a_short_song_reports_enough_digits(tmp_path):
     """13.19: 44,099 frames were "1.000 s long, shorter than one window (1.0 s)"."""
     path = tmp_path / "short.wav"
