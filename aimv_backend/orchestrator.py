@@ -45,6 +45,7 @@ from aimv_timeline import names
 from aimv_timeline.schema import (
     Timeline,
     TimelineFormatError,
+    check_rewritable,
     read_timeline,
     write_timeline,
 )
@@ -190,6 +191,12 @@ def _cached_timeline(run: _Run) -> Timeline | None:
     )
     same_settings = listen_settings(existing) == _normalised(request.listen.settings())
     if same_audio and same_settings:
+        try:  # refused before any work, not once the textures are made
+            check_rewritable(existing, request.timeline_path)
+        except TimelineFormatError as exc:
+            if request.force:
+                return None  # a newer AIMV's timeline, made anew
+            raise TimelineError(f"{exc}; --force makes a new one") from None
         return existing
     if request.force:
         return None

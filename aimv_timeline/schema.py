@@ -44,7 +44,13 @@ from .records import (
     Window,
     Word,
 )
-from .writer import preserved_file_mode, timeline_to_dict, write_json_atomic, write_timeline
+from .writer import (
+    check_rewritable,
+    preserved_file_mode,
+    timeline_to_dict,
+    write_json_atomic,
+    write_timeline,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -73,6 +79,7 @@ __all__ = [
     "timeline_from_dict",
     "read_timeline",
     "write_timeline",
+    "check_rewritable",
     "write_json_atomic",
     "preserved_file_mode",
     "replace",

@@ -16,7 +16,13 @@ from typing import Any
 from .reader import timeline_from_dict
 from .records import SCHEMA_VERSION, Timeline, TimelineFormatError, schema_version_parts
 
-__all__ = ["preserved_file_mode", "timeline_to_dict", "write_json_atomic", "write_timeline"]
+__all__ = [
+    "check_rewritable",
+    "preserved_file_mode",
+    "timeline_to_dict",
+    "write_json_atomic",
+    "write_timeline",
+]
 
 
 def _clean(value: Any) -> Any:
@@ -78,18 +84,22 @@ def write_json_atomic(data: Any, path: str | os.PathLike[str]) -> Path:
     return p
 
 
-def write_timeline(timeline: Timeline, path: str | os.PathLike[str]) -> Path:
-    """Validate and atomically write a timeline to ``path``.
-
-    A timeline read from a file of a newer minor version is refused: its fields that this
-    version does not know would be dropped without a word (docs/timeline.md, Versioning)."""
+def check_rewritable(timeline: Timeline, path: str | os.PathLike[str]) -> None:
+    """TimelineFormatError when ``timeline`` came from a file of a newer minor version, whose
+    fields this version does not know: rewriting it would drop them without a word."""
     newer = schema_version_parts(timeline.schema_version) or (0, 0)
     if newer > schema_version_parts(SCHEMA_VERSION):
         raise TimelineFormatError(
-            f"schema_version: {timeline.schema_version!r} was written by a newer AIMV; this one "
-            f"writes {SCHEMA_VERSION} and would drop what it does not know, so the file is "
-            "left as it is (update AIMV, or make a new timeline)"
+            f"timeline {str(path)!r}: schema_version {timeline.schema_version!r} was written by "
+            f"a newer AIMV; this one writes {SCHEMA_VERSION} and would drop what it does not "
+            "know, so the file is left as it is (update AIMV, or make a new timeline)"
         )
+
+
+def write_timeline(timeline: Timeline, path: str | os.PathLike[str]) -> Path:
+    """Validate and atomically write a timeline to ``path`` (not one of a newer minor version:
+    :func:`check_rewritable`; docs/timeline.md, Versioning)."""
+    check_rewritable(timeline, path)
     data = timeline_to_dict(timeline)
     timeline_from_dict(data)  # never write a file the reader would refuse
     return write_json_atomic(data, path)

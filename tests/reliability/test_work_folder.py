@@ -134,6 +134,25 @@ def test_a_song_named_relative_to_the_timeline_is_found_from_any_folder(
     assert missing.code == 2 and str(work / "song.wav") in missing.err, missing.err
 
 
+def test_a_timeline_from_a_newer_aimv_stops_a_render_before_any_work(
+    run_aimv, short_song, fake_blender, tmp_path
+):
+    out = tmp_path / "v.mp4"
+    assert run_aimv(*render_args(short_song, out, fake_blender)).code == 0
+    timeline = tmp_path / "v.aimv" / "timeline.json"
+    data = json.loads(timeline.read_text())
+    data.update(schema_version="1.99", storyboard={"shots": [1, 2]})
+    timeline.write_text(json.dumps(data))
+    before = timeline.read_bytes()
+    refused = run_aimv(*render_args(short_song, out, fake_blender, "--seed", "2"))
+    assert refused.code == 2 and len(refused.err.strip().splitlines()) == 1, refused.err
+    assert "newer AIMV" in refused.err and "--force" in refused.err
+    assert timeline.read_bytes() == before
+    forced = run_aimv(*render_args(short_song, out, fake_blender, "--seed", "2", "--force"))
+    assert forced.code == 0, forced.err
+    assert "storyboard" not in json.loads(timeline.read_text())  # made anew, as asked
+
+
 def test_a_song_named_twice_in_an_album_is_one_video(
     run_aimv, short_song, fake_blender, tmp_path, monkeypatch
 ):
