@@ -356,10 +356,19 @@ def run(args: argparse.Namespace) -> int:
             1, bpy.context.preferences.filepaths.save_version
         )
         _remember_settings(stage, args, video, options, audio=audio, timeline=timeline_path)
+        replaced = blend.is_file()
         try:
-            bpy.ops.wm.save_as_mainfile(filepath=str(blend), check_existing=False, copy=True)
+            with _NoiseFilter(fd=1):  # Blender's "Info: Saved copy as ..." is not for stdout
+                bpy.ops.wm.save_as_mainfile(filepath=str(blend), check_existing=False, copy=True)
         except RuntimeError as exc:  # bpy's "Cannot open file ... for writing"
             raise UsageError(f"--blend-out {str(blend)!r}: {' '.join(str(exc).split())}") from None
+        if replaced:
+            progress.say(
+                "warning",
+                f"--blend-out replaced {blend.name} (the old one is {blend.name}1): this is a "
+                "new scene; to rebuild a scene you edited and keep the edits, open it in "
+                "Blender and press Build scene",
+            )
     if args.output is None and args.image_sequence is None:
         return 0
     total = rs.frame_end - rs.frame_start + 1

@@ -76,6 +76,9 @@ class KeyingOptions:
     layers: the layers to build (see ``layer_options.LAYERS``); all by default.
     aspect: the frame's width over its height (Build scene sets it from the resolution); the
         pictograms are placed inside it.
+    lens: the camera's focal length (mm, on a 36 mm sensor); Build scene sets it from the
+        camera, whose lens an artist may change: the background covers, and the pictograms
+        stay inside, what that lens sees.
     """
 
     fps: int = 24
@@ -90,8 +93,11 @@ class KeyingOptions:
     background_speed: float = 1.0
     layers: frozenset[str] = DEFAULT_LAYERS
     aspect: float = 16 / 9
+    lens: float = camera.LENS
 
     def __post_init__(self) -> None:
+        if not (isinstance(self.lens, int | float) and 1.0 <= self.lens <= 5000.0):
+            raise ValueError(f"lens must be a focal length in [1, 5000] mm, got {self.lens!r}")
         if not (isinstance(self.aspect, int | float) and 0.05 <= self.aspect <= 20.0):
             raise ValueError(f"aspect must be a width/height in [0.05, 20], got {self.aspect!r}")
         if not isinstance(self.fps, int) or not names.MIN_FPS <= self.fps <= names.MAX_FPS:
@@ -250,7 +256,9 @@ def build_keys(timeline: Timeline, options: KeyingOptions) -> SceneKeys:
             fps=fps,
             frame_end=frame_end,
             lyrics=shown,
-            view=pictograms.View(aspect=options.aspect, distance=options.camera_distance),
+            view=pictograms.View(
+                aspect=options.aspect, distance=options.camera_distance, lens=options.lens
+            ),
         )
         channels += picto_chs
     return SceneKeys(

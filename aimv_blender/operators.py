@@ -51,6 +51,17 @@ def build_from_snapshot(scene, snap: props.Snapshot) -> scene_build.BuildResult:
 
 
 def _warn_in_the_way(operator, result: scene_build.BuildResult) -> None:
+    """After a build: the F-curves kept as the artist edited them (they no longer follow the
+    timeline: at another fps or song they keep their old timing), and objects in the way."""
+    if result.kept_fcurves:
+        shown = ", ".join(result.kept_fcurves[:4]) + (
+            ", ..." if len(result.kept_fcurves) > 4 else ""
+        )
+        operator.report(
+            {"INFO"},
+            f"AIMV: kept {len(result.kept_fcurves)} F-curve(s) you edited as they are ({shown}); "
+            "delete one to have AIMV key it again",
+        )
     if result.in_the_way:
         names_ = ", ".join(repr(n) for n in result.in_the_way[:5])
         operator.report(

@@ -31,7 +31,6 @@ from .layers import background, camera, common, hits, lights, lyrics, pictograms
 from .layers.table import TABLE
 from .motion.background import cover_size, crop_uv, hidden_keys
 from .motion.base import CONSTANT, either_hidden, fit_name
-from .motion.camera import LENS
 
 COLLECTION = common.COLLECTION
 SEQUENCE_FOLDER = background.SEQUENCE_FOLDER
@@ -95,9 +94,12 @@ def _action_name(datablock: bpy.types.ID) -> str:
     """The action of one of AIMV's datablocks ("AIMV Lyric hello TextCurve"), within 63 bytes.
 
     A material's node tree is always called "Shader Nodetree", so it is named after its
-    material: one action per tree, never the screen's colour keyed by the flash's.
+    material: one action per tree, never the screen's colour keyed by the flash's. An object
+    the artist renamed keeps the action of the name AIMV gave it (and the edits in it).
     """
     name = datablock.name
+    if isinstance(datablock, bpy.types.Object):
+        name = datablock.get(common.IDENTITY) or name
     if isinstance(datablock, bpy.types.NodeTree):
         owner = next((m for m in bpy.data.materials if m.node_tree == datablock), None)
         if owner is not None:
@@ -195,7 +197,9 @@ def build_scene(
     check_stage_is_this_scenes(scene)
     timeline_dir = Path(timeline_dir)
     frame_aspect = options.resolution[0] / options.resolution[1]
-    k = dataclasses.replace(options.keying, aspect=frame_aspect)  # pictograms stay in frame
+    cam = camera.build(scene)
+    # the pictograms stay in, and the screen covers, the frame this camera's lens sees
+    k = dataclasses.replace(options.keying, aspect=frame_aspect, lens=camera.widest_lens(cam))
     keys = build_keys(timeline, k)
     folder = Path(options.sequence_dir or (timeline_dir / SEQUENCE_FOLDER))
     try:
@@ -212,14 +216,13 @@ def build_scene(
     size = cover_size(
         aspect=frame_aspect,
         distance=k.camera_distance,
-        lens=LENS,
+        lens=k.lens,
         margin_x=3 * k.sway + 0.3,
         margin_z=1.8 * k.sway + 0.15,
     )
     uv = crop_uv(source.aspect or frame_aspect, size[0] / size[1])
     bg = background.build(scene, source, size=size, uv=uv)
     key_light, rim_light = lights.build(scene)
-    cam = camera.build(scene)
     flash, flash_mat = hits.build(scene, bg.screen, size, enabled="hits" in keys.layers)
     words = lyrics.build(
         scene, keys.lyrics, enabled="lyrics" in keys.layers, font_path=options.font
@@ -290,7 +293,9 @@ def objects_in_the_way(
     """
     scene.view_layers[0].update()  # world matrices of objects added or moved since
     stage = bpy.data.collections.get(COLLECTION)
-    ours = set() if stage is None else {o.name for o in stage.all_objects}
+    ours = set()  # AIMV's own objects; the artist's count even inside AIMV's collections
+    if stage is not None:
+        ours = {o.name for o in stage.all_objects if o.get(common.IDENTITY) == o.name}
     half_w, half_h = size[0] / 2, size[1] / 2
     found = []
     for ob in scene.objects:

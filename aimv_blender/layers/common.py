@@ -6,6 +6,9 @@ import bpy
 
 COLLECTION = "AIMV"
 MATERIAL = "aimv_material"  # the material AIMV last assigned to an object
+# The name AIMV gave an object: renamed by the artist, it is still that object (no twin is
+# made); a copy (Shift+D: "AIMV Lyric fire.001") carries it under another name, and is theirs.
+IDENTITY = "aimv_name"
 
 
 def collection(scene: bpy.types.Scene, name: str = COLLECTION) -> bpy.types.Collection:
@@ -39,14 +42,32 @@ def set_layer_visible(scene: bpy.types.Scene, coll: bpy.types.Collection, visibl
 
 
 def get_object(coll, name: str, make_data, kind: str) -> tuple[bpy.types.Object, bool]:
-    """The object ``name`` (created when missing, linked into ``coll``) and whether it is new."""
+    """AIMV's object ``name`` (created when missing, linked into ``coll``) and whether it is
+    new. One the artist renamed is found by its :data:`IDENTITY` and keeps their name."""
     ob = bpy.data.objects.get(name)
+    if ob is None or ob.type != kind:
+        ob = _renamed(name, kind) or ob
     created = ob is None or ob.type != kind
     if created:
         ob = bpy.data.objects.new(name, make_data())
+    ob[IDENTITY] = name
     if ob.name not in coll.objects:
         coll.objects.link(ob)
     return ob, created
+
+
+def _renamed(name: str, kind: str) -> bpy.types.Object | None:
+    return next((o for o in bpy.data.objects if o.type == kind and o.get(IDENTITY) == name), None)
+
+
+def is_leftover(ob: bpy.types.Object, wanted, *, legacy_mark: str) -> bool:
+    """Whether ``ob`` is an object of AIMV's that this build no longer needs (``wanted``: the
+    names it keeps). Never one the artist renamed or copied: its name is not the one AIMV gave
+    it. An object of a build from before :data:`IDENTITY` counts when it has ``legacy_mark``."""
+    identity = ob.get(IDENTITY)
+    if identity is None:
+        return legacy_mark in ob and ob.name not in wanted
+    return identity == ob.name and identity not in wanted
 
 
 def plane_mesh(
@@ -149,7 +170,8 @@ def emission_output(nt, colour_socket, *, alpha_socket=None):
 
 
 def remove_objects(names) -> int:
-    """Remove AIMV's objects (and their now unused data and materials) by name."""
+    """Remove AIMV's objects (and their now unused data and AIMV's materials) by name. A
+    material the artist gave one is kept (with a fake user: Blender would drop it on save)."""
     n = 0
     for name in names:
         ob = bpy.data.objects.get(name)
@@ -157,6 +179,10 @@ def remove_objects(names) -> int:
             continue
         data = ob.data
         mats = [m for m in getattr(data, "materials", ()) if m is not None]
+        for m in mats:
+            if MATERIAL in ob and m.name != ob[MATERIAL]:
+                m.use_fake_user = True  # the artist's
+        mats = [m for m in mats if not m.use_fake_user]
         bpy.data.objects.remove(ob)
         n += 1
         if data is not None and data.users == 0:

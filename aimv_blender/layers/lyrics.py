@@ -4,7 +4,8 @@ Each text object has its own material: Workbench shows the material's keyed colo
 EEVEE and Cycles read the object's keyed colour through an Object Info node. What AIMV sets
 on every build: the keys (see table.py) and, while the artist has not changed them, the text's
 body and font. An artist's edit to a lyric object survives a rebuild: its body (AIMV remembers
-the body it set in ``aimv_body``), font, rotation, modifiers and any F-curve they edited.
+the body it set in ``aimv_body``), font (``aimv_font``: also when the panel names a font),
+rotation, material, modifiers and any F-curve they edited.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from . import common
 
 LAYER = "AIMV Lyrics"
 BODY = "aimv_body"
+FONT = "aimv_font"  # the font AIMV last set on a word: another one there is the artist's
 
 
 def font(path: Path | None) -> bpy.types.VectorFont | None:
@@ -74,8 +76,10 @@ def build(
         if new or aimv_body is None or curve.body == aimv_body:
             curve.body = slot.text  # an artist's correction of the text is kept
             ob[BODY] = slot.text
-        if chosen is not None:
-            curve.font = chosen
+        current = curve.font.name if curve.font is not None else ""
+        if chosen is not None and (new or current == ob.get(FONT, current)):
+            curve.font = chosen  # unless the artist gave this word a font of its own
+            ob[FONT] = chosen.name
         common.assign_unless_replaced(ob, _material(slot.name))
         out[slot.name] = ob
     if slots:
@@ -87,7 +91,8 @@ def build(
     stale = [
         o.name
         for o in coll.objects
-        if o.name.startswith(NAME_PREFIX) and o.name not in out and (BODY in o or o.name == PLATE)
+        if o.name.startswith(NAME_PREFIX)
+        and (common.is_leftover(o, out, legacy_mark=BODY) or (o.name == PLATE and not slots))
     ]
     common.remove_objects(stale)
     return out

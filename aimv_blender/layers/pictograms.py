@@ -74,7 +74,7 @@ def build(
     stale = [
         o.name
         for o in coll.objects
-        if o.name.startswith(NAME_PREFIX) and o.name not in out and MADE in o
+        if o.name.startswith(NAME_PREFIX) and common.is_leftover(o, out, legacy_mark=MADE)
     ]
     common.remove_objects(stale)
     return out

@@ -279,7 +279,8 @@ def slots(apps: list[Appearance]) -> tuple[LyricSlot, ...]:
             lanes.append([a])
         else:
             lane.append(a)
-    first_bytes: dict[str, int] = {}  # texts whose names, cut to fit, would be one
+    # texts whose names, cut to fit, would be one; and the plate's name, which "Plate" would take
+    first_bytes: dict[str, int] = {PLATE: 1}
     for text in by_text:
         first_bytes[slot_name(text, 0)] = first_bytes.get(slot_name(text, 0), 0) + 1
     return tuple(

@@ -32,11 +32,12 @@ PLACES = {
 
 @dataclass(frozen=True)
 class View:
-    """What the camera sees at rest: the frame's aspect (width / height) and the distance (m)
-    from the camera to the background plane (y = 0)."""
+    """What the camera sees at rest: the frame's aspect (width / height), the distance (m)
+    from the camera to the background plane (y = 0) and the lens (mm)."""
 
     aspect: float = 16 / 9
     distance: float = 8.5
+    lens: float = LENS  # mm, on the 36 mm sensor
 
     def fit(self, x: float, z: float, *, depth: float, size: float) -> tuple[float, float]:
         """(x, z) of a pictogram ``size`` m wide at ``depth`` (y), moved inside the frame.
@@ -44,7 +45,7 @@ class View:
         Places are designed for 16:9: a narrower frame scales them in; then each is clamped so
         the popped-in pictogram stays within SAFE of the view's edges.
         """
-        half = (self.distance + depth) * SENSOR_WIDTH / (2.0 * LENS)  # the longer side's
+        half = (self.distance + depth) * SENSOR_WIDTH / (2.0 * self.lens)  # the longer side's
         half_w, half_h = (
             (half, half / self.aspect) if self.aspect >= 1 else (half * self.aspect, half)
         )

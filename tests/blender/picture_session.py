@@ -42,6 +42,50 @@ def keys_of(fc):
     return [list(k.co) for k in fc.keyframe_points] if fc is not None else None
 
 
+def renamed_copied_and_dropped(scene, timeline, folder, cfg):
+    """The artist renames the rim light and the camera, copies a word (Shift+D), gives another
+    word a material, sets a font on one word, widens the lens; then the song loses its words."""
+    facts = {}
+    screen = bpy.data.objects[scene_build.NAMES["screen"]]
+    width_at_50 = screen.dimensions.x
+    bpy.data.objects["AIMV Rim Light"].name = "My Rim"
+    scene.camera.name = "Hero Cam"
+    action = scene.camera.animation_data.action.name
+    word = bpy.data.objects[f"AIMV Lyric {cfg['word']}"]
+    copy = word.copy()
+    copy.data = word.data.copy()
+    word.users_collection[0].objects.link(copy)
+    facts["copy"] = copy.name
+    red = bpy.data.materials.new("Artist Red")
+    word.data.materials[0] = red
+    scene.camera.data.lens = 28.0
+    fonts = Path(cfg["fonts"])
+    options = scene_build.BuildOptions(
+        keying=keying.KeyingOptions(fps=cfg["fps"]),
+        resolution=tuple(cfg["resolution"]),
+        font=fonts / "DejaVuSans.ttf",
+    )
+    scene_build.build_scene(scene, timeline, timeline_dir=folder, options=options)
+    facts["panel_font"] = word.data.font.filepath
+    word.data.font = bpy.data.fonts.load(str(fonts / "DejaVuSerif.ttf"), check_existing=True)
+    scene_build.build_scene(scene, timeline, timeline_dir=folder, options=options)
+    facts["word_font"] = word.data.font.filepath
+    facts["lights"] = sorted(o.name for o in scene.objects if o.type == "LIGHT")
+    facts["cameras"] = sorted(o.name for o in scene.objects if o.type == "CAMERA")
+    facts["active_camera"] = scene.camera.name
+    facts["camera_action"] = [action, scene.camera.animation_data.action.name]
+    facts["screen_width"] = [width_at_50, screen.dimensions.x]
+    silent = tuple(
+        ts.replace(w, voice=None, description=None, pictograms=None) for w in timeline.windows
+    )
+    scene_build.build_scene(
+        scene, ts.replace(timeline, windows=silent), timeline_dir=folder, options=options
+    )
+    facts["after_words_gone"] = sorted(o.name for o in scene.objects if o.type == "FONT")
+    facts["artist_red"] = [red.name in bpy.data.materials, red.use_fake_user]
+    return facts
+
+
 def main(config_path, result_path):
     cfg = json.load(open(config_path))
     out = {}
@@ -142,6 +186,9 @@ def main(config_path, result_path):
         for ob in (cube, aside):
             scene.collection.objects.link(ob)
         out["in_the_way"] = list(build(scene, timeline, folder, cfg).in_the_way)
+        for ob in (cube, aside):
+            bpy.data.objects.remove(ob)
+        out["renamed"] = renamed_copied_and_dropped(scene, timeline, folder, cfg)
     except Exception:  # report everything to the test, whatever happened
         out["exception"] = traceback.format_exc()
     with open(result_path, "w") as fh:

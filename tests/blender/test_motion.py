@@ -303,6 +303,14 @@ def test_long_words_alike_in_their_first_bytes_get_objects_of_their_own(timeline
     assert {s.text: s.name for s in again.lyrics} == names  # the same on every build
 
 
+def test_a_word_plate_does_not_take_the_plates_name(timeline):
+    keys = keying.build_keys(
+        with_words(timeline, [("Plate", 0.0), ("plate", 1.0)]), keying.KeyingOptions(fps=24)
+    )
+    names = {s.text: s.name for s in keys.lyrics}
+    assert lyrics.PLATE not in names.values() and len(set(names.values())) == 2, names
+
+
 def test_onset_strengths_size_the_events(timeline):
     rhythm = ts.Rhythm(tempo_bpm=None, onsets=(1.5, 2.5), onset_strengths=(1.0, 0.2))
     keys = keying.build_keys(dataclasses.replace(timeline, rhythm=rhythm), keying.KeyingOptions())

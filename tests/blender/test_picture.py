@@ -46,6 +46,7 @@ def picture(tmp_path_factory, blender_env):
         "kick_frame": frame_of(picture_fixtures.KICK_AT),
         "picto_frame": frame_of(3.5),
         "frames": sorted({*range(1, 48, 6), word_frame, frame_of(3.5)}),
+        "fonts": str(Path(pytest.importorskip("matplotlib").get_data_path()) / "fonts" / "ttf"),
     }
     return run_bpy_script(SESSION, cfg, base, blender_env, timeout=400), cfg, word
 
@@ -133,3 +134,17 @@ def test_a_second_scene_cannot_take_the_first_scenes_stage(picture):
 def test_build_names_the_artists_objects_that_hide_the_picture(picture):
     facts, _cfg, _word = picture
     assert facts["in_the_way"] == ["Cube"]  # not the one 40 m aside, not AIMV's own
+
+
+def test_renamed_objects_stay_aimvs_and_copies_materials_and_fonts_stay_the_artists(picture):
+    facts, cfg, _word = picture
+    done = facts["renamed"]
+    assert done["lights"] == ["AIMV Key Light", "My Rim"]  # no second rim light
+    assert done["cameras"] == ["Hero Cam"] and done["active_camera"] == "Hero Cam"
+    assert done["camera_action"][0] == done["camera_action"][1]  # its action, its edits
+    assert done["panel_font"].endswith("DejaVuSans.ttf")  # the panel's font, set by AIMV
+    assert done["word_font"].endswith("DejaVuSerif.ttf")  # then the artist's own, kept
+    width_50, width_28 = done["screen_width"]
+    assert width_28 / width_50 == pytest.approx(50 / 28, rel=0.15)  # no edge at 28 mm
+    assert done["after_words_gone"] == [done["copy"]]  # only the artist's copy stays
+    assert done["artist_red"] == [True, True]  # kept by a fake user, not dropped on save

@@ -156,6 +156,8 @@ def test_partial_frames_and_blend_out_without_textures(tmp_path, blender_env, ti
     assert done.returncode == 0, done.stderr[-3000:]
     assert blend.stat().st_size > 10_000  # a real .blend (zstd-compressed in 5.0)
     assert (tmp_path / "stage.blend1").read_bytes() == b"an older scene"
+    assert done.stdout.strip().splitlines() == [str(out)]  # not Blender's "Saved copy as"
+    assert "--blend-out replaced stage.blend (the old one is stage.blend1)" in done.stderr
     # opened with the add-on, the saved scene's panel holds this run's settings
     panel = subprocess.run(
         [
