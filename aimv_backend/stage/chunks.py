@@ -167,7 +167,7 @@ def inputs_fingerprint(
     The timeline's bytes, each texture's bytes (content, not mtime: a copy on another machine
     matches), the render and encoder settings, and ``code`` (AIMV's version, the Blender used).
     """
-    digest = hashlib.sha256(b"aimv-chunks-1\n")
+    digest = hashlib.sha256(b"aimv-chunks-2\n")  # 2: segments in BT.709, tagged
     digest.update(Path(timeline_path).read_bytes())
     for tex in sorted({Path(t) for t in textures}):
         digest.update(f"\n{tex.name}:{sha256_file(tex)}".encode())
@@ -292,13 +292,28 @@ def _run(command: Sequence[str], *, what: str, stdin=None, input_bytes=None) -> 
         raise RenderError(f"ffmpeg could not {what}: {lines[-1].strip()}")
 
 
+# The colour of every video AIMV encodes: BT.709 primaries, transfer and matrix, limited range.
+VIDEO_COLOUR = (
+    "-colorspace",
+    "bt709",
+    "-color_primaries",
+    "bt709",
+    "-color_trc",
+    "bt709",
+    "-color_range",
+    "tv",
+)
+
+
 def encode_segment_command(
     *, frames_dir: Path, segment: FrameRange, fps: int, encoder: EncoderSettings, output: Path
 ) -> list[str]:
     """ffmpeg arguments: BMP frames of ``segment`` -> one closed GOP of H.264 (Annex B).
 
     No B-frames and no scene cuts: the segment starts with an IDR picture and never refers
-    outside itself. Pixel conversion is bit-exact so every machine makes the same bytes.
+    outside itself. Pixel conversion is bit-exact so every machine makes the same bytes. The
+    RGB frames become BT.709 limited-range YUV, and the stream says so (VIDEO_COLOUR): players
+    and editors read an untagged HD video as BT.709, so swscale's BT.601 default shifted hues.
     """
     pattern = str(Path(frames_dir) / FRAME_NAME.replace("{:06d}", "%06d"))
     params = f"keyint={segment.count}:min-keyint={segment.count}:scenecut=0:bframes=0"
@@ -314,8 +329,9 @@ def encode_segment_command(
         str(segment.count),
         "-sws_flags",
         "bicubic+accurate_rnd+full_chroma_int+bitexact",
-        "-pix_fmt",
-        "yuv420p",
+        "-vf",
+        "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p",
+        *VIDEO_COLOUR,
         "-c:v",
         "libx264",
         "-preset",

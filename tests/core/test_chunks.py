@@ -153,6 +153,49 @@ def test_segments_joined_with_audio_give_every_frame_once_at_exact_times(tmp_pat
 
 
 @needs_ffmpeg
+def test_the_video_is_bt709_and_says_so_so_editors_show_the_rendered_colours(tmp_path):
+    """Premiere, Resolve and browsers read HD video as BT.709: an orange frame must come back
+    orange when decoded that way, and the file must name its colour."""
+    import json
+    import subprocess
+
+    from PIL import Image
+
+    colour = (0xE0, 0x60, 0x3A)
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for f in range(1, 13):
+        Image.new("RGB", (1280, 720), colour).save(frames / FRAME_NAME.format(f))
+    cache = SegmentCache(tmp_path / "cache").prepare("x")
+    segment = FrameRange(1, 12)
+    encode_segment(
+        frames_dir=frames, segment=segment, fps=12, encoder=EncoderSettings(), cache=cache
+    )
+    out = join_and_mux(
+        segments=[cache.video(segment)], audio=None, fps=12, output=tmp_path / "v.mp4"
+    )
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+         "stream=color_space,color_primaries,color_transfer,color_range", "-of", "json", str(out)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    tags = json.loads(probe.stdout)["streams"][0]
+    assert tags == {
+        "color_range": "tv",
+        "color_space": "bt709",
+        "color_transfer": "bt709",
+        "color_primaries": "bt709",
+    }
+    rgb = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(out), "-frames:v", "1", "-vf",
+         "scale=in_color_matrix=bt709:in_range=tv,format=rgb24", "-f", "rawvideo", "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    mean = np.frombuffer(rgb, np.uint8).reshape(720, 1280, 3).reshape(-1, 3).mean(axis=0)
+    assert np.abs(mean - np.array(colour)).max() < 4, mean
+
+
+@needs_ffmpeg
 def test_a_damaged_segment_is_not_taken_as_done(tmp_path):
     _frames(tmp_path / "frames", 1, 12)
     cache = SegmentCache(tmp_path / "cache").prepare("x")
