@@ -177,7 +177,12 @@ def build_keys(timeline: Timeline, options: KeyingOptions) -> SceneKeys:
     fps = options.fps
     layers = options.layers
     spans = window_frames(timeline, fps)
-    frame_end = max(frame_count(timeline.source.duration, fps), spans[-1].end - 1)
+    # The song's frames (to the windows' end, for a timeline whose windows run past it); a
+    # last window shorter than half a frame (7.25-7.30 s at 4 fps) has no frame of its own.
+    frame_end = max(
+        frame_count(timeline.source.duration, fps),
+        time_to_frame(timeline.windows[-1].end, fps) - 1,
+    )
     rhythm = timeline.rhythm
     trans = background.transitions(
         spans,

@@ -136,15 +136,15 @@ TEXTURES = Flag(
 # What the video looks like.
 RESOLUTION = Flag(
     ("--resolution",),
-    f"frame size in pixels, {names.MIN_RESOLUTION}x{names.MIN_RESOLUTION} to "
-    f"{names.MAX_RESOLUTION[0]}x{names.MAX_RESOLUTION[1]}",
+    f"frame size in pixels, even numbers (H.264 4:2:0), {names.MIN_RESOLUTION}x"
+    f"{names.MIN_RESOLUTION} to {names.MAX_RESOLUTION[0]}x{names.MAX_RESOLUTION[1]}",
     resolution,
     "WxH",
     default_text="the preset's",
 )
 FPS = Flag(
     ("--fps",),
-    f"frames per second, {names.MIN_FPS}-{names.MAX_FPS}",
+    f"frames per second, a whole number {names.MIN_FPS}-{names.MAX_FPS} (NTSC 29.97 is not offered)",
     int,
     default_text="the preset's",
 )

@@ -66,6 +66,31 @@ def test_a_frame_rate_too_low_for_the_windows_is_a_user_error_named_by_their_len
     assert len(keying.window_frames(short, 8)) == len(timeline.windows)
 
 
+@pytest.mark.parametrize(("fps", "step", "frames"), [(4, 0.25, 29), (1, 1.0, 7), (24, 1.0, 175)])
+def test_the_scene_lasts_the_song_within_half_a_frame_at_any_frame_rate(
+    timeline, fps, step, frames
+):
+    """A 7.3 s song cut in windows of ``step`` s: its last, short window (7.25-7.3 s at 4 fps)
+    gets no frame of its own; the video must not run past the song by more than half a frame."""
+    edges = [i * step for i in range(int(7.3 / step) + 1)] + [7.3]
+    template = timeline.windows[0]
+    windows = tuple(
+        dataclasses.replace(template, index=i, start=a, end=b, voice=None, hits=None)
+        for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False))
+    )
+    song = dataclasses.replace(
+        timeline,
+        source=dataclasses.replace(timeline.source, duration=7.3),
+        windows=windows,
+        window_seconds=max(step, 0.25),
+        rhythm=None,
+        clips=(),
+    )
+    keys = keying.build_keys(song, keying.KeyingOptions(fps=fps))
+    assert keys.frame_end - keys.frame_start + 1 == frames
+    assert abs(frames / fps - 7.3) <= 0.5 / fps
+
+
 @pytest.mark.parametrize("fps", [12, 24, 30])
 def test_colour_holds_each_window_colour_and_blends_from_the_boundary_on(timeline, fps):
     keys = keying.build_keys(timeline, keying.KeyingOptions(fps=fps, crossfade=0.25))
