@@ -158,8 +158,9 @@ def markers(timeline: Timeline, spans: tuple[WindowFrames, ...], fps: int) -> tu
         for w, s in zip(timeline.windows, spans, strict=False)
     ]
     out += [
-        Marker(f"{MARKER_PREFIX}\u266a {word.text.strip()}", time_to_frame(word.start, fps))
+        Marker(f"{MARKER_PREFIX}\u266a {shown}", time_to_frame(word.start, fps))
         for word in timeline.words
+        if (shown := lyrics.shown_text(word.text))  # as the lyric shows it: "fire", not "fire,"
     ]
     return tuple(out)
 

@@ -288,6 +288,8 @@ def test_a_word_shows_without_the_transcripts_commas_and_quotes(timeline):
     said = [("fire,", 0.0), ("fire", 1.0), ('"love"', 2.0), ("...", 2.4), ("why?", 2.6)]
     keys = keying.build_keys(with_words(timeline, said), keying.KeyingOptions(fps=24))
     assert sorted(s.text for s in keys.lyrics) == ["fire", "love", "why?"]
+    assert "AIMV \u266a fire" in {m.name for m in keys.markers}  # the marker reads the same
+    assert not any(m.name.endswith((",", "...")) for m in keys.markers)
     fire = next(s for s in keys.lyrics if s.text == "fire")
     assert [a.pop for a in fire.appearances] == [keying.time_to_frame(t, 24) for t in (0, 1)]
 
