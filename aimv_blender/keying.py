@@ -13,6 +13,7 @@ on a downbeat, see ``motion/background.py``), so a window's middle frame shows i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .contract import Timeline, names
@@ -35,11 +36,14 @@ from .motion.base import (
 )
 
 MARKER_PREFIX = "AIMV "
+# The names of the markers AIMV makes ("AIMV 3 teal", "AIMV ♪ hello"); "AIMV chorus" is not one.
+AIMV_MARKER = re.compile(r"^AIMV (\d+ |\u266a )")
 
 __all__ = [
     "BEZIER",
     "CONSTANT",
     "LINEAR",
+    "AIMV_MARKER",
     "MARKER_PREFIX",
     "Channel",
     "KeyingOptions",

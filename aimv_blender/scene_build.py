@@ -26,7 +26,7 @@ from mathutils import Vector
 
 from . import anim, clips
 from .contract import AimvError, Timeline
-from .keying import MARKER_PREFIX, Channel, KeyingOptions, SceneKeys, build_keys
+from .keying import AIMV_MARKER, Channel, KeyingOptions, SceneKeys, build_keys
 from .layers import background, camera, common, hits, lights, lyrics, pictograms
 from .layers.table import TABLE
 from .motion.background import cover_size, crop_uv, hidden_keys
@@ -83,7 +83,7 @@ class BuildResult:
 
 
 def _markers(scene: bpy.types.Scene, keys: SceneKeys) -> int:
-    for m in [m for m in scene.timeline_markers if m.name.startswith(MARKER_PREFIX)]:
+    for m in [m for m in scene.timeline_markers if AIMV_MARKER.match(m.name)]:
         scene.timeline_markers.remove(m)
     for m in keys.markers:
         scene.timeline_markers.new(m.name, frame=m.frame)

@@ -59,6 +59,7 @@ def renamed_copied_and_dropped(scene, timeline, folder, cfg):
     red = bpy.data.materials.new("Artist Red")
     word.data.materials[0] = red
     scene.camera.data.lens = 28.0
+    scene.timeline_markers.new("AIMV chorus", frame=5)
     fonts = Path(cfg["fonts"])
     options = scene_build.BuildOptions(
         keying=keying.KeyingOptions(fps=cfg["fps"]),
@@ -81,6 +82,7 @@ def renamed_copied_and_dropped(scene, timeline, folder, cfg):
     scene_build.build_scene(
         scene, ts.replace(timeline, windows=silent), timeline_dir=folder, options=options
     )
+    facts["artist_marker"] = "AIMV chorus" in scene.timeline_markers
     facts["after_words_gone"] = sorted(o.name for o in scene.objects if o.type == "FONT")
     facts["artist_red"] = [red.name in bpy.data.materials, red.use_fake_user]
     return facts

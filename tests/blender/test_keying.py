@@ -158,6 +158,8 @@ def test_markers_for_windows_and_words(timeline):
     names = {m.name: m.frame for m in keys.markers}
     assert names["AIMV 0 red"] == 1 and names["AIMV 3 yellow"] == 31
     assert names["AIMV \u266a hello"] == 3 and names["AIMV \u266a world"] == 32
+    assert all(keying.AIMV_MARKER.match(name) for name in names)  # what a rebuild replaces
+    assert not keying.AIMV_MARKER.match("AIMV chorus")  # an artist's marker stays
 
 
 def test_texture_swap_keys_and_crossfade_start_at_the_boundary(timeline):
