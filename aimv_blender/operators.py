@@ -8,6 +8,8 @@ keying) or bpy-thin (scene_build, render) functions. Every error a user can fix 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import bpy
 from bpy.app.handlers import persistent
 
@@ -50,6 +52,30 @@ def build_from_snapshot(scene, snap: props.Snapshot) -> scene_build.BuildResult:
     )
 
 
+def _song(snap: props.Snapshot) -> Path:
+    """The song of the panel, else the one its timeline names; SettingsError when neither is."""
+    audio = snap.audio
+    if audio is None and snap.timeline is not None and snap.timeline.is_file():
+        source = read_timeline(snap.timeline).source.path
+        audio = paths.song_path(source, snap.timeline.parent)
+    if audio is None:
+        raise SettingsError("Song: choose the audio file (or a timeline that names it)")
+    if not audio.is_file():
+        raise SettingsError(f"Song {str(audio)!r}: no such file")
+    return audio
+
+
+def _refresh_render_scene(stage, snap: props.Snapshot) -> None:
+    """An "AIMV Render" scene made by an earlier Render follows the rebuilt stage (its song,
+    frames, fps and size), so rendering that scene from Blender's own menu gives this video."""
+    if bpy.data.scenes.get(render.RENDER_SCENE) is None:
+        return
+    options = render.RenderOptions(
+        output=snap.output or Path("aimv.mp4"), resolution=snap.resolution, engine=snap.engine
+    )
+    render.render_scene(stage, audio=_song(snap), options=options)
+
+
 def _warn_in_the_way(operator, result: scene_build.BuildResult) -> None:
     """After a build: the F-curves kept as the artist edited them (they no longer follow the
     timeline: at another fps or song they keep their old timing), and objects in the way."""
@@ -82,6 +108,7 @@ class AIMV_OT_build_scene(bpy.types.Operator):
         snap = props.snapshot(_settings(context))
         try:
             result = build_from_snapshot(context.scene, snap)
+            _refresh_render_scene(context.scene, snap)
         except USER_ERRORS as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
@@ -125,14 +152,7 @@ class AIMV_OT_render(bpy.types.Operator):
             render.configure_engine(
                 stage, engine=snap.engine, samples=snap.samples, textured=textured
             )
-            audio = snap.audio
-            if audio is None and snap.timeline is not None and snap.timeline.is_file():
-                source = read_timeline(snap.timeline).source.path
-                audio = paths.song_path(source, snap.timeline.parent)
-            if audio is None:
-                raise SettingsError("Song: choose the audio file (or a timeline that names it)")
-            if not audio.is_file():
-                raise SettingsError(f"Song {str(audio)!r}: no such file")
+            audio = _song(snap)
             rs = render.render_scene(stage, audio=audio, options=options)
             if not render.has_audio_support():
                 self.report({"WARNING"}, f"AIMV: {render.NO_AUDIO}")

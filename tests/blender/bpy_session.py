@@ -247,6 +247,16 @@ def main(config_path: str, result_path: str) -> None:
             out["render_again"] = "no error"
         except RuntimeError as exc:
             out["render_again"] = str(exc)
+        # Build scene at another fps: the Render scene made above follows it
+        s.fps = scene.render.fps * 2
+        bpy.ops.aimv.build_scene()
+        rs = bpy.data.scenes["AIMV Render"]
+        out["render_scene_follows"] = [
+            [rs.render.fps, rs.frame_end],
+            [scene.render.fps, scene.frame_end],
+        ]
+        s.fps = scene.render.fps // 2
+        bpy.ops.aimv.build_scene()
 
         # the modal loop the UI runs: progress and status follow the backend; Esc cancels
         out["modal_done"] = drive_modal(module, cfg, cfg["work_dir"] + "-modal")

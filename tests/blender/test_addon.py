@@ -213,6 +213,8 @@ def test_render_button_writes_the_video_through_the_sequencer(session):
     video = Path(session["ui_video"])
     assert video.is_file() and video.stat().st_size > 1000
     assert "exists" in session["render_again"]
+    render_scene, stage = session["render_scene_follows"]  # rebuilt at twice the fps
+    assert render_scene == stage and stage[0] == 2 * FPS
 
 
 def test_extension_zip_has_the_manifest_and_package_at_its_root(extension_zip):
