@@ -293,9 +293,9 @@ def objects_in_the_way(
     """
     scene.view_layers[0].update()  # world matrices of objects added or moved since
     stage = bpy.data.collections.get(COLLECTION)
-    ours = set()  # AIMV's own objects; the artist's count even inside AIMV's collections
-    if stage is not None:
-        ours = {o.name for o in stage.all_objects if o.get(common.IDENTITY) == o.name}
+    ours = set()  # objects AIMV made (renamed or copied too); the artist's own count, even
+    if stage is not None:  # inside AIMV's collections
+        ours = {o.name for o in stage.all_objects if common.IDENTITY in o}
     half_w, half_h = size[0] / 2, size[1] / 2
     found = []
     for ob in scene.objects:
