@@ -120,19 +120,30 @@ def _key(data_path: str, index: int) -> str:
 def write_curves(datablock: bpy.types.ID, action_name: str, curves: list[CurveKeys]) -> list[str]:
     """Replace AIMV's F-curves of ``curves`` on ``datablock`` with fresh keys.
 
+    A property is kept whole: when the artist edited one of its F-curves (the red of a light's
+    colour), its other channels (green, blue) keep their keys too, so the three never run on
+    two timings after a rebuild at another fps or for another song.
     Returns the F-curves kept because the artist edited them ("data_path[index]").
     """
     action = ensure_action(datablock, action_name)
     fcurves = fcurve_collection(datablock, action)
     written = dict(action.get(WRITTEN, {}))
+    olds = {(ch.data_path, ch.index): fcurves.find(ch.data_path, index=ch.index) for ch in curves}
+    edited_paths = {
+        path
+        for (path, index), old in olds.items()
+        if old is not None
+        and _key(path, index) in written
+        and edited(old, written[_key(path, index)])
+    }
     kept = []
     for ch in curves:
         key = _key(ch.data_path, ch.index)
-        old = fcurves.find(ch.data_path, index=ch.index)
+        old = olds[(ch.data_path, ch.index)]
+        if ch.data_path in edited_paths and old is not None:
+            kept.append(key)
+            continue
         if old is not None:
-            if key in written and edited(old, written[key]):
-                kept.append(key)
-                continue
             fcurves.remove(old)
         fc = fcurves.new(ch.data_path, index=ch.index)
         n = len(ch.keys)

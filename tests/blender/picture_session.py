@@ -76,6 +76,18 @@ def renamed_copied_and_dropped(scene, timeline, folder, cfg):
     facts["active_camera"] = scene.camera.name
     facts["camera_action"] = [action, scene.camera.animation_data.action.name]
     facts["screen_width"] = [width_at_50, screen.dimensions.x]
+    # one key of the key light's red moved, then a rebuild at twice the fps: green and blue
+    # keep their timing with red's (a colour is one property, kept whole)
+    light = bpy.data.lights["AIMV Key Light"]
+    red_curve = anim.find_fcurve(light, "color", 0)
+    red_curve.keyframe_points[1].co[1] = 0.5
+    red_curve.update()
+    green = keys_of(anim.find_fcurve(light, "color", 1))
+    double = scene_build.BuildOptions(
+        keying=keying.KeyingOptions(fps=2 * cfg["fps"]), resolution=tuple(cfg["resolution"])
+    )
+    scene_build.build_scene(scene, timeline, timeline_dir=folder, options=double)
+    facts["colour_kept_whole"] = keys_of(anim.find_fcurve(light, "color", 1)) == green
     silent = tuple(
         ts.replace(w, voice=None, description=None, pictograms=None) for w in timeline.windows
     )

@@ -147,5 +147,6 @@ def test_renamed_objects_stay_aimvs_and_copies_materials_and_fonts_stay_the_arti
     width_50, width_28 = done["screen_width"]
     assert width_28 / width_50 == pytest.approx(50 / 28, rel=0.15)  # no edge at 28 mm
     assert done["after_words_gone"] == [done["copy"]]  # only the artist's copy stays
+    assert done["colour_kept_whole"]  # green keeps red's timing: one colour, one timing
     assert done["artist_marker"]  # "AIMV chorus" is the artist's marker, not AIMV's
     assert done["artist_red"] == [True, True]  # kept by a fake user, not dropped on save
