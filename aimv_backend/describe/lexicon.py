@@ -144,14 +144,24 @@ PLURAL_INSTRUMENTS = frozenset(
         "timpani",
         "horns",
         "voices",
+        "castanets",
     }
 )
 
 
 def is_plural_instrument(word: str) -> bool:
+    """Whether an instrument takes the plural verb: "Strings play", "Bagpipes breathe",
+    "Tubular bells play" (its last word a plural noun), but "Bass plays"."""
+    from aimv_backend.describe.pos import is_plural_noun  # noqa: PLC0415 - pos imports this
+
+    words = word.strip().lower().split()
+    if not words:
+        return False
     return (
-        word.strip().lower() in PLURAL_INSTRUMENTS
-    )  # the verb of a drum that is not the kick (the design)
+        " ".join(words) in PLURAL_INSTRUMENTS
+        or words[-1] in PLURAL_INSTRUMENTS
+        or (words[-1].endswith("s") and is_plural_noun(words[-1]))
+    )
 
 
 # An abstraction of last resort when no vector can be found for an instrument at all; the
@@ -215,12 +225,16 @@ STOPWORDS = frozenset(
 _VOCABLE = re.compile(r"^(?:h*m+|o+h*|a+h*|u+h*|e+h*|la+|na+|da+|doo+|du+|ba+|hm+|mm+|yeah+|uh+)$")
 
 # Short words and ones that start with a vowel letter but a consonant sound, and the reverse.
-_AN_EXCEPTIONS = ("hour", "honest", "honou", "heir")
-_A_EXCEPTIONS = ("one", "once", "uni", "use", "usu", "ute", "eu", "ewe", "ufo", "uk")
+_AN_EXCEPTIONS = ("hour", "honest", "honou", "honor", "heir")
+_A_EXCEPTIONS = (
+    "one", "once", "uni", "use", "usu", "ute", "eu", "ewe", "ufo", "uk", "utop", "uran", "urin",
+    "uter", "unanim", "usur", "uvul",
+)  # fmt: skip
 
 
 def article(word: str) -> str:
-    """'a' or 'an' before ``word`` (by its first letter, with the usual exceptions)."""
+    """'a' or 'an' before ``word`` (by its first sound: its first letter without accents, with
+    the usual exceptions): "an orange", "a unicorn", "an hour", "an étoile", "an árbol"."""
     w = word.strip().lower()
     if not w:
         return "a"
@@ -228,7 +242,8 @@ def article(word: str) -> str:
         return "an"
     if w.startswith(_A_EXCEPTIONS):
         return "a"
-    return "an" if w[0] in "aeiou" else "a"
+    first = unicodedata.normalize("NFD", w[0])[0]  # é -> e, á -> a
+    return "an" if first in "aeiou" else "a"
 
 
 def with_article(phrase: str) -> str:
@@ -449,6 +464,9 @@ def has_words(text: str) -> bool:
     return any(not is_vocable(w) for w in words_of(text))
 
 
+MAX_OBJECT_CHARS = 24  # longer than any word a singer holds ("extraordinarily": 15)
+
+
 def salient_word(text: str, *, language: str | None = None) -> str:
     """The design's object ("holding a heart"): the longest noun-first word of a line (later on
     a tie), or "" when it holds none (the caller carries the last noun over). Words of another
@@ -460,7 +478,8 @@ def salient_word(text: str, *, language: str | None = None) -> str:
     words = [w for w in words_of(text) if not is_vocable(w)]
     if not words:
         return ""
-    content = [w for w in words if w not in STOPWORDS and len(w) > 1]
+    # a "word" longer than MAX_OBJECT_CHARS is a line in a script written without spaces
+    content = [w for w in words if w not in STOPWORDS and 1 < len(w) <= MAX_OBJECT_CHARS]
     if not content:  # "you and me": words, but no object to hold
         return ""
     english = language == "en" or (language is None and any(is_english_word(w) for w in content))

@@ -93,8 +93,20 @@ def is_noun(word: str) -> bool:
     return noun > 0 and noun >= NOUN_SHARE * max(evidence.values())
 
 
+# Nouns used only in the plural, which WordNet lists as lemmas of their own
+PLURAL_ONLY = frozenset(
+    {"clothes", "scissors", "trousers", "pants", "shorts", "pyjamas", "pajamas", "jeans",
+     "tongs", "people", "cattle", "police", "stairs", "goods", "riches", "thanks"}
+)  # fmt: skip
+
+
 def is_plural_noun(word: str) -> bool:
-    """Whether the word is a noun's plural and no noun of its own ("mountains", "children";
-    not "news", "glass" or "grass"): it takes no article."""
-    found = lemmas(word, "noun")
-    return bool(found) and word.lower() not in found  # a noun of its own is its own lemma
+    """Whether the word is a noun's plural ("mountains", "children", "hearts", "teeth",
+    "clothes"; not "news", "glass", "grass" or "boss"): it takes no article. WordNet also lists
+    many plurals as nouns of their own ("hands": workers), so a singular lemma beside the word
+    is what counts."""
+    w = word.lower()
+    if w in PLURAL_ONLY:
+        return True
+    found = lemmas(w, "noun")
+    return bool(found - {w}) and not w.endswith("ss")

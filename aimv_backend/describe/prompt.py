@@ -26,6 +26,9 @@ _ING = {
     "whispers": "whispering",
     "hums": "humming",
     "wails": "wailing",
+    "speaks": "speaking",
+    "shouts": "shouting",
+    "says": "saying",
 }
 _MOOD = {
     "loud": "intense, dramatic",
@@ -60,12 +63,14 @@ def clip_token_count(text: str) -> int:
 
 
 def _person(parts: SentenceParts) -> str:
-    """ "Person loudly sings, holding a heart" -> "a person loudly singing, holding a heart"."""
+    """ "Person loudly sings, holding a heart" -> "a person loudly singing, holding a heart";
+    "Person says a few words" -> "a person saying a few words"."""
     if not parts.person:
         return ""
     head, sep, rest = parts.person.partition(",")
     words = head.split()
-    words[-1] = _ING.get(words[-1], words[-1])
+    verb = next((i for i, w in enumerate(words) if w in _ING), len(words) - 1)  # "says a few words"
+    words[verb] = _ING.get(words[verb], words[verb])
     return "a " + " ".join(w.lower() for w in words) + sep + rest
 
 

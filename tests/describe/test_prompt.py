@@ -86,6 +86,32 @@ def test_prompt_of_the_first_design_example():
     )
 
 
+@pytest.mark.parametrize(
+    "level,db,said,shown",
+    [
+        ("normal", 0.0, "heart", "a person speaking, holding a heart"),
+        ("loud", 14.0, "heart", "a person loudly shouting, holding a heart"),
+        ("quiet", -3.0, "you and me", "a person softly saying a few words"),
+    ],
+)
+def test_a_spoken_voice_is_described_as_speaking_in_the_prompt(level, db, said, shown):
+    inputs = SentenceInputs(
+        volume=level,
+        colour="teal",
+        relative_db=db,
+        transcription="" if said == "you and me" else said,
+        words_sung=said == "you and me",
+        spoken=True,
+        voice=True,
+        action="holding",
+        instruments=(I("piano", "keys"),),
+        abstractions=("ivory", "deep"),
+    )
+    prompt = build_prompt(sentence_parts(inputs), inputs)
+    assert shown in prompt, prompt
+    assert not any(verb in prompt for verb in (" speaks", " shouts", " says "))
+
+
 def test_every_prompt_fits_clip_and_ends_with_the_style(song_timeline):
     style = "cinematic, music video still, volumetric light"
     out = describe_timeline(song_timeline, options=DescribeOptions(style=style))
