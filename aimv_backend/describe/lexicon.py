@@ -127,6 +127,19 @@ CATEGORY_WORDS: dict[str, CategoryWords] = {
     "other": CategoryWords("plays", "play", "sound"),
 }
 DRUM_STICK = "drum stick strikes"
+# Percussion played by hand, which no drum stick strikes: their own verb (one, several).
+HAND_PERCUSSION: dict[str, tuple[str, str]] = {
+    "maracas": ("shakes", "shake"),
+    "shaker": ("shakes", "shake"),
+    "tambourine": ("jingles", "jingle"),
+    "clap": ("claps", "clap"),
+    "claps": ("claps", "clap"),
+    "hand clap": ("claps", "clap"),
+    "handclap": ("claps", "clap"),
+    "castanets": ("clicks", "click"),
+    "finger snap": ("snaps", "snap"),
+    "snap": ("snaps", "snap"),
+}
 
 # Instrument words that are plural nouns and so take the plural verb ("Strings play").
 PLURAL_INSTRUMENTS = frozenset(

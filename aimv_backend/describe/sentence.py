@@ -116,24 +116,35 @@ def person_phrase(
     return "Person sings" if sung else "Person hums"
 
 
+def _by_hand(inst: SentenceInstrument) -> tuple[str, str] | None:
+    """The verbs of a percussion instrument played by hand (no drum stick strikes it)."""
+    return lexicon.HAND_PERCUSSION.get(" ".join(inst.word.lower().split()))
+
+
+def _verbs(inst: SentenceInstrument) -> tuple[str, str]:
+    """An instrument's verb for one and for several: its own if played by hand, else its
+    category's."""
+    words = _words(inst.category)
+    return _by_hand(inst) or (words.verb, words.plural)
+
+
 def _background_clause(instruments: Sequence[SentenceInstrument]) -> str:
     """The design's "Kick hits and Bass plays" for the instruments in the background.
 
-    A drum other than the kick takes "drum stick strikes the <Drum>"; two instruments that
-    share a verb share it in the plural ("Cello and Violin play").
+    A drum other than the kick takes "drum stick strikes the <Drum>", unless it is played by
+    hand ("Maracas shake", "Tambourine jingles"); two instruments that share a verb share it in
+    the plural ("Cello and Violin play").
     """
     names = [_cap(i.word.strip()) for i in instruments]
-    sticks = [not _is_kick(i) and i.category == "drum" for i in instruments]
+    sticks = [not _is_kick(i) and i.category == "drum" and _by_hand(i) is None for i in instruments]
     if len(instruments) == 2 and all(sticks):
         return f"{_cap(lexicon.DRUM_STICK)} the {names[0]} and {names[1]}"
-    if len(instruments) == 2 and not any(sticks):
-        verbs = [_words(i.category).verb for i in instruments]
-        if verbs[0] == verbs[1]:
-            return f"{names[0]} and {names[1]} {_words(instruments[0].category).plural}"
+    verbs = [_verbs(i) for i in instruments]  # (one, several): "Bass plays", "Maracas shake"
+    if len(instruments) == 2 and not any(sticks) and verbs[0] == verbs[1]:
+        return f"{names[0]} and {names[1]} {verbs[0][1]}"
     parts = []
-    for inst, name, stick in zip(instruments, names, sticks, strict=True):
-        words = _words(inst.category)
-        verb = words.plural if lexicon.is_plural_instrument(inst.word) else words.verb
+    for inst, name, stick, (one, several) in zip(instruments, names, sticks, verbs, strict=True):
+        verb = several if lexicon.is_plural_instrument(inst.word) else one
         parts.append(f"{lexicon.DRUM_STICK} the {name}" if stick else f"{name} {verb}")
     return _cap(" and ".join(parts))
 

@@ -182,6 +182,15 @@ def test_non_kick_drums_take_the_drum_stick_verb():
         )
     )
     assert mixed.startswith("Kick hits and drum stick strikes the Snare in the background.")
+    by_hand = build_sentence(
+        SentenceInputs(
+            volume="loud",
+            colour="red",
+            instruments=(I("maracas", "drum"), I("tambourine", "drum"), I("bass", "bass")),
+            abstractions=("rattle", "jingle", "deep"),
+        )
+    )
+    assert by_hand.startswith("Maracas shake and Tambourine jingles in the background."), by_hand
 
 
 def test_shared_verb_goes_plural():
