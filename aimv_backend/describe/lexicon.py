@@ -336,6 +336,19 @@ _ADJECTIVE_EXCEPTIONS = {
     "scar": "scarred",
     "bone": "bony",
     "stone": "stony",
+    # where the rule gives another word, one that means something else, or one the prompt
+    # must not carry (bloody, dirty: see the colour names left out of prompts)
+    "photograph": "photographic",
+    "iron": "iron-like",
+    "phone": "phone-like",
+    "tide": "tidal",
+    "skin": "skin-like",
+    "blood": "crimson",
+    "dirt": "earthy",
+    "shoe": "shoe-like",
+    "shoes": "shoe-like",
+    "toes": "toe-like",
+    "canoe": "canoe-like",
 }
 _ADJECTIVE_SUFFIXES = (
     "y",
@@ -361,6 +374,7 @@ _ADJECTIVE_SUFFIXES = (
     "like",
     "ial",
     "est",
+    "lit",  # candlelit, moonlit
 )
 # Abstract nouns read well as they are before a noun ("a collision synth"); "collisiony" not.
 _NOUN_ADJUNCT_SUFFIXES = ("ion", "ness", "ment", "ity", "ism", "ance", "ence", "ure", "scape")

@@ -101,6 +101,11 @@ def test_design_example_three_without_a_detected_voice_is_the_same():
         ("memories", "memory"),
         ("glass", "glassy"),
         ("tracks", "tracky"),
+        ("photograph", "photographic"),  # the rule's "photography" means something else
+        ("tide", "tidal"),
+        ("blood", "crimson"),  # "bloody" judges; prompts never carry it
+        ("shoes", "shoe-like"),
+        ("candlelit", "candlelit"),
     ],
 )
 def test_adjective_rule(word, expected):
