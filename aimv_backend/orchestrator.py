@@ -227,7 +227,9 @@ def _listen(run: _Run) -> None:
 def describe_options_for(
     timeline: Timeline, options: DescribeOptions, given: Iterable[str]
 ) -> DescribeOptions:
-    """``options`` with every field the user did not give taken from the timeline's record."""
+    """``options`` with every field the user did not give taken from the timeline's record;
+    not the seed, which is the run's (0 unless given) in every stage: a run without --seed
+    after one with --seed 5 must not mix seed-5 sentences with seed-0 textures."""
     recorded = timeline.settings.get("describe")
     if not isinstance(recorded, dict):
         return options
@@ -235,7 +237,7 @@ def describe_options_for(
     keep = {
         f.name: recorded[f.name]
         for f in fields(DescribeOptions)
-        if f.name in recorded and f.name not in given and f.name != "allow_download"
+        if f.name in recorded and f.name not in given and f.name not in ("allow_download", "seed")
     }
     vectors = keep.get("vectors")
     if isinstance(vectors, str) and ("/" in vectors or "\\" in vectors or vectors[:1] in "~."):

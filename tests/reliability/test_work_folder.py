@@ -153,6 +153,27 @@ def test_a_timeline_from_a_newer_aimv_stops_a_render_before_any_work(
     assert "storyboard" not in json.loads(timeline.read_text())  # made anew, as asked
 
 
+def test_a_run_without_seed_is_seed_0_whatever_ran_in_its_folder_before(
+    run_aimv, short_song, fake_blender, tmp_path
+):
+    """--seed 5, then the same command without --seed: the sentences and the textures are
+    both seed 0's, as in a fresh folder (the sentences kept seed 5 before)."""
+    reused, fresh = tmp_path / "reused.mp4", tmp_path / "fresh.mp4"
+    with_describe = [
+        a for a in render_args(short_song, reused, fake_blender) if a != "--no-describe"
+    ]
+    assert run_aimv(*with_describe, "--seed", "5").code == 0
+    assert run_aimv(*with_describe).code == 0
+    fresh_args = [str(fresh) if a == str(reused) else a for a in with_describe]
+    assert run_aimv(*fresh_args).code == 0
+
+    def made(video):
+        data = json.loads(video.with_suffix(".aimv").joinpath("timeline.json").read_text())
+        return [(w["description"]["sentence"], w["texture"]) for w in data["windows"]]
+
+    assert made(reused) == made(fresh)
+
+
 def test_a_song_named_twice_in_an_album_is_one_video(
     run_aimv, short_song, fake_blender, tmp_path, monkeypatch
 ):
