@@ -318,6 +318,9 @@ def _stage(run: _Run) -> None:
     if video_is_ours(record_path, request.output, fingerprint):
         run.progress.notice("the video is up to date")
         return
+    # AIMV's own from now on: a run killed outright (no finally) must not leave scene.blend
+    # and aimv_sequence/ looking like the user's to the next run, which resumes
+    record(request.work_dir, RENDER_OUTPUTS)
     try:
         output = stage.run(
             timeline_path=request.timeline_path,

@@ -14,6 +14,7 @@ EXIT_CANCELLED = 130  # Ctrl-C or SIGTERM (128 + SIGINT, as shells report it)
 TIMELINE_FILE = "timeline.json"
 TEXTURES_DIR = "textures"
 SEQUENCE_DIR = "aimv_sequence"  # the textures staged as one image sequence for Blender
+CHUNKS_DIR = "chunks"  # encoded video segments, cached for a resumed render (docs/scale.md)
 RENDER_RECORD_FILE = "render.json"
 SCENE_FILE = "scene.blend"
 

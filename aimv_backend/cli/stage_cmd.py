@@ -72,6 +72,7 @@ def run(args: argparse.Namespace, progress) -> int:
                 return 0
         # Beside a timeline in the user's own folder: their render.json or aimv_sequence/ stay.
         prepare_render(folder, output=output, force=args.force, outputs=STAGE_OUTPUTS)
+        record(folder, STAGE_OUTPUTS)  # AIMV's from now on, even if this run is killed
         try:
             stage.run(
                 timeline_path=path,

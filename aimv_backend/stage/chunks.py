@@ -33,10 +33,11 @@ from pathlib import Path
 
 from aimv_backend.errors import ParameterError, RenderError
 from aimv_backend.util.files import sha256_file
+from aimv_timeline import names
 from aimv_timeline.schema import write_json_atomic
 
 SEGMENT_SECONDS = 2
-CACHE_DIR_NAME = "chunks"
+CACHE_DIR_NAME = names.CHUNKS_DIR
 CACHE_MARKER = "aimv-chunks.json"  # marks a fingerprint folder as AIMV's own (safe to sweep)
 FRAME_NAME = "f_{:06d}.bmp"  # as aimv_blender/frames_out.py writes them
 FFMPEG_TIMEOUT_S = 3600

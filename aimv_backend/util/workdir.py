@@ -30,6 +30,9 @@ _ATOMIC_TMP = re.compile(r"^\..+\.[A-Za-z0-9_]{6,}\.tmp(\.[A-Za-z0-9]+)?$")
 _PARTIAL = re.compile(r"^\..*\.partial-(\d+)(\.aimv-part-\d+)?\.mp4$")
 # The private folder of process PID's render (aimv_backend/stage/run.py): ".STEM.partial-PID".
 _PARTIAL_DIR = re.compile(r"^\..*\.partial-(\d+)$")
+# A segment or the soundtrack being encoded by process PID in WORK/chunks/<key>/
+# (stage/chunks.py): ".seg_000001-000024.h264.PID.partial", ".audio.m4a.PID.partial.m4a".
+_PARTIAL_ENCODE = re.compile(r"^\..+\.(\d+)\.partial(\.m4a)?$")
 
 
 def _safe_stem(stem: str) -> str:
@@ -62,7 +65,11 @@ def sweep_stale(folders: Iterable[Path], *, video_dir: Path | None = None) -> li
     removed: list[Path] = []
     for folder in folders:
         for entry in _entries(folder):
-            if _ATOMIC_TMP.match(entry.name) and entry.is_file() and not entry.is_symlink():
+            encoding = _PARTIAL_ENCODE.match(entry.name)
+            stale = _ATOMIC_TMP.match(entry.name) or (
+                encoding is not None and not pid_alive(int(encoding.group(1)))
+            )
+            if stale and entry.is_file() and not entry.is_symlink():
                 with contextlib.suppress(OSError):
                     entry.unlink()
                     removed.append(entry)
@@ -124,7 +131,7 @@ def check_not_input(output: Path, *, inputs: Iterable[tuple[str, Path]]) -> None
 
 
 # What ``aimv stage`` overwrites or replaces beside its timeline (chunks: scale.md).
-STAGE_OUTPUTS = (names.RENDER_RECORD_FILE, f"{names.SEQUENCE_DIR}/", "chunks/")
+STAGE_OUTPUTS = (names.RENDER_RECORD_FILE, f"{names.SEQUENCE_DIR}/", f"{names.CHUNKS_DIR}/")
 # What ``aimv render`` overwrites or replaces in its work folder (besides timeline.json, which
 # has its own rule: same song and settings, else --force).
 RENDER_OUTPUTS = (names.SCENE_FILE, *STAGE_OUTPUTS)
@@ -144,8 +151,10 @@ def _legacy_work_folder(work_dir: Path) -> bool:
 
 
 def work_folders(work_dir: Path) -> list[Path]:
-    """The folders of a work folder where AIMV writes atomically (its temporaries may be left)."""
-    return [work_dir, work_dir / names.TEXTURES_DIR, work_dir / names.SEQUENCE_DIR]
+    """The folders of a work folder where AIMV writes atomically (its temporaries may be left):
+    the folder, textures/, aimv_sequence/ and each segment cache in chunks/."""
+    chunks = [p for p in _entries(work_dir / names.CHUNKS_DIR) if p.is_dir() and not p.is_symlink()]
+    return [work_dir, work_dir / names.TEXTURES_DIR, work_dir / names.SEQUENCE_DIR, *chunks]
 
 
 @contextlib.contextmanager

@@ -250,9 +250,12 @@ def test_stale_temporary_files_are_swept(run_aimv, short_song, fake_blender, tmp
     """13.11: interrupted PNG and JSON saves, and partial videos of dead processes, go away."""
     work = tmp_path / "v.aimv"
     (work / "textures").mkdir(parents=True)
+    (work / "chunks" / "0123abcd").mkdir(parents=True)
     stale = [
         work / "textures" / ".0123456789abcdef.png.k2j3h4l5.tmp.png",
         work / ".timeline.json.abcd1234.tmp",
+        work / "chunks" / "0123abcd" / ".seg_000001-000024.h264.999999.partial",  # kill -9
+        work / "chunks" / "0123abcd" / ".audio.m4a.999999.partial.m4a",
         tmp_path / ".v.partial-999999.mp4",
         tmp_path / "..v.partial-999999.aimv-part-999998.mp4",
     ]
@@ -340,9 +343,10 @@ def _gone(pid: int, timeout_s: float = 15.0) -> bool:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
-def test_blender_dies_with_aimv(short_song, fake_blender, tmp_path, sig):
+def test_blender_dies_with_aimv(short_song, fake_blender, tmp_path, sig, run_aimv):
     """13.6 and issue 10: SIGTERM cleans up like Ctrl-C (no hidden partial file is left);
-    even SIGKILL of aimv stops Blender at once (parent-death signal)."""
+    even SIGKILL of aimv stops Blender at once (parent-death signal); and the next run
+    resumes without --force (the scene.blend the killed run began is AIMV's)."""
     out = tmp_path / "v.mp4"
     proc = _render_process(short_song, out, fake_blender, tmp_path)
     try:
@@ -358,6 +362,8 @@ def test_blender_dies_with_aimv(short_song, fake_blender, tmp_path, sig):
         assert "cancelled" in proc.stderr.read()
         assert _hidden(tmp_path) == []  # no ..v.partial-PID.aimv-part-PID.mp4 left
     assert not out.exists()
+    again = run_aimv(*render_args(short_song, out, fake_blender))
+    assert again.code == 0 and out.is_file(), again.err
 
 
 def test_a_refused_render_leaves_no_work_folder_behind(
