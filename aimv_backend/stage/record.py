@@ -1,7 +1,9 @@
 """The render record: which video a folder's timeline last became, and from what.
 
 ``render.json`` in the timeline's folder (names.RENDER_RECORD_FILE) holds the video's resolved
-path, size and mtime, and a fingerprint of everything the frames depend on. ``aimv render``
+path, size and mtime, and a fingerprint of everything the frames depend on; and under
+``videos`` the same for every video recently made from it (a preview and a final staged from
+one timeline are both AIMV's, and both up to date on a re-run). ``aimv render``
 and ``aimv stage`` both read it: a video that matches it is AIMV's own (a re-run may replace
 it without ``--force``), and one whose fingerprint matches too is up to date (not rendered
 again). Any other file at the output path is the user's and is kept unless ``--force``.
@@ -58,27 +60,44 @@ def video_is_ours(record_path: Path, output: Path, fingerprint: str | None = Non
         return False
     if not isinstance(record, dict):
         return False
+    path = str(output.resolve())
+    videos = record.get("videos") if isinstance(record.get("videos"), dict) else {}
+    entry = videos.get(path) if isinstance(videos.get(path), dict) else None
+    if entry is None and record.get("output") == path:
+        entry = record  # a record of before ``videos``
+    if entry is None:
+        return False
     stat = output.stat()
-    ours = (
-        record.get("output") == str(output.resolve())
-        and record.get("size") == stat.st_size
-        and record.get("mtime_ns") == stat.st_mtime_ns
-    )
-    return ours and (fingerprint is None or record.get("fingerprint") == fingerprint)
+    ours = entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns
+    return ours and (fingerprint is None or entry.get("fingerprint") == fingerprint)
 
 
 def write_record(
     record_path: Path, output: Path, *, fingerprint: str, options: StageOptions
 ) -> None:
-    """Note ``output`` (just written) as the video of this folder's timeline."""
+    """Note ``output`` (just written) as the latest video of this folder's timeline, beside
+    the others made from it (the :data:`KEPT_VIDEOS` most recent)."""
     stat = output.stat()
+    latest = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "fingerprint": fingerprint}
+    videos = _videos(record_path)
+    videos.pop(str(output.resolve()), None)
+    videos[str(output.resolve())] = latest  # the newest last
+    videos = dict(list(videos.items())[-KEPT_VIDEOS:])
     write_json_atomic(
-        {
-            "output": str(output.resolve()),
-            "size": stat.st_size,
-            "mtime_ns": stat.st_mtime_ns,
-            "fingerprint": fingerprint,
-            "settings": asdict(options),
-        },
+        {"output": str(output.resolve()), **latest, "settings": asdict(options), "videos": videos},
         record_path,
     )
+
+
+KEPT_VIDEOS = 16
+
+
+def _videos(record_path: Path) -> dict[str, dict]:
+    try:
+        record = json.loads(record_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    videos = record.get("videos") if isinstance(record, dict) else None
+    if not isinstance(videos, dict):
+        return {}
+    return {k: v for k, v in videos.items() if isinstance(k, str) and isinstance(v, dict)}

@@ -81,6 +81,21 @@ def test_aimv_stage_replaces_its_own_video_and_keeps_the_users(
     assert out.read_bytes() == b"the user's own video"
 
 
+def test_a_preview_and_a_final_staged_from_one_timeline_are_both_up_to_date(
+    run_aimv, short_song, fake_blender, tmp_path
+):
+    assert run_aimv(*render_args(short_song, tmp_path / "v.mp4", fake_blender)).code == 0
+    timeline = tmp_path / "v.aimv" / "timeline.json"
+    base = ["stage", timeline, "--blender", fake_blender, "--fps", "8", "--progress", "none"]
+    preview = [*base, "-o", tmp_path / "preview.mp4", "--resolution", "64x36"]
+    final = [*base, "-o", tmp_path / "final.mp4", "--resolution", "128x72"]
+    for args in (preview, final):
+        assert run_aimv(*args).code == 0
+    for args in (preview, final):  # the pipeline's second run
+        again = run_aimv(*args)
+        assert again.code == 0 and "up to date" in again.out, again.err
+
+
 def test_aimv_stage_keeps_the_users_files_beside_the_timeline_and_records_its_own(
     run_aimv, short_song, fake_blender, tmp_path
 ):
