@@ -35,19 +35,26 @@ _PARTIAL_DIR = re.compile(r"^\..*\.partial-(\d+)$")
 _PARTIAL_ENCODE = re.compile(r"^\..+\.(\d+)\.partial(\.m4a)?$")
 
 
-def _safe_stem(stem: str) -> str:
-    return stem.replace("#", "_")
+NAME_MAX = 255  # bytes in one file name (ext4, APFS, NTFS)
+
+
+def _partial_name(stem: str, tail: str) -> str:
+    """``.STEM<tail>`` with no ``#`` (Blender would expand it), STEM cut (on a character) so
+    the name fits NAME_MAX: a legal 254-byte video name must not fail at the last stage."""
+    room = NAME_MAX - 1 - len(tail.encode())
+    cut = stem.replace("#", "_").encode()[:room].decode("utf-8", errors="ignore")
+    return f".{cut}{tail}"
 
 
 def partial_video(output: Path) -> Path:
     """``.STEM.partial-PID.mp4`` beside ``output``: this process's, with no ``#`` in it."""
-    return output.with_name(f".{_safe_stem(output.stem)}.partial-{os.getpid()}.mp4")
+    return output.with_name(_partial_name(output.stem, f".partial-{os.getpid()}.mp4"))
 
 
 def partial_folder(output: Path) -> Path:
     """``.STEM.partial-PID/`` beside ``output``: this process's private render folder (Blender
     writes its video, and its own temporary files, in there), with no ``#`` in it."""
-    return output.with_name(f".{_safe_stem(output.stem)}.partial-{os.getpid()}")
+    return output.with_name(_partial_name(output.stem, f".partial-{os.getpid()}"))
 
 
 def partial_leftovers(partial: Path) -> list[Path]:

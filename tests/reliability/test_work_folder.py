@@ -232,6 +232,19 @@ def test_hash_in_the_output_name_is_not_expanded(
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_a_video_name_as_long_as_the_file_system_allows_is_rendered(
+    run_aimv, short_song, fake_blender, tmp_path
+):
+    """A 254-byte name is legal; the hidden partial names beside it must fit too."""
+    out = tmp_path / ("é" * 100 + "x" * 50 + ".mp4")  # 254 bytes in UTF-8
+    assert len(out.name.encode()) == 254
+    result = run_aimv(
+        *render_args(short_song, out, fake_blender, "--work-dir", str(tmp_path / "w"))
+    )
+    assert result.code == 0 and out.is_file(), result.err
+    assert len(partial_video(out).name.encode()) <= 255
+
+
 def test_the_output_is_never_the_song_even_with_force(run_aimv, short_song, fake_blender, tmp_path):
     """13.10"""
     song = tmp_path / "song.mp4"
