@@ -30,9 +30,15 @@ READ_SECONDS = 10.0
 @contextlib.contextmanager
 def native_stderr_silenced() -> Iterator[None]:
     """Hush libmpg123, which prints "Xing stream size off" to the process's stderr for a cut-off
-    MP3: AIMV says that itself, in one line."""
-    sys.stderr.flush()
-    saved = os.dup(2)
+    MP3: AIMV says that itself, in one line. With stderr closed (``2>&-``) there is nothing
+    to hush."""
+    if sys.stderr is not None:
+        sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # file descriptor 2 is closed
+        yield
+        return
     try:
         with open(os.devnull, "wb") as sink:
             os.dup2(sink.fileno(), 2)

@@ -78,6 +78,23 @@ def test_a_chained_ogg_is_refused_rather_than_heard_in_part(tmp_path, run_aimv):
     assert probe_audio(opus).duration == pytest.approx(2.0, abs=0.05)
 
 
+def test_a_run_with_stderr_closed_still_makes_its_timeline(tmp_path):
+    """``aimv ... 2>&-`` in a script: Python's sys.stderr is None; nothing may crash on it."""
+    import subprocess
+    import sys
+
+    song = tmp_path / "song.wav"
+    sf.write(song, _tone(3.0, 22050), 22050)
+    done = subprocess.run(
+        [sys.executable, "-m", "aimv_backend", "listen", str(song), "-o", str(tmp_path / "o"),
+         *LISTEN_FAST],
+        stdout=subprocess.PIPE, preexec_fn=lambda: os.close(2), timeout=300,
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    )  # fmt: skip
+    assert done.returncode == 0
+    assert (tmp_path / "o" / "timeline.json").is_file()
+
+
 def test_a_short_song_reports_enough_digits(tmp_path):
     """13.19: 44,099 frames were "1.000 s long, shorter than one window (1.0 s)"."""
     path = tmp_path / "short.wav"
