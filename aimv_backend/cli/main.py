@@ -40,7 +40,25 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports errors on one line with exit code 2 (its default code too)."""
 
     def error(self, message: str) -> None:  # noqa: D401 - argparse API
-        self.exit(EXIT_USER_ERROR, f"aimv: error: {message} (see '{self.prog} --help')\n")
+        _usage_error(f"{message} (see '{self.prog} --help')")
+
+
+_ARGV: list[str] = []  # what main() was given: --progress json asks for error events
+
+
+def wants_events(argv: list[str]) -> bool:
+    """Whether ``argv`` asks for ``--progress json`` (read before, or without, parsing it)."""
+    return "--progress=json" in argv or any(
+        a == "--progress" and b == "json" for a, b in zip(argv, argv[1:], strict=False)
+    )
+
+
+def _usage_error(message: str) -> None:
+    """A bad command line: one line, and with --progress json (-q too) the ``error`` event."""
+    if wants_events(_ARGV):
+        JsonLinesProgress().emit("error", type="ParameterError", message=message)
+    sys.stderr.write(f"aimv: error: {message}\n")
+    raise SystemExit(EXIT_USER_ERROR)
 
 
 def common_options() -> argparse.ArgumentParser:
@@ -99,16 +117,14 @@ def make_progress(args: argparse.Namespace):
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    _ARGV[:] = argv
     chosen = next((a for a in argv if not a.startswith("-")), None)
     chosen = STAGE_ALIASES.get(chosen, chosen)
     parser = build_parser(load=chosen if chosen in SUBCOMMANDS else None)
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # name the subcommand's --help, where the valid options are
         sub = f"{parser.prog} {args.command}" if getattr(args, "command", None) else parser.prog
-        parser.exit(
-            EXIT_USER_ERROR,
-            f"aimv: error: unrecognized arguments: {' '.join(unknown)} (see '{sub} --help')\n",
-        )
+        _usage_error(f"unrecognized arguments: {' '.join(unknown)} (see '{sub} --help')")
     if not args.command:
         parser.print_help()
         return EXIT_USER_ERROR
@@ -131,9 +147,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _user_error(progress, exc: BaseException, message: str) -> int:
-    """One line for a person; with --progress json also the ``error`` event for tools."""
-    if isinstance(progress, JsonLinesProgress):
-        progress.emit("error", type=type(exc).__name__, message=message)
+    """One line for a person; with --progress json (-q too) also the ``error`` event."""
+    if isinstance(progress, JsonLinesProgress) or wants_events(_ARGV):
+        JsonLinesProgress().emit("error", type=type(exc).__name__, message=message)
     print(f"aimv: error: {message}", file=sys.stderr)
     return EXIT_USER_ERROR
 

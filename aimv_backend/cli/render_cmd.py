@@ -135,6 +135,7 @@ def _run_album(args: argparse.Namespace, progress) -> int:
     import sys
 
     from aimv_backend import album
+    from aimv_backend.progress import JsonLinesProgress
 
     if args.work_dir:
         raise ParameterError("--work-dir is for one song; an album puts OUTDIR/NAME.aimv/ each")
@@ -163,8 +164,12 @@ def _run_album(args: argparse.Namespace, progress) -> int:
         for song, (video, work) in zip(songs, album.album_paths(songs, outdir), strict=True)
     ]
 
+    events = JsonLinesProgress() if args.progress == "json" else None
+
     def report(outcome: album.SongOutcome) -> None:
         if outcome.error is not None:
+            if events is not None:  # per song, so a tool knows which one failed
+                events.emit("error", type="SongError", message=f"{outcome.audio}: {outcome.error}")
             print(f"aimv: error: {outcome.audio}: {outcome.error}", file=sys.stderr, flush=True)
         elif not args.quiet and outcome.result is not None:
             print(f"{outcome.result.message}: {outcome.output}", flush=True)

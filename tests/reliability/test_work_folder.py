@@ -189,6 +189,31 @@ def test_a_run_without_seed_is_seed_0_whatever_ran_in_its_folder_before(
     assert made(reused) == made(fresh)
 
 
+def test_json_progress_has_an_error_event_for_every_failure(
+    run_aimv, short_song, fake_blender, tmp_path
+):
+    """Tools read --progress json: a bad flag (with -q too) and each failed song of an album
+    are error events, beside the one line for a person."""
+    from aimv_timeline.events import parse_line
+
+    def errors(result):
+        events = [parse_line(line) for line in result.err.splitlines()]
+        return [e.get("message") for e in events if e is not None and e.kind == "error"]
+
+    bad_flag = run_aimv("render", short_song, "--seed", "-1", "--progress", "json", "-q")
+    assert bad_flag.code == 2 and len(errors(bad_flag)) == 1 and "--seed" in errors(bad_flag)[0]
+    corrupt = tmp_path / "broken.wav"
+    corrupt.write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt no audio at all")
+    args = render_args(short_song, tmp_path / "album", fake_blender)
+    args[1:2] = [str(short_song), str(corrupt)]
+    args[args.index(str(tmp_path / "album"))] = f"{tmp_path / 'album'}/"
+    args[args.index("--progress") + 1] = "json"
+    album = run_aimv(*args)
+    assert album.code == 2
+    assert [m.split(":")[0] for m in errors(album)] == [str(corrupt)]
+    assert (tmp_path / "album" / f"{short_song.stem}.mp4").is_file()
+
+
 def test_a_song_named_twice_in_an_album_is_one_video(
     run_aimv, short_song, fake_blender, tmp_path, monkeypatch
 ):
