@@ -9,7 +9,6 @@ the timeline was described with; sentences edited by hand are kept unless ``--fo
 from __future__ import annotations
 
 import argparse
-import sys
 
 from aimv_backend.cli import options as flags
 from aimv_backend.errors import TimelineError
@@ -47,11 +46,10 @@ def run(args: argparse.Namespace, progress) -> int:
                 raise TimelineError(
                     f"timeline {str(path)!r}: cannot be written ({exc.strerror})"
                 ) from None
-    if not args.quiet:
+    if not args.quiet:  # on stdout, as listen, stage and render say what they wrote
         done = "described" if changed else "up to date:"
         print(
-            f"aimv: {done} {len(timeline.windows)} windows in {args.timeline} "
-            f"({timeline.engines.get('description')})",
-            file=sys.stderr,
+            f"{done} {len(timeline.windows)} windows in {args.timeline} "
+            f"({timeline.engines.get('description')})"
         )
     return 0

@@ -72,4 +72,6 @@ def run(args: argparse.Namespace, progress) -> int:
             timeline_path=path,
             force=args.force,
         )
+    if not args.quiet:  # on stdout, as the other commands say what they wrote
+        print(f"wrote: {path}")
     return 0

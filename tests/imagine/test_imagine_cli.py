@@ -94,7 +94,9 @@ def test_a_picture_set_by_hand_is_kept_until_force(timeline_file, capsys):
     write_timeline(replace(made, windows=tuple(windows)), timeline_file)
     capsys.readouterr()
     assert main([*args, "--seed", "5"]) == 0
-    assert "kept the pictures set by hand in 2 windows (0, 2)" in capsys.readouterr().err
+    said = capsys.readouterr()
+    assert "kept the pictures set by hand in 2 windows (0, 2)" in said.err
+    assert said.out == f"wrote: {timeline_file}\n"  # stdout: what it wrote, as every command
     again = read_timeline(timeline_file)
     assert [w.texture for w in again.windows][0:3:2] == ["mine/photo.png", "textures/sky.png"]
     assert again.windows[1].texture != made.windows[1].texture  # the new seed's texture
