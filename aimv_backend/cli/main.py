@@ -10,6 +10,7 @@ event (:mod:`aimv_timeline.events`), which is how the add-on and the orchestrato
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -34,6 +35,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 assert tuple(SUBCOMMANDS)[:4] == STAGES
 EXIT_USER_ERROR = names.EXIT_USER_ERROR
 EXIT_CANCELLED = names.EXIT_CANCELLED
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a process a closed pipe ended
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,6 +46,27 @@ class _Parser(argparse.ArgumentParser):
 
 
 _ARGV: list[str] = []  # what main() was given: --progress json asks for error events
+
+
+# The options every command takes, and whether each takes a value: given before the command
+# ("aimv -q render ..."), they are moved after it, where argparse reads them.
+_COMMON = {"--seed": True, "--force": False, "--quiet": False, "-q": False, "--offline": False,
+           "--progress": True}  # fmt: skip
+
+
+def _common_options_after_the_command(argv: list[str]) -> list[str]:
+    before: list[str] = []
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        name = argv[i].split("=", 1)[0]
+        if name not in _COMMON:
+            return argv  # --help, --version or a mistake: argparse says which
+        takes_value = _COMMON[name] and "=" not in argv[i]
+        before += argv[i : i + 1 + takes_value]
+        i += 1 + takes_value
+    if not before or i >= len(argv):
+        return argv
+    return [argv[i], *before, *argv[i + 1 :]]
 
 
 def wants_events(argv: list[str]) -> bool:
@@ -116,7 +139,7 @@ def make_progress(args: argparse.Namespace):
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+    argv = _common_options_after_the_command(sys.argv[1:] if argv is None else list(argv))
     _ARGV[:] = argv
     chosen = next((a for a in argv if not a.startswith("-")), None)
     chosen = STAGE_ALIASES.get(chosen, chosen)
@@ -141,6 +164,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CANCELLED
     except (AimvError, TimelineFormatError) as exc:
         return _user_error(progress, exc, " ".join(str(exc).split()))
+    except BrokenPipeError:  # "aimv ... | head": the reader left; not a user error
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except OSError as exc:  # a full disk, a folder where a file should be, permissions ...
         where = f" {exc.filename!r}" if exc.filename else ""
         return _user_error(progress, exc, f"{where.strip()} {exc.strerror or exc}".strip())

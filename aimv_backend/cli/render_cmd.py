@@ -91,7 +91,9 @@ def request_from_args(args: argparse.Namespace) -> orchestrator.RunRequest:
     output = Path(args.output) if args.output else None
     if until == names.STAGES.index("stage"):
         if output is None:
-            raise ParameterError("-o/--output VIDEO.mp4 is required (or --until imagine)")
+            raise ParameterError(
+                "-o/--output VIDEO.mp4 is required (or --until imagine with --work-dir DIR)"
+            )
     else:
         output = None  # no video before the stage stage
         if args.work_dir is None and args.output is None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from aimv_backend.cli import options as flags
 from aimv_backend.errors import AudioInputError, OutputError, ParameterError
 from aimv_backend.stage.record import render_fingerprint, video_is_ours, write_record
+from aimv_backend.util.files import ensure_output_dir
 from aimv_backend.util.workdir import STAGE_OUTPUTS, prepare_render, record, timeline_folder
 from aimv_timeline import names
 from aimv_timeline.paths import song_path
@@ -43,6 +44,7 @@ def run(args: argparse.Namespace, progress) -> int:
     if output.suffix.lower() != ".mp4":
         raise ParameterError(f"--output must name an .mp4 file, got {str(output)!r}")
     blender_command(options)
+    ensure_output_dir(output.parent if str(output.parent) else Path("."), what="video folder")
     path = flags.timeline_path(args.timeline)
     timeline = flags.timeline_argument(path)
     reason = names.check_frames_per_window([w.end - w.start for w in timeline.windows], options.fps)

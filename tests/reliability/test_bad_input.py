@@ -95,6 +95,31 @@ def test_a_run_with_stderr_closed_still_makes_its_timeline(tmp_path):
     assert (tmp_path / "o" / "timeline.json").is_file()
 
 
+def test_common_options_may_come_before_the_command_and_a_closed_pipe_is_no_error(
+    tmp_path, run_aimv
+):
+    """``aimv -q --seed 3 listen ...`` works as ``aimv listen ... -q --seed 3``; ``aimv ... |
+    head`` ending early is the shell's 141, not "aimv: error: Broken pipe"."""
+    import subprocess
+    import sys
+
+    song = tmp_path / "song.wav"
+    sf.write(song, _tone(3.0, 22050), 22050)
+    before = run_aimv("-q", "--seed", "3", "listen", song, "-o", tmp_path / "o", *LISTEN_FAST)
+    assert before.code == 0 and before.out == "" and before.err == "", before.err
+    assert (tmp_path / "o" / "timeline.json").is_file()
+    pipeline = '"$1" -m aimv_backend listen "$2" -o "$3" --instruments none --no-voice '
+    pipeline += "--progress none | true; echo ${PIPESTATUS[0]}"
+    reader_gone = subprocess.run(
+        ["/bin/bash", "-c", pipeline, "bash", sys.executable, str(song), str(tmp_path / "p")],
+        capture_output=True, text=True, timeout=300,
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    )  # fmt: skip
+    assert reader_gone.stdout.strip() in ("0", "141"), reader_gone.stderr
+    assert "error" not in reader_gone.stderr
+    assert (tmp_path / "p" / "timeline.json").is_file()
+
+
 def test_a_short_song_reports_enough_digits(tmp_path):
     """13.19: 44,099 frames were "1.000 s long, shorter than one window (1.0 s)"."""
     path = tmp_path / "short.wav"
