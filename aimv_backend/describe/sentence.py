@@ -234,8 +234,10 @@ def sentence_parts(inputs: SentenceInputs) -> SentenceParts:
         )
         if spoken:  # words, but none an object: "Person says a few words"
             person = person.replace("speaks", "says a few words")
-    elif inputs.voice and not has_vocal_instrument:
-        person = person_phrase(volume=inputs.volume, relative_db=inputs.relative_db, sung=False)
+    elif inputs.voice and not has_vocal_instrument:  # a voice without words: hums, or speaks
+        person = person_phrase(
+            volume=inputs.volume, relative_db=inputs.relative_db, sung=False, spoken=spoken
+        )
 
     if person:
         if n == 0:

@@ -312,6 +312,20 @@ def test_voice_without_words_hums_unless_vocal_is_an_instrument():
     assert s.startswith("Person softly hums, alongside a Piano chord with a foreground deep bass")
 
 
+def test_a_spoken_voice_without_words_speaks_rather_than_hums():
+    s = build_sentence(
+        SentenceInputs(
+            volume="normal",
+            colour="teal",
+            voice=True,
+            spoken=True,
+            instruments=(I("piano", "keys"),),
+            abstractions=("ivory", "deep"),
+        )
+    )
+    assert s.startswith("Person speaks, alongside") and "hums" not in s, s
+
+
 def test_words_without_an_object_still_sing():
     s = build_sentence(
         SentenceInputs(
