@@ -184,6 +184,9 @@ def describe_window(
     )
 
 
+CARRY_BREAK_WINDOWS = 2  # windows in a row without words after which no object is carried
+
+
 def describe_timeline(
     timeline: Timeline,
     *,
@@ -202,7 +205,12 @@ def describe_timeline(
     task = progress.task("describe", len(timeline.windows))
     try:
         carried = ""  # the last sung noun: a window whose words hold none keeps it
+        wordless = 0  # windows in a row without words: a silence or a break ends the line
         for window in timeline.windows:
+            sung = window.voice is not None and has_words(window.voice.text)
+            wordless = 0 if sung else wordless + 1
+            if wordless >= CARRY_BREAK_WINDOWS or (not sung and window.volume.level == "silent"):
+                carried = ""
             description = describe_window(window, options=options, space=space, carried=carried)
             windows.append(replace(window, description=description))
             if window.voice is not None:

@@ -494,3 +494,21 @@ def test_the_last_noun_is_carried_to_windows_without_one():
         assert "a lantern" in w.description.sentence, w.description.sentence
         assert " a burning" not in w.description.sentence
         assert " a towards" not in w.description.sentence
+
+
+def test_no_object_is_carried_over_a_silence_or_a_break():
+    """ "me home", a silent window, then "you and me": the later line holds no home."""
+    from aimv_backend.describe import describe_timeline
+
+    from .conftest import timeline, window
+
+    after_silence = [
+        window(0, text="me home"),
+        window(1, level="silent"),
+        window(2, text="you and me"),
+    ]
+    after_break = [window(0, text="me home"), window(1), window(2), window(3, text="you and me")]
+    breath = [window(0, text="me home"), window(1), window(2, text="you and me")]
+    for windows, carried in ((after_silence, False), (after_break, False), (breath, True)):
+        last = describe_timeline(timeline(windows)).windows[-1].description.sentence
+        assert ("a home" in last) is carried, last
