@@ -321,21 +321,18 @@ def _stage(run: _Run) -> None:
     # AIMV's own from now on: a run killed outright (no finally) must not leave scene.blend
     # and aimv_sequence/ looking like the user's to the next run, which resumes
     record(request.work_dir, RENDER_OUTPUTS)
-    try:
-        output = stage.run(
-            timeline_path=request.timeline_path,
-            audio=run.info.path,
-            output=request.output,
-            options=request.stage,
-            progress=run.progress,
-            seed=request.seed,
-            blend_out=request.work_dir / names.SCENE_FILE,
-            expected_seconds=run.timeline.source.duration,
-            scale=request.scale,
-            work_dir=request.work_dir,  # segments cached in WORK/chunks/ for a resumed run
-        )
-    finally:
-        record(request.work_dir, RENDER_OUTPUTS)  # AIMV's own, even after a failed render
+    output = stage.run(
+        timeline_path=request.timeline_path,
+        audio=run.info.path,
+        output=request.output,
+        options=request.stage,
+        progress=run.progress,
+        seed=request.seed,
+        blend_out=request.work_dir / names.SCENE_FILE,
+        expected_seconds=run.timeline.source.duration,
+        scale=request.scale,
+        work_dir=request.work_dir,  # segments cached in WORK/chunks/ for a resumed run
+    )
     write_record(record_path, output, fingerprint=fingerprint, options=request.stage)
     run.ran.append("stage")
 

@@ -44,7 +44,6 @@ def run(args: argparse.Namespace, progress) -> int:
     if output.suffix.lower() != ".mp4":
         raise ParameterError(f"--output must name an .mp4 file, got {str(output)!r}")
     blender_command(options)
-    ensure_output_dir(output.parent if str(output.parent) else Path("."), what="video folder")
     path = flags.timeline_path(args.timeline)
     timeline = flags.timeline_argument(path)
     reason = names.check_frames_per_window([w.end - w.start for w in timeline.windows], options.fps)
@@ -57,6 +56,7 @@ def run(args: argparse.Namespace, progress) -> int:
         raise AudioInputError(
             f"the timeline's song {str(audio)!r} does not exist (give --audio SONG)"
         )
+    ensure_output_dir(output.parent if str(output.parent) else Path("."), what="video folder")
     # One run per folder: restaging while another run writes its textures would stage half.
     with timeline_folder(path) as folder:
         record_path = folder / names.RENDER_RECORD_FILE
@@ -75,18 +75,15 @@ def run(args: argparse.Namespace, progress) -> int:
         # Beside a timeline in the user's own folder: their render.json or aimv_sequence/ stay.
         prepare_render(folder, output=output, force=args.force, outputs=STAGE_OUTPUTS)
         record(folder, STAGE_OUTPUTS)  # AIMV's from now on, even if this run is killed
-        try:
-            stage.run(
-                timeline_path=path,
-                audio=audio,
-                output=output,
-                blend_out=Path(args.blend_out) if args.blend_out else None,
-                options=options,
-                progress=progress,
-                seed=seed,
-            )
-        finally:
-            record(folder, STAGE_OUTPUTS)  # AIMV's own, even after a failed render
+        stage.run(
+            timeline_path=path,
+            audio=audio,
+            output=output,
+            blend_out=Path(args.blend_out) if args.blend_out else None,
+            options=options,
+            progress=progress,
+            seed=seed,
+        )
         write_record(record_path, output, fingerprint=fingerprint, options=options)
     if not args.quiet:
         print(f"wrote: {output}")
