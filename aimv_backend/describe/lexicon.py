@@ -170,11 +170,8 @@ def is_plural_instrument(word: str) -> bool:
     words = word.strip().lower().split()
     if not words:
         return False
-    return (
-        " ".join(words) in PLURAL_INSTRUMENTS
-        or words[-1] in PLURAL_INSTRUMENTS
-        or (words[-1].endswith("s") and is_plural_noun(words[-1]))
-    )
+    last = words[-1]  # "tubular bells": the head noun says it
+    return last in PLURAL_INSTRUMENTS or (last.endswith("s") and is_plural_noun(last))
 
 
 # An abstraction of last resort when no vector can be found for an instrument at all; the

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import struct
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,14 @@ def cache_key(**parts: Any) -> str:
 def texture_path(out_dir: Path, key: str) -> Path:
     """textures/<first 16 hex digits of the key>.png"""
     return Path(out_dir) / f"{key[:16]}.png"
+
+
+_TEXTURE_NAME = re.compile(r"^[0-9a-f]{16}\.png$")
+
+
+def is_texture_name(name: str) -> bool:
+    """Whether ``name`` is one :func:`texture_path` gives (an image AIMV names by its key)."""
+    return _TEXTURE_NAME.match(name) is not None
 
 
 def png_size(path: Path) -> tuple[int, int] | None:

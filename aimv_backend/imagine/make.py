@@ -8,7 +8,6 @@ a resumed run) skip every finished PNG.
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Iterator
 from contextlib import closing
@@ -20,7 +19,13 @@ from PIL import Image
 
 from aimv_backend.errors import ModelUnavailableError
 from aimv_backend.imagine import procedural
-from aimv_backend.imagine.cache import TextureLedger, cache_key, save_png, texture_path
+from aimv_backend.imagine.cache import (
+    TextureLedger,
+    cache_key,
+    is_texture_name,
+    save_png,
+    texture_path,
+)
 from aimv_backend.imagine.continuity import (  # noqa: F401 - strengths re-exported
     MAX_STRENGTH,
     MIN_STRENGTH,
@@ -233,9 +238,6 @@ def plan_jobs(
     return per_window, list(unique.values())
 
 
-_AIMV_TEXTURE = re.compile(r"^[0-9a-f]{16}\.png$")  # texture_path's names
-
-
 def artists_pictures(timeline: Timeline, *, timeline_dir: Path, out_dir: Path) -> frozenset[int]:
     """The windows whose texture is a picture someone set by hand: a file that exists and that
     AIMV did not make (not in the folder's manifest, not one of its cache-key names in
@@ -247,7 +249,7 @@ def artists_pictures(timeline: Timeline, *, timeline_dir: Path, out_dir: Path) -
         if window.texture is None or window.texture in ours:
             continue
         path = timeline_dir / window.texture
-        aimv_named = path.parent.resolve() == out_dir.resolve() and _AIMV_TEXTURE.match(path.name)
+        aimv_named = path.parent.resolve() == out_dir.resolve() and is_texture_name(path.name)
         if not aimv_named and path.is_file():
             kept.add(window.index)
     return frozenset(kept)

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from aimv_backend.errors import ParameterError, RenderError
 from aimv_backend.util.files import sha256_file
+from aimv_backend.util.workdir import encoding_partial
 from aimv_timeline import names
 from aimv_timeline.schema import write_json_atomic
 
@@ -371,7 +372,7 @@ def encode_segment(
             f"{missing[0]} of frames {segment} is missing"
         )
     final = cache.video(segment)
-    partial = final.with_name(f".{final.name}.{os.getpid()}.partial")
+    partial = encoding_partial(final)
     try:
         _run(
             encode_segment_command(
@@ -392,7 +393,7 @@ def encode_audio(
     mix = "aresample=rematrix_maxval=1.0"  # a 5.1 song folded to stereo without clipping
     if gain_db:
         mix = f"volume={gain_db:.2f}dB,{mix}"
-    partial = output.with_name(f".{output.name}.{os.getpid()}.partial.m4a")
+    partial = encoding_partial(output, suffix=".m4a")
     command = [
         *_ffmpeg_head(),
         "-i",

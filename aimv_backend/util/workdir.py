@@ -57,6 +57,13 @@ def partial_folder(output: Path) -> Path:
     return output.with_name(_partial_name(output.stem, f".partial-{os.getpid()}"))
 
 
+def encoding_partial(final: Path, *, suffix: str = "") -> Path:
+    """``.NAME.PID.partial[SUFFIX]`` beside ``final``: this process's file while it encodes a
+    segment or the soundtrack (``suffix`` ".m4a" lets ffmpeg choose the container); swept once
+    the process is gone (:data:`_PARTIAL_ENCODE`)."""
+    return final.with_name(f".{final.name}.{os.getpid()}.partial{suffix}")
+
+
 def partial_leftovers(partial: Path) -> list[Path]:
     """The partial video and Blender's own temporary file for it (a stopped Blender leaves it)."""
     return [partial, *partial.parent.glob(f".{partial.stem}.aimv-part-*")]

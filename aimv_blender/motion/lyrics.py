@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import colorsys
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
 
 from ..contract import Timeline
@@ -280,12 +281,11 @@ def slots(apps: list[Appearance]) -> tuple[LyricSlot, ...]:
         else:
             lane.append(a)
     # texts whose names, cut to fit, would be one; and the plate's name, which "Plate" would take
-    first_bytes: dict[str, int] = {PLATE: 1}
-    for text in by_text:
-        first_bytes[slot_name(text, 0)] = first_bytes.get(slot_name(text, 0), 0) + 1
+    first = {text: slot_name(text, 0) for text in by_text}
+    taken = Counter([PLATE, *first.values()])
     return tuple(
         LyricSlot(
-            name=slot_name(text, k, cut=first_bytes[slot_name(text, 0)] > 1),
+            name=slot_name(text, k, cut=taken[first[text]] > 1),
             text=text,
             appearances=tuple(lane),
         )
