@@ -203,9 +203,6 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s"
 
 
-BACKEND_ERROR = "aimv: error:"  # the backend CLI's one line for a failure
-
-
 def _make_timeline(args, progress: _Progress) -> Path:
     import bpy  # noqa: PLC0415 - Blender is only needed once the arguments are good
 
@@ -231,7 +228,7 @@ def _make_timeline(args, progress: _Progress) -> Path:
             stream == "err"
             and not progress.enabled
             and not events.is_noise(line)
-            and not line.startswith(BACKEND_ERROR)  # said once, as aimv-blender's own error
+            and not line.startswith(events.ERROR_PREFIX)  # said once, as aimv-blender's own error
         ):
             print(line, file=sys.stderr, flush=True)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 PREFIX = "AIMV-PROGRESS "
+ERROR_PREFIX = "aimv: error: "  # the backend CLI's one line for a person when a run fails
 KINDS = ("start", "progress", "end", "stage", "notice", "warning", "error")
 # Lines bpy prints that mean nothing to a user: Mesa's software EGL reports the configs it
 # rejects while Blender probes for a GPU context (EEVEE/Workbench on a machine without one).

@@ -21,6 +21,7 @@ from aimv_backend.progress import JsonLinesProgress, SilentProgress, TqdmProgres
 from aimv_backend.util.procs import install_sigterm_handler
 from aimv_timeline import flags as shared
 from aimv_timeline import names, offline
+from aimv_timeline.events import ERROR_PREFIX
 from aimv_timeline.names import STAGE_ALIASES, STAGES, TIMELINE_FILE
 from aimv_timeline.schema import TimelineFormatError
 
@@ -80,7 +81,7 @@ def _usage_error(message: str) -> None:
     """A bad command line: one line, and with --progress json (-q too) the ``error`` event."""
     if wants_events(_ARGV):
         JsonLinesProgress().emit("error", type="ParameterError", message=message)
-    sys.stderr.write(f"aimv: error: {message}\n")
+    sys.stderr.write(f"{ERROR_PREFIX}{message}\n")
     raise SystemExit(EXIT_USER_ERROR)
 
 
@@ -177,7 +178,7 @@ def _user_error(progress, exc: BaseException, message: str) -> int:
     """One line for a person; with --progress json (-q too) also the ``error`` event."""
     if isinstance(progress, JsonLinesProgress) or wants_events(_ARGV):
         JsonLinesProgress().emit("error", type=type(exc).__name__, message=message)
-    print(f"aimv: error: {message}", file=sys.stderr)
+    print(f"{ERROR_PREFIX}{message}", file=sys.stderr)
     return EXIT_USER_ERROR
 
 

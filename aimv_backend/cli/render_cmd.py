@@ -23,6 +23,7 @@ from aimv_backend.cli.listen_cmd import AUDIO_FORMATS, add_listen_and_describe
 from aimv_backend.errors import ParameterError
 from aimv_backend.stage.options import SavedScene
 from aimv_timeline import names
+from aimv_timeline.events import ERROR_PREFIX
 
 DESCRIPTION = (
     "Listen, describe, imagine textures, stage in Blender and render an MP4 "
@@ -172,7 +173,7 @@ def _run_album(args: argparse.Namespace, progress) -> int:
         if outcome.error is not None:
             if events is not None:  # per song, so a tool knows which one failed
                 events.emit("error", type="SongError", message=f"{outcome.audio}: {outcome.error}")
-            print(f"aimv: error: {outcome.audio}: {outcome.error}", file=sys.stderr, flush=True)
+            print(f"{ERROR_PREFIX}{outcome.audio}: {outcome.error}", file=sys.stderr, flush=True)
         elif not args.quiet and outcome.result is not None:
             print(f"{outcome.result.message}: {outcome.output}", flush=True)
 
