@@ -3,8 +3,9 @@
 A child process (the backend run by the add-on, or the headless Blender script run by the
 backend) writes ``AIMV-PROGRESS {json}`` lines; the parent parses them with :func:`parse_line`.
 Events: ``start`` / ``progress`` / ``end`` of a task, ``stage`` (a stage begins), ``notice`` and
-``warning`` (one line for the user), and ``error`` (``type`` and a one-line ``message``), so that
-errors cross the boundary as data rather than by searching stderr for the word "error".
+``warning`` (one line for the user), ``error`` (``type`` and a one-line ``message``), so that
+errors cross the boundary as data rather than by searching stderr for the word "error", and
+``cancelled`` (the run stopped on Ctrl-C, SIGTERM or Cancel; ``message`` says why when known).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 PREFIX = "AIMV-PROGRESS "
 ERROR_PREFIX = "aimv: error: "  # the backend CLI's one line for a person when a run fails
-KINDS = ("start", "progress", "end", "stage", "notice", "warning", "error")
+KINDS = ("start", "progress", "end", "stage", "notice", "warning", "error", "cancelled")
 # Lines bpy prints that mean nothing to a user: Mesa's software EGL reports the configs it
 # rejects while Blender probes for a GPU context (EEVEE/Workbench on a machine without one).
 _NOISE = re.compile(r"EGL_BAD_MATCH|^EGL Error|eglCreateContext|^Unable to open a display")

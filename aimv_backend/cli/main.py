@@ -158,11 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args, progress) or 0)
     except KeyboardInterrupt:
-        print("aimv: cancelled", file=sys.stderr)
-        return EXIT_CANCELLED
+        return _cancelled(progress, "")
     except Cancelled as exc:
-        print(f"aimv: cancelled: {exc}", file=sys.stderr)
-        return EXIT_CANCELLED
+        return _cancelled(progress, " ".join(str(exc).split()))
     except (AimvError, TimelineFormatError) as exc:
         return _user_error(progress, exc, " ".join(str(exc).split()))
     except BrokenPipeError:  # "aimv ... | head": the reader left; not a user error
@@ -172,6 +170,14 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # a full disk, a folder where a file should be, permissions ...
         where = f" {exc.filename!r}" if exc.filename else ""
         return _user_error(progress, exc, f"{where.strip()} {exc.strerror or exc}".strip())
+
+
+def _cancelled(progress, reason: str) -> int:
+    """One line for a person; with --progress json (-q too) also the ``cancelled`` event."""
+    if isinstance(progress, JsonLinesProgress) or wants_events(_ARGV):
+        JsonLinesProgress().emit("cancelled", message=reason)
+    print(f"aimv: cancelled: {reason}" if reason else "aimv: cancelled", file=sys.stderr)
+    return EXIT_CANCELLED
 
 
 def _user_error(progress, exc: BaseException, message: str) -> int:

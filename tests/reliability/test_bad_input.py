@@ -12,6 +12,7 @@ import soundfile as sf
 from aimv_backend.audio.io import load_mono, probe_audio
 from aimv_backend.errors import AudioInputError, ModelUnavailableError
 from aimv_backend.listen.analyze import AnalyzeOptions, analyze_song
+from aimv_timeline import events
 
 LISTEN_FAST = ("--instruments", "none", "--no-voice", "--no-describe", "-q")
 
@@ -233,6 +234,25 @@ def test_listening_resumes_from_its_checkpoint(tmp_path, monkeypatch, run_aimv):
     assert not (out / CHECKPOINT_FILE).exists()  # removed once the timeline was written
     timeline = json.loads((out / "timeline.json").read_text())
     assert timeline["engines"]["instruments"] == "fake:tagger"
+
+
+@pytest.mark.parametrize("flags", [("--progress", "json"), ("--progress", "json", "-q")])
+def test_a_cancelled_run_says_so_as_an_event(tmp_path, monkeypatch, run_aimv, flags):
+    """A script reading --progress json learns of Ctrl-C from a ``cancelled`` event, as it
+    learns of a failure from ``error``; the person still gets the one line and exit 130."""
+    import aimv_backend.listen.voice as voice_module
+
+    def interrupted(**kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(voice_module, "listen_voice", interrupted)
+    song = tmp_path / "song.wav"
+    sf.write(song, _tone(3.0, 22050), 22050)
+    result = run_aimv("analyze", song, "-o", tmp_path / "out", "--no-describe", *flags)
+    assert result.code == 130
+    kinds = [e.kind for e in map(events.parse_line, result.err.splitlines()) if e is not None]
+    assert kinds[-1] == "cancelled" and "error" not in kinds
+    assert result.err.splitlines()[-1] == "aimv: cancelled"
 
 
 @pytest.mark.skipif(not os.path.isdir("/sys/kernel"), reason="needs Linux's /sys")
