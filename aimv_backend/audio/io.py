@@ -128,12 +128,24 @@ def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
     return checked
 
 
+_PEAKS: dict[tuple[str, int, int, int], float] = {}  # (path, size, mtime, inode) -> peak
+_PEAKS_KEPT = 64
+
+
 def float_peak(info: AudioInfo) -> float:
-    """The sample peak of a file (linear; 1.0 is full scale), read once, block by block."""
-    peak = 0.0
-    for block in iter_mono_blocks(info, mono=False):
-        peak = max(peak, float(np.max(np.abs(block))) if block.size else 0.0)
-    return peak
+    """The sample peak of a file (linear; 1.0 is full scale), read block by block once per
+    version of the file: a render probes the song several times (checks, listening, the
+    soundtrack's level), and a long float song takes a second to read."""
+    status = info.path.stat()
+    key = (str(info.path), status.st_size, status.st_mtime_ns, status.st_ino)
+    if key not in _PEAKS:
+        peak = 0.0
+        for block in iter_mono_blocks(info, mono=False):
+            peak = max(peak, float(np.max(np.abs(block))) if block.size else 0.0)
+        if len(_PEAKS) >= _PEAKS_KEPT:
+            _PEAKS.pop(next(iter(_PEAKS)))
+        _PEAKS[key] = peak
+    return _PEAKS[key]
 
 
 def soundtrack_gain_db(path: str | os.PathLike[str]) -> float:

@@ -377,3 +377,24 @@ def test_a_float_song_over_full_scale_is_lowered_to_fit_and_others_are_not(tmp_p
     pcm = tmp_path / "pcm.wav"
     sf.write(pcm, 0.5 * hot, rate, subtype="PCM_16")
     assert soundtrack_gain_db(quiet) == 0.0 and soundtrack_gain_db(pcm) == 0.0
+
+
+def test_a_float_songs_peak_is_read_once_per_version_of_the_file(tmp_path, monkeypatch):
+    """A render probes the song for its checks, its listening and its soundtrack's level; a
+    float song is read through once for its peak, and read again only once it has changed."""
+    import os
+
+    from aimv_backend.audio import io
+
+    reads = []
+    real = io.iter_mono_blocks
+    monkeypatch.setattr(io, "iter_mono_blocks", lambda *a, **k: reads.append(1) or real(*a, **k))
+    song = tmp_path / "hot.wav"
+    t = np.arange(44100) / 44100
+    sf.write(song, (2.0 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 44100, subtype="FLOAT")
+    first = io.soundtrack_gain_db(song)
+    assert io.probe_audio(song).peak == pytest.approx(2.0, rel=1e-3)
+    assert io.soundtrack_gain_db(song) == first and len(reads) == 1
+    sf.write(song, (0.5 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 44100, subtype="FLOAT")
+    os.utime(song, ns=(1, 1))  # a new version even where the clock is coarse
+    assert io.soundtrack_gain_db(song) == 0.0 and len(reads) == 2
