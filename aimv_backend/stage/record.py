@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from aimv_backend import __version__
@@ -42,11 +42,22 @@ def render_fingerprint(
     for clip in timeline.clips:
         stat = (timeline_path.parent / clip.path).stat()
         digest.update(f"{clip.path}:{clip.start}:{clip.end}:{stat.st_size}".encode())
-    digest.update(json.dumps(asdict(options), sort_keys=True).encode())
+    digest.update(json.dumps(asdict(_as_seen(options, timeline)), sort_keys=True).encode())
     song = audio.stat()
     digest.update(f"{audio.resolve()}:{song.st_size}:{song.st_mtime_ns}:{seed}".encode())
     digest.update(__version__.encode())  # new keying or render code makes a new video
     return digest.hexdigest()
+
+
+def _as_seen(options: StageOptions, timeline: Timeline) -> StageOptions:
+    """``options`` less what cannot change a frame of this timeline's video: leaving out the
+    lyrics of a song without words (an instrumental rendered again with --no-lyrics) is the
+    same video, and up to date."""
+    from aimv_blender.motion.lyrics import shown_text  # plain Python: what a word shows as
+
+    if "lyrics" in options.layers_off and not any(shown_text(w.text) for w in timeline.words):
+        return replace(options, layers_off=tuple(n for n in options.layers_off if n != "lyrics"))
+    return options
 
 
 def video_is_ours(record_path: Path, output: Path, fingerprint: str | None = None) -> bool:

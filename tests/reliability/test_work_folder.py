@@ -43,6 +43,21 @@ def test_a_render_records_its_files_and_reruns_are_up_to_date(
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_leaving_out_the_lyrics_of_a_song_without_words_is_the_same_video(
+    run_aimv, short_song, fake_blender, tmp_path
+):
+    """An instrumental has no lyric layer: --no-lyrics changes no frame, so the video made
+    without it is up to date; another layer left out makes a new video."""
+    out = tmp_path / "v.mp4"
+    assert run_aimv(*render_args(short_song, out, fake_blender)).code == 0
+    timeline = json.loads((tmp_path / "v.aimv" / "timeline.json").read_text())
+    assert not any(w["voice"] and w["voice"]["words"] for w in timeline["windows"])
+    again = run_aimv(*render_args(short_song, out, fake_blender), "--no-lyrics")
+    assert again.code == 0 and "up to date" in again.out, again.err
+    other = run_aimv(*render_args(short_song, out, fake_blender), "--no-motion")
+    assert other.code == 0 and "up to date" not in other.out, other.err
+
+
 def test_a_work_folder_named_relative_to_the_working_directory_reruns_up_to_date(
     run_aimv, short_song, fake_blender, tmp_path, monkeypatch
 ):
