@@ -444,9 +444,9 @@ def _run_stages(request: RunRequest, info: AudioInfo, progress: Progress) -> Run
             pass  # any progress bar starts
     chosen = request.stages()
     for index, spec in enumerate(s for s in STAGE_TABLE if s.name in chosen):
-        announce_stage(
-            progress, name=spec.name, index=index + 1, total=len(chosen), doing=spec.doing
-        )
+        reused = spec.name == "listen" and state.cached is not None
+        doing = f"{spec.doing} (reused: the same song and settings)" if reused else spec.doing
+        announce_stage(progress, name=spec.name, index=index + 1, total=len(chosen), doing=doing)
         spec.step(state)
     assert state.timeline is not None
     return RunResult(request.timeline_path, state.timeline, output, tuple(state.ran))
