@@ -444,12 +444,30 @@ def _run_stages(request: RunRequest, info: AudioInfo, progress: Progress) -> Run
             pass  # any progress bar starts
     chosen = request.stages()
     for index, spec in enumerate(s for s in STAGE_TABLE if s.name in chosen):
-        reused = spec.name == "listen" and state.cached is not None
-        doing = f"{spec.doing} (reused: the same song and settings)" if reused else spec.doing
+        doing = (
+            f"{spec.doing} (reused: the same song and settings)"
+            if _reused(spec.name, state)
+            else spec.doing
+        )
         announce_stage(progress, name=spec.name, index=index + 1, total=len(chosen), doing=doing)
         spec.step(state)
     assert state.timeline is not None
     return RunResult(request.timeline_path, state.timeline, output, tuple(state.ran))
+
+
+def _reused(stage: str, run: _Run) -> bool:
+    """Whether ``stage`` will find its work done already (said on its stage line): the
+    timeline listened to before, and its sentences written with the same settings."""
+    if run.cached is None:
+        return False
+    if stage == "listen":
+        return True
+    if stage == "describe" and run.request.describe is not None:
+        from aimv_backend import describe
+
+        options = describe_options_for(run.cached, run.request.describe, run.request.describe_given)
+        return not describe.needs_describe(run.cached, options=options)
+    return False
 
 
 def _render_saved_scene(request: RunRequest, progress: Progress) -> RunResult:

@@ -59,6 +59,21 @@ def test_rerun_is_cached_and_other_settings_need_force(run_aimv, song, tmp_path)
     assert len(read_timeline(path).windows) == 2
 
 
+def test_a_rerun_says_which_stages_it_reused(run_aimv, song, tmp_path):
+    """The stage lines of a re-run say the listening and the sentences were reused; new
+    describe settings describe again, and their line says nothing of reuse."""
+    out = tmp_path / "out"
+    args = ("listen", song, "-o", out, "--instruments", "none", "--no-voice")
+    assert run_aimv(*args).code == 0
+    again = run_aimv(*args)
+    assert again.code == 0
+    assert "[1/2] listening (reused: the same song and settings)" in again.err
+    assert "[2/2] describing (reused: the same song and settings)" in again.err
+    other = run_aimv(*args, "--top-k", "2")
+    assert other.code == 0, other.err
+    assert "[1/2] listening (reused" in other.err and "[2/2] describing\n" in other.err
+
+
 def test_listen_is_the_stage_name_and_old_timelines_stay_cached(run_aimv, song, tmp_path):
     """'listen' is the subcommand and settings key; 'analyze' timelines are still reused."""
     out = tmp_path / "out"
