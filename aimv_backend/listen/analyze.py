@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,13 @@ from aimv_backend.errors import AudioInputError, ParameterError
 from aimv_backend.listen import checkpoint, overlap
 from aimv_backend.listen.colour import colour_from_notes, colour_of_window
 from aimv_backend.listen.rhythm import RhythmOptions
-from aimv_backend.listen.volume import FLOOR_DBFS, RunningVolume, VolumeOptions, measure_level
+from aimv_backend.listen.volume import (
+    FLOOR_DBFS,
+    RunningVolume,
+    VolumeOptions,
+    measure_level,
+    song_silence_dbfs,
+)
 from aimv_backend.listen.windows import (
     MIN_WINDOW_SECONDS,
     WindowSpan,
@@ -123,36 +129,49 @@ def measure_windows(
     volume_options: VolumeOptions,
     progress: Progress,
 ) -> list[tuple[Volume, Colour]]:
-    """Volume and colour of every window in one streaming pass over the file."""
-    running = RunningVolume(volume_options)
-    results: list[tuple[Volume, Colour]] = []
-    buffer = np.zeros(0, dtype=np.float32)
-    buffer_start = 0  # frame index of buffer[0]
-    next_window = 0
+    """Volume and colour of every window in two streaming passes over the file: the levels
+    first (the silence threshold follows the song's loudest window), then labels and colours."""
+    levels = [measure_level(samples) for _, samples in _window_samples(info, windows)]
+    loudest = max((level.rms_dbfs for level in levels), default=FLOOR_DBFS)
+    threshold = song_silence_dbfs(loudest, volume_options.silence_dbfs)
+    running = RunningVolume(replace(volume_options, silence_dbfs=threshold))
     task = progress.task("volume+colour", len(windows))
     try:
-        for block in iter_mono_blocks(info):
-            buffer = np.concatenate([buffer, block]) if buffer.size else block
-            end_of_buffer = buffer_start + buffer.shape[0]
-            while next_window < len(windows) and windows[next_window].end_frame <= end_of_buffer:
-                span = windows[next_window]
-                samples = buffer[span.start_frame - buffer_start : span.end_frame - buffer_start]
-                results.append(_measure(samples, info.sample_rate, span, running))
-                task.advance()
-                next_window += 1
-            if next_window < len(windows):
-                drop = windows[next_window].start_frame - buffer_start
-                buffer = buffer[drop:]
-                buffer_start += drop
+        results = [
+            _measure(samples, info.sample_rate, windows[i], running, levels[i])
+            for i, samples in _window_samples(info, windows, task)
+        ]
     finally:
         task.close()
-    if next_window != len(windows):
-        raise AudioInputError(f"audio file {str(info.path)!r} ended early (truncated data)")
     return results
 
 
-def _measure(samples: np.ndarray, rate: int, span: WindowSpan, running: RunningVolume):
-    level = measure_level(samples)
+def _window_samples(info: AudioInfo, windows: Sequence[WindowSpan], task=None):
+    """(index, mono samples) of every window, streamed block by block over the file."""
+    buffer = np.zeros(0, dtype=np.float32)
+    buffer_start = 0  # frame index of buffer[0]
+    next_window = 0
+    for block in iter_mono_blocks(info):
+        buffer = np.concatenate([buffer, block]) if buffer.size else block
+        end_of_buffer = buffer_start + buffer.shape[0]
+        while next_window < len(windows) and windows[next_window].end_frame <= end_of_buffer:
+            span = windows[next_window]
+            yield (
+                next_window,
+                buffer[span.start_frame - buffer_start : span.end_frame - buffer_start],
+            )
+            if task is not None:
+                task.advance()
+            next_window += 1
+        if next_window < len(windows):
+            drop = windows[next_window].start_frame - buffer_start
+            buffer = buffer[drop:]
+            buffer_start += drop
+    if next_window != len(windows):
+        raise AudioInputError(f"audio file {str(info.path)!r} ended early (truncated data)")
+
+
+def _measure(samples: np.ndarray, rate: int, span: WindowSpan, running: RunningVolume, level):
     volume = running.push(level, start=span.start, end=span.end)
     colour = colour_of_window(
         samples, rate, rms_dbfs=level.rms_dbfs, silent=volume.level == "silent"
@@ -410,14 +429,16 @@ QUIET_PEAK_DBFS = -30.0  # a song that never comes closer to full scale was not 
 
 
 def _notice_a_quiet_song(measured, progress) -> None:
-    """The silence rule is absolute (-60 dBFS): a healthy but very quiet recording loses its
-    colours, instruments and words, so say why, and how to fix it, in one line."""
+    """Silence is at most 35 dB under the song's loudest window, and never above -80 dBFS
+    (volume.song_silence_dbfs): a healthy but very quiet recording still loses its softest
+    passages' colours, instruments and words, so say why, and how to fix it, in one line."""
     peak = max((volume.peak_dbfs for volume, _ in measured), default=FLOOR_DBFS)
+    loudest = max((volume.rms_dbfs for volume, _ in measured), default=FLOOR_DBFS)
     if FLOOR_DBFS < peak < QUIET_PEAK_DBFS:
         progress.notice(
-            f"the song peaks at {peak:.0f} dBFS, quiet for a finished song (windows under -60 "
-            "dBFS are silence: no colour, instruments or words); normalise it first, e.g. "
-            "sox IN OUT norm -1"
+            f"the song peaks at {peak:.0f} dBFS, quiet for a finished song (windows under "
+            f"{song_silence_dbfs(loudest):.0f} dBFS are silence: no colour, instruments or "
+            "words); normalise it first, e.g. sox IN OUT norm -1"
         )
 
 

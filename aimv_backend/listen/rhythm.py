@@ -37,7 +37,7 @@ import numpy as np
 import scipy.fft
 
 from aimv_backend.errors import ParameterError
-from aimv_backend.listen.volume import SILENCE_DBFS
+from aimv_backend.listen.volume import song_silence_dbfs
 from aimv_timeline.schema import Rhythm
 
 __all__ = [
@@ -171,6 +171,14 @@ def _filters(sample_rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mel.astype(np.float32), chroma.astype(np.float32), edges[1:-1] <= LOW_HZ
 
 
+def _loudest_second_dbfs(audio: np.ndarray, sample_rate: int) -> float:
+    """RMS (around the mean, as the volume's) of the loudest whole second of ``audio``, dBFS."""
+    loudest = 0.0
+    for a in range(0, max(1, audio.shape[0] - sample_rate + 1), sample_rate):
+        loudest = max(loudest, float(np.var(audio[a : a + sample_rate], dtype=np.float64)))
+    return 10.0 * math.log10(loudest) if loudest > 0 else -120.0
+
+
 def onset_features(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> OnsetFeatures:
     """Spectral-flux onset strength (all bands and bands under ~180 Hz) and chroma.
 
@@ -185,9 +193,10 @@ def onset_features(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> OnsetFe
     chroma = np.empty((12, frames), dtype=np.float32)
     view = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:frames]
     silent = np.empty(frames, dtype=bool)
+    quiet = 10.0 ** (song_silence_dbfs(_loudest_second_dbfs(audio, sample_rate)) / 10.0)
     for a in range(0, frames, BLOCK_FRAMES):
         mean_square = np.mean(np.square(view[a : a + BLOCK_FRAMES], dtype=np.float32), axis=1)
-        silent[a : a + BLOCK_FRAMES] = mean_square < 10.0 ** (SILENCE_DBFS / 10.0)
+        silent[a : a + BLOCK_FRAMES] = mean_square < quiet
         spec = np.abs(scipy.fft.rfft(view[a : a + BLOCK_FRAMES] * window, axis=1)).T
         power = spec**2
         logmel[:, a : a + BLOCK_FRAMES] = np.log10(mel_fb @ power + 1e-10)

@@ -10,8 +10,10 @@ Rules (documented in docs/timeline.md):
   preceding ``span_seconds`` (default 8 s), expressed in dB. The current window is excluded.
 - relative_db = rms_dbfs - running average; 0 when there is no history yet (first window, or
   only silence before).
-- level: "silent" when rms_dbfs < silence_dbfs (-60 dBFS); else "loud" when relative_db >=
-  loud_db (+6 dB); "quiet" when relative_db <= quiet_db (-6 dB); otherwise "normal".
+- level: "silent" when rms_dbfs < the song's silence: silence_dbfs (-60 dBFS), or in a quiet
+  song 35 dB under its loudest window, down to -80 dBFS (song_silence_dbfs); else "loud" when
+  relative_db >= loud_db (+6 dB); "quiet" when relative_db <= quiet_db (-6 dB); otherwise
+  "normal".
 """
 
 from __future__ import annotations
@@ -29,6 +31,17 @@ FLOOR_DBFS = -120.0
 
 
 SILENCE_DBFS = -60.0  # quieter than this is silence: no level, colour, instrument or beat
+# ... unless the song itself is quiet (unmastered, or classical with a wide range): then silence
+# is what lies SILENCE_RANGE_DB under its loudest window, but never above -60 nor under -80 dBFS
+# (a pianissimo opening 30 dB under the song's forte is music; hiss 37 dB under it, or
+# dither, is not).
+SILENCE_RANGE_DB = 35.0
+SILENCE_FLOOR_DBFS = -80.0
+
+
+def song_silence_dbfs(loudest_dbfs: float, silence_dbfs: float = SILENCE_DBFS) -> float:
+    """The silence threshold of a song whose loudest window has RMS ``loudest_dbfs``."""
+    return min(silence_dbfs, max(SILENCE_FLOOR_DBFS, loudest_dbfs - SILENCE_RANGE_DB))
 
 
 @dataclass(frozen=True)

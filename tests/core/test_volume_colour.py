@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -101,6 +102,34 @@ def test_silence_is_its_own_case_without_nan_or_infinity(write_wav, tmp_path):
 
     text = json.dumps(timeline_to_dict(timeline), allow_nan=False)
     assert "NaN" not in text and "Infinity" not in text
+
+
+@pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="renders a piano")
+def test_a_pianissimo_opening_of_a_quiet_song_is_music_and_its_hiss_is_not(write_wav):
+    """An unmastered take (forte at -33 dBFS RMS) opening pianissimo near -62 dBFS: the
+    opening was "silent" under the fixed -60 dBFS rule, with no beats and no colour. Silence
+    now follows the song's loudest window (35 dB under it, at most -60 and at least -80),
+    and the hiss before the playing (-72 dBFS) stays silence."""
+    from aimv_testkit.instruments import get_instrument
+    from aimv_testkit.midi import Track, render_tracks
+    from aimv_testkit.patterns import NoteEvent
+
+    notes = [NoteEvent(60 + 7 * (i % 2), 0.5 * i, 0.5 * i + 0.45, 80) for i in range(12)]
+    track = Track(get_instrument("piano"), tuple(notes))
+    forte = render_tracks([track], seconds=6.0, sample_rate=RATE).mean(axis=1)
+    forte *= db_to_amplitude(-33) / float(np.sqrt(np.mean(forte**2)))
+    hiss = np.random.default_rng(0).standard_normal(3 * RATE).astype(np.float32)
+    opening = forte * db_to_amplitude(-29)  # the same playing, 29 dB softer: -62 dBFS
+    audio = np.concatenate([hiss * db_to_amplitude(-72), opening, forte]).astype(np.float32)
+    timeline = _analyze(write_wav("pp.wav", audio, RATE))
+    levels = [w.volume.level for w in timeline.windows]
+    assert levels[:3] == ["silent"] * 3, levels
+    soft = timeline.windows[3:9]
+    assert max(w.volume.rms_dbfs for w in soft) < -60  # silence under the old rule
+    assert "silent" not in levels[3:], levels
+    assert all(w.colour.frequency_hz for w in soft)
+    beats = [b for b in timeline.rhythm.beats if 3.0 <= b < 9.0]
+    assert len(beats) >= 5, timeline.rhythm.beats  # none or one under the old rule
 
 
 def test_last_partial_window_keeps_its_true_end(write_wav):

@@ -19,7 +19,7 @@ from aimv_backend.audio.io import AudioInfo, load_mono
 from aimv_backend.errors import ModelUnavailableError, ParameterError
 from aimv_backend.listen.instruments.base import TaggerEngine, window_rms_dbfs
 from aimv_backend.listen.instruments.selection import DEFAULT_CONFIDENCE, select_instruments
-from aimv_backend.listen.volume import SILENCE_DBFS
+from aimv_backend.listen.volume import song_silence_dbfs
 from aimv_backend.listen.windows import WindowSpan
 from aimv_backend.progress import Progress
 from aimv_timeline import names
@@ -170,7 +170,8 @@ def tag_instruments(
     """Guess the instruments of every window of the song.
 
     silent[i] True (e.g. the window's volume level is "silent") skips window i; windows whose
-    RMS is below -60 dBFS are skipped too. Skipped windows get () -- no instrument at all.
+    RMS is below the song's silence (-60 dBFS, lower in a quiet song: volume.song_silence_dbfs)
+    are skipped too. Skipped windows get () -- no instrument at all.
     Window times are taken from ``WindowSpan.start``/``end`` (seconds).
     """
     if silent is not None and len(silent) != len(windows):
@@ -181,9 +182,9 @@ def tag_instruments(
     audio = load_mono(audio_info, sample_rate=engine.sample_rate)
     spans = [(w.start, w.end) for w in windows]
     levels = window_rms_dbfs(audio, spans, engine.sample_rate)
+    quiet = song_silence_dbfs(max(levels, default=-120.0))
     active = [
-        level >= SILENCE_DBFS and not (silent is not None and silent[i])
-        for i, level in enumerate(levels)
+        level >= quiet and not (silent is not None and silent[i]) for i, level in enumerate(levels)
     ]
     scores = engine.window_scores(
         audio, spans, active, batch_size=options.batch_size, progress=progress
