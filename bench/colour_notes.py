@@ -6,7 +6,8 @@ notes are known: solo instruments, a band (drum kit + bass + piano + a louder me
 same with a loud 30 Hz drone under it. A window counts as right when the pitch class of its
 colour is that of a note sounding in its middle (+-0.2 s): any note of a solo, the melody's
 in a band. The spectrum method is scored as it is now (energy under 60 Hz ignored) and as it
-was (from 27.5 Hz). Run with ``--soundfont`` for a soundfont
+was (from 27.5 Hz), and for its frequency: the played note itself, octave included, with and
+without the rule that takes a peak an octave under the strongest (colour.FUNDAMENTAL_SHARE). Run with ``--soundfont`` for a soundfont
 the colour rules were not tuned on (TimGM6mb).
 
     .venv/bin/python bench/colour_notes.py [--soundfont /usr/share/sounds/sf2/TimGM6mb.sf2]
@@ -32,7 +33,7 @@ SECONDS = 8.0
 RATE = 22050
 
 
-def _score(audio, truth_notes, *, drone: bool) -> tuple[int, int, int, int]:
+def _score(audio, truth_notes, *, drone: bool) -> tuple[int, ...]:
     from aimv_backend.listen import colour
     from aimv_backend.listen.notes import window_notes
     from aimv_backend.listen.volume import measure_level
@@ -44,10 +45,11 @@ def _score(audio, truth_notes, *, drone: bool) -> tuple[int, int, int, int]:
         audio = audio.astype(np.float32)
     wins = make_windows(frames=audio.shape[0], sample_rate=RATE, window_seconds=1.0)
     found = window_notes(audio=audio, sample_rate=RATE, windows=wins)
-    total = notes_right = spectrum_right = before_right = 0
+    total = notes_right = spectrum_right = before_right = octave_right = octave_before = 0
     for w, played in zip(wins, found, strict=True):
         m = 0.5 * (w.start + w.end)
-        sounding = {n.pitch % 12 for n in truth_notes if n.start <= m + 0.2 and n.end >= m - 0.2}
+        pitches = {n.pitch for n in truth_notes if n.start <= m + 0.2 and n.end >= m - 0.2}
+        sounding = {pitch % 12 for pitch in pitches}
         if not sounding:
             continue
         total += 1
@@ -57,13 +59,24 @@ def _score(audio, truth_notes, *, drone: bool) -> tuple[int, int, int, int]:
         final = colour.colour_from_notes(spectral, played)
         spectrum_right += int(round(spectral.hue / 30.0)) % 12 in sounding
         notes_right += int(round(final.hue / 30.0)) % 12 in sounding
+        octave_right += _midi(spectral.frequency_hz) in pitches  # the note itself, octave too
+        share, colour.FUNDAMENTAL_SHARE = colour.FUNDAMENTAL_SHARE, np.inf  # no octave-under rule
+        try:
+            plain = colour.colour_of_window(samples, RATE, rms_dbfs=level, silent=False)
+            octave_before += _midi(plain.frequency_hz) in pitches
+        finally:
+            colour.FUNDAMENTAL_SHARE = share
         floor, colour.PITCH_FMIN_HZ = colour.PITCH_FMIN_HZ, 27.5  # the rule before issue 11
         try:
             before = colour.colour_of_window(samples, RATE, rms_dbfs=level, silent=False)
             before_right += int(round(before.hue / 30.0)) % 12 in sounding
         finally:
             colour.PITCH_FMIN_HZ = floor
-    return total, notes_right, spectrum_right, before_right
+    return total, notes_right, spectrum_right, before_right, octave_right, octave_before
+
+
+def _midi(frequency_hz: float | None) -> int | None:
+    return None if not frequency_hz else int(round(69 + 12 * np.log2(frequency_hz / 440.0)))
 
 
 def run(soundfont: str | None) -> dict:
@@ -74,7 +87,7 @@ def run(soundfont: str | None) -> dict:
     if soundfont:
         os.environ["AIMV_SOUNDFONT"] = soundfont
     rows = {}
-    solo = [0, 0, 0, 0]
+    solo = [0] * 6
     for k, name in enumerate(SOLOS):
         h = make_harmony(seed=k, bpm=60.0)
         audio = render_part(instrument=name, seconds=SECONDS, harmony=h, seed=k)
@@ -82,7 +95,7 @@ def run(soundfont: str | None) -> dict:
         solo = [a + b for a, b in zip(solo, _score(audio, notes, drone=False), strict=True)]
     rows["solo instruments"] = solo
     for drone in (False, True):
-        band = [0, 0, 0, 0]
+        band = [0] * 6
         for k, lead in enumerate(("flute", "violin", "trumpet", "synth_lead")):
             h = make_harmony(seed=10 + k, bpm=90.0)
             parts = ("drum_kit", "bass", "piano", lead)
@@ -101,8 +114,15 @@ def run(soundfont: str | None) -> dict:
     return {
         "soundfont": soundfont or "FluidR3_GM (default)",
         "rows": {
-            name: {"windows": t, "notes": n, "spectrum": s, "spectrum_27_hz_floor": b}
-            for name, (t, n, s, b) in rows.items()
+            name: {
+                "windows": t,
+                "notes": n,
+                "spectrum": s,
+                "spectrum_27_hz_floor": b,
+                "spectrum_right_octave": o,
+                "spectrum_right_octave_without_octave_under_rule": ob,
+            }
+            for name, (t, n, s, b, o, ob) in rows.items()
         },
     }
 

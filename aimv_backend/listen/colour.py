@@ -46,6 +46,7 @@ PITCH_FMIN_HZ = 60.0
 PITCH_FMAX_HZ = 5000.0
 PITCHED_FLATNESS = 0.25  # spectral flatness below which a window can count as pitched
 PITCHED_CONCENTRATION = 0.25  # and the share of power within a semitone of the peak class
+FUNDAMENTAL_SHARE = 0.1  # a peak an octave under the chosen one, this strong (-10 dB), is the note
 
 
 @dataclass(frozen=True)
@@ -121,9 +122,16 @@ def analyse_spectrum(samples: np.ndarray, sample_rate: int) -> SpectralFacts:
     close = np.abs(np.angle(np.exp(1j * (angles - peak_angle)))) <= (2 * np.pi / 12.0)
     vec = (p[close] * np.exp(1j * angles[close])).sum()
     hue = float((np.angle(vec) % (2 * np.pi)) / (2 * np.pi) * 360.0) % 360.0
-    # The frequency: the strongest spectral peak within that pitch class.
+    # The frequency: the strongest spectral peak within that pitch class, or the peak an
+    # octave under it where one is there: a piano's second harmonic often outsounds its
+    # fundamental, and the note is the fundamental (the colour's shade follows the octave).
     candidates = np.where(close, p, 0.0)
     k = int(np.argmax(candidates))
+    while True:
+        under = np.abs(f - f[k] / 2.0) <= 0.03 * f[k] / 2.0
+        if not under.any() or candidates[under].max() < FUNDAMENTAL_SHARE * candidates[k]:
+            break
+        k = int(np.flatnonzero(under)[np.argmax(candidates[under])])
     frequency = float(f[k])
     if 0 < k < f.size - 1 and candidates[k - 1] > 0 and candidates[k + 1] > 0:
         a, b, c = np.log(candidates[k - 1 : k + 2])

@@ -42,6 +42,18 @@ def test_octaves_share_a_hue_and_other_notes_do_not(write_wav):
     assert abs(hue[261.63] - hue[440.0]) > 60
 
 
+def test_a_note_whose_second_harmonic_is_louder_keeps_its_octave(write_wav):
+    """A low piano note often sounds its octave louder than its fundamental; the window's
+    frequency (and so the colour's shade) is the note's, not an octave up. Found on TimGM6mb
+    piano, where 7 of 16 notes of a melody were an octave high."""
+    t = np.arange(3 * RATE) / RATE
+    c3 = 130.81
+    tone = sum(a * np.sin(2 * np.pi * c3 * h * t) for h, a in ((1, 0.5), (2, 1.0), (3, 0.4)))
+    audio = (0.2 * tone).astype(np.float32)
+    colour = _analyze(write_wav("c3.wav", audio, RATE), colour="spectrum").windows[1].colour
+    assert colour.source == "pitch" and colour.frequency_hz == pytest.approx(c3, rel=0.01)
+
+
 def test_higher_octave_is_a_brighter_shade(write_wav):
     low = _analyze(write_wav("low.wav", sine(110, 2.0, RATE), RATE)).windows[1].colour
     high = _analyze(write_wav("high.wav", sine(1760, 2.0, RATE), RATE)).windows[1].colour
