@@ -15,6 +15,21 @@ from . import common
 
 LAYER = "AIMV Pictograms"
 MADE = "aimv_pictogram"
+IMAGE = "aimv_pictogram_image"  # on AIMV's image datablocks: the timeline-relative path
+
+
+def _image(path: Path, relative: str) -> bpy.types.Image:
+    """The one image datablock of the pictogram at ``relative``, pointed at ``path``: a work
+    folder that moved (or a .blend opened elsewhere) repoints it, where loading by path made
+    "heart.png.001" beside an image whose file had gone, which the material still showed."""
+    image = next((im for im in bpy.data.images if im.get(IMAGE) == relative), None)
+    if image is None:
+        image = bpy.data.images.load(str(path), check_existing=True)
+        image[IMAGE] = relative
+    elif Path(bpy.path.abspath(image.filepath)).absolute() != path.absolute():
+        image.filepath = str(path)
+        image.reload()
+    return image
 
 
 def _material(name: str, image: bpy.types.Image) -> bpy.types.Material:
@@ -63,7 +78,7 @@ def build(
             continue  # the reader refuses such a timeline; never load a file from outside
         if not path.is_file():
             continue  # a missing pictogram is left out, never replaced by another
-        image = bpy.data.images.load(str(path), check_existing=True)
+        image = _image(path, slot.path)
         image.alpha_mode = "STRAIGHT"
         ob, new = common.get_object(
             coll, slot.name, lambda slot=slot: common.plane_mesh(slot.name, 1.0, 1.0), "MESH"

@@ -7,6 +7,7 @@ Usage: python picture_session.py CONFIG.json RESULT.json
 from __future__ import annotations
 
 import json
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -98,6 +99,31 @@ def renamed_copied_and_dropped(scene, timeline, folder, cfg):
     facts["after_words_gone"] = sorted(o.name for o in scene.objects if o.type == "FONT")
     facts["artist_red"] = [red.name in bpy.data.materials, red.use_fake_user]
     return facts
+
+
+def moved_folder(scene, timeline, folder, cfg):
+    """The artist moves the work folder and rebuilds: the pictograms' images follow it, with
+    no "heart.png.001" beside images whose files are gone."""
+    import shutil
+
+    moved = folder.parent / f"{folder.name} moved"
+    shutil.copytree(folder, moved)
+    shutil.move(str(folder), str(folder.parent / f"{folder.name} gone"))
+    try:
+        build(scene, timeline, moved, cfg)
+        shown = [
+            mat.node_tree.nodes["AIMV Pictogram"].image
+            for mat in bpy.data.materials
+            if mat.node_tree and "AIMV Pictogram" in mat.node_tree.nodes
+        ]
+        return {
+            "pictograms": len(shown),
+            "files": sorted({str(Path(bpy.path.abspath(im.filepath)).parent) for im in shown}),
+            "expected": str(moved / "pictograms"),
+            "names": sorted(im.name for im in bpy.data.images if re.search(r"\.\d{3}$", im.name)),
+        }
+    finally:
+        shutil.move(str(folder.parent / f"{folder.name} gone"), str(folder))
 
 
 def main(config_path, result_path):
@@ -202,6 +228,7 @@ def main(config_path, result_path):
         out["in_the_way"] = list(build(scene, timeline, folder, cfg).in_the_way)
         for ob in (cube, aside):
             bpy.data.objects.remove(ob)
+        out["moved"] = moved_folder(scene, timeline, folder, cfg)
         out["renamed"] = renamed_copied_and_dropped(scene, timeline, folder, cfg)
     except Exception:  # report everything to the test, whatever happened
         out["exception"] = traceback.format_exc()

@@ -136,6 +136,15 @@ def test_build_names_the_artists_objects_that_hide_the_picture(picture):
     assert facts["in_the_way"] == ["Cube"]  # not the one 40 m aside, not AIMV's own
 
 
+def test_a_moved_work_folder_moves_the_pictograms_images_with_it(picture):
+    """The artist moves the folder (the old one is gone) and rebuilds: every pictogram shows
+    its image from the new folder, and no "heart.png.001" appears."""
+    moved = picture[0]["moved"]
+    assert moved["pictograms"] >= 1
+    assert moved["files"] == [moved["expected"]]
+    assert moved["names"] == []
+
+
 def test_renamed_objects_stay_aimvs_and_copies_materials_and_fonts_stay_the_artists(picture):
     facts, cfg, _word = picture
     done = facts["renamed"]
