@@ -24,8 +24,10 @@ from aimv_backend.listen.colour import colour_from_notes, colour_of_window
 from aimv_backend.listen.rhythm import RhythmOptions
 from aimv_backend.listen.volume import (
     FLOOR_DBFS,
+    SILENCE_FLOOR_DBFS,
     RunningVolume,
     VolumeOptions,
+    WindowLevel,
     measure_level,
     song_silence_dbfs,
 )
@@ -129,24 +131,35 @@ def measure_windows(
     volume_options: VolumeOptions,
     progress: Progress,
 ) -> list[tuple[Volume, Colour]]:
-    """Volume and colour of every window in two streaming passes over the file: the levels
-    first (the silence threshold follows the song's loudest window), then labels and colours."""
-    levels = [measure_level(samples) for _, samples in _window_samples(info, windows)]
-    loudest = max((level.rms_dbfs for level in levels), default=FLOOR_DBFS)
-    threshold = song_silence_dbfs(loudest, volume_options.silence_dbfs)
-    running = RunningVolume(replace(volume_options, silence_dbfs=threshold))
+    """Volume and colour of every window in one streaming pass over the file. The labels come
+    after it: the silence threshold follows the song's loudest window (song_silence_dbfs), so
+    each window's colour is measured unless it is under the lowest threshold there can be, and
+    a window that turns out silent is given silence's colour."""
     task = progress.task("volume+colour", len(windows))
+    measured: list[tuple[WindowLevel, Colour]] = []
     try:
-        results = [
-            _measure(samples, info.sample_rate, windows[i], running, levels[i])
-            for i, samples in _window_samples(info, windows, task)
-        ]
+        for _, samples in _window_samples(info, windows, task):
+            level = measure_level(samples)
+            maybe_sound = level.rms_dbfs >= SILENCE_FLOOR_DBFS
+            colour = colour_of_window(
+                samples, info.sample_rate, rms_dbfs=level.rms_dbfs, silent=not maybe_sound
+            )
+            measured.append((level, colour))
     finally:
         task.close()
+    loudest = max((level.rms_dbfs for level, _ in measured), default=FLOOR_DBFS)
+    threshold = song_silence_dbfs(loudest, volume_options.silence_dbfs)
+    running = RunningVolume(replace(volume_options, silence_dbfs=threshold))
+    nothing = np.zeros(0, dtype=np.float32)
+    silence = colour_of_window(nothing, info.sample_rate, rms_dbfs=FLOOR_DBFS, silent=True)
+    results = []
+    for span, (level, colour) in zip(windows, measured, strict=True):
+        volume = running.push(level, start=span.start, end=span.end)
+        results.append((volume, silence if volume.level == "silent" else colour))
     return results
 
 
-def _window_samples(info: AudioInfo, windows: Sequence[WindowSpan], task=None):
+def _window_samples(info: AudioInfo, windows: Sequence[WindowSpan], task):
     """(index, mono samples) of every window, streamed block by block over the file."""
     buffer = np.zeros(0, dtype=np.float32)
     buffer_start = 0  # frame index of buffer[0]
@@ -160,8 +173,7 @@ def _window_samples(info: AudioInfo, windows: Sequence[WindowSpan], task=None):
                 next_window,
                 buffer[span.start_frame - buffer_start : span.end_frame - buffer_start],
             )
-            if task is not None:
-                task.advance()
+            task.advance()
             next_window += 1
         if next_window < len(windows):
             drop = windows[next_window].start_frame - buffer_start
@@ -169,14 +181,6 @@ def _window_samples(info: AudioInfo, windows: Sequence[WindowSpan], task=None):
             buffer_start += drop
     if next_window != len(windows):
         raise AudioInputError(f"audio file {str(info.path)!r} ended early (truncated data)")
-
-
-def _measure(samples: np.ndarray, rate: int, span: WindowSpan, running: RunningVolume, level):
-    volume = running.push(level, start=span.start, end=span.end)
-    colour = colour_of_window(
-        samples, rate, rms_dbfs=level.rms_dbfs, silent=volume.level == "silent"
-    )
-    return volume, colour
 
 
 def analyze_song(
