@@ -272,12 +272,13 @@ def _analyze(info, options, window_seconds, progress, sha256) -> Timeline:
     measured = measure_windows(info, spans, volume_options=options.volume, progress=progress)
     silent = [volume.level == "silent" for volume, _ in measured]
     _notice_a_quiet_song(measured, progress)
+    notes = None
     if use_notes:
-        measured = _colour_from_notes(audio, spans, measured, silent, progress)
+        measured, notes = _colour_from_notes(audio, spans, measured, silent, progress)
         engines["colour"] = f"{NOTES_ENGINE}+{COLOUR_ENGINE}"
     del audio
 
-    parts = _Parts(info=info, spans=spans, silent=silent, options=options)
+    parts = _Parts(info=info, spans=spans, silent=silent, options=options, notes=notes)
     if options.instruments is not None and options.voice is not None:
         heard, voiced = overlap.run_together(
             side=parts.instruments, main=parts.voice, progress=progress
@@ -334,6 +335,7 @@ class _Parts:
     spans: Sequence[WindowSpan]
     silent: Sequence[bool]
     options: ListenOptions
+    notes: Sequence[Any] | None = None  # basic-pitch's, when colour heard them (families use them)
 
     def instruments(self, progress: Progress) -> tuple[Sequence[Any], Sequence[Any], dict]:
         spans, options = self.spans, self.options.instruments
@@ -359,6 +361,7 @@ class _Parts:
             options=options,
             progress=progress,
             silent=self.silent,
+            notes=self.notes,
         )
         engines["instruments"] = result.engine
         more = {}
@@ -447,7 +450,8 @@ def _notice_a_quiet_song(measured, progress) -> None:
 
 
 def _colour_from_notes(audio, spans, measured, silent, progress):
-    """Replace each window's hue by that of its played note (basic-pitch) where one is heard."""
+    """Replace each window's hue by that of its played note (basic-pitch) where one is heard;
+    also returns the notes (the instrument families check them for low chords)."""
     from aimv_backend.listen.notes import SAMPLE_RATE, window_notes
 
     task = progress.task("colour: notes (basic-pitch)", 1)
@@ -459,4 +463,4 @@ def _colour_from_notes(audio, spans, measured, silent, progress):
     return [
         (volume, colour_from_notes(colour, played))
         for (volume, colour), played in zip(measured, notes, strict=True)
-    ]
+    ], notes

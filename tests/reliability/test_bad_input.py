@@ -204,7 +204,7 @@ def test_listening_resumes_from_its_checkpoint(tmp_path, monkeypatch, run_aimv):
     out = tmp_path / "out"
     calls = []
 
-    def fake_tagger(*, audio_info, windows, options, progress, silent=None):
+    def fake_tagger(*, audio_info, windows, options, progress, silent=None, notes=None):
         calls.append(len(windows))
         guess = InstrumentGuess(
             label="piano", word="piano", category="keys", score=0.9, confident=True

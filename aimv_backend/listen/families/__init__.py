@@ -66,6 +66,27 @@ WORD_FAMILIES: dict[str, tuple[str, ...]] = {
 }
 
 
+# A chord in the bass register is not a bass line. The family classifier's bass parts lie in
+# MIDI 28-52 and its piano parts start at 40 (tools/listen_data.FAMILY_PARTS), so it hears low
+# piano (or organ, guitar) chords as "bass"; a bass plays one note at a time. basic-pitch's notes
+# (notes.window_notes, mean activation over the window's middle 0.25 s) tell the two apart: a
+# note with a mean of HELD_STRENGTH or more sounds through most of the snippet, so CHORD_NOTES
+# such notes under BASS_REGISTER_TOP sound together. Eighth-note bass lines reach 2 (the note
+# before and its octave), low piano triads 3.
+BASS_REGISTER_TOP = 52  # E3
+HELD_STRENGTH = 0.5
+CHORD_NOTES = 3
+
+
+def low_chord(notes: Sequence | None) -> bool:
+    """Whether a window's basic-pitch notes (PlayedNote: midi, strength) hold a chord of
+    CHORD_NOTES or more notes under BASS_REGISTER_TOP. None (notes not heard) is False."""
+    if not notes:
+        return False
+    held = [n for n in notes if n.midi < BASS_REGISTER_TOP and n.strength >= HELD_STRENGTH]
+    return len(held) >= CHORD_NOTES
+
+
 def family_model() -> PatchModel:
     model = load_model(MODEL_NAME)
     if model.classes != FAMILIES:
@@ -127,18 +148,28 @@ def combine(
     *,
     labels: Sequence[str],
     table: Mapping[str, Instrument],
+    notes: Sequence | None = None,
 ) -> tuple[np.ndarray, tuple[str, ...], dict[str, Instrument]]:
     """One window's tagger scores with the family scores added (and family words capped).
 
+    notes: the window's basic-pitch notes, or None. When they hold a chord in the bass register
+    (``low_chord``), the "bass" family score is not believed: it is dropped, and the tagger's
+    words are capped at the larger of their family's score and that bass score (the classifier
+    heard an instrument in the bass register; the notes say it is not a bass; the tagger names it).
     Returns (scores, labels, table) for selection.select_instruments: the tagger's labels
     followed by one label per family ("bass (family)").
     """
     ext_labels, ext_table = _extended(tuple(labels), tuple(table.items()))
     capped = np.asarray(scores, dtype=np.float64).copy()
-    best = dict(zip(FAMILIES, family_scores, strict=True))
+    fam_row = np.asarray(family_scores, np.float64).copy()
+    best = dict(zip(FAMILIES, fam_row, strict=True))
+    released = 0.0
+    if low_chord(notes):
+        b = FAMILIES.index("bass")
+        released, fam_row[b] = float(fam_row[b]), 0.0
     for i, label in enumerate(labels):
         inst = table.get(label)
         fams = WORD_FAMILIES.get(inst.word) if inst is not None else None
         if fams:
-            capped[i] = min(capped[i], max(best[f] for f in fams))
-    return np.concatenate([capped, np.asarray(family_scores, np.float64)]), ext_labels, ext_table
+            capped[i] = min(capped[i], max(released, *(best[f] for f in fams)))
+    return np.concatenate([capped, fam_row]), ext_labels, ext_table

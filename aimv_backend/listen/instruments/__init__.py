@@ -166,6 +166,7 @@ def tag_instruments(
     options: InstrumentOptions,
     progress: Progress,
     silent: Sequence[bool] | None = None,
+    notes: Sequence[Sequence] | None = None,
 ) -> InstrumentResult:
     """Guess the instruments of every window of the song.
 
@@ -173,9 +174,14 @@ def tag_instruments(
     RMS is below the song's silence (-60 dBFS, lower in a quiet song: volume.song_silence_dbfs)
     are skipped too. Skipped windows get () -- no instrument at all.
     Window times are taken from ``WindowSpan.start``/``end`` (seconds).
+    notes: each window's basic-pitch notes (notes.window_notes), which the family classifier's
+    use checks for chords in the bass register (families.low_chord); when None they are heard
+    here if basic-pitch is installed (and the families join the tagger).
     """
     if silent is not None and len(silent) != len(windows):
         raise ParameterError(f"silent has {len(silent)} entries for {len(windows)} windows")
+    if notes is not None and len(notes) != len(windows):
+        raise ParameterError(f"notes has {len(notes)} entries for {len(windows)} windows")
     if options.engine == "none" or not windows:
         return InstrumentResult("none", tuple(() for _ in windows))
     engine = load_engine(options, progress)
@@ -196,7 +202,9 @@ def tag_instruments(
         from aimv_backend.listen.drums import features
 
         mel = features.power_mel(load_mono(audio_info, sample_rate=features.RATE))
-    out = _select(scores, engine, active, options, mel if use_families else None, spans)
+    if use_families and notes is None:
+        notes = _notes(audio_info, windows, active)
+    out = _select(scores, engine, active, options, mel if use_families else None, spans, notes)
     family_engine = FAMILY_ENGINE if use_families else None
     if options.drums == "none":
         return InstrumentResult(engine.name, out, family_engine=family_engine)
@@ -216,7 +224,19 @@ def tag_instruments(
     return InstrumentResult(engine.name, merged, drum.hits, drums.ENGINE_NAME, family_engine)
 
 
-def _select(scores, engine, active, options, mel, spans):
+def _notes(audio_info, windows, active):
+    """basic-pitch's notes per window, or None when basic-pitch is not installed."""
+    from aimv_backend.listen import notes as bp
+
+    if not bp.notes_available():
+        return None
+    audio = load_mono(audio_info, sample_rate=bp.SAMPLE_RATE)
+    return bp.window_notes(
+        audio=audio, sample_rate=bp.SAMPLE_RATE, windows=windows, skip=[not a for a in active]
+    )
+
+
+def _select(scores, engine, active, options, mel, spans, notes=None):
     """The selection rule per window, on the tagger's scores plus the family classifier's."""
     if mel is None:
         return tuple(
@@ -236,7 +256,11 @@ def _select(scores, engine, active, options, mel, spans):
             out.append(())
             continue
         row, labels, table = families.combine(
-            scores[i], fam[i], labels=engine.labels, table=engine.table
+            scores[i],
+            fam[i],
+            labels=engine.labels,
+            table=engine.table,
+            notes=None if notes is None else notes[i],
         )
         out.append(
             select_instruments(row, labels=labels, table=table, confidence=options.confidence)
