@@ -5,10 +5,10 @@ Issue 11: the spectrum method picked the played note in 13 of 28 windows of real
 notes are known: solo instruments, a band (drum kit + bass + piano + a louder melody), and the
 same with a loud 30 Hz drone under it. A window counts as right when the pitch class of its
 colour is that of a note sounding in its middle (+-0.2 s): any note of a solo, the melody's
-in a band. The spectrum method is scored as it is now (energy under 60 Hz ignored) and as it
-was (from 27.5 Hz), and for its frequency: the played note itself, octave included, with and
-without the rule that takes a peak an octave under the strongest (colour.FUNDAMENTAL_SHARE). Run with ``--soundfont`` for a soundfont
-the colour rules were not tuned on (TimGM6mb).
+in a band. The spectrum method is scored as it is now (energy under 60 Hz ignored) and as it was
+(from 27.5 Hz), and for its frequency: the played note itself, octave included, with and without
+the rule that takes a peak an octave under the strongest (colour.FUNDAMENTAL_SHARE). Run with
+``--soundfont`` for a soundfont the colour rules were not tuned on (TimGM6mb).
 
     .venv/bin/python bench/colour_notes.py [--soundfont /usr/share/sounds/sf2/TimGM6mb.sf2]
 """

@@ -2,8 +2,8 @@
 
 The musician's trial found every such downbeat a beat late (on the chord) until the downbeat
 rule compared a beat with the middle of an odd bar. Rendered with each soundfont, at three
-tempi and two chord registers, a new chord each bar; prints the downbeat F-measure (+-70 ms) and the share of bars
-whose downbeat was found on beat 1.
+tempi and two chord registers, a new chord each bar; prints the downbeat F-measure
+(+-70 ms) and the share of bars whose downbeat was found on beat 1.
 
     .venv/bin/python bench/waltz_downbeats.py [--soundfont SF2 ...]
 """
@@ -64,7 +64,8 @@ def main() -> None:
             found = sum(any(abs(d - t) <= 0.07 for d in rhythm.downbeats) for t in truth)
             f = beat_f_measure(truth, rhythm.downbeats, 0.07)
             print(
-                f"{Path(font).stem:<12} chords +{octave} oct {bpm:5.0f} bpm: tempo {rhythm.tempo_bpm:6.1f}  "
+                f"{Path(font).stem:<12} chords +{octave} oct {bpm:5.0f} bpm: "
+                f"tempo {rhythm.tempo_bpm:6.1f}  "
                 f"downbeat F {f:.3f}  bars found on beat 1: {found}/{len(truth)}"
             )
     print(machine_line())

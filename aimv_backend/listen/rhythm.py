@@ -379,8 +379,9 @@ def downbeat_phase(features: OnsetFeatures, beats: np.ndarray, beats_per_bar: in
     Chords change on the bar: at each beat, the chroma of the half bar before is compared with
     that of the half bar after. A downbeat has a large change, the middle of the bar (inside
     one chord: the beat half a bar later, or in 3/4 the two beats around that point) a small
-    one; the phase with the largest difference between the two wins. (The kick is no guide on its own: in a common rock groove it plays
-    beats 1 and 3, and the "and" of 3 makes beat 3 the strongest.)
+    one; the phase with the largest difference between the two wins. (The kick is no guide on
+    its own: in a common rock groove it plays beats 1 and 3, and the "and" of 3 makes beat 3
+    the strongest.)
     """
     if beats.shape[0] < 2 * beats_per_bar:
         return 0
