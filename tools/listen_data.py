@@ -391,18 +391,18 @@ def _save(path: Path, **arrays) -> None:
 # Instrument families: parts of one GM program at a time
 
 # family -> (GM programs, lowest note, highest note, style)
-FAMILY_PARTS = {
-    "piano": ((0, 1, 2, 3, 4, 5, 6, 7), 40, 88, "keys"),
-    "organ": ((16, 17, 18, 19, 20), 36, 84, "pad"),
-    "guitar": ((24, 25, 26, 27, 28, 29, 30, 31), 40, 76, "keys"),
-    "bass": ((32, 33, 34, 35, 36, 37, 38, 39), 28, 52, "bass"),
-    "strings": ((40, 41, 42, 44, 45, 48, 49, 50, 51), 36, 88, "pad"),
-    "brass": ((56, 57, 58, 59, 60, 61, 62, 63), 40, 80, "lead"),
-    "saxophone": ((64, 65, 66, 67), 44, 80, "lead"),
-    "flute": ((72, 73, 74, 75, 76, 77, 78, 79), 60, 96, "lead"),
-    "synth_lead": ((80, 81, 82, 83, 84, 85, 86, 87), 48, 88, "lead"),
-    "synth_pad": ((88, 89, 90, 91, 92, 93, 94, 95), 40, 84, "pad"),
-    "choir": ((52, 53, 54), 48, 80, "pad"),
+FAMILY_PARTS = {  # each family's programs and its instruments' whole register (MIDI notes)
+    "piano": ((0, 1, 2, 3, 4, 5, 6, 7), 28, 96, "keys"),
+    "organ": ((16, 17, 18, 19, 20), 28, 91, "pad"),
+    "guitar": ((24, 25, 26, 27, 28, 29, 30, 31), 40, 84, "keys"),
+    "bass": ((32, 33, 34, 35, 36, 37, 38, 39), 28, 55, "bass"),
+    "strings": ((40, 41, 42, 44, 45, 48, 49, 50, 51), 28, 96, "pad"),
+    "brass": ((56, 57, 58, 59, 60, 61, 62, 63), 34, 84, "lead"),
+    "saxophone": ((64, 65, 66, 67), 44, 84, "lead"),
+    "flute": ((72, 73, 74, 75, 76, 77, 78, 79), 60, 98, "lead"),
+    "synth_lead": ((80, 81, 82, 83, 84, 85, 86, 87), 48, 91, "lead"),
+    "synth_pad": ((88, 89, 90, 91, 92, 93, 94, 95), 36, 88, "pad"),
+    "choir": ((52, 53, 54), 43, 81, "pad"),
 }
 FAMILIES = tuple(FAMILY_PARTS)
 
@@ -432,9 +432,17 @@ def parts_score(rng: np.random.Generator, *, seconds_per_program: float):
     return events, truth, t
 
 
+def _root(rng, low, high, style) -> int:
+    """A part's root: a lead's anywhere in its register (it plays about an octave over it),
+    the others' in their lowest octave (they build up from it)."""
+    if style == "lead":
+        return int(rng.integers(low, max(low + 1, high - 24)))
+    return int(rng.integers(low, min(low + 12, high)))
+
+
 def _part(events, rng, start, end, low, high, style) -> None:
     t = start
-    root = int(rng.integers(low, min(low + 12, high)))
+    root = _root(rng, low, high, style)
     while t < end - 0.05:
         vel = int(rng.integers(50, 120))
         if style == "bass":
@@ -458,12 +466,12 @@ def _part(events, rng, start, end, low, high, style) -> None:
                 _note(events, t, 0, base + step, vel, min(length, end - t))
         t += length
         if rng.random() < 0.1:
-            root = int(rng.integers(low, min(low + 12, high)))
+            root = _root(rng, low, high, style)
 
 
 def parts_set(soundfont: str, *, seed: int, seconds_per_program: float = 12.0):
     """(audio, segments) of every family's programs playing alone, one soundfont, cached."""
-    params = {"sf": soundfont, "seed": seed, "secs": seconds_per_program}
+    params = {"sf": soundfont, "seed": seed, "secs": seconds_per_program, "parts": FAMILY_PARTS}
     path = cache_dir() / f"parts-{soundfont}-{_key('parts', params)}.npz"
     rng = np.random.default_rng([seed, 3])
     events, truth, seconds = parts_score(rng, seconds_per_program=seconds_per_program)

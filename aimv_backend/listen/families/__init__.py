@@ -66,9 +66,9 @@ WORD_FAMILIES: dict[str, tuple[str, ...]] = {
 }
 
 
-# A chord in the bass register is not a bass line. The family classifier's bass parts lie in
-# MIDI 28-52 and its piano parts start at 40 (tools/listen_data.FAMILY_PARTS), so it hears low
-# piano (or organ, guitar) chords as "bass"; a bass plays one note at a time. basic-pitch's notes
+# A chord in the bass register is not a bass line. In that register the family classifier
+# hardly tells timbres apart and hears low piano (or organ, guitar) chords as "bass", even
+# trained on each family's whole register; a bass plays one note at a time. basic-pitch's notes
 # (notes.window_notes, mean activation over the window's middle 0.25 s) tell the two apart: a
 # note with a mean of HELD_STRENGTH or more sounds through most of the snippet, so CHORD_NOTES
 # such notes under BASS_REGISTER_TOP sound together. Eighth-note bass lines reach 2 (the note
