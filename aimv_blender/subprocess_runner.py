@@ -339,6 +339,8 @@ class Pipeline:
                 self.notices.append(message)
             elif event.kind == "error":
                 self._error_event = message
+            elif event.kind == "cancelled":  # stopped by a signal, not by this panel's Cancel
+                self._cancelled = True
             elif event.kind == "stage":
                 index, total = int(event.get("index", 1)), int(event.get("total", 1))
                 self._stage, self._task_fraction = (index - 1, max(1, total)), 0.0

@@ -138,14 +138,15 @@ def float_peak(info: AudioInfo) -> float:
     soundtrack's level), and a long float song takes a second to read."""
     status = info.path.stat()
     key = (str(info.path), status.st_size, status.st_mtime_ns, status.st_ino)
-    if key not in _PEAKS:
+    peak = _PEAKS.get(key)
+    if peak is None:
         peak = 0.0
         for block in iter_mono_blocks(info, mono=False):
             peak = max(peak, float(np.max(np.abs(block))) if block.size else 0.0)
-        if len(_PEAKS) >= _PEAKS_KEPT:
-            _PEAKS.pop(next(iter(_PEAKS)))
+        if len(_PEAKS) >= _PEAKS_KEPT:  # an album's worth; what was read again is cheap
+            _PEAKS.clear()
         _PEAKS[key] = peak
-    return _PEAKS[key]
+    return peak
 
 
 def soundtrack_gain_db(path: str | os.PathLike[str]) -> float:

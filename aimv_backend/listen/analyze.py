@@ -140,7 +140,7 @@ def measure_windows(
     try:
         for _, samples in _window_samples(info, windows, task):
             level = measure_level(samples)
-            maybe_sound = level.rms_dbfs >= SILENCE_FLOOR_DBFS
+            maybe_sound = level.rms_dbfs >= min(SILENCE_FLOOR_DBFS, volume_options.silence_dbfs)
             colour = colour_of_window(
                 samples, info.sample_rate, rms_dbfs=level.rms_dbfs, silent=not maybe_sound
             )

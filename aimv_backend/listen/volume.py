@@ -34,13 +34,19 @@ SILENCE_DBFS = -60.0  # quieter than this is silence: no level, colour, instrume
 # ... unless the song itself is quiet (unmastered, or classical with a wide range): then silence
 # is what lies SILENCE_RANGE_DB under its loudest window, but never above -60 nor under -80 dBFS
 # (a pianissimo opening 30 dB under the song's forte is music; hiss 37 dB under it, or
-# dither, is not).
+# dither, is not). Only a song whose loudest window reaches MUSIC_DBFS counts: room tone, hum
+# or hiss alone (a loudest window near -70 dBFS) stays silence.
 SILENCE_RANGE_DB = 35.0
 SILENCE_FLOOR_DBFS = -80.0
+MUSIC_DBFS = -45.0
 
 
 def song_silence_dbfs(loudest_dbfs: float, silence_dbfs: float = SILENCE_DBFS) -> float:
-    """The silence threshold of a song whose loudest window has RMS ``loudest_dbfs``."""
+    """The silence threshold (dBFS) of a song whose loudest window has RMS ``loudest_dbfs``.
+    A threshold other than the default (``VolumeOptions.silence_dbfs``) is the caller's own,
+    and kept as it is."""
+    if silence_dbfs != SILENCE_DBFS or loudest_dbfs < MUSIC_DBFS:
+        return silence_dbfs
     return min(silence_dbfs, max(SILENCE_FLOOR_DBFS, loudest_dbfs - SILENCE_RANGE_DB))
 
 

@@ -18,17 +18,32 @@ MADE = "aimv_pictogram"
 IMAGE = "aimv_pictogram_image"  # on AIMV's image datablocks: the timeline-relative path
 
 
-def _image(path: Path, relative: str) -> bpy.types.Image:
+def _image(path: Path, relative: str, material: str) -> bpy.types.Image:
     """The one image datablock of the pictogram at ``relative``, pointed at ``path``: a work
     folder that moved (or a .blend opened elsewhere) repoints it, where loading by path made
-    "heart.png.001" beside an image whose file had gone, which the material still showed."""
+    "heart.png.001" beside an image whose file had gone, which the material still showed.
+    A scene built before images were marked has the image in its material ``material``,
+    unmarked: that one is adopted (an image the artist put there has another file name)."""
     image = next((im for im in bpy.data.images if im.get(IMAGE) == relative), None)
+    if image is None:
+        image = _unmarked_image(material, path.name)
     if image is None:
         image = bpy.data.images.load(str(path), check_existing=True)
         image[IMAGE] = relative
-    elif Path(bpy.path.abspath(image.filepath)).absolute() != path.absolute():
+        return image
+    image[IMAGE] = relative
+    if Path(bpy.path.abspath(image.filepath)).absolute() != path.absolute():
         image.filepath = str(path)
         image.reload()
+    return image
+
+
+def _unmarked_image(material: str, file_name: str) -> bpy.types.Image | None:
+    mat = bpy.data.materials.get(material)
+    node = mat.node_tree.nodes.get("AIMV Pictogram") if mat and mat.node_tree else None
+    image = getattr(node, "image", None)
+    if image is None or image.get(IMAGE) or Path(image.filepath).name != file_name:
+        return None
     return image
 
 
@@ -78,7 +93,7 @@ def build(
             continue  # the reader refuses such a timeline; never load a file from outside
         if not path.is_file():
             continue  # a missing pictogram is left out, never replaced by another
-        image = _image(path, slot.path)
+        image = _image(path, slot.path, slot.name)
         image.alpha_mode = "STRAIGHT"
         ob, new = common.get_object(
             coll, slot.name, lambda slot=slot: common.plane_mesh(slot.name, 1.0, 1.0), "MESH"

@@ -3,8 +3,10 @@
 ``render SONG --work-dir DIR --until imagine ...`` copies the fixture timeline named by
 $AIMV_FAKE_TIMELINE (with its textures) into DIR, announcing each stage and its progress as
 events. Every call's argv is appended to DIR/calls.jsonl. ``$AIMV_FAKE_SLEEP`` makes it hang
-(for cancel tests), and ``$AIMV_FAKE_FAIL`` makes it fail like the real CLI (an ``error`` event
-and one line, exit 2) after Mesa-style noise on stderr.
+(for cancel tests), ``$AIMV_FAKE_FAIL`` makes it fail like the real CLI (an ``error`` event
+and one line, exit 2) after Mesa-style noise on stderr, and ``$AIMV_FAKE_STOPPED`` makes it stop
+as the real CLI does when something else cancels it (SIGTERM from a job manager): a
+``cancelled`` event, one line, exit 130.
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(error_line(ValueError(message)) + "\n")
         print(f"aimv: error: {message}", file=sys.stderr)
         return 2
+    if os.environ.get("AIMV_FAKE_STOPPED"):
+        emit("cancelled", message="rendering was interrupted")
+        print("aimv: cancelled: rendering was interrupted", file=sys.stderr)
+        return 130
     stages = STAGES[: STAGES.index(until) + 1]
     try:
         for index, stage in enumerate(stages, 1):

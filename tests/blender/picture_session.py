@@ -103,8 +103,12 @@ def renamed_copied_and_dropped(scene, timeline, folder, cfg):
 
 def moved_folder(scene, timeline, folder, cfg):
     """The artist moves the work folder and rebuilds: the pictograms' images follow it, with
-    no "heart.png.001" beside images whose files are gone."""
+    no "heart.png.001" beside images whose files are gone; also for a scene built before AIMV
+    marked its images (the marks are taken off first)."""
     import shutil
+
+    for image in bpy.data.images:
+        image.pop("aimv_pictogram_image", None)
 
     moved = folder.parent / f"{folder.name} moved"
     shutil.copytree(folder, moved)

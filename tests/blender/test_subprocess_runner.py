@@ -113,6 +113,15 @@ def test_backend_failure_gives_its_error_line(tmp_path, monkeypatch):
     assert pipe.error == "AIMV backend failed: --window must be in [0.25, 10], got 99"
 
 
+def test_a_backend_stopped_from_outside_is_cancelled_not_failed(tmp_path, monkeypatch):
+    """A job manager's SIGTERM stops the backend with a ``cancelled`` event and exit 130: the
+    panel (and the headless script, which exits 130 then) says cancelled, not failed."""
+    monkeypatch.setenv("AIMV_FAKE_STOPPED", "1")
+    s = settings(tmp_path)
+    pipe = sr.Pipeline(steps=sr.backend_steps(s, sr.resolve_command(s.command)))
+    assert pipe.run() == "cancelled" and pipe.status == "cancelled" and not pipe.error
+
+
 def test_cancel_interrupts_a_running_backend_quickly(tmp_path, monkeypatch):
     monkeypatch.setenv("AIMV_FAKE_SLEEP", "30")
     s = settings(tmp_path)

@@ -144,6 +144,28 @@ def test_a_pianissimo_opening_of_a_quiet_song_is_music_and_its_hiss_is_not(write
     assert len(beats) >= 5, timeline.rhythm.beats  # none or one under the old rule
 
 
+def test_hiss_alone_stays_silence_and_a_threshold_given_is_kept(write_wav):
+    """Room tone with nothing over it (-70 dBFS, 8 s) is not a quiet song: it stays silence,
+    black, without a beat; the silence rule lowers itself only under music. And a silence
+    threshold set in VolumeOptions is the caller's own, not lowered for a quiet song."""
+    from aimv_backend.listen.volume import VolumeOptions
+
+    hiss = np.random.default_rng(1).standard_normal(8 * RATE).astype(np.float32)
+    timeline = _analyze(write_wav("hiss.wav", hiss * db_to_amplitude(-70), RATE))
+    assert {w.volume.level for w in timeline.windows} == {"silent"}
+    assert {w.colour.hex for w in timeline.windows} == {"#000000"}
+    assert not timeline.rhythm.beats
+    loud_then_soft = np.concatenate(
+        [sine(440, 3.0, RATE, amplitude=0.5), sine(440, 3.0, RATE, amplitude=db_to_amplitude(-39))]
+    )
+    own = VolumeOptions(silence_dbfs=-40.0)  # the soft part is at -42 dBFS RMS
+    levels = [
+        w.volume.level
+        for w in _analyze(write_wav("own.wav", loud_then_soft, RATE), volume=own).windows
+    ]
+    assert levels[3:] == ["silent"] * 3, levels
+
+
 def test_last_partial_window_keeps_its_true_end(write_wav):
     timeline = _analyze(write_wav("p.wav", sine(440, 3.4, RATE), RATE))
     assert [(w.start, w.end) for w in timeline.windows][-1] == (3.0, pytest.approx(3.4, abs=1e-4))
