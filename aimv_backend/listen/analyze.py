@@ -138,7 +138,7 @@ def measure_windows(
     task = progress.task("volume+colour", len(windows))
     measured: list[tuple[WindowLevel, Colour]] = []
     try:
-        for _, samples in _window_samples(info, windows, task):
+        for samples in _window_samples(info, windows, task):
             level = measure_level(samples)
             maybe_sound = level.rms_dbfs >= min(SILENCE_FLOOR_DBFS, volume_options.silence_dbfs)
             colour = colour_of_window(
@@ -160,7 +160,7 @@ def measure_windows(
 
 
 def _window_samples(info: AudioInfo, windows: Sequence[WindowSpan], task):
-    """(index, mono samples) of every window, streamed block by block over the file."""
+    """The mono samples of every window, streamed block by block over the file."""
     buffer = np.zeros(0, dtype=np.float32)
     buffer_start = 0  # frame index of buffer[0]
     next_window = 0
@@ -169,10 +169,7 @@ def _window_samples(info: AudioInfo, windows: Sequence[WindowSpan], task):
         end_of_buffer = buffer_start + buffer.shape[0]
         while next_window < len(windows) and windows[next_window].end_frame <= end_of_buffer:
             span = windows[next_window]
-            yield (
-                next_window,
-                buffer[span.start_frame - buffer_start : span.end_frame - buffer_start],
-            )
+            yield buffer[span.start_frame - buffer_start : span.end_frame - buffer_start]
             task.advance()
             next_window += 1
         if next_window < len(windows):
@@ -271,7 +268,7 @@ def _analyze(info, options, window_seconds, progress, sha256) -> Timeline:
         )
     measured = measure_windows(info, spans, volume_options=options.volume, progress=progress)
     silent = [volume.level == "silent" for volume, _ in measured]
-    _notice_a_quiet_song(measured, progress)
+    _notice_a_quiet_song(measured, progress, silence_dbfs=options.volume.silence_dbfs)
     notes = None
     if use_notes:
         measured, notes = _colour_from_notes(audio, spans, measured, silent, progress)
@@ -435,7 +432,7 @@ def _track(audio: np.ndarray, options: RhythmOptions, progress: Progress) -> tup
 QUIET_PEAK_DBFS = -30.0  # a song that never comes closer to full scale was not mastered
 
 
-def _notice_a_quiet_song(measured, progress) -> None:
+def _notice_a_quiet_song(measured, progress, *, silence_dbfs: float) -> None:
     """Silence is at most 35 dB under the song's loudest window, and never above -80 dBFS
     (volume.song_silence_dbfs): a healthy but very quiet recording still loses its softest
     passages' colours, instruments and words, so say why, and how to fix it, in one line."""
@@ -444,7 +441,7 @@ def _notice_a_quiet_song(measured, progress) -> None:
     if FLOOR_DBFS < peak < QUIET_PEAK_DBFS:
         progress.notice(
             f"the song peaks at {peak:.0f} dBFS, quiet for a finished song (windows under "
-            f"{song_silence_dbfs(loudest):.0f} dBFS are silence: no colour, instruments or "
+            f"{song_silence_dbfs(loudest, silence_dbfs):.0f} dBFS are silence: no colour, instruments or "
             "words); normalise it first, e.g. sox IN OUT norm -1"
         )
 

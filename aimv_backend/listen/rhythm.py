@@ -37,7 +37,7 @@ import numpy as np
 import scipy.fft
 
 from aimv_backend.errors import ParameterError
-from aimv_backend.listen.volume import song_silence_dbfs
+from aimv_backend.listen.volume import FLOOR_DBFS, measure_level, song_silence_dbfs
 from aimv_timeline.schema import Rhythm
 
 __all__ = [
@@ -172,11 +172,10 @@ def _filters(sample_rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _loudest_second_dbfs(audio: np.ndarray, sample_rate: int) -> float:
-    """RMS (around the mean, as the volume's) of the loudest whole second of ``audio``, dBFS."""
-    loudest = 0.0
-    for a in range(0, max(1, audio.shape[0] - sample_rate + 1), sample_rate):
-        loudest = max(loudest, float(np.var(audio[a : a + sample_rate], dtype=np.float64)))
-    return 10.0 * math.log10(loudest) if loudest > 0 else -120.0
+    """RMS (the volume's measure) of the loudest whole second of ``audio``, dBFS."""
+    seconds = range(0, max(1, audio.shape[0] - sample_rate + 1), sample_rate)
+    levels = (measure_level(audio[a : a + sample_rate]).rms_dbfs for a in seconds)
+    return max(levels, default=FLOOR_DBFS)
 
 
 def onset_features(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> OnsetFeatures:

@@ -25,16 +25,13 @@ def _image(path: Path, relative: str, material: str) -> bpy.types.Image:
     A scene built before images were marked has the image in its material ``material``,
     unmarked: that one is adopted (an image the artist put there has another file name)."""
     image = next((im for im in bpy.data.images if im.get(IMAGE) == relative), None)
-    if image is None:
-        image = _unmarked_image(material, path.name)
+    image = image or _unmarked_image(material, path.name)
     if image is None:
         image = bpy.data.images.load(str(path), check_existing=True)
-        image[IMAGE] = relative
-        return image
-    image[IMAGE] = relative
-    if Path(bpy.path.abspath(image.filepath)).absolute() != path.absolute():
+    elif Path(bpy.path.abspath(image.filepath)).absolute() != path.absolute():
         image.filepath = str(path)
         image.reload()
+    image[IMAGE] = relative
     return image
 
 

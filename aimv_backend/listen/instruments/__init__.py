@@ -19,7 +19,7 @@ from aimv_backend.audio.io import AudioInfo, load_mono
 from aimv_backend.errors import ModelUnavailableError, ParameterError
 from aimv_backend.listen.instruments.base import TaggerEngine, window_rms_dbfs
 from aimv_backend.listen.instruments.selection import DEFAULT_CONFIDENCE, select_instruments
-from aimv_backend.listen.volume import song_silence_dbfs
+from aimv_backend.listen.volume import FLOOR_DBFS, song_silence_dbfs
 from aimv_backend.listen.windows import WindowSpan
 from aimv_backend.progress import Progress
 from aimv_timeline import names
@@ -188,7 +188,7 @@ def tag_instruments(
     audio = load_mono(audio_info, sample_rate=engine.sample_rate)
     spans = [(w.start, w.end) for w in windows]
     levels = window_rms_dbfs(audio, spans, engine.sample_rate)
-    quiet = song_silence_dbfs(max(levels, default=-120.0))
+    quiet = song_silence_dbfs(max(levels, default=FLOOR_DBFS))
     active = [
         level >= quiet and not (silent is not None and silent[i]) for i, level in enumerate(levels)
     ]
