@@ -112,6 +112,39 @@ def render_groove(
     )
 
 
+WALTZ_ROOTS = (36, 41, 43, 36, 45, 41, 43, 36)  # C F G C A F G C, a chord a bar
+
+
+def render_waltz(
+    *, bpm: float, chord_octaves: int = 2, bars: int = 16, sample_rate: int = 22050
+) -> Groove:
+    """A waltz (3/4): the bass alone on beat 1, a piano triad ``chord_octaves`` octaves over it
+    on beats 2 and 3, a new chord each bar. The case where the downbeat is the bass's note,
+    not the chord's (rendered with $AIMV_SOUNDFONT, else FluidR3_GM; not cached)."""
+    beat = 60.0 / bpm
+    bass, chords = [], []
+    for bar in range(bars):
+        t0, root = bar * 3 * beat, WALTZ_ROOTS[bar % len(WALTZ_ROOTS)]
+        bass.append(NoteEvent(root, t0, t0 + 0.9 * beat, 100))
+        low = root + 12 * chord_octaves
+        for b in (1, 2):
+            for pitch in (low, low + (3 if root == 45 else 4), low + 7):
+                chords.append(NoteEvent(pitch, t0 + b * beat, t0 + (b + 0.8) * beat, 70))
+    tracks = [
+        Track(get_instrument("bass"), tuple(bass)),
+        Track(get_instrument("piano"), tuple(chords)),
+    ]
+    audio = render_tracks(tracks, seconds=bars * 3 * beat, sample_rate=sample_rate)
+    beats = tuple(round(k * beat, 6) for k in range(3 * bars))
+    return Groove(
+        audio=audio.mean(axis=1),
+        sample_rate=sample_rate,
+        bpm=bpm,
+        beats=beats,
+        downbeats=beats[::3],
+    )
+
+
 def beat_f_measure(
     truth: Sequence[float], found: Sequence[float], tolerance: float = 0.07
 ) -> float:

@@ -20,37 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import machine_line  # noqa: E402
 
 FONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/TimGM6mb.sf2")
-ROOTS = (36, 41, 43, 36, 45, 41, 43, 36)  # C F G C A F G C, a chord a bar
-RATE = 22050
-
-
-def waltz(bpm: float, *, octave: int, bars: int = 16):
-    """(mono audio, downbeat times in s) of a waltz at ``bpm``, its chords ``octave`` octaves
-    over the bass."""
-    from aimv_testkit.instruments import get_instrument
-    from aimv_testkit.midi import Track, render_tracks
-    from aimv_testkit.patterns import NoteEvent
-
-    beat = 60.0 / bpm
-    bass, chords = [], []
-    for bar in range(bars):
-        t0, root = bar * 3 * beat, ROOTS[bar % len(ROOTS)]
-        bass.append(NoteEvent(root, t0, t0 + 0.9 * beat, 100))
-        third = 3 if root == 45 else 4
-        for b in (1, 2):
-            for pitch in (root + 12 * octave, root + 12 * octave + third, root + 12 * octave + 7):
-                chords.append(NoteEvent(pitch, t0 + b * beat, t0 + (b + 0.8) * beat, 70))
-    tracks = [
-        Track(get_instrument("bass"), tuple(bass)),
-        Track(get_instrument("piano"), tuple(chords)),
-    ]
-    audio = render_tracks(tracks, seconds=bars * 3 * beat, sample_rate=RATE).mean(axis=1)
-    return audio, [bar * 3 * beat for bar in range(bars)]
 
 
 def main() -> None:
     from aimv_backend.listen.rhythm import RhythmOptions, track_rhythm
-    from aimv_testkit.grooves import beat_f_measure
+    from aimv_testkit.grooves import beat_f_measure, render_waltz
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--soundfont", action="append", default=None)
@@ -58,9 +32,12 @@ def main() -> None:
     for font in args.soundfont or [f for f in FONTS if Path(f).is_file()]:
         os.environ["AIMV_SOUNDFONT"] = font
         for octave, bpm in ((o, b) for o in (1, 2) for b in (100.0, 120.0, 150.0)):
-            audio, truth = waltz(bpm, octave=octave)
+            waltz = render_waltz(bpm=bpm, chord_octaves=octave)
+            truth = waltz.downbeats
             options = RhythmOptions(beats_per_bar=3)
-            rhythm = track_rhythm(audio=audio, sample_rate=RATE, options=options).rhythm
+            rhythm = track_rhythm(
+                audio=waltz.audio, sample_rate=waltz.sample_rate, options=options
+            ).rhythm
             found = sum(any(abs(d - t) <= 0.07 for d in rhythm.downbeats) for t in truth)
             f = beat_f_measure(truth, rhythm.downbeats, 0.07)
             print(

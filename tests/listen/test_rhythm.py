@@ -52,29 +52,14 @@ def test_downbeats_fall_on_the_bar_starts():
 def test_a_waltz_with_the_bass_alone_on_one_has_its_downbeats_on_the_bass():
     """3/4 at 120 bpm: the bass on beat 1, the piano's chord on 2 and 3, a new chord each bar.
     Every downbeat used to land on beat 2, where the chord starts."""
-    from aimv_testkit.instruments import get_instrument
-    from aimv_testkit.midi import Track, render_tracks
-    from aimv_testkit.patterns import NoteEvent
+    from aimv_testkit.grooves import render_waltz
 
-    roots, beat, bars = (36, 41, 43, 36, 45, 41, 43, 36), 0.5, 16
-    bass, chords = [], []
-    for bar in range(bars):
-        t0, root = bar * 3 * beat, roots[bar % len(roots)]
-        bass.append(NoteEvent(root, t0, t0 + 0.9 * beat, 100))
-        for b in (1, 2):
-            third = 3 if root == 45 else 4
-            for pitch in (root + 12, root + 12 + third, root + 19):
-                chords.append(NoteEvent(pitch + 12, t0 + b * beat, t0 + (b + 0.8) * beat, 70))
-    tracks = [
-        Track(get_instrument("bass"), tuple(bass)),
-        Track(get_instrument("piano"), tuple(chords)),
-    ]
-    audio = render_tracks(tracks, seconds=bars * 3 * beat, sample_rate=22050).mean(axis=1)
+    waltz = render_waltz(bpm=120.0, bars=16)
     options = RhythmOptions(beats_per_bar=3)
-    rhythm = track_rhythm(audio=audio, sample_rate=22050, options=options).rhythm
+    rhythm = track_rhythm(audio=waltz.audio, sample_rate=waltz.sample_rate, options=options).rhythm
     assert rhythm.tempo_bpm == pytest.approx(120, rel=0.03)
-    truth = [bar * 3 * beat for bar in range(bars)]
-    assert len(rhythm.downbeats) >= bars - 2
+    truth = waltz.downbeats
+    assert len(rhythm.downbeats) >= len(truth) - 2
     assert f_measure(truth, rhythm.downbeats) >= 0.9, rhythm.downbeats
 
 
