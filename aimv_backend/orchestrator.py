@@ -197,7 +197,7 @@ def _cached_timeline(run: _Run) -> Timeline | None:
             if request.force:
                 return None  # a newer AIMV's timeline, made anew
             raise TimelineError(f"{exc}; --force makes a new one") from None
-        return existing
+        return _current_listening(existing, run)
     if request.force:
         return None
     what = "another song" if not same_audio else "other settings"
@@ -205,6 +205,30 @@ def _cached_timeline(run: _Run) -> Timeline | None:
         f"{str(request.timeline_path)!r} exists and was made from {what}; "
         "use --force to overwrite it"
     )
+
+
+def _current_listening(existing: Timeline, run: _Run) -> Timeline | None:
+    """``existing``, or None (listen again) when an older AIMV's listening made it and nothing
+    in it was edited since; one line says which (aimv_backend/listen/record.py). Even
+    --force keeps an edited one, as it keeps any still-valid timeline (RunRequest.force)."""
+    from aimv_backend.describe.edits import edited_windows
+    from aimv_backend.listen.record import LISTEN_REVISION, listening_unedited, recorded_revision
+
+    revision = recorded_revision(existing)
+    if revision >= LISTEN_REVISION:
+        return existing
+    older = (
+        f"{str(run.request.timeline_path)!r} was listened to by an older AIMV (listening "
+        f"revision {revision}, now {LISTEN_REVISION})"
+    )
+    if listening_unedited(existing) and not edited_windows(existing):
+        run.progress.notice(f"{older} and not edited since, so the song is listened to again")
+        return None
+    run.progress.notice(
+        f"{older}; it is kept because it may hold your edits (delete it to listen again, "
+        "and lose them)"
+    )
+    return existing
 
 
 def _listen(run: _Run) -> None:

@@ -21,6 +21,7 @@ from aimv_backend.audio.io import AudioInfo, iter_mono_blocks, load_mono, probe_
 from aimv_backend.errors import AudioInputError, ParameterError
 from aimv_backend.listen import checkpoint, overlap
 from aimv_backend.listen.colour import colour_from_notes, colour_of_window
+from aimv_backend.listen.record import LISTEN_REVISION, RECORD_KEY, listen_record
 from aimv_backend.listen.rhythm import RhythmOptions
 from aimv_backend.listen.volume import (
     FLOOR_DBFS,
@@ -212,7 +213,8 @@ def analyze_song(
         )
     before = file_signature(info.path)
     sha256 = sha256_file(info.path)  # what is read below, as long as the signature holds
-    key = json.dumps([sha256, options.settings()], sort_keys=True, default=str)
+    # An interrupted run's blocks are resumed only by the same listening code (its revision).
+    key = json.dumps([sha256, options.settings(), LISTEN_REVISION], sort_keys=True, default=str)
     try:
         with checkpoint.active(checkpoint_dir, key):
             timeline = _analyze(info, options, window_seconds, progress, sha256)
@@ -310,7 +312,7 @@ def _analyze(info, options, window_seconds, progress, sha256) -> Timeline:
         channels=info.channels,
         frames=info.frames,
     )
-    return Timeline(
+    timeline = Timeline(
         source=source,
         window_seconds=window_seconds,
         windows=windows,
@@ -320,6 +322,8 @@ def _analyze(info, options, window_seconds, progress, sha256) -> Timeline:
         rhythm=rhythm,
         created_by=f"aimv {__version__}",
     )
+    settings = {**timeline.settings, RECORD_KEY: listen_record(timeline)}
+    return replace(timeline, settings=settings)
 
 
 @dataclass(frozen=True)

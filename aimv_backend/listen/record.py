@@ -1,0 +1,61 @@
+"""What a timeline records of the listening that made it: the listening revision and a hash.
+
+Why: a timeline is reused while its song and listen settings are unchanged, so without a record
+a song listened to by an older AIMV kept the older listening (its silence, downbeats, octaves,
+instrument families) for good. ``settings["listened"]`` holds
+
+- ``revision``: :data:`LISTEN_REVISION`, raised whenever the listening code or its weights
+  change what a song's timeline says;
+- ``hash``: 12 hex digits of sha256 over the listening fields (every window's span, volume,
+  colour, instruments, voice and hits, the song's language and rhythm), so that a later run can
+  tell whether a person edited them (corrected a lyric, moved a hit).
+
+A timeline of an older revision is listened to again when nothing in it was edited (neither
+the listening fields nor a sentence), and kept, with one line saying so, when something was:
+edits are never lost without ``--force``. A timeline written before this record existed has
+revision 1 and no hash; it counts as edited, so it is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from aimv_timeline.schema import Timeline, timeline_to_dict
+
+LISTEN_REVISION = 2  # 2: 2026-12-03 (3/4 downbeats, quiet-song silence, octaves, families)
+RECORD_KEY = "listened"  # timeline.settings key
+_UNRECORDED_REVISION = 1  # every timeline written before the record existed
+_WINDOW_FIELDS = ("index", "start", "end", "volume", "colour", "instruments", "voice", "hits")
+
+
+def listening_hash(timeline: Timeline) -> str:
+    """12 hex digits of sha256 over the fields the listening stage writes (module docstring)."""
+    data = timeline_to_dict(timeline)
+    heard = {
+        "windows": [{k: w.get(k) for k in _WINDOW_FIELDS} for w in data["windows"]],
+        "language": data.get("language"),
+        "rhythm": data.get("rhythm"),
+    }
+    text = json.dumps(heard, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def listen_record(timeline: Timeline) -> dict[str, Any]:
+    """The record to store under ``settings["listened"]`` of a freshly listened timeline."""
+    return {"revision": LISTEN_REVISION, "hash": listening_hash(timeline)}
+
+
+def recorded_revision(timeline: Timeline) -> int:
+    """The listening revision that made ``timeline`` (1 when it records none)."""
+    record = timeline.settings.get(RECORD_KEY)
+    revision = record.get("revision") if isinstance(record, dict) else None
+    return revision if isinstance(revision, int) else _UNRECORDED_REVISION
+
+
+def listening_unedited(timeline: Timeline) -> bool:
+    """Whether the listening fields are still what AIMV wrote (False when nothing says so)."""
+    record = timeline.settings.get(RECORD_KEY)
+    recorded = record.get("hash") if isinstance(record, dict) else None
+    return isinstance(recorded, str) and recorded == listening_hash(timeline)

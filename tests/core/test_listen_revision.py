@@ -1,0 +1,110 @@
+"""A song listened to by an older AIMV is listened to again, unless the timeline was edited.
+
+The timelines "from an older AIMV" here are real timelines whose record says revision 1 and
+whose listening differs from today's (a window's loudness, as an older rule would have heard
+it); the record's hash is the one that AIMV would have written for them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from aimv_backend.listen.record import LISTEN_REVISION, RECORD_KEY, listening_hash
+from aimv_timeline.names import TIMELINE_FILE
+from aimv_timeline.schema import read_timeline
+from tests.conftest import sine
+
+RATE = 16000
+FAST = ("--instruments", "none", "--no-voice")
+
+
+@pytest.fixture
+def listened(run_aimv, write_wav, tmp_path):
+    """(song, timeline path, the level today's listening gives window 1) after one run."""
+    song = write_wav("song.wav", sine(440, 4.0, RATE), RATE)
+    out = tmp_path / "out"
+    result = run_aimv("listen", song, "-o", out, *FAST)
+    assert result.code == 0, result.err
+    path = out / TIMELINE_FILE
+    return song, path, read_timeline(path).windows[1].volume.level
+
+
+def _as_an_older_aimv_wrote_it(path, *, level: str, rehash: bool) -> None:
+    """Window 1 heard as ``level`` by revision 1; ``rehash``: the record matches the file
+    (AIMV wrote it so), else the change is a person's edit."""
+    data = json.loads(path.read_text())
+    data["windows"][1]["volume"]["level"] = level
+    data["settings"][RECORD_KEY]["revision"] = 1
+    path.write_text(json.dumps(data))
+    if rehash:
+        data["settings"][RECORD_KEY]["hash"] = listening_hash(read_timeline(path))
+        path.write_text(json.dumps(data))
+
+
+def test_a_fresh_timeline_records_its_listening_and_describing_keeps_the_record(listened):
+    _song, path, _level = listened
+    timeline = read_timeline(path)  # listened, then described and written again
+    record = timeline.settings[RECORD_KEY]
+    assert record["revision"] == LISTEN_REVISION
+    assert record["hash"] == listening_hash(timeline)
+    assert all(w.description is not None for w in timeline.windows)
+
+
+def test_an_older_unedited_listening_is_listened_to_again(run_aimv, listened):
+    song, path, level = listened
+    other = "loud" if level != "loud" else "quiet"
+    _as_an_older_aimv_wrote_it(path, level=other, rehash=True)
+    result = run_aimv("listen", song, "-o", path.parent, *FAST)
+    assert result.code == 0, result.err
+    assert "older AIMV (listening revision 1, now" in result.err
+    assert "listened to again" in result.err
+    assert "listening (reused" not in result.err
+    timeline = read_timeline(path)
+    assert timeline.windows[1].volume.level == level  # today's listening, not the old one
+    assert timeline.settings[RECORD_KEY]["revision"] == LISTEN_REVISION
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_an_older_listening_with_an_edit_is_kept_even_with_force(run_aimv, listened, force):
+    song, path, level = listened
+    other = "loud" if level != "loud" else "quiet"
+    _as_an_older_aimv_wrote_it(path, level=other, rehash=False)  # a person changed it
+    result = run_aimv("listen", song, "-o", path.parent, *FAST, *(["--force"] if force else []))
+    assert result.code == 0, result.err
+    assert "it is kept because it may hold your edits" in result.err
+    assert read_timeline(path).windows[1].volume.level == other
+
+
+def test_an_older_listening_with_an_edited_sentence_is_kept(run_aimv, listened):
+    song, path, level = listened
+    _as_an_older_aimv_wrote_it(path, level=level, rehash=True)
+    data = json.loads(path.read_text())
+    data["windows"][2]["description"]["sentence"] = "A sine wave hums, holding a lantern."
+    path.write_text(json.dumps(data))
+    result = run_aimv("listen", song, "-o", path.parent, *FAST)
+    assert result.code == 0, result.err
+    assert "may hold your edits" in result.err
+    assert read_timeline(path).windows[2].description.sentence.endswith("holding a lantern.")
+
+
+def test_a_timeline_from_before_the_record_is_kept_and_says_why(run_aimv, listened):
+    song, path, _level = listened
+    data = json.loads(path.read_text())
+    del data["settings"][RECORD_KEY]
+    path.write_text(json.dumps(data))
+    before = path.read_bytes()
+    result = run_aimv("listen", song, "-o", path.parent, *FAST, "--no-describe")
+    assert result.code == 0, result.err
+    assert "listening revision 1, now" in result.err and "kept" in result.err
+    assert path.read_bytes() == before
+
+
+def test_the_same_revision_is_reused_without_a_word(run_aimv, listened):
+    song, path, _level = listened
+    mtime = path.stat().st_mtime_ns
+    result = run_aimv("listen", song, "-o", path.parent, *FAST)
+    assert result.code == 0, result.err
+    assert "older AIMV" not in result.err
+    assert path.stat().st_mtime_ns == mtime
