@@ -11,7 +11,13 @@ from aimv_backend.listen.instruments.labels import MUSICNN_INSTRUMENTS
 from aimv_backend.listen.instruments.musicnn_model import MTT_LABELS
 from aimv_backend.listen.instruments.selection import select_instruments
 from aimv_backend.progress import SilentProgress
-from tests.listen._instrument_clips import part, tools_missing, windows_of, write_clip
+from tests.listen._instrument_clips import (
+    RecordingProgress,
+    part,
+    tools_missing,
+    windows_of,
+    write_clip,
+)
 
 needs_synth = pytest.mark.skipif(tools_missing() is not None, reason=str(tools_missing()))
 
@@ -91,7 +97,8 @@ def test_low_piano_chords_are_not_a_bass(tmp_path):
     """The musician's trial: triads between C2 and D3, one each half second, were named a
     confident bass in every window. Where basic-pitch hears the three held notes under E3 (on
     F2 and G2 here; it hardly hears C2 and D2), the family's bass is not believed: the piano
-    is in the top three and bass is gone. Before, every window was "bass" first."""
+    is in the top three and bass is gone. Before, every window was "bass" first. With no
+    notes given (the colour did not hear them), the instruments hear them, and show it."""
     from aimv_testkit.instruments import get_instrument
     from aimv_testkit.midi import Track, render_tracks
     from aimv_testkit.patterns import NoteEvent
@@ -106,8 +113,10 @@ def test_low_piano_chords_are_not_a_bass(tmp_path):
     audio = render_tracks([track], seconds=8.0, sample_rate=RATE).mean(axis=1)
     info = write_clip(tmp_path, "low_piano", audio)
     options = InstrumentOptions(engine="musicnn", allow_download=False)
+    progress = RecordingProgress()
     result = tag_instruments(
-        audio_info=info, windows=windows_of(info), options=options, progress=SilentProgress()
+        audio_info=info, windows=windows_of(info), options=options, progress=progress
     )
     heard = [[g.word for g in w[:3]] for w in result.windows[2:6]]  # the F2 and G2 triads
     assert all("bass" not in top and "piano" in top for top in heard), heard
+    assert ("instruments: notes (basic-pitch)", 1) in progress.tasks

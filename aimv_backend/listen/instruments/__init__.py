@@ -203,7 +203,7 @@ def tag_instruments(
 
         mel = features.power_mel(load_mono(audio_info, sample_rate=features.RATE))
     if use_families and notes is None:
-        notes = _notes(audio_info, windows, active)
+        notes = _notes(audio_info, windows, active, progress)
     out = _select(scores, engine, active, options, mel if use_families else None, spans, notes)
     family_engine = FAMILY_ENGINE if use_families else None
     if options.drums == "none":
@@ -224,16 +224,23 @@ def tag_instruments(
     return InstrumentResult(engine.name, merged, drum.hits, drums.ENGINE_NAME, family_engine)
 
 
-def _notes(audio_info, windows, active):
-    """basic-pitch's notes per window, or None when basic-pitch is not installed."""
+def _notes(audio_info, windows, active, progress):
+    """basic-pitch's notes per window, or None when basic-pitch is not installed (with
+    ``--colour spectrum`` the colour stage did not hear them: a pass of its own, shown)."""
     from aimv_backend.listen import notes as bp
 
     if not bp.notes_available():
         return None
-    audio = load_mono(audio_info, sample_rate=bp.SAMPLE_RATE)
-    return bp.window_notes(
-        audio=audio, sample_rate=bp.SAMPLE_RATE, windows=windows, skip=[not a for a in active]
-    )
+    task = progress.task("instruments: notes (basic-pitch)", 1)
+    try:
+        audio = load_mono(audio_info, sample_rate=bp.SAMPLE_RATE)
+        notes = bp.window_notes(
+            audio=audio, sample_rate=bp.SAMPLE_RATE, windows=windows, skip=[not a for a in active]
+        )
+        task.advance()
+    finally:
+        task.close()
+    return notes
 
 
 def _select(scores, engine, active, options, mel, spans, notes=None):
