@@ -112,6 +112,78 @@ def render_groove(
     )
 
 
+def render_tempo_map(
+    *,
+    tempi: Sequence[float],
+    seed: int = 0,
+    parts: Sequence[str] = DEFAULT_PARTS,
+    sample_rate: int = 22050,
+    soundfont: str | os.PathLike[str] | None = None,
+    quiet_drums: tuple[int, int] | None = None,
+) -> Groove:
+    """A band whose tempo follows ``tempi`` (bpm of each beat in turn): a step from one tempo
+    to another, a drift, rubato. The parts are written at 60 bpm and their notes moved onto
+    the beats, so the truth is exact. ``quiet_drums``: beats [a, b) without the drum kit (a
+    breakdown). Bars in 4/4; Groove.bpm is the first beat's tempo. Cached like render_groove.
+    """
+    if not tempi or any(not (40 <= float(t) <= 220) for t in tempi):
+        raise ParameterError(f"tempi must be 40 to 220 bpm each, got {list(tempi)[:4]!r}...")
+    times = np.concatenate([[0.0], np.cumsum([60.0 / float(t) for t in tempi])])
+    count = len(tempi)
+
+    def warp(t: float) -> float:  # 60 bpm time (one beat a second) to song time
+        k = min(int(math.floor(t)), count - 1)
+        return float(times[k] + (t - k) * (times[k + 1] - times[k]))
+
+    harmony = make_harmony(seed=seed, bpm=60.0)
+    insts = [get_instrument(name) for name in parts]
+    seconds = float(times[-1])
+    previous = os.environ.get(ENV_SOUNDFONT)
+    if soundfont is not None:
+        os.environ[ENV_SOUNDFONT] = str(Path(soundfont))
+    try:
+        params = {
+            "parts": [i.name for i in insts],
+            "tempi": [round(float(t), 6) for t in tempi],
+            "rate": sample_rate,
+            "seed": int(seed),
+            "quiet_drums": quiet_drums,
+            "fluidsynth": fluidsynth_version(),
+            "sf2": _sf2_id(),
+        }
+
+        def make() -> np.ndarray:
+            tracks = []
+            for inst in insts:
+                notes = part_notes(inst, harmony=harmony, seconds=float(count), seed=seed)
+                if inst.is_drum and quiet_drums is not None:
+                    notes = [n for n in notes if not quiet_drums[0] <= n.start < quiet_drums[1]]
+                moved = tuple(
+                    NoteEvent(
+                        n.pitch, warp(n.start), max(warp(n.end), warp(n.start) + 0.02), n.velocity
+                    )
+                    for n in notes
+                )
+                tracks.append(Track(inst, moved, volume=90 if inst.is_drum else 80))
+            return render_tracks(tracks, seconds=seconds, sample_rate=sample_rate).mean(axis=1)
+
+        audio = cached_array("tempo-map", params, make)
+    finally:
+        if soundfont is not None:
+            if previous is None:
+                os.environ.pop(ENV_SOUNDFONT, None)
+            else:
+                os.environ[ENV_SOUNDFONT] = previous
+    beats = tuple(round(float(t), 6) for t in times[:-1])
+    return Groove(
+        audio=audio,
+        sample_rate=sample_rate,
+        bpm=float(tempi[0]),
+        beats=beats,
+        downbeats=beats[::4],
+    )
+
+
 WALTZ_ROOTS = (36, 41, 43, 36, 45, 41, 43, 36)  # C F G C A F G C, a chord a bar
 
 

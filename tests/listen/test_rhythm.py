@@ -49,6 +49,39 @@ def test_downbeats_fall_on_the_bar_starts():
 
 
 @needs_fluidsynth
+@pytest.mark.slow
+@pytest.mark.parametrize("first, then", [(96.0, 128.0), (140.0, 80.0)])
+def test_a_song_that_changes_tempo_keeps_the_beat_in_both_halves(first, then):
+    """A band at ``first`` bpm for 40 beats, then at ``then``: one global tempo fitted
+    neither half (beat F-measure 0.53-0.82); each section is now tracked at its own tempo,
+    and each half's beats and bars are right on their own."""
+    from aimv_testkit.grooves import render_tempo_map
+
+    groove = render_tempo_map(tempi=[first] * 40 + [then] * 40, seed=3)
+    rhythm = track_rhythm(audio=groove.audio, sample_rate=groove.sample_rate).rhythm
+    change = groove.beats[40]
+    for a, b in ((0.0, change - 1.0), (change + 1.0, groove.beats[-1])):
+        truth = [t for t in groove.beats if a <= t <= b]
+        found = [t for t in rhythm.beats if a <= t <= b]
+        assert f_measure(truth, found) >= 0.9, (a, b)
+        bars = [t for t in groove.downbeats if a <= t <= b]
+        assert f_measure(bars, [t for t in rhythm.downbeats if a <= t <= b]) >= 0.75, (a, b)
+
+
+@needs_fluidsynth
+@pytest.mark.slow
+def test_a_breakdown_without_drums_keeps_the_steady_beat():
+    """A steady 110 bpm song whose drums stop for 28 beats: still one tempo, the same beats
+    as the tracker's global ones (no section is cut where the drums rest)."""
+    from aimv_testkit.grooves import render_tempo_map
+
+    groove = render_tempo_map(tempi=[110.0] * 96, seed=1, quiet_drums=(32, 60))
+    rhythm = track_rhythm(audio=groove.audio, sample_rate=groove.sample_rate).rhythm
+    assert rhythm.tempo_bpm == pytest.approx(110, rel=0.02)
+    assert f_measure(groove.beats, rhythm.beats) >= 0.95
+
+
+@needs_fluidsynth
 def test_a_waltz_with_the_bass_alone_on_one_has_its_downbeats_on_the_bass():
     """3/4 at 120 bpm: the bass on beat 1, the piano's chord on 2 and 3, a new chord each bar.
     Every downbeat used to land on beat 2, where the chord starts."""
