@@ -30,7 +30,13 @@ from aimv_backend.imagine.video_options import VideoOptions
 from aimv_backend.listen.analyze import OLD_SETTINGS_KEYS, SETTINGS_KEY, ListenOptions
 from aimv_backend.progress import Progress, announce_stage
 from aimv_backend.stage.options import SavedScene, ScaleOptions, StageOptions
-from aimv_backend.stage.record import render_fingerprint, video_is_ours, write_record
+from aimv_backend.stage.record import (
+    check_scene_out,
+    render_fingerprint,
+    scene_is_ours,
+    video_is_ours,
+    write_record,
+)
 from aimv_backend.util.files import output_dir, sha256_file
 from aimv_backend.util.locks import folder_lock
 from aimv_backend.util.workdir import (
@@ -339,7 +345,10 @@ def _stage(run: _Run) -> None:
     fingerprint = render_fingerprint(
         request.timeline_path, run.timeline, request.stage, audio=run.info.path, seed=request.seed
     )
-    if video_is_ours(record_path, request.output, fingerprint):
+    scene = request.work_dir / names.SCENE_FILE
+    if video_is_ours(record_path, request.output, fingerprint) and scene_is_ours(
+        record_path, scene, fingerprint
+    ):
         run.progress.notice("the video is up to date")
         return
     # AIMV's own from now on: a run killed outright (no finally) must not leave scene.blend
@@ -352,12 +361,12 @@ def _stage(run: _Run) -> None:
         options=request.stage,
         progress=run.progress,
         seed=request.seed,
-        blend_out=request.work_dir / names.SCENE_FILE,
+        blend_out=scene,
         expected_seconds=run.timeline.source.duration,
         scale=request.scale,
         work_dir=request.work_dir,  # segments cached in WORK/chunks/ for a resumed run
     )
-    write_record(record_path, output, fingerprint=fingerprint, options=request.stage)
+    write_record(record_path, output, fingerprint=fingerprint, options=request.stage, scene=scene)
     run.ran.append("stage")
 
 
@@ -461,6 +470,8 @@ def _run_stages(request: RunRequest, info: AudioInfo, progress: Progress) -> Run
                 f"{str(output)!r} exists and was not made by this work folder; "
                 "use --force to overwrite it"
             )
+        # scene.blend saved again in Blender is the artist's: refused before any work
+        check_scene_out(record_path, request.work_dir / names.SCENE_FILE, force=request.force)
     state = _Run(request=request, info=info, progress=progress)
     state.cached = _cached_timeline(state)
     if state.cached is None:  # the song will be listened to: read it through first, so that

@@ -114,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     flags.FONT.add_to(p, dest="font")
     p.add_argument("--blend-out", metavar="FILE", help="also save the staged scene as .blend")
     p.add_argument(
+        "--video-path",
+        metavar="VIDEO.mp4",
+        help="the video the --blend-out scene renders to (recorded there; default: -o)",
+    )
+    p.add_argument(
         "--image-sequence",
         metavar="DIR",
         help="write the frames as DIR/f_NNNNNN.png instead of an MP4 (the chunked render)",
@@ -267,7 +272,9 @@ def _check(args) -> None:
         raise UsageError("--work-dir or -o is needed to place the backend's outputs")
 
 
-def _remember_settings(stage, args, video: dict, keying, *, audio: Path, timeline: Path) -> None:
+def _remember_settings(
+    stage, rs, args, video: dict, keying, *, audio: Path, timeline: Path
+) -> None:
     """Fill in the panel's settings (``Scene.aimv``) of the scene ``--blend-out`` saves, so that
     an artist who opens it can Build scene and Render at once. (Blender 5 keeps a registered
     PropertyGroup's values apart from ID properties, so the group is registered here first.)"""
@@ -288,8 +295,10 @@ def _remember_settings(stage, args, video: dict, keying, *, audio: Path, timelin
     panel.font_path = str(Path(args.font).absolute()) if args.font else ""
     for name in importlib.import_module(f"{PKG}.layer_options").LAYERS:
         setattr(panel, f"layer_{name}", name in keying.layers)
-    if args.output:
-        panel.output_path = str(Path(args.output).absolute())
+    video_path = args.video_path or args.output
+    if video_path:
+        panel.output_path = str(Path(video_path).absolute())
+        rs.render.filepath = panel.output_path  # Blender's own Render Animation writes it
 
 
 def run(args: argparse.Namespace) -> int:
@@ -343,7 +352,9 @@ def run(args: argparse.Namespace) -> int:
     render.configure_engine(
         stage, engine=video["engine"], samples=video["samples"], textured=built.textured
     )
-    rs = render.render_scene(stage, audio=audio.absolute(), options=render_options)
+    # The saved scene covers the whole song, whatever --frames this process renders.
+    whole = dataclasses.replace(render_options, frames=None)
+    rs = render.render_scene(stage, audio=audio.absolute(), options=whole)
     if not render.has_audio_support():
         progress.say("warning", render.NO_AUDIO)
     if args.blend_out:
@@ -352,7 +363,7 @@ def run(args: argparse.Namespace) -> int:
         bpy.context.preferences.filepaths.save_version = max(
             1, bpy.context.preferences.filepaths.save_version
         )
-        _remember_settings(stage, args, video, options, audio=audio, timeline=timeline_path)
+        _remember_settings(stage, rs, args, video, options, audio=audio, timeline=timeline_path)
         replaced = blend.is_file()
         try:
             with _NoiseFilter(fd=1):  # Blender's "Info: Saved copy as ..." is not for stdout
@@ -366,6 +377,8 @@ def run(args: argparse.Namespace) -> int:
                 "new scene; to rebuild a scene you edited and keep the edits, open it in "
                 "Blender and press Build scene",
             )
+    if args.frames:
+        rs = render.render_scene(stage, audio=audio.absolute(), options=render_options)
     if args.output is None and args.image_sequence is None:
         return 0
     total = rs.frame_end - rs.frame_start + 1

@@ -8,7 +8,13 @@ from pathlib import Path
 
 from aimv_backend.cli import options as flags
 from aimv_backend.errors import AudioInputError, OutputError, ParameterError
-from aimv_backend.stage.record import render_fingerprint, video_is_ours, write_record
+from aimv_backend.stage.record import (
+    check_scene_out,
+    render_fingerprint,
+    scene_is_ours,
+    video_is_ours,
+    write_record,
+)
 from aimv_backend.util.files import ensure_output_dir
 from aimv_backend.util.workdir import STAGE_OUTPUTS, prepare_render, record, timeline_folder
 from aimv_timeline import names
@@ -58,17 +64,23 @@ def run(args: argparse.Namespace, progress) -> int:
         )
     ensure_output_dir(output.parent if str(output.parent) else Path("."), what="video folder")
     # One run per folder: restaging while another run writes its textures would stage half.
+    blend_out = Path(args.blend_out) if args.blend_out else None
+    if blend_out is not None and blend_out.suffix.lower() != ".blend":
+        raise ParameterError(f"--blend-out must name a .blend file, got {str(blend_out)!r}")
     with timeline_folder(path) as folder:
         record_path = folder / names.RENDER_RECORD_FILE
         seed = args.seed or 0
         fingerprint = render_fingerprint(path, timeline, options, audio=audio, seed=seed)
+        if blend_out is not None:  # an artist's saved scene is not replaced without --force
+            check_scene_out(record_path, blend_out, force=args.force)
         if output.exists() and not args.force:  # AIMV's own last video may be replaced
             if not video_is_ours(record_path, output):
                 raise OutputError(
                     f"{str(output)!r} exists and is not the video AIMV last made from this "
                     "timeline; use --force to overwrite it"
                 )
-            if args.blend_out is None and video_is_ours(record_path, output, fingerprint):
+            scene_current = blend_out is None or scene_is_ours(record_path, blend_out, fingerprint)
+            if scene_current and video_is_ours(record_path, output, fingerprint):
                 if not args.quiet:
                     print(f"up to date: {output}")
                 return 0
@@ -79,12 +91,14 @@ def run(args: argparse.Namespace, progress) -> int:
             timeline_path=path,
             audio=audio,
             output=output,
-            blend_out=Path(args.blend_out) if args.blend_out else None,
+            blend_out=blend_out,
             options=options,
             progress=progress,
             seed=seed,
         )
-        write_record(record_path, output, fingerprint=fingerprint, options=options)
+        write_record(record_path, output, fingerprint=fingerprint, options=options, scene=blend_out)
     if not args.quiet:
         print(f"wrote: {output}")
+        if blend_out is not None:
+            print(f"wrote: {blend_out}")
     return 0

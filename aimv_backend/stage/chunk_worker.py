@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aimv_backend.errors import RenderError
-from aimv_backend.progress import Progress, SilentProgress
+from aimv_backend.progress import Progress
 from aimv_backend.stage.blender_runner import run_headless
 from aimv_backend.stage.chunks import (
     FRAME_NAME,
@@ -38,7 +38,6 @@ class ChunkJob:
 
     segments: the chunk's consecutive segments. song: the audio Blender's scene refers to.
     timeline_path: stage it afresh; or blend + scene: render that saved scene as it is.
-    blend_out: also save the staged scene there (the first chunk of a render carries it).
     """
 
     index: int
@@ -49,7 +48,6 @@ class ChunkJob:
     settings: StageOptions
     seed: int = 0
     encoder: EncoderSettings = field(default_factory=EncoderSettings)
-    blend_out: Path | None = None
     blend: Path | None = None
     scene: str = ""
 
@@ -132,43 +130,46 @@ def render_chunk(
     reused = tuple(s for s in job.segments if s not in todo)
     if on_frames is not None and reused:
         on_frames(sum(s.count for s in reused))
-    blend_out = job.blend_out
     for run in contiguous_runs(todo):
-        _render_run(job, run, cache, on_frames or (lambda n: None), blend_out, env)
-        blend_out = None  # one staged scene is enough
-    if blend_out is not None and not Path(blend_out).exists():
-        _stage_only(job, blend_out, env)
+        _render_run(job, run, cache, on_frames or (lambda n: None), env)
     if progress is not None:
         progress.notice(f"chunk {job.index + 1}: frames {job.frames}")
     return ChunkResult(job.index, tuple(todo), reused, time.perf_counter() - t0)
 
 
 def _arguments(job: ChunkJob) -> list[str]:
-    s = job.settings
-    w, h = s.resolution
     if job.blend is not None:
         source = ["--blend", str(Path(job.blend).absolute()), "--scene", job.scene]
-    else:
-        source = [
-            *("--timeline", str(Path(job.timeline_path).absolute())),
-            *("--crossfade", f"{s.crossfade:g}"),
-            *(f"--no-{layer}" for layer in s.layers_off),
-            *(["--font", str(Path(s.font).absolute())] if s.font else []),
-        ]
+        return [str(job.song), *source, *_video_arguments(job.settings, job.seed)]
+    return staging_arguments(
+        song=job.song, timeline_path=Path(job.timeline_path), settings=job.settings, seed=job.seed
+    )
+
+
+def staging_arguments(
+    *, song: Path, timeline_path: Path, settings: StageOptions, seed: int
+) -> list[str]:
+    """The headless script's arguments that stage ``timeline_path`` afresh with ``settings``."""
+    s = settings
     return [
-        str(job.song),
-        *source,
-        "--resolution",
-        f"{w}x{h}",
-        "--fps",
-        str(s.fps),
-        "--engine",
-        s.engine,
-        "--samples",
-        str(s.samples),
-        "--seed",
-        str(job.seed),
-        "--force",  # only AIMV's scratch frames and its scene.blend are written
+        str(song),
+        *("--timeline", str(Path(timeline_path).absolute())),
+        *("--crossfade", f"{s.crossfade:g}"),
+        *(f"--no-{layer}" for layer in s.layers_off),
+        *(["--font", str(Path(s.font).absolute())] if s.font else []),
+        *_video_arguments(s, seed),
+    ]
+
+
+def _video_arguments(settings: StageOptions, seed: int) -> list[str]:
+    w, h = settings.resolution
+    return [
+        *("--resolution", f"{w}x{h}"),
+        *("--fps", str(settings.fps)),
+        *("--engine", settings.engine),
+        *("--samples", str(settings.samples)),
+        *("--seed", str(seed)),
+        "--force",  # only AIMV's scratch frames (and a scene's temporary file) are written
     ]
 
 
@@ -177,7 +178,6 @@ def _render_run(
     run: list[FrameRange],
     cache: SegmentCache,
     on_frames: Callable[[int], None],
-    blend_out: Path | None,
     env: dict | None,
 ) -> None:
     frames = FrameRange(run[0].first, run[-1].last)
@@ -203,8 +203,6 @@ def _render_run(
 
     watcher = _FrameWatcher(run, encode, on_frames)
     arguments = [*_arguments(job), "--image-sequence", str(scratch), "--frames", str(frames)]
-    if blend_out is not None:
-        arguments += ["--blend-out", str(Path(blend_out).absolute())]
     try:
         run_headless(arguments, settings=job.settings, progress=watcher, env=env)
         for segment in run[watcher.next :]:  # in case a progress line was lost
@@ -217,9 +215,3 @@ def _render_run(
     missing = [s for s in run if not cache.is_done(s)]
     if missing:
         raise RenderError(f"chunk {job.index + 1}: segment {missing[0]} was not encoded")
-
-
-def _stage_only(job: ChunkJob, blend_out: Path, env: dict | None) -> None:
-    """Save the staged scene without rendering (every frame of the chunk was cached)."""
-    arguments = [*_arguments(job), "--blend-out", str(Path(blend_out).absolute())]
-    run_headless(arguments, settings=job.settings, progress=SilentProgress(), env=env)

@@ -53,8 +53,8 @@ MEMORY_HEADROOM = 0.8  # leave a fifth of the available memory to everything els
 class ChunkedRequest:
     """A chunked render with ``song``'s audio, of ``timeline_path`` (and its textures) staged
     afresh, or of the scene ``scene`` of a saved ``blend`` (the Blender panel's Render) over
-    ``frames``. output: the MP4 to write (in place; the caller renames it). blend_out: also
-    save the staged scene there."""
+    ``frames``. output: the MP4 to write (in place; the caller renames it). The scene itself is
+    saved apart (stage/scene_file.py), once the frames are made."""
 
     song: Path
     timeline_path: Path | None
@@ -64,7 +64,6 @@ class ChunkedRequest:
     seed: int = 0
     scale: ScaleOptions = field(default_factory=ScaleOptions)
     encoder: EncoderSettings = field(default_factory=EncoderSettings)
-    blend_out: Path | None = None
     blend: Path | None = None
     scene: str = ""
     frames: FrameRange | None = None
@@ -245,7 +244,6 @@ def render_chunked(
             settings=settings,
             seed=request.seed,
             encoder=request.encoder,
-            blend_out=request.blend_out if i == 0 else None,
         )
         for i, segments in enumerate(plan.chunks)
     ]

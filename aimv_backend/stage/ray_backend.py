@@ -79,7 +79,6 @@ def _task(job: ChunkJob, bundle: dict | None, runner: Callable[..., ChunkResult]
             timeline_path=root / "work" / "timeline.json",
             song=root / bundle_song_name(job.song),
             cache_dir=root / "cache",
-            blend_out=None,
         )
         result = runner(local)
         cache = SegmentCache(local.cache_dir)

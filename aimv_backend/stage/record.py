@@ -7,6 +7,9 @@ one timeline are both AIMV's, and both up to date on a re-run). ``aimv render``
 and ``aimv stage`` both read it: a video that matches it is AIMV's own (a re-run may replace
 it without ``--force``), and one whose fingerprint matches too is up to date (not rendered
 again). Any other file at the output path is the user's and is kept unless ``--force``.
+``scenes`` does the same for the .blend saved beside the video (``--blend-out``, a work folder's
+scene.blend): one saved again in Blender is the artist's, and is not replaced without
+``--force``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from aimv_backend import __version__
+from aimv_backend.errors import OutputError
 from aimv_backend.stage.options import StageOptions
 from aimv_timeline.schema import Timeline, write_json_atomic
 
@@ -84,31 +88,87 @@ def video_is_ours(record_path: Path, output: Path, fingerprint: str | None = Non
 
 
 def write_record(
-    record_path: Path, output: Path, *, fingerprint: str, options: StageOptions
+    record_path: Path,
+    output: Path,
+    *,
+    fingerprint: str,
+    options: StageOptions,
+    scene: Path | None = None,
 ) -> None:
     """Note ``output`` (just written) as the latest video of this folder's timeline, beside
-    the others made from it (the :data:`KEPT_VIDEOS` most recent)."""
-    stat = output.stat()
-    latest = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "fingerprint": fingerprint}
-    videos = _videos(record_path)
+    the others made from it (the :data:`KEPT_VIDEOS` most recent), and ``scene``, the .blend
+    saved with it, as AIMV's own."""
+    latest = {**_stamp(output), "fingerprint": fingerprint}
+    videos = _entries(record_path, "videos")
     videos.pop(str(output.resolve()), None)
     videos[str(output.resolve())] = latest  # the newest last
     videos = dict(list(videos.items())[-KEPT_VIDEOS:])
+    scenes = _entries(record_path, "scenes")
+    if scene is not None:
+        scenes.pop(str(scene.resolve()), None)
+        scenes[str(scene.resolve())] = {**_stamp(scene), "fingerprint": fingerprint}
     write_json_atomic(
-        {"output": str(output.resolve()), **latest, "settings": asdict(options), "videos": videos},
+        {
+            "output": str(output.resolve()),
+            **latest,
+            "settings": asdict(options),
+            "videos": videos,
+            "scenes": dict(list(scenes.items())[-KEPT_VIDEOS:]),
+        },
         record_path,
+    )
+
+
+def _stamp(path: Path) -> dict[str, int]:
+    stat = path.stat()
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def scene_is_ours(record_path: Path, scene: Path, fingerprint: str | None = None) -> bool:
+    """Whether ``scene`` (a .blend) is the one AIMV last saved there, unchanged since (and,
+    given a fingerprint, made from the same inputs). Saved again in Blender, it is the
+    artist's. A record from before scenes were recorded counts a scene no newer than the
+    video it was saved with as AIMV's."""
+    try:
+        record = json.loads(record_path.read_text())
+        stat = scene.stat()
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    if not isinstance(record, dict):
+        return False
+    if not isinstance(record.get("scenes"), dict):
+        video = record.get("mtime_ns")
+        return fingerprint is None and isinstance(video, int) and stat.st_mtime_ns <= video
+    entry = _entries(record_path, "scenes").get(str(scene.resolve()))
+    if entry is None:
+        return False
+    ours = entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns
+    return ours and (fingerprint is None or entry.get("fingerprint") == fingerprint)
+
+
+def check_scene_out(record_path: Path, scene: Path, *, force: bool) -> None:
+    """Refuse (OutputError, one line) to save a scene over a .blend that is not the one AIMV
+    last saved there: it may hold an artist's edits. ``force`` replaces it (the old one is
+    kept as FILE.blend1)."""
+    if force or not scene.exists() or scene_is_ours(record_path, scene):
+        return
+    raise OutputError(
+        f"{str(scene)!r} exists and is not the scene AIMV last saved there (it may hold your "
+        "edits): open it in Blender and press Build scene to rebuild it keeping them, or use "
+        f"--force to replace it (the old one is kept as {scene.name}1)"
     )
 
 
 KEPT_VIDEOS = 16
 
 
-def _videos(record_path: Path) -> dict[str, dict]:
+def _entries(record_path: Path, key: str) -> dict[str, dict]:
+    """The record's ``videos`` or ``scenes``: {resolved path: {size, mtime_ns, fingerprint}}."""
     try:
         record = json.loads(record_path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return {}
-    videos = record.get("videos") if isinstance(record, dict) else None
-    if not isinstance(videos, dict):
+    entries = record.get(key) if isinstance(record, dict) else None
+    if not isinstance(entries, dict):
         return {}
-    return {k: v for k, v in videos.items() if isinstance(k, str) and isinstance(v, dict)}
+    return {k: v for k, v in entries.items() if isinstance(k, str) and isinstance(v, dict)}

@@ -16,6 +16,7 @@ from pathlib import Path
 from aimv_backend.errors import OutputError
 from aimv_backend.progress import Progress
 from aimv_backend.stage.options import ScaleOptions, StageOptions
+from aimv_backend.stage.scene_file import save_scene
 from aimv_backend.util.video import check_mp4
 from aimv_backend.util.workdir import partial_folder
 
@@ -36,7 +37,8 @@ def run(
     """Key ``timeline_path`` (with its textures) in Blender and render ``output`` (an .mp4).
 
     The video appears under ``output`` only when complete and checked (about
-    ``expected_seconds`` long, with video and sound); ``blend_out`` also saves the scene.
+    ``expected_seconds`` long, with video and sound); ``blend_out`` also saves the scene, once
+    the video is there (:mod:`.scene_file`; the caller has checked it may be replaced).
     The frames render in chunks (``scale``: workers, chunks, Ray; docs/scale.md), whose
     segments are cached under ``work_dir`` (default: the timeline's folder) for a resumed run.
     """
@@ -54,7 +56,6 @@ def run(
         settings=options,
         seed=seed,
         scale=scale if scale is not None else ScaleOptions(),
-        blend_out=None if blend_out is None else blend_out.resolve(),
     )
     try:
         render_chunked(chunked, progress=progress)  # N Blender processes, then join + mux
@@ -65,4 +66,14 @@ def run(
         os.replace(video, output)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    if blend_out is not None:
+        save_scene(
+            timeline_path=timeline_path.resolve(),
+            song=audio.resolve(),
+            settings=options,
+            seed=seed,
+            scene=blend_out,
+            video=output,
+            progress=progress,
+        )
     return output

@@ -296,6 +296,69 @@ def test_aimv_stage_renders_a_timeline_and_leaves_only_the_video(tmp_path, timel
     assert out.stat().st_mtime_ns == made
 
 
+def _scene_facts(blend, env) -> dict:
+    """What an artist opening ``blend`` finds: the render scene's frames and output, the panel's."""
+    code = (
+        "import sys, json, bpy, aimv_blender; bpy.ops.wm.open_mainfile(filepath=sys.argv[1]); "
+        "aimv_blender.register(); rs = bpy.data.scenes['AIMV Render']; "
+        "a = bpy.data.scenes['AIMV Stage'].aimv; "
+        "print(json.dumps({'frames': [rs.frame_start, rs.frame_end], "
+        "'filepath': rs.render.filepath, 'output': a.output_path}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(blend)],
+        env=dict(env, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _save_as_an_artist(blend, env) -> None:
+    """Open the scene, move the camera, save it (Blender keeps the old one as .blend1)."""
+    code = (
+        "import sys, bpy; bpy.ops.wm.open_mainfile(filepath=sys.argv[1]); "
+        "bpy.data.objects['AIMV Camera'].location.x += 1.0; bpy.ops.wm.save_mainfile()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(blend)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_saved_scene_covers_the_song_and_an_artists_save_is_kept(
+    tmp_path, timelines, run_aimv, blender_env
+):
+    """The artist's trial: the saved scene rendered only the first chunk's frames, to '//',
+    and a re-run replaced a scene the artist had saved (a second run lost even the backup)."""
+    out, blend = tmp_path / "staged.mp4", tmp_path / "scene.blend"
+    args = ["stage", timelines["plain"], "-o", out, "--resolution", f"{W}x{H}", "--fps", FPS]
+    first = run_aimv(*args, "--blend-out", blend)
+    assert first.code == 0, first.err
+    assert first.out.splitlines()[-2:] == [f"wrote: {out}", f"wrote: {blend}"]
+    facts = _scene_facts(blend, blender_env)
+    assert facts["frames"] == [1, len(fixtures.WINDOWS) * FPS]  # the whole song, not chunk 1
+    assert facts["filepath"] == facts["output"] == str(out.absolute())
+    again = run_aimv(*args, "--blend-out", blend)
+    assert again.code == 0 and again.out.strip() == f"up to date: {out}", again.out
+    _save_as_an_artist(blend, blender_env)
+    edited = blend.read_bytes()
+    refused = run_aimv(*args[:-1], "6", "--blend-out", blend)  # new settings: a new video
+    assert refused.code == 2, refused.err
+    assert "not the scene AIMV last saved" in refused.err and "--force" in refused.err
+    assert len(refused.err.strip().splitlines()) == 1 and "Traceback" not in refused.err
+    assert blend.read_bytes() == edited
+    forced = run_aimv(*args[:-1], "6", "--blend-out", blend, "--force")
+    assert forced.code == 0, forced.err
+    assert (tmp_path / "scene.blend1").read_bytes() == edited
+
+
 def test_a_slow_engine_is_estimated_after_the_first_frame(tmp_path, blender_env, timelines):
     """A slow engine on this CPU (Cycles at many samples: seconds a frame, as EEVEE in software
     GL but without its minutes of shader compiling): after the first frame the user is told how

@@ -46,6 +46,8 @@ def main() -> int:
         Path(argv[argv.index("--blend-out") + 1]).write_bytes(b"BLENDER-v500 fake scene")
     if "--image-sequence" in argv:
         return frames(argv, mode)
+    if "-o" not in argv:  # the scene alone (stage/scene_file.py)
+        return 0
     out = Path(argv[argv.index("-o") + 1])
     blend = Path(argv[argv.index("--blend-out") + 1]) if "--blend-out" in argv else None
     mode = os.environ.get("FAKE_BLENDER_MODE", "ok")

@@ -1,0 +1,70 @@
+"""The .blend saved beside a video (``--blend-out``, a work folder's scene.blend).
+
+Why apart from the frames: the scene an artist opens must cover the whole song and render to
+the video's path, while each render process stages only its chunk's frames (and a shipped Ray
+chunk has no place to save to). So once the video is made, one more headless Blender stages
+the timeline and saves the scene to a temporary file beside the target, which then replaces
+it; the file it replaces is kept as FILE.blend1, as Blender's own Save does. Whether a file there
+may be replaced at all is decided before any work (:func:`aimv_backend.stage.record.check_scene_out`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from aimv_backend.progress import Progress
+from aimv_backend.stage.blender_runner import run_headless
+from aimv_backend.stage.chunk_worker import staging_arguments
+from aimv_backend.stage.options import StageOptions
+
+
+def save_scene(
+    *,
+    timeline_path: Path,
+    song: Path,
+    settings: StageOptions,
+    seed: int,
+    scene: Path,
+    video: Path,
+    progress: Progress,
+) -> Path:
+    """Stage ``timeline_path`` in Blender and save it as ``scene`` (rendering to ``video``)."""
+    scene = scene.absolute()
+    temporary = scene.with_name(f".{scene.stem}.partial-{os.getpid()}.blend")
+    arguments = [
+        *staging_arguments(song=song, timeline_path=timeline_path, settings=settings, seed=seed),
+        *("--blend-out", str(temporary)),
+        *("--video-path", str(video.absolute())),
+    ]
+    task = progress.task("scene (.blend)", 1)
+    try:
+        run_headless(arguments, settings=settings, progress=_NoticesOnly(progress), env=None)
+        if scene.exists():
+            os.replace(scene, scene.with_name(scene.name + "1"))
+        os.replace(temporary, scene)
+        task.advance()
+    finally:
+        task.close()
+        temporary.unlink(missing_ok=True)
+        temporary.with_name(temporary.name + "1").unlink(missing_ok=True)
+    return scene
+
+
+class _NoticesOnly:
+    """The headless run's warnings reach the user; its tasks (staging) are this one task."""
+
+    def __init__(self, progress: Progress):
+        self._progress = progress
+
+    def task(self, name: str, total: int | None):
+        return self
+
+    def notice(self, message: str) -> None:
+        self._progress.notice(message)
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
