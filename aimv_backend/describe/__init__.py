@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from aimv_backend.describe.abstractions import choose_abstractions
-from aimv_backend.describe.lexicon import ACTIONS, adjective, has_words, salient_word
+from aimv_backend.describe.lexicon import ACTIONS, adjective
 from aimv_backend.describe.prompt import (
     DEFAULT_STYLE,
     build_prompt,
@@ -30,8 +30,10 @@ from aimv_backend.describe.sentence import (
     build_sentence,
     sentence_parts,
 )
+from aimv_backend.describe.sung_object import has_words, salient_word
 from aimv_backend.describe.vectors import WordSpace, load_space
 from aimv_backend.errors import ParameterError, TimelineError
+from aimv_backend.listen.colour import neutral_colour_name
 from aimv_backend.progress import Progress, SilentProgress
 from aimv_backend.util.records import settings_record
 from aimv_timeline.schema import (
@@ -139,7 +141,7 @@ def window_inputs(
     return SentenceInputs(
         volume=window.volume.level,
         relative_db=window.volume.relative_db,
-        colour=window.colour.name,
+        colour=neutral_colour_name(window.colour.name),  # a name edited by hand too
         instruments=tuple(SentenceInstrument(word, category) for word, _, category in picked),
         abstractions=abstractions,
         transcription=_object_word(voice, carried),

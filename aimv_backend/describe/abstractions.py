@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from aimv_backend.describe import lexicon
+from aimv_backend.describe import lexicon, sung_object
 from aimv_backend.describe.vectors import WordSpace
 
 
@@ -42,7 +42,7 @@ def choose_abstractions(
     """
     if not instruments:
         return ()
-    window_words = [w for word, _, _ in instruments for w in lexicon.words_of(word) or [word]]
+    window_words = [w for word, _, _ in instruments for w in sung_object.words_of(word) or [word]]
     slots = list(instruments) if len(instruments) > 1 else [instruments[0], instruments[0]]
     chosen: list[str] = []
 

@@ -32,7 +32,7 @@ def description_hash(description) -> str:
 
 def edited_windows(timeline: Timeline) -> list[int]:
     """Indexes of the windows whose description is not what AIMV made for them."""
-    from aimv_backend.describe import DescribeOptions, describe_window, load_space
+    from aimv_backend.describe import DescribeOptions, describe_timeline, load_space
 
     described = [w for w in timeline.windows if w.description is not None]
     if not described:
@@ -45,14 +45,12 @@ def edited_windows(timeline: Timeline) -> list[int]:
         return [w.index for w in described]  # written by hand (or by another tool)
     try:
         options = DescribeOptions(**recorded, allow_download=False)
-        space = load_space(options.vectors, allow_download=False)
+        load_space(options.vectors, allow_download=False)
     except (AimvError, TypeError, ValueError):
         return [w.index for w in described]
-    return [
-        w.index
-        for w in described
-        if describe_window(w, options=options, space=space) != w.description
-    ]
+    # The whole timeline replayed: a window's object may be carried from the lines before it.
+    replayed = describe_timeline(timeline, options=options).windows
+    return [w.index for w in described if replayed[w.index].description != w.description]
 
 
 def describe_keeping_edits(

@@ -212,28 +212,6 @@ ACTIONS = (
     "drawing",
 )
 
-STOPWORDS = frozenset(
-    """
-    a an the and or but if of to in on at by for with from into onto over under up down out off
-    i me my mine you your yours he him his she her hers it its we us our they them their this
-    that these those there here what who whom which when where why how all any some no not nor
-    so too very just only own same than then once again also ever never now still yet is am are
-    was were be been being do does did done have has had having will would shall should can
-    could may might must let get got go goes going gone come came make made say said know see
-    give gave given take took taken want need feel felt tell told think thought keep kept put
-    bring brought leave call find found seem try tried saw seen looking
-    oh ooh ah yeah yes hey baby gonna wanna gotta cause 'cause ain't im i'm you're it's don't
-    el la los las un una unos unas y o de del al en con por para que se su sus mi tu yo es
-    le les des et ou du au aux je tu il elle nous vous ils elles est dans pour pas ne qui
-    der die das ein eine und oder ich du er sie wir ihr ist nicht mit auf zu im den dem
-    il lo gli e di da per non che io sei o os as um uma eu não com por
-    """.split()
-)
-
-# Sung syllables without meaning: a window whose words are only these "hums" (the design's
-# "hmmmmm" / "oooooooo" case).
-_VOCABLE = re.compile(r"^(?:h*m+|o+h*|a+h*|u+h*|e+h*|la+|na+|da+|doo+|du+|ba+|hm+|mm+|yeah+|uh+)$")
-
 # Short words and ones that start with a vowel letter but a consonant sound, and the reverse.
 _AN_EXCEPTIONS = ("hour", "honest", "honou", "honor", "heir")
 _A_EXCEPTIONS = (
@@ -346,6 +324,12 @@ _ADJECTIVE_EXCEPTIONS = {
     "shoes": "shoe-like",
     "toes": "toe-like",
     "canoe": "canoe-like",
+    "gale": "gusty",
+    "rage": "raging",
+    "sunrise": "dawning",
+    "crab": "crab-like",  # "crabby" is grumpy
+    "race": "racing",  # "racy" would reach the prompt
+    "tortoise": "tortoise-like",
 }
 _ADJECTIVE_SUFFIXES = (
     "y",
@@ -418,12 +402,26 @@ def adjective(word: str) -> str:
         if w.endswith(("ches", "shes", "xes", "oes")):
             return adjective(w[:-2])
         return adjective(w[:-1])
+    from aimv_backend.describe.pos import pos_evidence  # noqa: PLC0415 - data loads once
+
     if w in _PLAIN_ADJECTIVES or len(w) <= 2:
         return w
     if w.endswith(_ADJECTIVE_SUFFIXES) or w.endswith(_NOUN_ADJUNCT_SUFFIXES):
         return w
-    if len(w) >= 7 and w.endswith(("ate", "ize", "ise")):
+    evidence = pos_evidence(w)
+    if evidence["adj"] > evidence["noun"]:  # already an adjective: airborne, shrill
+        return w
+    if len(w) >= 7 and w.endswith(("ate", "ize", "ise")) and evidence["verb"] >= evidence["noun"]:
         return w[:-1] + "ing"  # verbs: vibrate -> vibrating
+    made = _y_form(w)
+    known = pos_evidence(made) if made.endswith("y") else {"adj": 1}
+    if not known["adj"] and any(known.values()):  # another word: car -> "carry", code -> "cody"
+        return w + "-like"
+    return made
+
+
+def _y_form(w: str) -> str:
+    """The design's "add y" with English spelling (see :func:`adjective`)."""
     if w.endswith("e") and not w.endswith(("ee", "ie", "oe")):
         return w[:-1] + "y"
     if w[-1] in "aiou" or w.endswith(("ee", "ie", "oe")):
@@ -467,55 +465,6 @@ def same_family(a: str, b: str) -> bool:
         return True
     short, long_ = sorted((sa, sb), key=len)
     return len(short) >= 4 and long_.startswith(short)
-
-
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
-
-
-def words_of(text: str) -> list[str]:
-    """The words of a transcription, lowercase, without punctuation or digits."""
-    text = unicodedata.normalize("NFC", text)
-    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
-
-
-def is_vocable(word: str) -> bool:
-    """True for sung syllables such as "ooh", "hmm", "la", "na"."""
-    return bool(_VOCABLE.match(word.lower()))
-
-
-def has_words(text: str) -> bool:
-    """True when a transcription holds real words, not only sung syllables."""
-    return any(not is_vocable(w) for w in words_of(text))
-
-
-MAX_OBJECT_CHARS = 24  # longer than any word a singer holds ("extraordinarily": 15)
-
-
-def salient_word(text: str, *, language: str | None = None) -> str:
-    """The design's object ("holding a heart"): the longest noun-first word of a line (later on
-    a tie), or "" when it holds none (the caller carries the last noun over). Words of another
-    language (``language`` not "en", or none known to WordNet) keep the longest content word.
-    See aimv_backend.describe.pos and docs/sentences.md.
-    """
-    from aimv_backend.describe.pos import is_english_word, is_noun
-
-    words = [w for w in words_of(text) if not is_vocable(w)]
-    if not words:
-        return ""
-    # a "word" longer than MAX_OBJECT_CHARS is a line in a script written without spaces
-    content = [w for w in words if w not in STOPWORDS and 1 < len(w) <= MAX_OBJECT_CHARS]
-    if not content:  # "you and me": words, but no object to hold
-        return ""
-    english = language == "en" or (language is None and any(is_english_word(w) for w in content))
-    if english:
-        content = [w for w in content if is_noun(w)]
-        if not content:
-            return ""
-    best = content[0]
-    for w in content[1:]:
-        if len(w) >= len(best):
-            best = w
-    return best
 
 
 # --------------------------------------------------------------------------------------------

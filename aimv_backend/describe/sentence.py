@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aimv_backend.describe import lexicon, pos
+from aimv_backend.describe.sung_object import object_phrase
 from aimv_backend.errors import ParameterError
 from aimv_timeline.schema import INSTRUMENT_CATEGORIES, VOLUME_LEVELS
 
@@ -146,7 +147,10 @@ def _background_clause(instruments: Sequence[SentenceInstrument]) -> str:
     for inst, name, stick, (one, several) in zip(instruments, names, sticks, verbs, strict=True):
         verb = several if lexicon.is_plural_instrument(inst.word) else one
         parts.append(f"{lexicon.DRUM_STICK} the {name}" if stick else f"{name} {verb}")
-    return _cap(" and ".join(parts))
+    # The stick's clause last: "Kick hits and drum stick strikes the Snare", where the other
+    # order read as if the stick struck the Kick too.
+    order = sorted(range(len(parts)), key=lambda k: sticks[k])
+    return _cap(" and ".join(parts[k] for k in order))
 
 
 def _background_noun_phrase(instruments: Sequence[SentenceInstrument]) -> str:
@@ -179,7 +183,8 @@ def foreground_phrase(
     if not instruments or not abstractions:
         return ""
     last = instruments[-1].word.strip().lower()
-    words = [lexicon.adjective(abstractions[-1]), last, *reversed(abstractions[:-1])]
+    others = [pos.singular(a) for a in reversed(abstractions[:-1])]  # "echo", not "echoes"
+    words = [lexicon.adjective(abstractions[-1]), last, *others]
     return " ".join(w for w in words if w)
 
 
@@ -226,8 +231,8 @@ def sentence_parts(inputs: SentenceInputs) -> SentenceParts:
         who = person_phrase(
             volume=inputs.volume, relative_db=inputs.relative_db, sung=True, spoken=spoken
         )
-        thing = word if pos.is_plural_noun(word) else lexicon.with_article(word)
-        person = f"{who}, {action} {thing}"  # "holding a heart", "holding mountains"
+        thing = object_phrase(word)  # "a heart", "mountains", "love", "London"
+        person = f"{who}, {action} {thing}"
     elif inputs.words_sung:
         person = person_phrase(
             volume=inputs.volume, relative_db=inputs.relative_db, sung=True, spoken=spoken

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aimv_backend.describe import lexicon
+from aimv_backend.describe import lexicon, sung_object
 from aimv_backend.errors import ModelUnavailableError, ParameterError
 
 VECTORS_DIR = Path(__file__).resolve().parents[1] / "data" / "vectors"
@@ -288,7 +288,7 @@ class WordSpace:
         for key in (p, p.lower(), p.lower().replace(" ", "-"), p.lower().replace(" ", "_")):
             if key and key in kv.key_to_index:
                 return np.asarray(kv[key], dtype=np.float32)
-        parts = [w for w in lexicon.words_of(p) if w in kv.key_to_index]
+        parts = [w for w in sung_object.words_of(p) if w in kv.key_to_index]
         if not parts:
             return None
         return np.mean([np.asarray(kv[w], dtype=np.float32) for w in parts], axis=0)
@@ -323,7 +323,7 @@ class WordSpace:
         if vec is not None and float(np.linalg.norm(vec)) > 0:
             sims = self._matrix @ (vec / np.linalg.norm(vec))
             order = np.argsort(-sims, kind="stable")
-            own = lexicon.words_of(phrase) or [phrase.lower()]
+            own = sung_object.words_of(phrase) or [phrase.lower()]
             out: list[tuple[str, float]] = []
             for i in order:
                 word = self.candidates[int(i)]

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from aimv_backend.describe import lexicon
+from aimv_backend.describe import sung_object
 from aimv_backend.errors import ModelUnavailableError, ParameterError
 from aimv_timeline.schema import Pictogram, Timeline, Window
 
@@ -135,7 +135,7 @@ def _vector_space():
 def match(word: str, *, threshold: float = 0.7) -> Match | None:
     """The best emoji for ``word`` (see the module docstring), or None under ``threshold``."""
     w = _singular(word.strip().lower())
-    if not w or w in lexicon.STOPWORDS or word.strip().lower() in lexicon.STOPWORDS:
+    if not w or w in sung_object.STOPWORDS or word.strip().lower() in sung_object.STOPWORDS:
         return None
     names = emoji_names()
     best: Match | None = None
@@ -214,7 +214,7 @@ def nouns(window: Window) -> list[tuple[str, str]]:
     """
     out: list[tuple[str, str]] = []
     if window.voice is not None and window.voice.text:
-        obj = lexicon.salient_word(window.voice.text)
+        obj = sung_object.salient_word(window.voice.text, language=window.voice.language)
         if obj:
             out.append((obj, "object"))
     for inst in window.instruments or ():

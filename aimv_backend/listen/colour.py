@@ -235,21 +235,31 @@ def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     )
 
 
-# Colour names go into image prompts, so they must describe, not judge or disgust: XKCD survey
-# names with these words ("ugly brown", "boring green", "sickly yellow") are never chosen.
+# Colour names go into image prompts, so they must describe, not judge, disgust or name a brand:
+# XKCD survey names with these words ("ugly brown", "boring green", "sickly yellow", "barney
+# purple") are never chosen, and the describe stage drops them from a name edited by hand.
 NON_NEUTRAL_WORDS = frozenset(
     {
         "ugly", "boring", "sick", "sickly", "gross", "dirty", "dirt", "dull", "drab", "bruise",
         "blood", "nasty", "icky", "toxic", "poison", "weird", "bland", "murky", "snot", "booger",
         "puke", "vomit", "poo", "poop", "barf", "shit", "pee", "piss",
+        # brands and characters (a prompt would draw them), and praise
+        "barney", "kermit", "barbie", "windows", "tiffany", "nice", "radioactive", "hospital",
     }
 )  # fmt: skip
 
 
 def is_neutral_colour_name(name: str) -> bool:
     """Whether a colour name is free of judging or disgusting words (see NON_NEUTRAL_WORDS)."""
-    words = name.lower().replace("/", " ").replace("-", " ").split()
-    return not any(w.strip("'") in NON_NEUTRAL_WORDS for w in words)
+    return neutral_colour_name(name) == " ".join(name.split())
+
+
+def neutral_colour_name(name: str) -> str:
+    """``name`` without the words of NON_NEUTRAL_WORDS ("puke green" -> "green"; "" if none
+    is left)."""
+    words = name.replace("/", " / ").split()
+    kept = [w for w in words if w.lower().strip("'-") not in NON_NEUTRAL_WORDS]
+    return " ".join(kept).replace(" / ", "/").strip(" /")
 
 
 @functools.lru_cache(maxsize=1)

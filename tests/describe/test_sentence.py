@@ -8,17 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aimv_backend.describe.lexicon import (
-    ACTIONS,
-    adjective,
-    article,
-    salient_word,
-)
+from aimv_backend.describe.lexicon import ACTIONS, adjective, article
 from aimv_backend.describe.sentence import (
     SentenceInputs,
     SentenceInstrument,
     build_sentence,
 )
+from aimv_backend.describe.sung_object import salient_word
 from aimv_backend.errors import ParameterError
 from aimv_timeline.schema import INSTRUMENT_CATEGORIES, VOLUME_LEVELS
 
