@@ -267,7 +267,13 @@ def build_keys(timeline: Timeline, options: KeyingOptions) -> SceneKeys:
             frame_end=frame_end,
             lyrics=shown,
             view=pictograms.View(
-                aspect=options.aspect, distance=options.camera_distance, lens=options.lens
+                aspect=options.aspect,
+                distance=options.camera_distance,
+                lens=options.lens,
+                # the camera at its closest: pushed in at the loudest, and a kick's punch
+                closest=options.camera_distance
+                - (camera.PUSH_DRIVE_MAX * options.push_in if moving else 0.0)
+                - (hits.EFFECTS["kick"][0] * options.hit_strength if "hits" in layers else 0.0),
             ),
         )
         channels += picto_chs

@@ -168,7 +168,7 @@ def _hide_fade_with_screen(keys: SceneKeys, behind: tuple) -> SceneKeys:
 def check_stage_is_this_scenes(scene: bpy.types.Scene) -> None:
     """One AIMV stage per file: its objects are found by name, so building in a second scene
     would re-key (and sweep) the first scene's stage."""
-    stage = bpy.data.collections.get(COLLECTION)
+    stage = common.find_collection(COLLECTION)
     if stage is None or stage.name in scene.collection.children:
         return
     owner = next((s for s in bpy.data.scenes if stage.name in s.collection.children), None)
@@ -292,7 +292,7 @@ def objects_in_the_way(
     AIMV keeps the artist's objects, so it only names them.
     """
     scene.view_layers[0].update()  # world matrices of objects added or moved since
-    stage = bpy.data.collections.get(COLLECTION)
+    stage = common.find_collection(COLLECTION)
     ours = set()  # objects AIMV made (renamed or copied too); the artist's own count, even
     if stage is not None:  # inside AIMV's collections
         ours = {o.name for o in stage.all_objects if common.IDENTITY in o}

@@ -12,14 +12,25 @@ IDENTITY = "aimv_name"
 
 
 def collection(scene: bpy.types.Scene, name: str = COLLECTION) -> bpy.types.Collection:
-    """AIMV's collection (``name`` = "AIMV") or one of its per-layer children ("AIMV Lyrics")."""
-    coll = bpy.data.collections.get(name)
+    """AIMV's collection (``name`` = "AIMV") or one of its per-layer children ("AIMV Lyrics").
+
+    One the artist renamed is found by its :data:`IDENTITY` and keeps their name: a layer
+    switched off must hide the objects where they are, not in a twin made under the old name.
+    """
+    coll = find_collection(name)
     if coll is None:
         coll = bpy.data.collections.new(name)
+    coll[IDENTITY] = name
     parent = scene.collection if name == COLLECTION else collection(scene)
     if coll.name not in parent.children:
         parent.children.link(coll)
     return coll
+
+
+def find_collection(name: str = COLLECTION) -> bpy.types.Collection | None:
+    """AIMV's collection ``name`` if there is one, renamed by the artist or not."""
+    renamed = next((c for c in bpy.data.collections if c.get(IDENTITY) == name), None)
+    return renamed or bpy.data.collections.get(name)
 
 
 def set_layer_visible(scene: bpy.types.Scene, coll: bpy.types.Collection, visible: bool) -> None:

@@ -12,6 +12,7 @@ import random
 from .base import BEZIER, Channel, Keys, evaluate
 
 LENS = 50.0  # mm: the AIMV camera's focal length (its sensor: background.SENSOR_WIDTH)
+PUSH_DRIVE_MAX = 1.5  # the drive at which the push-in stops growing
 
 
 def camera_channels(
@@ -59,7 +60,7 @@ def camera_channels(
                 + 0.5 * math.sin(2 * math.pi * 1.35 * fast * t + phase_j)
             )
         )
-        ys.append(-distance + push_in * min(d, 1.5))
+        ys.append(-distance + push_in * min(d, PUSH_DRIVE_MAX))
         rolls.append(0.03 * d * math.sin(2 * math.pi * t / 4.7 + phase_r))
     fr = [float(f) for f in frames]
     return [

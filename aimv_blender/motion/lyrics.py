@@ -305,6 +305,8 @@ def pop_channels(
     """The shared pop-in/hold/fade keys of a reusable object (lyrics and pictograms).
 
     ``apps`` need pop, hold_end, gone, location, size (and colour, weight when ``colour``).
+    Every key lies within the scene (frames 1 .. ``frame_end``): an appearance that would
+    fade out after the song's end fades out in its last frames instead.
     """
     loc = {i: [(1.0, apps[0].location[i])] for i in range(3)}
     scale = [(1.0, 0.0)]
@@ -320,24 +322,26 @@ def pop_channels(
                 rgb[i].append((before, a.colour[i]))
         if colour:
             weight.append((before, a.weight))
-        hidden += [(before, 0.0), (float(a.gone + 1), 1.0)]
+        gone = min(a.gone, frame_end)
+        hold_end = min(a.hold_end, max(a.pop, gone - max(1, a.gone - a.hold_end)))
+        after = [(float(gone + 1), 1.0)] if gone < frame_end else []
+        hidden += [(before, 0.0), *after]
         s = a.size
         scale += [
             (before, 0.0),
             (float(a.pop), 0.7 * s),
-            (float(a.pop + 1), 1.12 * s),
-            (float(min(a.pop + 3, a.hold_end)), s),
-            (float(max(a.hold_end, a.pop + 3)), s),
-            (float(a.gone), 0.9 * s),
-            (float(a.gone + 1), 0.0),
+            (float(min(a.pop + 1, gone)), 1.12 * s),
+            (float(min(a.pop + 3, hold_end)), s),
+            (float(min(max(hold_end, a.pop + 3), gone)), s),
+            (float(gone), 0.9 * s),
+            *([(float(gone + 1), 0.0)] if gone < frame_end else []),
         ]
         alpha += [
             (before, 0.0),
             (float(a.pop), 1.0),
-            (float(a.hold_end), 1.0),
-            (float(a.gone), 0.0),
+            (float(hold_end), 1.0),
+            (float(gone), 0.0),
         ]
-    del frame_end
     out = [Channel(f"{kind}.location", i, dedupe(loc[i]), CONSTANT, subject=subject) for i in loc]
     out.append(Channel(f"{kind}.scale", 0, dedupe(scale), LINEAR, subject=subject))
     out.append(Channel(f"{kind}.alpha", 3, dedupe(alpha), LINEAR, subject=subject))

@@ -32,24 +32,29 @@ PLACES = {
 
 @dataclass(frozen=True)
 class View:
-    """What the camera sees at rest: the frame's aspect (width / height), the distance (m)
-    from the camera to the background plane (y = 0) and the lens (mm)."""
+    """What the camera sees: the frame's aspect (width / height), the distance (m) from the
+    camera to the background plane (y = 0) at rest and at its closest (pushed in by a loud
+    passage and a kick's punch), and the lens (mm). (The camera's sway, a tenth of a metre,
+    is left to the SAFE margin.)"""
 
     aspect: float = 16 / 9
     distance: float = 8.5
     lens: float = LENS  # mm, on the 36 mm sensor
+    closest: float | None = None  # None: the camera never moves in
 
     def fit(self, x: float, z: float, *, depth: float, size: float) -> tuple[float, float]:
         """(x, z) of a pictogram ``size`` m wide at ``depth`` (y), moved inside the frame.
 
         Places are designed for 16:9: a narrower frame scales them in; then each is clamped so
-        the popped-in pictogram stays within SAFE of the view's edges.
+        the popped-in pictogram stays within SAFE of the view's edges however close the camera
+        comes (the trial found pictograms cut by the frame's edge while it was pushed in).
         """
-        half = (self.distance + depth) * SENSOR_WIDTH / (2.0 * self.lens)  # the longer side's
+        closest = self.distance if self.closest is None else min(self.closest, self.distance)
+        half = max(0.0, (closest + depth) * SENSOR_WIDTH / (2.0 * self.lens))  # longer side
         half_w, half_h = (
             (half, half / self.aspect) if self.aspect >= 1 else (half * self.aspect, half)
         )
-        x *= min(1.0, half_w / half)
+        x *= min(1.0, self.aspect)  # a portrait frame: the 16:9 places scaled in
         reach = POP * size / 2.0
         lim_x, lim_z = max(0.0, SAFE * half_w - reach), max(0.0, SAFE * half_h - reach)
         return min(max(x, -lim_x), lim_x), min(max(z, -lim_z), lim_z)
@@ -104,37 +109,50 @@ def placements(
     words = {(p.path, p.role): p.word for w in timeline.windows for p in (w.pictograms or ())}
     fade = max(1, int(round(FADE_S * fps)))
     out = []
-    for n, key in enumerate(order):
+    taken: list[tuple[str, int, int, int]] = []  # (role, place, pop, hold_end) of those placed
+    placed_lanes = sorted(
+        ((n, key, lane) for n, key in enumerate(order) for lane in runs[key]),
+        key=lambda item: spans[item[2][0]].start,
+    )
+    for n, key, lane in placed_lanes:
         path, role = key
         depth, size, places = PLACES[role]
-        for lane in runs[key]:
-            first, last = spans[lane[0]], spans[lane[-1]]
-            x, z = places[n % len(places)]
-            y = depth
-            if role == "object":
-                near = [
-                    a
-                    for a in lyrics
-                    if first.start - fps <= a.pop < last.end
-                    and a.text.strip(".,!?;:'\"").lower() == words[key].lower()
-                ]
-                if near:
-                    a = near[0]
-                    x = a.location[0] + word_width(a.text, a.size) / 2 + 0.45 * size
-                    y, z = a.location[1], a.location[2] + 0.35 * a.size
-            x, z = view.fit(x, z, depth=y, size=size)
-            out.append(
-                PictogramPlacement(
-                    path=path,
-                    word=words[key],
-                    role=role,
-                    pop=first.start,
-                    hold_end=last.end - 1,
-                    gone=last.end - 1 + fade,
-                    location=(x, y, z),
-                    size=size,
-                )
+        first, last = spans[lane[0]], spans[lane[-1]]
+        pop, hold_end, gone = first.start, last.end - 1, last.end - 1 + fade
+        # its own place, or the next one no pictogram of its role holds meanwhile (one that
+        # fades out as this one pops in may share it)
+        busy = {k for r, k, a, b in taken if r == role and a <= hold_end and pop <= b}
+        place = next(
+            (k % len(places) for k in range(n, n + len(places)) if k % len(places) not in busy),
+            n % len(places),
+        )
+        taken.append((role, place, pop, hold_end))
+        x, z = places[place]
+        y = depth
+        if role == "object":
+            near = [
+                a
+                for a in lyrics
+                if first.start - fps <= a.pop < last.end
+                and a.text.strip(".,!?;:'\"").lower() == words[key].lower()
+            ]
+            if near:
+                a = near[0]
+                x = a.location[0] + word_width(a.text, a.size) / 2 + 0.45 * size
+                y, z = a.location[1], a.location[2] + 0.35 * a.size
+        x, z = view.fit(x, z, depth=y, size=size)
+        out.append(
+            PictogramPlacement(
+                path=path,
+                word=words[key],
+                role=role,
+                pop=pop,
+                hold_end=hold_end,
+                gone=gone,
+                location=(x, y, z),
+                size=size,
             )
+        )
     return out
 
 

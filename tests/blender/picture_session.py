@@ -208,6 +208,11 @@ def main(config_path, result_path):
             out["off"][layer] = shoot(scene, f, shots / f"no_{layer}_{f:03d}.png")
             if layer == "lyrics":
                 out["off"]["lyric_kept"] = bpy.data.objects.get(lyric.name) is not None
+        # the artist renames the lyrics' collection: switching the layer off still hides them
+        bpy.data.collections["AIMV Lyrics"].name = "My Words"
+        build(scene, timeline, folder, cfg, frozenset(LAYERS) - {"lyrics"})
+        out["renamed_off"] = shoot(scene, cfg["word_frame"], shots / "renamed_off.png")
+        out["collections"] = sorted(c.name for c in bpy.data.collections)
         build(scene, timeline, folder, cfg)
         out["on_again"] = shoot(scene, cfg["word_frame"], shots / "on_again.png")
         out["on_again_rotation"] = bpy.data.objects[lyric.name].rotation_euler[1]

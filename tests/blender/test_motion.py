@@ -238,9 +238,12 @@ def test_the_sung_object_sits_next_to_its_lyric(timeline):
 
 @pytest.mark.parametrize("width,height", [(640, 360), (360, 640), (1080, 1080), (1920, 800)])
 def test_every_pictogram_stays_inside_the_frame(timeline, width, height):
-    """Whole, popped-in and at rest, in landscape, portrait, square and scope frames."""
+    """Whole and popped-in in landscape, portrait, square and scope frames, with the camera at
+    its closest (pushed in at the loudest, and a kick's punch): the
+    artist's trial found a drum pictogram cut by the frame's corner for 59 frames."""
+    from aimv_blender.motion import hits
     from aimv_blender.motion.background import SENSOR_WIDTH
-    from aimv_blender.motion.camera import LENS
+    from aimv_blender.motion.camera import LENS, PUSH_DRIVE_MAX
     from aimv_blender.motion.pictograms import POP
 
     windows = list(timeline.windows)
@@ -258,12 +261,56 @@ def test_every_pictogram_stays_inside_the_frame(timeline, width, height):
     aspect = width / height
     placed = [p for s in keys.pictograms for p in s.placements]
     assert {p.role for p in placed} == {"instrument", "abstraction", "object"}
+    closest = (
+        options.camera_distance
+        - PUSH_DRIVE_MAX * options.push_in
+        - hits.EFFECTS["kick"][0] * options.hit_strength
+    )
     for p in placed:
         x, y, z = p.location
-        half = (options.camera_distance + y) * SENSOR_WIDTH / (2 * LENS)
+        half = (closest + y) * SENSOR_WIDTH / (2 * LENS)
         half_w, half_h = (half, half / aspect) if aspect >= 1 else (half * aspect, half)
         reach = POP * p.size / 2
         assert abs(x) + reach <= half_w and abs(z) + reach <= half_h, (p.word, width, height)
+
+
+def test_pictograms_on_screen_together_never_share_a_place(timeline):
+    """The trial's sparkle covered the breeze: both abstractions of one window were put on
+    the same spot (the place was chosen by the pictogram's rank in the whole song)."""
+    windows = list(timeline.windows)
+    pairs = [("spark", "wave"), ("fire", "breeze"), ("spark", "breeze")]  # ranks 0 and 3
+    for i in range(len(windows)):
+        pair = pairs[i % len(pairs)]
+        icons = tuple(ts.Pictogram(word=n, role="abstraction", path=f"p/{n}.png") for n in pair)
+        windows[i] = dataclasses.replace(windows[i], pictograms=icons)
+    keys = keying.build_keys(
+        dataclasses.replace(timeline, windows=tuple(windows)), keying.KeyingOptions(fps=24)
+    )
+    placed = [p for s in keys.pictograms for p in s.placements]
+    for a in placed:
+        for b in placed:
+            if a is not b and a.pop <= b.hold_end and b.pop <= a.hold_end:
+                assert a.location != b.location, (a.word, b.word, a.pop, b.pop)
+
+
+def test_no_key_of_a_lyric_or_pictogram_lies_past_the_song(timeline):
+    """The last pictogram's fade was keyed after the scene's last frame, so it never faded."""
+    windows = list(timeline.windows)
+    icon = ts.Pictogram(word="drum", role="instrument", path="p/drum.png")
+    windows[-1] = dataclasses.replace(windows[-1], pictograms=(icon,))
+    keys = keying.build_keys(
+        dataclasses.replace(timeline, windows=tuple(windows)), keying.KeyingOptions(fps=24)
+    )
+    for channel in keys.channels:
+        if channel.name.startswith(("pictogram", "lyric")):
+            frames = [f for f, _ in channel.keys]
+            assert 1 <= min(frames) and max(frames) <= keys.frame_end, channel.name
+    drum = next(s for s in keys.pictograms if s.word == "drum").placements[-1]
+    alpha = next(
+        c for c in keys.channels if c.name == "pictogram.alpha" and c.subject.endswith("drum")
+    )
+    assert alpha.keys[-1] == (float(keys.frame_end), 0.0)  # faded out by the last frame
+    assert drum.pop < keys.frame_end
 
 
 def test_phrases_end_at_punctuation_and_capitals():

@@ -117,6 +117,9 @@ def test_switching_a_layer_off_removes_it_from_the_picture(picture):
     assert word.text not in read_text(facts["off"]["lyrics"])
     assert word.text in read_text(facts["on_again"])
     assert facts["off"]["lyric_kept"]  # waiting, with its edits, in the excluded collection
+    # renamed by the artist, the collection is still the layer's: no twin under the old name
+    assert word.text not in read_text(facts["renamed_off"])
+    assert "My Words" in facts["collections"] and "AIMV Lyrics" not in facts["collections"]
     assert facts["on_again_rotation"] == pytest.approx(0.2)
     with_picto = np.asarray(Image.open(facts["frames"][str(cfg["picto_frame"])]).convert("RGB"))
     without = np.asarray(Image.open(facts["off"]["pictograms"]).convert("RGB"))
