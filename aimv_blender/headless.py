@@ -272,8 +272,18 @@ def _check(args) -> None:
         raise UsageError("--work-dir or -o is needed to place the backend's outputs")
 
 
+def _as_saved(path: Path, blend: Path) -> str:
+    """``path`` as the saved scene keeps it: relative to the .blend ("//timeline.json") when
+    it lies in the .blend's folder, so a project folder moved whole still builds; else
+    absolute (a song elsewhere stays where it is)."""
+    path, folder = Path(path).absolute(), blend.absolute().parent
+    if not path.is_relative_to(folder):
+        return str(path)
+    return "//" + path.relative_to(folder).as_posix()
+
+
 def _remember_settings(
-    stage, rs, args, video: dict, keying, *, audio: Path, timeline: Path
+    stage, rs, args, video: dict, keying, *, audio: Path, timeline: Path, blend: Path
 ) -> None:
     """Fill in the panel's settings (``Scene.aimv``) of the scene ``--blend-out`` saves, so that
     an artist who opens it can Build scene and Render at once. (Blender 5 keeps a registered
@@ -283,21 +293,21 @@ def _remember_settings(
     if not hasattr(bpy.types.Scene, "aimv"):  # not run inside a Blender with the add-on on
         importlib.import_module(f"{PKG}.props").register()
     panel = stage.aimv
-    panel.audio_path = str(audio.absolute())
-    panel.timeline_path = str(timeline.absolute())
-    panel.work_dir = str(timeline.absolute().parent)
+    panel.audio_path = _as_saved(audio, blend)
+    panel.timeline_path = _as_saved(timeline, blend)
+    panel.work_dir = _as_saved(timeline.absolute().parent, blend)
     panel.fps = int(video["fps"])
     panel.resolution_x, panel.resolution_y = (int(n) for n in video["resolution"])
     panel.render_engine = video["engine"]
     panel.samples = int(video["samples"])
     panel.crossfade = float(keying.crossfade)
     panel.seed = int(keying.seed)
-    panel.font_path = str(Path(args.font).absolute()) if args.font else ""
+    panel.font_path = _as_saved(Path(args.font), blend) if args.font else ""
     for name in importlib.import_module(f"{PKG}.layer_options").LAYERS:
         setattr(panel, f"layer_{name}", name in keying.layers)
     video_path = args.video_path or args.output
     if video_path:
-        panel.output_path = str(Path(video_path).absolute())
+        panel.output_path = _as_saved(Path(video_path), blend)
         rs.render.filepath = panel.output_path  # Blender's own Render Animation writes it
 
 
@@ -363,7 +373,9 @@ def run(args: argparse.Namespace) -> int:
         bpy.context.preferences.filepaths.save_version = max(
             1, bpy.context.preferences.filepaths.save_version
         )
-        _remember_settings(stage, rs, args, video, options, audio=audio, timeline=timeline_path)
+        _remember_settings(
+            stage, rs, args, video, options, audio=audio, timeline=timeline_path, blend=blend
+        )
         replaced = blend.is_file()
         try:
             with _NoiseFilter(fd=1):  # Blender's "Info: Saved copy as ..." is not for stdout

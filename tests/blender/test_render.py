@@ -165,7 +165,9 @@ def test_partial_frames_and_blend_out_without_textures(tmp_path, blender_env, ti
             "-c",
             "import sys, bpy, aimv_blender; bpy.ops.wm.open_mainfile(filepath=sys.argv[1]); "
             "aimv_blender.register(); a = bpy.context.scene.aimv; "
-            "print(a.timeline_path, a.fps, a.resolution_x, a.resolution_y, a.output_path)",
+            "rs = bpy.data.scenes['AIMV Render']; "
+            "print(a.timeline_path, a.fps, a.resolution_x, a.resolution_y, "
+            "bpy.path.abspath(a.output_path), a.output_path, rs.frame_start, rs.frame_end)",
             str(blend),
         ],
         env=dict(blender_env, PYTHONPATH=str(ROOT)),
@@ -174,7 +176,10 @@ def test_partial_frames_and_blend_out_without_textures(tmp_path, blender_env, ti
         timeout=120,
     )
     assert panel.returncode == 0, panel.stderr[-2000:]
-    assert f"{timelines['plain']} {FPS} {W} {H} {out}" in panel.stdout
+    # the video beside the .blend is kept relative ("//part.mp4"), and the saved scene renders
+    # the whole song although this run rendered frames 13-24 only
+    whole = len(fixtures.WINDOWS) * FPS
+    assert f"{timelines['plain']} {FPS} {W} {H} {out} //part.mp4 1 {whole}" in panel.stdout
     means = frames(out).mean(axis=(1, 2))
     assert len(means) == 12
     # frames 13-24 are window 1 (green): without textures the planes show the window colour
@@ -303,7 +308,7 @@ def _scene_facts(blend, env) -> dict:
         "aimv_blender.register(); rs = bpy.data.scenes['AIMV Render']; "
         "a = bpy.data.scenes['AIMV Stage'].aimv; "
         "print(json.dumps({'frames': [rs.frame_start, rs.frame_end], "
-        "'filepath': rs.render.filepath, 'output': a.output_path}))"
+        "'filepath': rs.render.filepath, 'output': bpy.path.abspath(a.output_path)}))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(blend)],
@@ -344,7 +349,8 @@ def test_the_saved_scene_covers_the_song_and_an_artists_save_is_kept(
     assert first.out.splitlines()[-2:] == [f"wrote: {out}", f"wrote: {blend}"]
     facts = _scene_facts(blend, blender_env)
     assert facts["frames"] == [1, len(fixtures.WINDOWS) * FPS]  # the whole song, not chunk 1
-    assert facts["filepath"] == facts["output"] == str(out.absolute())
+    assert facts["filepath"] == "//staged.mp4"  # beside the .blend: moved with it
+    assert facts["output"] == str(out.absolute())
     again = run_aimv(*args, "--blend-out", blend)
     assert again.code == 0 and again.out.strip() == f"up to date: {out}", again.out
     _save_as_an_artist(blend, blender_env)
