@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from aimv_backend import __version__
 from aimv_backend.audio.io import soundtrack_gain_db
 from aimv_backend.errors import ParameterError, RenderError
 from aimv_backend.progress import Progress
@@ -39,6 +38,7 @@ from aimv_backend.stage.chunks import (
     video_frame_count,
 )
 from aimv_backend.stage.options import MAX_WORKERS, ScaleOptions, StageOptions
+from aimv_backend.stage.record import staging_code
 from aimv_timeline.schema import Timeline, read_timeline
 
 # Peak resident memory of one Blender chunk process, measured at 640x360 (590 MB) and
@@ -186,7 +186,7 @@ def fingerprint_for(request: ChunkedRequest, timeline: Timeline | None, plan: Ch
         frames=str(plan.frames),
     )
     settings["render"].pop("blender", None)  # the path is not the identity; the version is
-    code = {"aimv": __version__, "blender": _blender_identity(request.settings)}
+    code = {"aimv": staging_code(), "blender": _blender_identity(request.settings)}
     source = request.blend if request.blend is not None else request.timeline_path
     return inputs_fingerprint(timeline_path=source, textures=textures, settings=settings, code=code)
 

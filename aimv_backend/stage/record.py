@@ -14,6 +14,7 @@ scene.blend): one saved again in Blender is the artist's, and is not replaced wi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import asdict, replace
@@ -49,8 +50,30 @@ def render_fingerprint(
     digest.update(json.dumps(asdict(_as_seen(options, timeline)), sort_keys=True).encode())
     song = audio.stat()
     digest.update(f"{audio.resolve()}:{song.st_size}:{song.st_mtime_ns}:{seed}".encode())
-    digest.update(__version__.encode())  # new keying or render code makes a new video
+    digest.update(staging_code().encode())  # new keying or render code makes a new video
     return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def staging_code() -> str:
+    """AIMV's version and a hash of the code that makes the frames (the add-on and the
+    timeline contract): a video or segment made by other keying code is made again, even
+    within one version."""
+    import aimv_blender
+    import aimv_timeline
+
+    roots = [Path(package.__file__).parent for package in (aimv_blender, aimv_timeline)]
+    return f"{__version__}+{code_digest(roots)}"
+
+
+def code_digest(roots: list[Path]) -> str:
+    """16 hex digits of sha256 over every .py file under ``roots`` (names and bytes)."""
+    digest = hashlib.sha256()
+    for root in roots:
+        for path in sorted(root.rglob("*.py")):
+            digest.update(f"{root.name}/{path.relative_to(root).as_posix()}".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _as_seen(options: StageOptions, timeline: Timeline) -> StageOptions:

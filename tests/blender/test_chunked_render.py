@@ -106,6 +106,29 @@ def test_changed_settings_do_not_reuse_old_chunks(timeline, tmp_path):
     assert len(list(tmp_path.glob("chunks/*/"))) == 1  # the stale fingerprint was swept
 
 
+def test_new_keying_code_does_not_reuse_old_chunks(timeline, tmp_path, monkeypatch):
+    """Segments and videos were fingerprinted with AIMV's version only: after an update of the
+    add-on's keying (same version), a re-run joined the old frames. The code is hashed now."""
+    from aimv_backend.stage import chunked, record
+
+    first = render_chunked(
+        chunked_request(timeline, tmp_path, workers=2), progress=SilentProgress()
+    )
+    assert first.rendered == 2
+    copy = tmp_path / "addon"
+    shutil.copytree(Path(record.__file__).parents[2] / "aimv_blender", copy / "aimv_blender")
+    before = record.code_digest([copy / "aimv_blender"])
+    motion = copy / "aimv_blender" / "motion" / "pictograms.py"
+    motion.write_text(motion.read_text().replace("FADE_S = 0.25", "FADE_S = 0.3"))
+    after = record.code_digest([copy / "aimv_blender"])
+    assert after != before
+    monkeypatch.setattr(chunked, "staging_code", lambda: f"0.1.0+{after}")
+    again = render_chunked(
+        chunked_request(timeline, tmp_path, workers=2), progress=SilentProgress()
+    )
+    assert (again.reused, again.rendered) == (0, 2)
+
+
 def test_a_saved_scene_renders_in_chunks_as_the_panel_asks(
     timeline, one_process, tmp_path, run_aimv
 ):
