@@ -66,6 +66,11 @@ __all__ = [
 ]
 
 
+# Raised whenever the describe code changes what a window's sentence says. 2: 2026-12-03
+# (the sung object's rules and articles, singular foreground nouns, adjectives, colours).
+DESCRIBE_REVISION = 2
+
+
 @dataclass(frozen=True)
 class DescribeOptions:
     """How sentences are made.
@@ -86,8 +91,16 @@ class DescribeOptions:
 
     def settings(self) -> dict[str, Any]:
         """What decides the sentences (recorded, and compared for caching): not whether a
-        download was allowed."""
-        return settings_record(self, "allow_download")
+        download was allowed; and the describe code's revision, so that sentences written by
+        an older AIMV are written again (those edited by hand are kept: describe/edits.py)."""
+        return {**settings_record(self, "allow_download"), "revision": DESCRIBE_REVISION}
+
+    @classmethod
+    def from_record(cls, recorded: dict[str, Any], **overrides: Any) -> DescribeOptions:
+        """The options a timeline's ``settings["describe"]`` records (TypeError or
+        ParameterError when it is not such a record)."""
+        fields_ = {k: v for k, v in recorded.items() if k != "revision"}
+        return cls(**{**fields_, **overrides})
 
     def __post_init__(self) -> None:
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):

@@ -44,7 +44,7 @@ def edited_windows(timeline: Timeline) -> list[int]:
     if not isinstance(recorded, dict):
         return [w.index for w in described]  # written by hand (or by another tool)
     try:
-        options = DescribeOptions(**recorded, allow_download=False)
+        options = DescribeOptions.from_record(recorded, allow_download=False)
         load_space(options.vectors, allow_download=False)
     except (AimvError, TypeError, ValueError):
         return [w.index for w in described]

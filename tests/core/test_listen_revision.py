@@ -108,3 +108,26 @@ def test_the_same_revision_is_reused_without_a_word(run_aimv, listened):
     assert result.code == 0, result.err
     assert "older AIMV" not in result.err
     assert path.stat().st_mtime_ns == mtime
+
+
+def test_sentences_an_older_aimv_wrote_are_written_again_and_edits_kept(run_aimv, listened):
+    """Sentences were cached on the describe options alone: an update's new sentence rules
+    never reached a song described before. The options now record the describe revision."""
+    from aimv_backend.describe.edits import RECORD_KEY as DESCRIBED, description_hash
+    from aimv_timeline.schema import timeline_from_dict
+
+    song, path, _level = listened
+    data = json.loads(path.read_text())
+    today = [w["description"]["sentence"] for w in data["windows"]]
+    del data["settings"]["describe"]["revision"]  # as an older AIMV recorded them
+    data["windows"][1]["description"]["sentence"] = "An older AIMV wrote this."
+    data["windows"][2]["description"]["sentence"] = "A sine wave hums, holding a lantern."
+    old = timeline_from_dict(data)  # what the older AIMV made: window 1's, not window 2's
+    data["settings"][DESCRIBED][1] = description_hash(old.windows[1].description)
+    path.write_text(json.dumps(data))
+    result = run_aimv("listen", song, "-o", path.parent, *FAST)
+    assert result.code == 0, result.err
+    assert "describing (reused" not in result.err
+    windows = read_timeline(path).windows
+    assert windows[1].description.sentence == today[1]  # written again
+    assert windows[2].description.sentence == "A sine wave hums, holding a lantern."  # kept
