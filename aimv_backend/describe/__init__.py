@@ -66,6 +66,10 @@ __all__ = [
 ]
 
 
+# Tagger words that name no sound to stage ("silence"; "other": something unnamed): the
+# window's sound is then "music", as when no instrument is known.
+NOT_AN_INSTRUMENT = frozenset({"silence", "other"})
+
 # Raised whenever the describe code changes what a window's sentence says. 2: 2026-12-03
 # (the sung object's rules and articles, singular foreground nouns, adjectives, colours).
 DESCRIBE_REVISION = 2
@@ -137,6 +141,8 @@ def window_inputs(
     unique = []
     for g in sorted(guesses, key=lambda g: -g.score):  # stable: ties keep the file's order
         key = " ".join(g.word.split()).lower()
+        if key in NOT_AN_INSTRUMENT:  # "Silence plays ... a quiet silence silent"
+            continue
         if key and key not in seen:
             seen.add(key)
             unique.append(g)

@@ -106,7 +106,8 @@ def is_noun_first(word: str) -> bool:
 # Nouns used only in the plural, which WordNet lists as lemmas of their own
 PLURAL_ONLY = frozenset(
     {"clothes", "scissors", "trousers", "pants", "shorts", "pyjamas", "pajamas", "jeans",
-     "tongs", "people", "cattle", "police", "stairs", "goods", "riches", "thanks"}
+     "tongs", "people", "cattle", "police", "stairs", "goods", "riches", "thanks", "dice",
+     "bacteria", "graffiti", "confetti", "media"}
 )  # fmt: skip
 
 

@@ -237,8 +237,12 @@ def sentence_parts(inputs: SentenceInputs) -> SentenceParts:
         person = person_phrase(
             volume=inputs.volume, relative_db=inputs.relative_db, sung=True, spoken=spoken
         )
-        if spoken:  # words, but none an object: "Person says a few words"
-            person = person.replace("speaks", "says a few words")
+        if spoken:  # words, but none an object: "Person says a few words", "shouts a few"
+            person = (
+                person.replace("speaks", "says a few words")
+                if person.endswith("speaks")
+                else f"{person} a few words"
+            )
     elif inputs.voice and not has_vocal_instrument:  # a voice without words: hums, or speaks
         person = person_phrase(
             volume=inputs.volume, relative_db=inputs.relative_db, sung=False, spoken=spoken

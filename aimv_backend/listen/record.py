@@ -24,7 +24,8 @@ from typing import Any
 
 from aimv_timeline.schema import Timeline, timeline_to_dict
 
-LISTEN_REVISION = 2  # 2: 2026-12-03 (3/4 downbeats, quiet-song silence, octaves, families)
+LISTEN_REVISION = 2  # 2: 2026-12-03 (3/4 downbeats, tempo sections, quiet-song silence, octaves,
+# families, colour names)
 RECORD_KEY = "listened"  # timeline.settings key
 _UNRECORDED_REVISION = 1  # every timeline written before the record existed
 _WINDOW_FIELDS = ("index", "start", "end", "volume", "colour", "instruments", "voice", "hits")

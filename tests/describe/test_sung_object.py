@@ -66,6 +66,8 @@ def test_words_of_other_languages_lose_their_elisions_and_function_words(text, l
         ("FBI", "an FBI"),
         ("USB", "a USB"),
         ("étoile", "an étoile"),
+        ("dice", "dice"),  # plurals WordNet lists as lemmas of their own
+        ("bacteria", "bacteria"),
     ],
 )
 def test_the_object_reads_right_after_the_action(word, phrase):
@@ -150,3 +152,30 @@ def test_an_old_timeline_whose_object_was_carried_counts_as_unedited():
     settings = {k: v for k, v in described.settings.items() if k != "described"}
     old = type(described)(**{**described.__dict__, "settings": settings})
     assert edited_windows(old) == []
+
+
+def test_spoken_words_without_an_object_are_a_few_words_at_any_loudness():
+    for volume, db in (("normal", 0.0), ("loud", 14.0), ("quiet", -14.0)):
+        inputs = SentenceInputs(
+            volume=volume,
+            relative_db=db,
+            colour="teal",
+            transcription="",
+            voice=True,
+            action="",
+            instruments=(I("piano", "keys"),),
+            abstractions=("cascade", "silk"),
+            words_sung=True,
+            spoken=True,
+        )
+        person = build_sentence(inputs).split(",")[0]
+        assert person.endswith("a few words"), person  # was "Person loudly shouts"
+
+
+def test_a_tagger_word_for_no_sound_is_not_an_instrument():
+    """"Silence plays ... a quiet silence silent": a window that is not silent but whose
+    tagger said "silence" (or "other") has music, as a window with no instrument known."""
+    heard = window(0, instruments=[guess("silence", "other", 0.8), guess("other", "other", 0.5)])
+    sentence = describe_window(heard).sentence
+    assert sentence.startswith("Music plays in the background"), sentence
+    assert "silence" not in sentence.lower() and " other " not in sentence.lower()
