@@ -113,7 +113,8 @@ def test_the_same_revision_is_reused_without_a_word(run_aimv, listened):
 def test_sentences_an_older_aimv_wrote_are_written_again_and_edits_kept(run_aimv, listened):
     """Sentences were cached on the describe options alone: an update's new sentence rules
     never reached a song described before. The options now record the describe revision."""
-    from aimv_backend.describe.edits import RECORD_KEY as DESCRIBED, description_hash
+    from aimv_backend.describe.edits import RECORD_KEY as DESCRIBED
+    from aimv_backend.describe.edits import description_hash
     from aimv_timeline.schema import timeline_from_dict
 
     song, path, _level = listened

@@ -173,7 +173,7 @@ def test_spoken_words_without_an_object_are_a_few_words_at_any_loudness():
 
 
 def test_a_tagger_word_for_no_sound_is_not_an_instrument():
-    """"Silence plays ... a quiet silence silent": a window that is not silent but whose
+    """ "Silence plays ... a quiet silence silent": a window that is not silent but whose
     tagger said "silence" (or "other") has music, as a window with no instrument known."""
     heard = window(0, instruments=[guess("silence", "other", 0.8), guess("other", "other", 0.5)])
     sentence = describe_window(heard).sentence
