@@ -140,6 +140,18 @@ HAND_PERCUSSION: dict[str, tuple[str, str]] = {
     "finger snap": ("snaps", "snap"),
     "snap": ("snaps", "snap"),
 }
+# Voices that do not sing (PANNs' vocal styles): their own verb (one, several) and the noun of
+# their sound in the sung form, where "Rap sings" and "a Humming chant" read wrong.
+VOCAL_STYLES: dict[str, tuple[str, str, str]] = {
+    "rap": ("flows", "flow", "verse"),
+    "humming": ("drifts", "drift", "drone"),
+    "beatbox": ("clicks", "click", "groove"),
+    "beatboxing": ("clicks", "click", "groove"),
+    "yodel": ("echoes", "echo", "call"),
+    "whistle": ("whistles", "whistle", "tune"),
+    "whistling": ("whistles", "whistle", "tune"),
+    "chant": ("rises", "rise", ""),
+}
 
 # Instrument words that are plural nouns and so take the plural verb ("Strings play").
 PLURAL_INSTRUMENTS = frozenset(

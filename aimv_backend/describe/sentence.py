@@ -118,8 +118,11 @@ def person_phrase(
 
 
 def _by_hand(inst: SentenceInstrument) -> tuple[str, str] | None:
-    """The verbs of a percussion instrument played by hand (no drum stick strikes it)."""
-    return lexicon.HAND_PERCUSSION.get(" ".join(inst.word.lower().split()))
+    """The own verbs (one, several) of a percussion instrument played by hand (no drum stick
+    strikes it) or of a voice that does not sing ("Rap flows", "Humming drifts")."""
+    word = " ".join(inst.word.lower().split())
+    style = lexicon.VOCAL_STYLES.get(word)
+    return style[:2] if style is not None else lexicon.HAND_PERCUSSION.get(word)
 
 
 def _verbs(inst: SentenceInstrument) -> tuple[str, str]:
@@ -157,7 +160,8 @@ def _background_noun_phrase(instruments: Sequence[SentenceInstrument]) -> str:
     """The sung form's "a Crash and Splash hit": instruments with the noun of their sound."""
     groups: list[tuple[str, list[str]]] = []
     for inst in instruments:
-        noun = _words(inst.category).noun
+        style = lexicon.VOCAL_STYLES.get(" ".join(inst.word.lower().split()))
+        noun = style[2] if style is not None else _words(inst.category).noun
         name = _cap(inst.word.strip())
         if lexicon.same_family(noun, name.split()[-1]):
             noun = ""  # "a Chant", not "a Chant chant"

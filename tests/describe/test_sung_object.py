@@ -179,3 +179,28 @@ def test_a_tagger_word_for_no_sound_is_not_an_instrument():
     sentence = describe_window(heard).sentence
     assert sentence.startswith("Music plays in the background"), sentence
     assert "silence" not in sentence.lower() and " other " not in sentence.lower()
+
+
+def test_voices_that_do_not_sing_get_their_own_verbs_and_nouns():
+    """PANNs' vocal styles took the singers' verb: "Rap sings", "Beatbox and Yodel sing",
+    "alongside a Humming chant"."""
+    plain = SentenceInputs(
+        volume="normal",
+        colour="teal",
+        transcription="",
+        voice=False,
+        action="",
+        instruments=(I("rap", "vocal"), I("humming", "vocal"), I("synth", "synth")),
+        abstractions=("street", "breath", "tech"),
+    )
+    assert build_sentence(plain).startswith("Rap flows and Humming drifts in the background")
+    sung = SentenceInputs(
+        volume="normal",
+        colour="teal",
+        transcription="heart",
+        voice=True,
+        action="holding",
+        instruments=(I("beatbox", "vocal"), I("humming", "vocal"), I("synth", "synth")),
+        abstractions=("street", "breath", "tech"),
+    )
+    assert "alongside a Beatbox groove and a Humming drone with" in build_sentence(sung)
