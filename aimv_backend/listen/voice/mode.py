@@ -14,6 +14,15 @@ phrases scored 0.65 and up, spoken ones at most 0.45 (docs/voice.md). Word times
 recogniser, so timing holds under music; the pitch term is what music disturbs, and it only
 adds. A window takes the mode of the phrase whose words it holds (the longer overlap when two
 meet); a voiced window without words takes that of a phrase within PHRASE_GAP, else none.
+
+With audio, the pitch alone decides instead: the share of frames of the words within CONTEXT s
+of the window that lie on a steady pitch (compared octave-blind: under a band YIN jumps an
+octave inside a held note), SUNG_STEADY or more is sung. A frame is steady in a 120 ms stretch
+within 0.35 semitone, or in 240 ms of vibrato (no trend, a swing of 0.2-1.2 semitone: a real
+singer's held note fails the 120 ms test). On espeak lines over bands (+12..0 dB) sung words
+score 0.69-0.73 and spoken ones 0.23-0.32; the timing terms did not separate them (sung 0.55 s
+holds vs spoken words of 0.4-0.5 s) and are kept for calls without audio. Pooling the words
+of 3 s keeps a phrase from flipping word by word (docs/benchmarks.md, "Sung or spoken").
 """
 
 from __future__ import annotations
@@ -31,6 +40,33 @@ PITCH_RATE = 16_000
 PITCH_HOP = 160  # 10 ms
 STEADY_FRAMES = 12  # 120 ms
 STEADY_SEMITONES = 0.35
+# A sung note with vibrato (a swing of +-0.3-1 semitone, 4.5-7 Hz) fails the 120 ms test: it
+# is held when 240 ms of it keep no trend (under VIBRATO_SLOPE semitones a second) and swing
+# between VIBRATO_SWING semitones around their line (set on synthetic vibrato tones; speech
+# glides).
+VIBRATO_FRAMES = 24  # 240 ms: more than one cycle at 4.5 Hz
+VIBRATO_SLOPE = 1.0
+VIBRATO_SWING = (0.2, 1.2)
+
+
+def _vibrato(seg: np.ndarray) -> np.ndarray:
+    """Per frame of a word's pitch track (semitones, 10 ms frames): whether it lies in a
+    stretch of VIBRATO_FRAMES with no trend and a vibrato's swing (compared octave-blind)."""
+    view = np.lib.stride_tricks.sliding_window_view(seg, VIBRATO_FRAMES)
+    view = (view - view[:, :1] + 6.0) % 12.0 - 6.0
+    x = np.arange(VIBRATO_FRAMES) - (VIBRATO_FRAMES - 1) / 2
+    slope = (view * x).sum(axis=1) / (x * x).sum()  # semitones a frame
+    resid = view - view.mean(axis=1, keepdims=True) - slope[:, None] * x
+    swing = np.abs(resid).max(axis=1)
+    low, high = VIBRATO_SWING
+    per_second = np.abs(slope) * (PITCH_RATE / PITCH_HOP)
+    ok = (per_second < VIBRATO_SLOPE) & (swing >= low) & (swing < high)
+    covered = np.convolve(ok.astype(np.int32), np.ones(VIBRATO_FRAMES, np.int32))
+    return covered[: seg.shape[0]] > 0
+
+
+CONTEXT = 3.0  # seconds: a window's mode pools the pitch of the words this close to it
+SUNG_STEADY = 0.45  # share of word frames on a steady pitch from which a window is sung
 
 
 def phrases(words: Sequence[Word]) -> list[list[Word]]:
@@ -44,33 +80,47 @@ def phrases(words: Sequence[Word]) -> list[list[Word]]:
     return out
 
 
-def steadiness(audio: np.ndarray | None, phrase: Sequence[Word]) -> float:
-    """Share of 120 ms stretches within the phrase's words whose pitch stays within 0.35
-    semitone (0 without audio). ``audio``: the song, mono 16 kHz."""
-    if audio is None or not phrase:
-        return 0.0
+def steady_frames(audio: np.ndarray, phrase: Sequence[Word]) -> list[tuple[int, int]]:
+    """(steady frames, frames) of each word of the phrase: a 10 ms frame is steady when it lies
+    in a 120 ms stretch whose pitch stays within 0.35 semitone, compared octave-blind (YIN
+    jumps an octave, often to the band's bass, inside a held note under music). Words shorter
+    than 120 ms give (0, 0). ``audio``: the song, mono 16 kHz."""
     import librosa
 
     a = max(0, int(phrase[0].start * PITCH_RATE) - 512)
     b = min(audio.shape[0], int(phrase[-1].end * PITCH_RATE) + 512)
     if b - a < 2048:
-        return 0.0
+        return [(0, 0)] * len(phrase)
     f0 = librosa.yin(
         audio[a:b], fmin=70.0, fmax=600.0, sr=PITCH_RATE, frame_length=1024, hop_length=PITCH_HOP
     )
     semis = 12.0 * np.log2(np.maximum(f0, 1.0) / 100.0)
-    steady, total = 0, 0
+    out = []
     for w in phrase:
         i = int((w.start * PITCH_RATE - a) / PITCH_HOP)
         j = int((w.end * PITCH_RATE - a) / PITCH_HOP)
         seg = semis[max(0, i) : max(0, j)]
         if seg.shape[0] < STEADY_FRAMES:
+            out.append((0, 0))
             continue
         view = np.lib.stride_tricks.sliding_window_view(seg, STEADY_FRAMES)
-        spread = view.max(axis=1) - view.min(axis=1)
-        steady += int((spread < STEADY_SEMITONES).sum())
-        total += spread.shape[0]
-    return steady / total if total else 0.0
+        view = (view - view[:, :1] + 6.0) % 12.0 - 6.0  # pitch class, relative to the first
+        ok = (view.max(axis=1) - view.min(axis=1)) < STEADY_SEMITONES
+        covered = np.convolve(ok.astype(np.int32), np.ones(STEADY_FRAMES, np.int32))
+        held = covered[: seg.shape[0]] > 0
+        if seg.shape[0] >= VIBRATO_FRAMES:
+            held |= _vibrato(seg)
+        out.append((int(held.sum()), int(seg.shape[0])))
+    return out
+
+
+def steadiness(audio: np.ndarray | None, phrase: Sequence[Word]) -> float:
+    """Share of the phrase's word frames on a steady pitch (0 without audio)."""
+    if audio is None or not phrase:
+        return 0.0
+    counts = steady_frames(audio, phrase)
+    total = sum(n for _, n in counts)
+    return sum(s for s, _ in counts) / total if total else 0.0
 
 
 def phrase_score(phrase: Sequence[Word], steady: float = 0.0) -> float:
@@ -97,7 +147,14 @@ def window_modes(
 
     audio: the song, mono 16 kHz, for the pitch term (None: timing only).
     """
-    marked = [(p[0].start, p[-1].end, phrase_mode(p, steadiness(audio, p))) for p in phrases(words)]
+    groups = phrases(words)
+    marked = [(p[0].start, p[-1].end, phrase_mode(p)) for p in groups]
+    pitched = []  # (start, end, steady frames, frames) of every word
+    if audio is not None:
+        for p in groups:
+            pitched += [
+                (w.start, w.end, s, n) for w, (s, n) in zip(p, steady_frames(audio, p), strict=True)
+            ]
     out: list[str | None] = []
     for span, has_voice in zip(windows, voiced, strict=True):
         if not has_voice or not marked:
@@ -112,5 +169,12 @@ def window_modes(
             key = (overlap, -distance)
             if best_key is None or key > best_key:
                 best, best_key = mode, key
+        # With audio, the pitch of the words within CONTEXT s decides (so neighbouring
+        # windows share most of their evidence and a phrase does not flip word by word);
+        # the timing score only where no word there is long enough for a pitch.
+        near = [(s, n) for a, b, s, n in pitched if max(a - span.end, span.start - b) <= CONTEXT]
+        frames = sum(n for _, n in near)
+        if best is not None and frames:
+            best = "sung" if sum(s for s, _ in near) / frames >= SUNG_STEADY else "spoken"
         out.append(best)
     return out
