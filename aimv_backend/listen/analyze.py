@@ -247,44 +247,33 @@ def _check_unchanged(path: Path, before: tuple[int, int, int, int]) -> None:
 
 def _analyze(info, options, window_seconds, progress, sha256) -> Timeline:
     engines = {"volume": VOLUME_ENGINE, "colour": COLOUR_ENGINE}
-    use_notes = options.colour == "notes" and _notes_ready(progress)
-    track = options.rhythm is not None and options.rhythm.engine != "none"
-    audio = None
-    if track or use_notes:
-        from aimv_backend.listen.rhythm import SAMPLE_RATE
-
-        audio = load_mono(info, sample_rate=SAMPLE_RATE)
-    rhythm = None
-    if track:
-        rhythm, engines["rhythm"] = _track(audio, options.rhythm, progress)
-    if options.windows == "seconds" or rhythm is None:
-        spans = make_windows(
-            frames=info.frames, sample_rate=info.sample_rate, window_seconds=window_seconds
+    on_the_grid = options.windows == "seconds" or not _tracks_beats(options)
+    if options.voice is not None and on_the_grid:
+        # The voice needs the windows only, and is the longest part of the stage: it starts at
+        # once, beside the beats, volume, colour and instruments (it used to wait for the first
+        # three, and was the last part to finish; docs/benchmarks.md).
+        spans = _grid(info, window_seconds)
+        voice = _Parts(info=info, spans=spans, silent=(), options=options).voice
+        voiced, music = overlap.run_together(
+            side=voice,
+            main=lambda p: _listen_to_music(info, options, window_seconds, p, spans=spans),
+            progress=progress,
         )
-    else:
-        spans = make_beat_windows(
-            frames=info.frames,
-            sample_rate=info.sample_rate,
-            window_seconds=window_seconds,
-            marks=rhythm.beats if options.windows == "beats" else rhythm.downbeats,
+    else:  # windows on the beat: the voice waits for them, then runs beside the instruments
+        music = _listen_to_music(info, options, window_seconds, progress, instruments=False)
+        parts = _Parts(
+            info=info, spans=music.spans, silent=music.silent, options=options, notes=music.notes
         )
-    measured = measure_windows(info, spans, volume_options=options.volume, progress=progress)
-    silent = [volume.level == "silent" for volume, _ in measured]
-    _notice_a_quiet_song(measured, progress, silence_dbfs=options.volume.silence_dbfs)
-    notes = None
-    if use_notes:
-        measured, notes = _colour_from_notes(audio, spans, measured, silent, progress)
-        engines["colour"] = f"{NOTES_ENGINE}+{COLOUR_ENGINE}"
-    del audio
-
-    parts = _Parts(info=info, spans=spans, silent=silent, options=options, notes=notes)
-    if options.instruments is not None and options.voice is not None:
-        heard, voiced = overlap.run_together(
-            side=parts.instruments, main=parts.voice, progress=progress
-        )
-    else:
-        heard, voiced = parts.instruments(progress), parts.voice(progress)
-    instruments, hits, more = heard
+        if options.instruments is not None and options.voice is not None:
+            heard, voiced = overlap.run_together(
+                side=parts.instruments, main=parts.voice, progress=progress
+            )
+        else:
+            heard, voiced = parts.instruments(progress), parts.voice(progress)
+        music = replace(music, heard=heard)
+    spans, measured, rhythm = music.spans, music.measured, music.rhythm
+    engines.update(music.engines)
+    instruments, hits, more = music.heard
     engines.update(more)
     voices, language, more = voiced
     engines.update(more)
@@ -324,6 +313,77 @@ def _analyze(info, options, window_seconds, progress, sha256) -> Timeline:
     )
     settings = {**timeline.settings, RECORD_KEY: listen_record(timeline)}
     return replace(timeline, settings=settings)
+
+
+@dataclass(frozen=True)
+class _Music:
+    """What the stage hears besides the voice: the windows and their volume and colour, the
+    rhythm, basic-pitch's notes and the instrument part's result (when it ran)."""
+
+    spans: Sequence[WindowSpan]
+    measured: list[tuple[Volume, Colour]]
+    silent: list[bool]
+    rhythm: Rhythm | None
+    notes: Sequence[Any] | None
+    engines: dict[str, str]
+    heard: tuple[Sequence[Any], Sequence[Any], dict] | None = None
+
+
+def _tracks_beats(options: ListenOptions) -> bool:
+    return options.rhythm is not None and options.rhythm.engine != "none"
+
+
+def _grid(info: AudioInfo, window_seconds: float) -> list[WindowSpan]:
+    return make_windows(
+        frames=info.frames, sample_rate=info.sample_rate, window_seconds=window_seconds
+    )
+
+
+def _listen_to_music(
+    info: AudioInfo,
+    options: ListenOptions,
+    window_seconds: float,
+    progress: Progress,
+    *,
+    spans: Sequence[WindowSpan] | None = None,
+    instruments: bool = True,
+) -> _Music:
+    """Beats, the windows (``spans``, or on the beat), volume, colour, notes and (with
+    ``instruments``) the instrument part: all but the voice, in this order."""
+    engines: dict[str, str] = {}
+    use_notes = options.colour == "notes" and _notes_ready(progress)
+    track = _tracks_beats(options)
+    audio = None
+    if track or use_notes:
+        from aimv_backend.listen.rhythm import SAMPLE_RATE
+
+        audio = load_mono(info, sample_rate=SAMPLE_RATE)
+    rhythm = None
+    if track:
+        rhythm, engines["rhythm"] = _track(audio, options.rhythm, progress)
+    if spans is None:
+        if options.windows == "seconds" or rhythm is None:
+            spans = _grid(info, window_seconds)
+        else:
+            spans = make_beat_windows(
+                frames=info.frames,
+                sample_rate=info.sample_rate,
+                window_seconds=window_seconds,
+                marks=rhythm.beats if options.windows == "beats" else rhythm.downbeats,
+            )
+    measured = measure_windows(info, spans, volume_options=options.volume, progress=progress)
+    silent = [volume.level == "silent" for volume, _ in measured]
+    _notice_a_quiet_song(measured, progress, silence_dbfs=options.volume.silence_dbfs)
+    notes = None
+    if use_notes:
+        measured, notes = _colour_from_notes(audio, spans, measured, silent, progress)
+        engines["colour"] = f"{NOTES_ENGINE}+{COLOUR_ENGINE}"
+    del audio
+    heard = None
+    if instruments:
+        parts = _Parts(info=info, spans=spans, silent=silent, options=options, notes=notes)
+        heard = parts.instruments(progress)
+    return _Music(spans, measured, silent, rhythm, notes, engines, heard)
 
 
 @dataclass(frozen=True)

@@ -75,15 +75,17 @@ def detect_speech(audio: np.ndarray, *, threshold: float = 0.5) -> VadResult:
     model, from_probs, engine, jit = _load_silero()
     if audio.shape[0] < CHUNK:
         return VadResult(np.zeros(0, dtype=np.float32), (), engine)
-    x = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
-    threads = torch.get_num_threads()
     if jit:
+        x = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
+        threads = torch.get_num_threads()
         torch.set_num_threads(1)  # 32 ms frames: more threads only add overhead
-    try:
-        with torch.inference_mode():
-            probs = model.audio_forward(x, SAMPLE_RATE)[0].numpy().astype(np.float32)
-    finally:
-        torch.set_num_threads(threads)
+        try:
+            with torch.inference_mode():
+                probs = model.audio_forward(x, SAMPLE_RATE)[0].numpy().astype(np.float32)
+        finally:
+            torch.set_num_threads(threads)
+    else:
+        probs = _onnx_probabilities(model.session, audio)
     stamps = from_probs(
         probs.tolist(),
         sampling_rate=SAMPLE_RATE,
@@ -96,6 +98,29 @@ def detect_speech(audio: np.ndarray, *, threshold: float = 0.5) -> VadResult:
     )
     regions = tuple(SpeechRegion(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in stamps)
     return VadResult(probs, regions, engine)
+
+
+CONTEXT = 64  # samples of the chunk before that silero-vad's ONNX model sees with each chunk
+
+
+def _onnx_probabilities(session, audio: np.ndarray) -> np.ndarray:
+    """silero-vad's ``OnnxWrapper.audio_forward``, in numpy: the same model, inputs and state,
+    so the same probabilities, without a torch tensor per 32 ms chunk (their thread pool spun
+    beside the other listeners, and cost ~40 % more time)."""
+    n = -(-audio.shape[0] // CHUNK)
+    frames = np.zeros(n * CHUNK, dtype=np.float32)
+    frames[: audio.shape[0]] = audio
+    frames = frames.reshape(n, CHUNK)
+    state = np.zeros((2, 1, 128), dtype=np.float32)
+    context = np.zeros((1, CONTEXT), dtype=np.float32)
+    rate = np.array(SAMPLE_RATE, dtype=np.int64)
+    probs = np.empty(n, dtype=np.float32)
+    for k in range(n):
+        x = np.concatenate([context, frames[k : k + 1]], axis=1)
+        out, state = session.run(None, {"input": x, "state": state, "sr": rate})
+        probs[k] = out[0, 0]
+        context = x[:, -CONTEXT:]
+    return probs
 
 
 def window_presence(vad: VadResult, windows: Sequence[WindowSpan]) -> list[tuple[bool, float]]:
