@@ -346,11 +346,18 @@ def _stage(run: _Run) -> None:
         request.timeline_path, run.timeline, request.stage, audio=run.info.path, seed=request.seed
     )
     scene = request.work_dir / names.SCENE_FILE
-    if video_is_ours(record_path, request.output, fingerprint) and scene_is_ours(
-        record_path, scene, fingerprint
-    ):
-        run.progress.notice("the video is up to date")
-        return
+    if video_is_ours(record_path, request.output, fingerprint):
+        if scene_is_ours(record_path, scene, fingerprint):
+            run.progress.notice("the video is up to date")
+            return
+        if scene.exists() and not scene_is_ours(record_path, scene) and not request.force:
+            run.progress.notice(
+                f"the video is up to date; {str(scene)!r} was saved in Blender since AIMV "
+                "saved it, and is kept as it is"
+            )
+            return
+    # scene.blend saved again in Blender is the artist's: a new video and scene need --force
+    check_scene_out(record_path, scene, force=request.force)
     # AIMV's own from now on: a run killed outright (no finally) must not leave scene.blend
     # and aimv_sequence/ looking like the user's to the next run, which resumes
     record(request.work_dir, RENDER_OUTPUTS)
@@ -470,8 +477,6 @@ def _run_stages(request: RunRequest, info: AudioInfo, progress: Progress) -> Run
                 f"{str(output)!r} exists and was not made by this work folder; "
                 "use --force to overwrite it"
             )
-        # scene.blend saved again in Blender is the artist's: refused before any work
-        check_scene_out(record_path, request.work_dir / names.SCENE_FILE, force=request.force)
     state = _Run(request=request, info=info, progress=progress)
     state.cached = _cached_timeline(state)
     if state.cached is None:  # the song will be listened to: read it through first, so that

@@ -41,6 +41,11 @@ def add_parser(subparsers, parents) -> None:
     flags.add_preset(flags.add_flags(parser, "staging", flags.STAGE))
 
 
+def _saved_in_blender(record_path: Path, scene: Path) -> bool:
+    """Whether ``scene`` exists but is not the one AIMV last saved there (the artist's)."""
+    return scene.exists() and not scene_is_ours(record_path, scene)
+
+
 def run(args: argparse.Namespace, progress) -> int:
     from aimv_backend import stage
     from aimv_backend.stage.blender_runner import blender_command
@@ -71,19 +76,27 @@ def run(args: argparse.Namespace, progress) -> int:
         record_path = folder / names.RENDER_RECORD_FILE
         seed = args.seed or 0
         fingerprint = render_fingerprint(path, timeline, options, audio=audio, seed=seed)
-        if blend_out is not None:  # an artist's saved scene is not replaced without --force
-            check_scene_out(record_path, blend_out, force=args.force)
         if output.exists() and not args.force:  # AIMV's own last video may be replaced
             if not video_is_ours(record_path, output):
                 raise OutputError(
                     f"{str(output)!r} exists and is not the video AIMV last made from this "
                     "timeline; use --force to overwrite it"
                 )
-            scene_current = blend_out is None or scene_is_ours(record_path, blend_out, fingerprint)
+            artists = blend_out is not None and _saved_in_blender(record_path, blend_out)
+            scene_current = (
+                blend_out is None or artists or scene_is_ours(record_path, blend_out, fingerprint)
+            )
             if scene_current and video_is_ours(record_path, output, fingerprint):
+                if artists:  # the video needs nothing; their scene is theirs
+                    progress.notice(
+                        f"{str(blend_out)!r} was saved in Blender since AIMV saved it, and is "
+                        "kept as it is"
+                    )
                 if not args.quiet:
                     print(f"up to date: {output}")
                 return 0
+        if blend_out is not None:  # an artist's saved scene is not replaced without --force
+            check_scene_out(record_path, blend_out, force=args.force)
         # Beside a timeline in the user's own folder: their render.json or aimv_sequence/ stay.
         prepare_render(folder, output=output, force=args.force, outputs=STAGE_OUTPUTS)
         record(folder, STAGE_OUTPUTS)  # AIMV's from now on, even if this run is killed

@@ -355,6 +355,9 @@ def test_the_saved_scene_covers_the_song_and_an_artists_save_is_kept(
     assert again.code == 0 and again.out.strip() == f"up to date: {out}", again.out
     _save_as_an_artist(blend, blender_env)
     edited = blend.read_bytes()
+    same = run_aimv(*args, "--blend-out", blend)  # the video needs nothing: their scene stays
+    assert same.code == 0 and same.out.strip() == f"up to date: {out}", same.err
+    assert "saved in Blender since" in same.err and blend.read_bytes() == edited
     refused = run_aimv(*args[:-1], "6", "--blend-out", blend)  # new settings: a new video
     assert refused.code == 2, refused.err
     assert "not the scene AIMV last saved" in refused.err and "--force" in refused.err

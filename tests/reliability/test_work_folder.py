@@ -28,6 +28,28 @@ def _hidden(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
+def test_a_scene_saved_in_blender_is_kept_and_a_new_video_needs_force(
+    run_aimv, short_song, fake_blender, tmp_path
+):
+    """The artist's trial: a work folder's scene.blend, opened and saved in Blender, was
+    replaced by the next render (and its backup by the one after)."""
+    out = tmp_path / "v.mp4"
+    assert run_aimv(*render_args(short_song, out, fake_blender)).code == 0
+    scene = tmp_path / "v.aimv" / "scene.blend"
+    scene.write_bytes(b"BLENDER-v500 the artist's scene")  # saved again in Blender
+    same = run_aimv(*render_args(short_song, out, fake_blender))  # nothing to make
+    assert same.code == 0 and "up to date" in same.out, same.err
+    other = run_aimv(*render_args(short_song, out, fake_blender, "--seed", "3"))
+    assert other.code == 2 and "not the scene AIMV last saved" in other.err
+    assert len(other.err.strip().splitlines()) == 1
+    assert scene.read_bytes() == b"BLENDER-v500 the artist's scene"
+    forced = run_aimv(*render_args(short_song, out, fake_blender, "--seed", "3", "--force"))
+    assert forced.code == 0, forced.err
+    assert (scene.parent / "scene.blend1").read_bytes() == b"BLENDER-v500 the artist's scene"
+    again = run_aimv(*render_args(short_song, out, fake_blender, "--seed", "3"))
+    assert again.code == 0 and "up to date" in again.out  # AIMV's new scene is recorded
+
+
 def test_a_render_records_its_files_and_reruns_are_up_to_date(
     run_aimv, short_song, fake_blender, tmp_path
 ):
