@@ -7,6 +7,7 @@ bar, the kick plays beats 1 and 3 (and the "and" of 3), the snare 2 and 4, the h
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Sequence
@@ -30,6 +31,22 @@ from aimv_testkit.midi import (
 from aimv_testkit.patterns import NoteEvent, make_harmony, part_notes
 
 DEFAULT_PARTS = ("drum_kit", "bass", "piano")
+
+
+@contextlib.contextmanager
+def _soundfont(soundfont: str | os.PathLike[str] | None):
+    """Render with ``soundfont`` inside the block ($AIMV_SOUNDFONT restored after)."""
+    previous = os.environ.get(ENV_SOUNDFONT)
+    if soundfont is not None:
+        os.environ[ENV_SOUNDFONT] = str(Path(soundfont))
+    try:
+        yield
+    finally:
+        if soundfont is not None:
+            if previous is None:
+                os.environ.pop(ENV_SOUNDFONT, None)
+            else:
+                os.environ[ENV_SOUNDFONT] = previous
 
 
 @dataclass(frozen=True)
@@ -64,10 +81,7 @@ def render_groove(
         raise ParameterError(f"lead_in must be in [0, 10) seconds, got {lead_in!r}")
     harmony = make_harmony(seed=seed, bpm=bpm)
     insts = [get_instrument(name) for name in parts]
-    previous = os.environ.get(ENV_SOUNDFONT)
-    if soundfont is not None:
-        os.environ[ENV_SOUNDFONT] = str(Path(soundfont))
-    try:
+    with _soundfont(soundfont):
         params = {
             "parts": [i.name for i in insts],
             "seconds": seconds,
@@ -92,12 +106,6 @@ def render_groove(
             return stereo.mean(axis=1)
 
         audio = cached_array("groove", params, make)
-    finally:
-        if soundfont is not None:
-            if previous is None:
-                os.environ.pop(ENV_SOUNDFONT, None)
-            else:
-                os.environ[ENV_SOUNDFONT] = previous
     beat = 60.0 / harmony.bpm
     count = int(math.floor((seconds - lead_in) / beat - 1e-9)) + 1
     beats = tuple(
@@ -138,10 +146,7 @@ def render_tempo_map(
     harmony = make_harmony(seed=seed, bpm=60.0)
     insts = [get_instrument(name) for name in parts]
     seconds = float(times[-1])
-    previous = os.environ.get(ENV_SOUNDFONT)
-    if soundfont is not None:
-        os.environ[ENV_SOUNDFONT] = str(Path(soundfont))
-    try:
+    with _soundfont(soundfont):
         params = {
             "parts": [i.name for i in insts],
             "tempi": [round(float(t), 6) for t in tempi],
@@ -168,12 +173,6 @@ def render_tempo_map(
             return render_tracks(tracks, seconds=seconds, sample_rate=sample_rate).mean(axis=1)
 
         audio = cached_array("tempo-map", params, make)
-    finally:
-        if soundfont is not None:
-            if previous is None:
-                os.environ.pop(ENV_SOUNDFONT, None)
-            else:
-                os.environ[ENV_SOUNDFONT] = previous
     beats = tuple(round(float(t), 6) for t in times[:-1])
     return Groove(
         audio=audio,
