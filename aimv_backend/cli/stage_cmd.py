@@ -72,6 +72,13 @@ def run(args: argparse.Namespace, progress) -> int:
     blend_out = Path(args.blend_out) if args.blend_out else None
     if blend_out is not None and blend_out.suffix.lower() != ".blend":
         raise ParameterError(f"--blend-out must name a .blend file, got {str(blend_out)!r}")
+    if blend_out is not None and blend_out.exists() and not blend_out.is_file():
+        raise ParameterError(f"--blend-out {str(blend_out)!r} exists and is not a file")
+    if blend_out is not None and not blend_out.absolute().parent.is_dir():
+        raise ParameterError(
+            f"--blend-out {str(blend_out)!r}: the folder {str(blend_out.absolute().parent)!r} "
+            "does not exist"
+        )
     with timeline_folder(path) as folder:
         record_path = folder / names.RENDER_RECORD_FILE
         seed = args.seed or 0

@@ -306,6 +306,24 @@ def test_staging_at_a_frame_rate_below_one_frame_a_window_is_one_line(tmp_path, 
     assert not out.exists()
 
 
+@pytest.mark.parametrize("where", ["no-such-folder/s.blend", "a-folder.blend", "s.txt"])
+def test_a_bad_blend_out_is_one_line_before_staging(tmp_path, run_aimv, where):
+    """The scene is saved to a temporary file beside it: a missing folder was named by that
+    file's name, and a folder named like a .blend would have been moved aside with --force."""
+    song = tmp_path / "song.wav"
+    sf.write(song, _tone(3.0, 22050), 22050)
+    work = tmp_path / "w"
+    assert run_aimv("listen", song, "-o", work, *LISTEN_FAST).code == 0
+    (tmp_path / "a-folder.blend").mkdir()
+    out = tmp_path / "v.mp4"
+    blend = tmp_path / where
+    line = _one_line(
+        run_aimv("stage", work / "timeline.json", "-o", out, "--blend-out", blend, "--force")
+    )
+    assert "--blend-out" in line and str(blend) in line
+    assert not out.exists() and (tmp_path / "a-folder.blend").is_dir()
+
+
 def test_diffusers_offline_without_the_model_is_refused_before_listening(tmp_path, run_aimv):
     """The model is looked up in the local cache first: no minutes of listening, no work
     folder, and a line saying what to give."""
