@@ -37,6 +37,7 @@ from aimv_backend.stage.record import (
     video_is_ours,
     write_record,
 )
+from aimv_backend.stage.scene_file import save_scene
 from aimv_backend.util.files import output_dir, sha256_file
 from aimv_backend.util.locks import folder_lock
 from aimv_backend.util.workdir import (
@@ -346,7 +347,8 @@ def _stage(run: _Run) -> None:
         request.timeline_path, run.timeline, request.stage, audio=run.info.path, seed=request.seed
     )
     scene = request.work_dir / names.SCENE_FILE
-    if video_is_ours(record_path, request.output, fingerprint):
+    video_current = video_is_ours(record_path, request.output, fingerprint)
+    if video_current:
         if scene_is_ours(record_path, scene, fingerprint):
             run.progress.notice("the video is up to date")
             return
@@ -361,19 +363,32 @@ def _stage(run: _Run) -> None:
     # AIMV's own from now on: a run killed outright (no finally) must not leave scene.blend
     # and aimv_sequence/ looking like the user's to the next run, which resumes
     record(request.work_dir, RENDER_OUTPUTS)
-    output = stage.run(
-        timeline_path=request.timeline_path,
-        audio=run.info.path,
-        output=request.output,
-        options=request.stage,
-        progress=run.progress,
+    if not video_current:
+        output = stage.run(
+            timeline_path=request.timeline_path,
+            audio=run.info.path,
+            output=request.output,
+            options=request.stage,
+            progress=run.progress,
+            seed=request.seed,
+            expected_seconds=run.timeline.source.duration,
+            scale=request.scale,
+            work_dir=request.work_dir,  # segments cached in WORK/chunks/ for a resumed run
+        )
+        write_record(record_path, output, fingerprint=fingerprint, options=request.stage)
+    # after the video is recorded: a run stopped while saving the scene loses no video
+    save_scene(
+        timeline_path=request.timeline_path.resolve(),
+        song=run.info.path.resolve(),
+        settings=request.stage,
         seed=request.seed,
-        blend_out=scene,
-        expected_seconds=run.timeline.source.duration,
-        scale=request.scale,
-        work_dir=request.work_dir,  # segments cached in WORK/chunks/ for a resumed run
+        scene=scene,
+        video=request.output,
+        progress=run.progress,
     )
-    write_record(record_path, output, fingerprint=fingerprint, options=request.stage, scene=scene)
+    write_record(
+        record_path, request.output, fingerprint=fingerprint, options=request.stage, scene=scene
+    )
     run.ran.append("stage")
 
 

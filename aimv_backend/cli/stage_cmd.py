@@ -15,6 +15,7 @@ from aimv_backend.stage.record import (
     video_is_ours,
     write_record,
 )
+from aimv_backend.stage.scene_file import save_scene
 from aimv_backend.util.files import ensure_output_dir
 from aimv_backend.util.workdir import STAGE_OUTPUTS, prepare_render, record, timeline_folder
 from aimv_timeline import names
@@ -83,42 +84,54 @@ def run(args: argparse.Namespace, progress) -> int:
         record_path = folder / names.RENDER_RECORD_FILE
         seed = args.seed or 0
         fingerprint = render_fingerprint(path, timeline, options, audio=audio, seed=seed)
-        if output.exists() and not args.force:  # AIMV's own last video may be replaced
-            if not video_is_ours(record_path, output):
-                raise OutputError(
-                    f"{str(output)!r} exists and is not the video AIMV last made from this "
-                    "timeline; use --force to overwrite it"
-                )
-            artists = blend_out is not None and _saved_in_blender(record_path, blend_out)
-            scene_current = (
-                blend_out is None or artists or scene_is_ours(record_path, blend_out, fingerprint)
+        video_current = video_is_ours(record_path, output, fingerprint)
+        if output.exists() and not args.force and not video_is_ours(record_path, output):
+            raise OutputError(
+                f"{str(output)!r} exists and is not the video AIMV last made from this "
+                "timeline; use --force to overwrite it"
             )
-            if scene_current and video_is_ours(record_path, output, fingerprint):
-                if artists:  # the video needs nothing; their scene is theirs
-                    progress.notice(
-                        f"{str(blend_out)!r} was saved in Blender since AIMV saved it, and is "
-                        "kept as it is"
-                    )
-                if not args.quiet:
-                    print(f"up to date: {output}")
-                return 0
+        artists = blend_out is not None and _saved_in_blender(record_path, blend_out)
+        scene_current = blend_out is None or scene_is_ours(record_path, blend_out, fingerprint)
+        if video_current and not args.force and (scene_current or artists):
+            if artists:  # the video needs nothing; their scene is theirs
+                progress.notice(
+                    f"{str(blend_out)!r} was saved in Blender since AIMV saved it, and is "
+                    "kept as it is"
+                )
+            if not args.quiet:
+                print(f"up to date: {output}")
+            return 0
         if blend_out is not None:  # an artist's saved scene is not replaced without --force
             check_scene_out(record_path, blend_out, force=args.force)
         # Beside a timeline in the user's own folder: their render.json or aimv_sequence/ stay.
         prepare_render(folder, output=output, force=args.force, outputs=STAGE_OUTPUTS)
         record(folder, STAGE_OUTPUTS)  # AIMV's from now on, even if this run is killed
-        stage.run(
-            timeline_path=path,
-            audio=audio,
-            output=output,
-            blend_out=blend_out,
-            options=options,
-            progress=progress,
-            seed=seed,
-        )
-        write_record(record_path, output, fingerprint=fingerprint, options=options, scene=blend_out)
+        made_video = not video_current or args.force
+        if made_video:
+            stage.run(
+                timeline_path=path,
+                audio=audio,
+                output=output,
+                options=options,
+                progress=progress,
+                seed=seed,
+            )
+            write_record(record_path, output, fingerprint=fingerprint, options=options)
+        if blend_out is not None:  # after the video is recorded: a stop here loses no video
+            save_scene(
+                timeline_path=path.resolve(),
+                song=audio.resolve(),
+                settings=options,
+                seed=seed,
+                scene=blend_out,
+                video=output,
+                progress=progress,
+            )
+            write_record(
+                record_path, output, fingerprint=fingerprint, options=options, scene=blend_out
+            )
     if not args.quiet:
-        print(f"wrote: {output}")
+        print(f"wrote: {output}" if made_video else f"up to date: {output}")
         if blend_out is not None:
             print(f"wrote: {blend_out}")
     return 0

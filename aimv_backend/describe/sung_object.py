@@ -3,7 +3,7 @@
 The design takes the object from the words sung in the window. It must be a thing a picture
 can show, never a function word, a time word, a number, a greeting or a word the image prompt
 must not carry, and it must read right after the action: "holding a heart", "holding
-mountains", "holding love", "drawing London", "holding an MRI". docs/sentences.md explains
+mountains", "holding love", "holding an MRI". docs/sentences.md explains
 every choice; aimv_backend/describe/pos.py decides what is a noun.
 """
 
@@ -101,12 +101,13 @@ def has_words(text: str) -> bool:
     return any(not is_vocable(w) for w in words_of(text))
 
 
-def _is_name(token: str, first: bool) -> bool:
-    """A proper name or an acronym as sung: capitalised but not the line's first word
-    ("London"), or two or more capitals ("USA")."""
-    if len(token) >= 2 and token.isupper():
-        return True
-    return not first and token[:1].isupper() and token[1:].islower()
+def _is_acronym(token: str, text: str) -> bool:
+    """An acronym as sung: two to five capitals in a line that is not shouted in capitals
+    ("an MRI", not "an FIRE" from "SET THE FIRE"). A capitalised word is no name here: the
+    recogniser capitalises the first word of each of its segments, wherever a window cuts."""
+    letters = [c for c in text if c.isalpha()]
+    shouted = sum(c.isupper() for c in letters) > 0.5 * len(letters)
+    return 2 <= len(token) <= 5 and token.isupper() and not shouted
 
 
 def salient_word(text: str, *, language: str | None = None) -> str:
@@ -114,8 +115,8 @@ def salient_word(text: str, *, language: str | None = None) -> str:
     noun more than anything else first (later on a tie); "" when it holds none (the caller
     carries the last noun over). Never a stop word or a blocked word. Words of another
     language (``language`` not "en", or none known to WordNet) keep the longest content word
-    of at least three letters. A proper name or an acronym keeps its capitals ("London",
-    "MRI"); every other word is lowercase. See aimv_backend.describe.pos.
+    of at least three letters. An acronym keeps its capitals ("MRI"); every other word is
+    lowercase. See aimv_backend.describe.pos.
     """
     from aimv_backend.describe.pos import is_english_word, is_noun, is_noun_first
 
@@ -123,8 +124,8 @@ def salient_word(text: str, *, language: str | None = None) -> str:
     if not tokens:
         return ""
     shown = {}
-    for k, token in enumerate(tokens):
-        shown.setdefault(token.lower(), token if _is_name(token, k == 0) else token.lower())
+    for token in tokens:
+        shown.setdefault(token.lower(), token if _is_acronym(token, text) else token.lower())
     # a "word" longer than MAX_OBJECT_CHARS is a line in a script written without spaces
     content = [
         w
@@ -151,11 +152,11 @@ def salient_word(text: str, *, language: str | None = None) -> str:
 
 def object_phrase(word: str) -> str:
     """The object as the person holds it: "a heart", "an MRI", plural "mountains", a mass noun
-    "love", a name "London"."""
+    "love"."""
     from aimv_backend.describe.pos import is_plural_noun
 
     if len(word) >= 2 and word.isupper():  # an acronym reads letter by letter
         return f"{'an' if word[0].lower() in _LETTER_AN else 'a'} {word}"
-    if word[:1].isupper() or word in UNCOUNTABLE or is_plural_noun(word):
+    if word.lower() in UNCOUNTABLE or is_plural_noun(word):
         return word
     return f"{article(word)} {word}"

@@ -257,8 +257,11 @@ def is_neutral_colour_name(name: str) -> bool:
 def neutral_colour_name(name: str) -> str:
     """``name`` without the words of NON_NEUTRAL_WORDS ("puke green" -> "green"; "" if none
     is left)."""
-    words = name.replace("/", " / ").split()
-    kept = [w for w in words if w.lower().strip("'-") not in NON_NEUTRAL_WORDS]
+    kept = []
+    for word in name.replace("/", " / ").split():
+        parts = [p for p in word.split("-") if p.lower().strip("'") not in NON_NEUTRAL_WORDS]
+        if parts and any(parts):
+            kept.append("-".join(p for p in parts if p))
     return " ".join(kept).replace(" / ", "/").strip(" /")
 
 

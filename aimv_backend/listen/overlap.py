@@ -7,9 +7,10 @@ dev box the listening stage of a 3-minute song took 22 s one after the other; th
 in docs/benchmarks.md. The heavy work is native code (torch, onnxruntime, CTranslate2), which
 releases the GIL.
 
-Stopping: Ctrl-C and SIGTERM reach the main thread only. The side part gets a progress whose
-tasks raise :class:`Cancelled` at their next step once the main part has failed or been
-interrupted; the main thread waits for that, then raises its own error. The side part runs in
+Stopping: Ctrl-C and SIGTERM reach the main thread only, while it runs its part or waits for
+the side's. Each part gets a progress whose tasks raise :class:`Cancelled` at their next step
+once the other part has failed or been interrupted; the main thread waits for the side to
+stop, then raises the error that came first (the side's, when the side failed). The side part runs in
 a copy of the caller's context, so it sees the same listening checkpoint.
 """
 
@@ -69,7 +70,8 @@ def run_together(
     An error of either is raised once both have ended (the main part's first); the side part's
     result is never half-used.
     """
-    stop = threading.Event()
+    stop = threading.Event()  # the main part failed or was interrupted: the side stops
+    side_failed = threading.Event()  # the side part failed: the main part stops
     outcome: dict[str, Any] = {}
     context = contextvars.copy_context()
 
@@ -78,16 +80,20 @@ def run_together(
             outcome["value"] = context.run(side, StoppableProgress(progress, stop))
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread
             outcome["error"] = exc
+            side_failed.set()
 
     thread = threading.Thread(target=run_side, name="aimv-listen-side", daemon=True)
     thread.start()
     try:
-        main_value = main(progress)
+        main_value = main(StoppableProgress(progress, side_failed))
+        thread.join()  # Ctrl-C here too stops the side part (below)
     except BaseException:
+        side_first = side_failed.is_set()  # then the side's failure stopped the main part
         stop.set()
         thread.join()
+        if side_first:
+            raise outcome["error"] from None
         raise
-    thread.join()
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"], main_value

@@ -23,6 +23,7 @@ from pathlib import Path
 from aimv_backend import __version__
 from aimv_backend.errors import OutputError
 from aimv_backend.stage.options import StageOptions
+from aimv_timeline.names import SCENE_FILE
 from aimv_timeline.schema import Timeline, write_json_atomic
 
 
@@ -150,8 +151,8 @@ def _stamp(path: Path) -> dict[str, int]:
 def scene_is_ours(record_path: Path, scene: Path, fingerprint: str | None = None) -> bool:
     """Whether ``scene`` (a .blend) is the one AIMV last saved there, unchanged since (and,
     given a fingerprint, made from the same inputs). Saved again in Blender, it is the
-    artist's. A record from before scenes were recorded counts a scene no newer than the
-    video it was saved with as AIMV's."""
+    artist's. A record from before scenes were recorded counts the work folder's scene.blend,
+    if no newer than the video it was saved with, as AIMV's."""
     try:
         record = json.loads(record_path.read_text())
         stat = scene.stat()
@@ -159,9 +160,10 @@ def scene_is_ours(record_path: Path, scene: Path, fingerprint: str | None = None
         return False
     if not isinstance(record, dict):
         return False
-    if not isinstance(record.get("scenes"), dict):
+    if not isinstance(record.get("scenes"), dict):  # only a work folder's own scene.blend
         video = record.get("mtime_ns")
-        return fingerprint is None and isinstance(video, int) and stat.st_mtime_ns <= video
+        own = scene.resolve() == (record_path.parent / SCENE_FILE).resolve()
+        return own and fingerprint is None and isinstance(video, int) and stat.st_mtime_ns <= video
     entry = _entries(record_path, "scenes").get(str(scene.resolve()))
     if entry is None:
         return False

@@ -16,7 +16,6 @@ from pathlib import Path
 from aimv_backend.errors import OutputError
 from aimv_backend.progress import Progress
 from aimv_backend.stage.options import ScaleOptions, StageOptions
-from aimv_backend.stage.scene_file import save_scene
 from aimv_backend.util.video import check_mp4
 from aimv_backend.util.workdir import partial_folder
 
@@ -29,7 +28,6 @@ def run(
     options: StageOptions,
     progress: Progress,
     seed: int = 0,
-    blend_out: Path | None = None,
     expected_seconds: float | None = None,
     scale: ScaleOptions | None = None,
     work_dir: Path | None = None,
@@ -37,8 +35,9 @@ def run(
     """Key ``timeline_path`` (with its textures) in Blender and render ``output`` (an .mp4).
 
     The video appears under ``output`` only when complete and checked (about
-    ``expected_seconds`` long, with video and sound); ``blend_out`` also saves the scene, once
-    the video is there (:mod:`.scene_file`; the caller has checked it may be replaced).
+    ``expected_seconds`` long, with video and sound). The caller records it, then saves the
+    scene beside it if asked (:mod:`.scene_file`): a run stopped while saving the scene leaves
+    a video the next run knows as its own.
     The frames render in chunks (``scale``: workers, chunks, Ray; docs/scale.md), whose
     segments are cached under ``work_dir`` (default: the timeline's folder) for a resumed run.
     """
@@ -66,14 +65,4 @@ def run(
         os.replace(video, output)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    if blend_out is not None:
-        save_scene(
-            timeline_path=timeline_path.resolve(),
-            song=audio.resolve(),
-            settings=options,
-            seed=seed,
-            scene=blend_out,
-            video=output,
-            progress=progress,
-        )
     return output

@@ -17,6 +17,7 @@ from aimv_backend.progress import Progress
 from aimv_backend.stage.blender_runner import run_headless
 from aimv_backend.stage.chunk_worker import staging_arguments
 from aimv_backend.stage.options import StageOptions
+from aimv_backend.util.workdir import encoding_partial, sweep_partials_of
 
 
 def save_scene(
@@ -31,7 +32,8 @@ def save_scene(
 ) -> Path:
     """Stage ``timeline_path`` in Blender and save it as ``scene`` (rendering to ``video``)."""
     scene = scene.absolute()
-    temporary = scene.with_name(f".{scene.stem}.partial-{os.getpid()}.blend")
+    sweep_partials_of(scene)  # a killed save's temporary file
+    temporary = encoding_partial(scene, suffix=".blend")
     arguments = [
         *staging_arguments(song=song, timeline_path=timeline_path, settings=settings, seed=seed),
         *("--blend-out", str(temporary)),

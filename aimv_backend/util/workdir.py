@@ -32,7 +32,8 @@ _PARTIAL = re.compile(r"^\..*\.partial-(\d+)(\.aimv-part-\d+)?\.mp4$")
 _PARTIAL_DIR = re.compile(r"^\..*\.partial-(\d+)$")
 # A segment or the soundtrack being encoded by process PID in WORK/chunks/<key>/
 # (stage/chunks.py): ".seg_000001-000024.h264.PID.partial", ".audio.m4a.PID.partial.m4a".
-_PARTIAL_ENCODE = re.compile(r"^\..+\.(\d+)\.partial(\.m4a)?$")
+# ... and a scene being saved by process PID (stage/scene_file.py): ".scene.blend.PID.partial.blend".
+_PARTIAL_ENCODE = re.compile(r"^\..+\.(\d+)\.partial(\.m4a|\.blend)?$")
 
 
 NAME_MAX = 255  # bytes in one file name (ext4, APFS, NTFS)
@@ -59,9 +60,20 @@ def partial_folder(output: Path) -> Path:
 
 def encoding_partial(final: Path, *, suffix: str = "") -> Path:
     """``.NAME.PID.partial[SUFFIX]`` beside ``final``: this process's file while it encodes a
-    segment or the soundtrack (``suffix`` ".m4a" lets ffmpeg choose the container); swept once
-    the process is gone (:data:`_PARTIAL_ENCODE`)."""
+    segment or the soundtrack (``suffix`` ".m4a" lets ffmpeg choose the container) or saves a
+    scene (".blend"); swept once the process is gone (:data:`_PARTIAL_ENCODE`)."""
     return final.with_name(f".{final.name}.{os.getpid()}.partial{suffix}")
+
+
+def sweep_partials_of(final: Path) -> None:
+    """Remove the files :func:`encoding_partial` left beside ``final`` for processes that are
+    gone (a scene saved outside the work folder, which no other sweep visits)."""
+    for entry in _entries(final.parent):
+        m = _PARTIAL_ENCODE.match(entry.name)
+        if m and entry.name.startswith(f".{final.name}.") and not pid_alive(int(m.group(1))):
+            if entry.is_file() and not entry.is_symlink():
+                with contextlib.suppress(OSError):
+                    entry.unlink()
 
 
 def partial_leftovers(partial: Path) -> list[Path]:

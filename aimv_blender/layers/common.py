@@ -29,8 +29,10 @@ def collection(scene: bpy.types.Scene, name: str = COLLECTION) -> bpy.types.Coll
 
 def find_collection(name: str = COLLECTION) -> bpy.types.Collection | None:
     """AIMV's collection ``name`` if there is one, renamed by the artist or not."""
-    renamed = next((c for c in bpy.data.collections if c.get(IDENTITY) == name), None)
-    return renamed or bpy.data.collections.get(name)
+    ours = [c for c in bpy.data.collections if c.get(IDENTITY) == name]
+    # under its own name first: a Shift-D copy ("AIMV Lyrics.001") carries the identity too
+    named = next((c for c in ours if c.name == name), None)
+    return named or next(iter(ours), None) or bpy.data.collections.get(name)
 
 
 def set_layer_visible(scene: bpy.types.Scene, coll: bpy.types.Collection, visible: bool) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 
 import numpy as np
 import pytest
@@ -211,7 +212,11 @@ def test_listening_resumes_from_its_checkpoint(tmp_path, monkeypatch, run_aimv):
         )
         return InstrumentResult("fake:tagger", tuple((guess,) for _ in windows))
 
-    def interrupted(**kwargs):
+    def interrupted(**kwargs):  # Ctrl-C in the voice part, once the instruments are heard
+        for _ in range(1000):
+            if calls:
+                break
+            threading.Event().wait(0.01)
         raise KeyboardInterrupt
 
     monkeypatch.setattr(instruments_module, "tag_instruments", fake_tagger)
@@ -242,7 +247,11 @@ def test_a_cancelled_run_says_so_as_an_event(tmp_path, monkeypatch, run_aimv, fl
     learns of a failure from ``error``; the person still gets the one line and exit 130."""
     import aimv_backend.listen.voice as voice_module
 
-    def interrupted(**kwargs):
+    def interrupted(**kwargs):  # Ctrl-C in the voice part, once the instruments are heard
+        for _ in range(1000):
+            if calls:
+                break
+            threading.Event().wait(0.01)
         raise KeyboardInterrupt
 
     monkeypatch.setattr(voice_module, "listen_voice", interrupted)
