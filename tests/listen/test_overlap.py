@@ -30,25 +30,31 @@ def test_both_parts_run_at_the_same_time_and_both_results_come_back():
     assert thread != threading.current_thread().name
 
 
-def test_an_interrupted_main_part_stops_the_side_part_at_its_next_step():
-    steps = []
-    side_running = threading.Event()
-
+def _long_side(steps, running):
     def side(progress):
-        task = progress.task("instruments", 10_000)
-        side_running.set()
+        task = progress.task("voice", 10_000)
+        running.set()
         for _ in range(10_000):
             threading.Event().wait(0.005)
             task.advance()
             steps.append(1)
         return "finished"
 
+    return side
+
+
+def test_an_interrupted_main_part_stops_the_side_part_at_its_next_step():
+    steps: list[int] = []
+    side_running = threading.Event()
+
     def main(progress):
         side_running.wait(timeout=10)
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        overlap.run_together(side=side, main=main, progress=SilentProgress())
+        overlap.run_together(
+            side=_long_side(steps, side_running), main=main, progress=SilentProgress()
+        )
     count = len(steps)
     assert count < 10_000  # it stopped early...
     threading.Event().wait(0.05)
@@ -72,19 +78,6 @@ def test_the_side_part_sees_the_listening_checkpoint(tmp_path):
             side=lambda p: checkpoint.current(), main=lambda p: None, progress=SilentProgress()
         )
     assert seen is cp
-
-
-def _long_side(steps, running):
-    def side(progress):
-        task = progress.task("voice", 10_000)
-        running.set()
-        for _ in range(10_000):
-            threading.Event().wait(0.005)
-            task.advance()
-            steps.append(1)
-        return "finished"
-
-    return side
 
 
 def test_ctrl_c_while_waiting_for_the_side_part_stops_it():
