@@ -31,9 +31,8 @@ from aimv_backend.listen.analyze import OLD_SETTINGS_KEYS, SETTINGS_KEY, ListenO
 from aimv_backend.progress import Progress, announce_stage
 from aimv_backend.stage.options import SavedScene, ScaleOptions, StageOptions
 from aimv_backend.stage.record import (
-    check_scene_out,
     render_fingerprint,
-    scene_is_ours,
+    stage_work,
     video_is_ours,
     write_record,
 )
@@ -347,23 +346,21 @@ def _stage(run: _Run) -> None:
         request.timeline_path, run.timeline, request.stage, audio=run.info.path, seed=request.seed
     )
     scene = request.work_dir / names.SCENE_FILE
-    video_current = video_is_ours(record_path, request.output, fingerprint)
-    if video_current:
-        if scene_is_ours(record_path, scene, fingerprint):
-            run.progress.notice("the video is up to date")
-            return
-        if scene.exists() and not scene_is_ours(record_path, scene) and not request.force:
-            run.progress.notice(
-                f"the video is up to date; {str(scene)!r} was saved in Blender since AIMV "
-                "saved it, and is kept as it is"
-            )
-            return
-    # scene.blend saved again in Blender is the artist's: a new video and scene need --force
-    check_scene_out(record_path, scene, force=request.force)
+    work = stage_work(
+        record_path,
+        output=request.output,
+        scene=scene,
+        fingerprint=fingerprint,
+        force=request.force,
+    )
+    if not (work.video or work.scene):
+        kept = f"; {str(scene)!r} was saved in Blender since AIMV saved it, and is kept as it is"
+        run.progress.notice("the video is up to date" + (kept if work.scene_kept else ""))
+        return
     # AIMV's own from now on: a run killed outright (no finally) must not leave scene.blend
     # and aimv_sequence/ looking like the user's to the next run, which resumes
     record(request.work_dir, RENDER_OUTPUTS)
-    if not video_current:
+    if work.video:
         output = stage.run(
             timeline_path=request.timeline_path,
             audio=run.info.path,

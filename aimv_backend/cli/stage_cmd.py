@@ -9,9 +9,8 @@ from pathlib import Path
 from aimv_backend.cli import options as flags
 from aimv_backend.errors import AudioInputError, OutputError, ParameterError
 from aimv_backend.stage.record import (
-    check_scene_out,
     render_fingerprint,
-    scene_is_ours,
+    stage_work,
     video_is_ours,
     write_record,
 )
@@ -40,11 +39,6 @@ def add_parser(subparsers, parents) -> None:
     )
     parser.add_argument("--blend-out", metavar="FILE.blend", help="also save the scene")
     flags.add_preset(flags.add_flags(parser, "staging", flags.STAGE))
-
-
-def _saved_in_blender(record_path: Path, scene: Path) -> bool:
-    """Whether ``scene`` exists but is not the one AIMV last saved there (the artist's)."""
-    return scene.exists() and not scene_is_ours(record_path, scene)
 
 
 def run(args: argparse.Namespace, progress) -> int:
@@ -84,16 +78,21 @@ def run(args: argparse.Namespace, progress) -> int:
         record_path = folder / names.RENDER_RECORD_FILE
         seed = args.seed or 0
         fingerprint = render_fingerprint(path, timeline, options, audio=audio, seed=seed)
-        video_current = video_is_ours(record_path, output, fingerprint)
         if output.exists() and not args.force and not video_is_ours(record_path, output):
             raise OutputError(
                 f"{str(output)!r} exists and is not the video AIMV last made from this "
                 "timeline; use --force to overwrite it"
             )
-        artists = blend_out is not None and _saved_in_blender(record_path, blend_out)
-        scene_current = blend_out is None or scene_is_ours(record_path, blend_out, fingerprint)
-        if video_current and not args.force and (scene_current or artists):
-            if artists:  # the video needs nothing; their scene is theirs
+        work = stage_work(
+            record_path,
+            output=output,
+            scene=blend_out,
+            fingerprint=fingerprint,
+            force=args.force,
+            remake_video=args.force,
+        )
+        if not (work.video or work.scene):
+            if work.scene_kept:  # the video needs nothing; their scene is theirs
                 progress.notice(
                     f"{str(blend_out)!r} was saved in Blender since AIMV saved it, and is "
                     "kept as it is"
@@ -101,13 +100,10 @@ def run(args: argparse.Namespace, progress) -> int:
             if not args.quiet:
                 print(f"up to date: {output}")
             return 0
-        if blend_out is not None:  # an artist's saved scene is not replaced without --force
-            check_scene_out(record_path, blend_out, force=args.force)
         # Beside a timeline in the user's own folder: their render.json or aimv_sequence/ stay.
         prepare_render(folder, output=output, force=args.force, outputs=STAGE_OUTPUTS)
         record(folder, STAGE_OUTPUTS)  # AIMV's from now on, even if this run is killed
-        made_video = not video_current or args.force
-        if made_video:
+        if work.video:
             stage.run(
                 timeline_path=path,
                 audio=audio,
@@ -117,7 +113,7 @@ def run(args: argparse.Namespace, progress) -> int:
                 seed=seed,
             )
             write_record(record_path, output, fingerprint=fingerprint, options=options)
-        if blend_out is not None:  # after the video is recorded: a stop here loses no video
+        if work.scene:  # after the video is recorded: a stop here loses no video
             save_scene(
                 timeline_path=path.resolve(),
                 song=audio.resolve(),
@@ -131,7 +127,7 @@ def run(args: argparse.Namespace, progress) -> int:
                 record_path, output, fingerprint=fingerprint, options=options, scene=blend_out
             )
     if not args.quiet:
-        print(f"wrote: {output}" if made_video else f"up to date: {output}")
-        if blend_out is not None:
+        print(f"wrote: {output}" if work.video else f"up to date: {output}")
+        if work.scene:
             print(f"wrote: {blend_out}")
     return 0

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from aimv_backend import __version__
@@ -182,6 +182,40 @@ def check_scene_out(record_path: Path, scene: Path, *, force: bool) -> None:
         "edits): open it in Blender and press Build scene to rebuild it keeping them, or use "
         f"--force to replace it (the old one is kept as {scene.name}1)"
     )
+
+
+@dataclass(frozen=True)
+class StageWork:
+    """What a stage run must make, from render.json: the video, the scene beside it, and
+    whether an artist's scene beside an up-to-date video is left as it is (said in one line)."""
+
+    video: bool
+    scene: bool
+    scene_kept: bool = False
+
+
+def stage_work(
+    record_path: Path,
+    *,
+    output: Path,
+    scene: Path | None,
+    fingerprint: str,
+    force: bool,
+    remake_video: bool = False,
+) -> StageWork:
+    """Decide what ``aimv stage`` and ``aimv render`` make (``remake_video``: make the video
+    even when it is up to date). A scene saved again in Blender is left alone while the video
+    needs nothing, and refused (OutputError, one line) without ``force`` when it would be
+    replaced: before any work."""
+    video = remake_video or not video_is_ours(record_path, output, fingerprint)
+    if scene is None:
+        return StageWork(video=video, scene=False)
+    if not video and scene_is_ours(record_path, scene, fingerprint):
+        return StageWork(video=False, scene=False)
+    if not video and not force and scene.exists() and not scene_is_ours(record_path, scene):
+        return StageWork(video=False, scene=False, scene_kept=True)
+    check_scene_out(record_path, scene, force=force)
+    return StageWork(video=video, scene=True)
 
 
 KEPT_VIDEOS = 16
