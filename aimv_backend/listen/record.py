@@ -7,7 +7,8 @@ instrument families) for good. ``settings["listened"]`` holds
 - ``revision``: :data:`LISTEN_REVISION`, raised whenever the listening code or its weights
   change what a song's timeline says;
 - ``hash``: 12 hex digits of sha256 over the listening fields (every window's span, volume,
-  colour, instruments, voice and hits, the song's language and rhythm), so that a later run can
+  colour, instruments, voice and hits, the song's language, tempo, beats and downbeats; not
+  the onsets the imagine stage adds to the rhythm), so that a later run can
   tell whether a person edited them (corrected a lyric, moved a hit).
 
 A timeline of an older revision is listened to again when nothing in it was edited (neither
@@ -29,15 +30,18 @@ LISTEN_REVISION = 2  # 2: 2026-12-03 (3/4 downbeats, tempo sections, quiet-song 
 RECORD_KEY = "listened"  # timeline.settings key
 _UNRECORDED_REVISION = 1  # every timeline written before the record existed
 _WINDOW_FIELDS = ("index", "start", "end", "volume", "colour", "instruments", "voice", "hits")
+# the rhythm's onsets are the imagine stage's (written after listening): not in the hash
+_RHYTHM_FIELDS = ("tempo_bpm", "beats", "downbeats")
 
 
 def listening_hash(timeline: Timeline) -> str:
     """12 hex digits of sha256 over the fields the listening stage writes (module docstring)."""
     data = timeline_to_dict(timeline)
+    rhythm = data.get("rhythm")
     heard = {
         "windows": [{k: w.get(k) for k in _WINDOW_FIELDS} for w in data["windows"]],
         "language": data.get("language"),
-        "rhythm": data.get("rhythm"),
+        "rhythm": None if rhythm is None else {k: rhythm.get(k) for k in _RHYTHM_FIELDS},
     }
     text = json.dumps(heard, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]

@@ -132,3 +132,19 @@ def test_sentences_an_older_aimv_wrote_are_written_again_and_edits_kept(run_aimv
     windows = read_timeline(path).windows
     assert windows[1].description.sentence == today[1]  # written again
     assert windows[2].description.sentence == "A sine wave hums, holding a lantern."  # kept
+
+
+def test_the_onsets_the_imagine_stage_adds_are_no_edit(listened):
+    """The imagine stage writes the rhythm's onsets after listening: counted in the hash,
+    every imagined timeline looked edited and was never listened to again."""
+    from dataclasses import replace
+
+    from aimv_backend.listen.record import listening_unedited
+
+    _song, path, _level = listened
+    timeline = read_timeline(path)
+    assert timeline.rhythm is not None
+    imagined = replace(timeline, rhythm=replace(timeline.rhythm, onsets=(0.5, 1.5)))
+    assert listening_unedited(imagined)
+    moved = replace(timeline, rhythm=replace(timeline.rhythm, beats=(0.25, 1.25)))
+    assert not listening_unedited(moved)
