@@ -32,7 +32,7 @@ def description_hash(description) -> str:
 
 def edited_windows(timeline: Timeline) -> list[int]:
     """Indexes of the windows whose description is not what AIMV made for them."""
-    from aimv_backend.describe import DescribeOptions, describe_timeline, load_space
+    from aimv_backend.describe import DescribeOptions, describe_timeline
 
     described = [w for w in timeline.windows if w.description is not None]
     if not described:
@@ -43,13 +43,11 @@ def edited_windows(timeline: Timeline) -> list[int]:
     recorded = timeline.settings.get("describe")
     if not isinstance(recorded, dict):
         return [w.index for w in described]  # written by hand (or by another tool)
-    try:
+    try:  # the whole timeline replayed: a window's object may be carried from lines before
         options = DescribeOptions.from_record(recorded, allow_download=False)
-        load_space(options.vectors, allow_download=False)
+        replayed = describe_timeline(timeline, options=options).windows
     except (AimvError, TypeError, ValueError):
         return [w.index for w in described]
-    # The whole timeline replayed: a window's object may be carried from the lines before it.
-    replayed = describe_timeline(timeline, options=options).windows
     return [w.index for w in described if replayed[w.index].description != w.description]
 
 

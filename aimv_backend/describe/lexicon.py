@@ -426,9 +426,10 @@ def adjective(word: str) -> str:
     if len(w) >= 7 and w.endswith(("ate", "ize", "ise")) and evidence["verb"] >= evidence["noun"]:
         return w[:-1] + "ing"  # verbs: vibrate -> vibrating
     made = _y_form(w)
-    known = pos_evidence(made) if made.endswith("y") else {"adj": 1}
-    if not known["adj"] and any(known.values()):  # another word: car -> "carry", code -> "cody"
-        return w + "-like"
+    if made.endswith("y"):
+        known = pos_evidence(made)
+        if not known["adj"] and any(known.values()):  # another word: car -> "carry", "cody"
+            return w + "-like"
     return made
 
 
