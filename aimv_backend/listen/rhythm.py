@@ -29,7 +29,7 @@ Their models are licensed CC BY-NC-SA 4.0: **non-commercial use only** (docs/mod
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -165,8 +165,6 @@ def onset_rhythm(audio: np.ndarray, sample_rate: int, options: RhythmOptions) ->
     ]
     if sum(section.beats.size for section in sections) < 2:
         return Rhythm(tempo_bpm=None)
-    if all(section.bpm == bpm for section in sections):  # every section kept the song's beat
-        sections = [replace(sections[0], end=sections[-1].end, beats=frames)]
     beats, downbeats = [], []
     for section in sections:  # bars restart in each tempo section
         phase = downbeat_phase(features, section.beats, options.beats_per_bar)
