@@ -156,15 +156,20 @@ def track_sections(
     tempi = np.array([_section_tempo(centres, curve, a, b, bpm) for a, b in spans])
     margin = int(MARGIN_SECONDS * features.fps)
 
-    def tracked(tempi: np.ndarray) -> list[np.ndarray]:
-        out = []
-        for (a, b), tempo in zip(spans, tempi, strict=True):
+    found_at: dict[tuple[int, float], np.ndarray] = {}  # each section tracked once a tempo
+
+    def track_one(k: int, tempo: float) -> np.ndarray:
+        if (k, tempo) not in found_at:
+            a, b = spans[k]
             lo, hi = max(0, a - margin), min(n, b + margin)
             part = _section_features(features, lo, hi)
-            tempo = refine_tempo(part.envelope, features.fps, float(tempo))
-            found = track_beats(beat_envelope(part), features.fps, tempo) + lo
-            out.append(found[(found >= a) & (found < b)])
-        return out
+            refined = refine_tempo(part.envelope, features.fps, tempo)
+            found = track_beats(beat_envelope(part), features.fps, refined) + lo
+            found_at[(k, tempo)] = found[(found >= a) & (found < b)]
+        return found_at[(k, tempo)]
+
+    def tracked(tempi: np.ndarray) -> list[np.ndarray]:
+        return [track_one(k, float(tempo)) for k, tempo in enumerate(tempi)]
 
     while (tempi / 2 >= min_bpm).all():
         tempi = tempi / 2
