@@ -74,17 +74,25 @@ def test_the_object_reads_right_after_the_action(word, phrase):
     assert object_phrase(word) == phrase
 
 
-def _sung(text: str) -> str:
+def _sentence(instruments, abstractions, **given) -> str:
+    """The sentence of a window in the normal volume and teal, without words unless given."""
+    fields = dict(volume="normal", colour="teal", transcription="", voice=False, action="")
     inputs = SentenceInputs(
-        volume="normal",
-        colour="teal",
+        **{**fields, **given},
+        instruments=tuple(I(word, category) for word, category in instruments),
+        abstractions=abstractions,
+    )
+    return build_sentence(inputs)
+
+
+def _sung(text: str) -> str:
+    return _sentence(
+        [("piano", "keys"), ("violin", "strings"), ("cello", "strings")],
+        ("cascade", "silk", "dusk"),
         transcription=salient_word(text, language="en"),
         voice=True,
         action="pointing at",
-        instruments=(I("piano", "keys"), I("violin", "strings"), I("cello", "strings")),
-        abstractions=("cascade", "silk", "dusk"),
     )
-    return build_sentence(inputs)
 
 
 def test_a_mass_noun_takes_no_article_and_a_shouted_word_one_in_the_sentence():
@@ -99,16 +107,9 @@ def test_the_foreground_nouns_are_singular_so_none_reads_as_a_verb():
 
 
 def test_the_drum_stick_clause_comes_last_in_the_background():
-    inputs = SentenceInputs(
-        volume="normal",
-        colour="teal",
-        transcription="",
-        voice=False,
-        action="",
-        instruments=(I("snare", "drum"), I("kick", "drum"), I("synth", "synth")),
-        abstractions=("snap", "punch", "tech"),
+    sentence = _sentence(
+        [("snare", "drum"), ("kick", "drum"), ("synth", "synth")], ("snap", "punch", "tech")
     )
-    sentence = build_sentence(inputs)
     assert sentence.startswith("Kick hits and drum stick strikes the Snare in the background")
 
 
@@ -156,19 +157,16 @@ def test_an_old_timeline_whose_object_was_carried_counts_as_unedited():
 
 def test_spoken_words_without_an_object_are_a_few_words_at_any_loudness():
     for volume, db in (("normal", 0.0), ("loud", 14.0), ("quiet", -14.0)):
-        inputs = SentenceInputs(
+        sentence = _sentence(
+            [("piano", "keys")],
+            ("cascade", "silk"),
             volume=volume,
             relative_db=db,
-            colour="teal",
-            transcription="",
             voice=True,
-            action="",
-            instruments=(I("piano", "keys"),),
-            abstractions=("cascade", "silk"),
             words_sung=True,
             spoken=True,
         )
-        person = build_sentence(inputs).split(",")[0]
+        person = sentence.split(",")[0]
         assert person.endswith("a few words"), person  # was "Person loudly shouts"
 
 
@@ -184,26 +182,18 @@ def test_a_tagger_word_for_no_sound_is_not_an_instrument():
 def test_voices_that_do_not_sing_get_their_own_verbs_and_nouns():
     """PANNs' vocal styles took the singers' verb: "Rap sings", "Beatbox and Yodel sing",
     "alongside a Humming chant"."""
-    plain = SentenceInputs(
-        volume="normal",
-        colour="teal",
-        transcription="",
-        voice=False,
-        action="",
-        instruments=(I("rap", "vocal"), I("humming", "vocal"), I("synth", "synth")),
-        abstractions=("street", "breath", "tech"),
+    plain = _sentence(
+        [("rap", "vocal"), ("humming", "vocal"), ("synth", "synth")], ("street", "breath", "tech")
     )
-    assert build_sentence(plain).startswith("Rap flows and Humming drifts in the background")
-    sung = SentenceInputs(
-        volume="normal",
-        colour="teal",
+    assert plain.startswith("Rap flows and Humming drifts in the background")
+    sung = _sentence(
+        [("beatbox", "vocal"), ("humming", "vocal"), ("synth", "synth")],
+        ("street", "breath", "tech"),
         transcription="heart",
         voice=True,
         action="holding",
-        instruments=(I("beatbox", "vocal"), I("humming", "vocal"), I("synth", "synth")),
-        abstractions=("street", "breath", "tech"),
     )
-    assert "alongside a Beatbox groove and a Humming drone with" in build_sentence(sung)
+    assert "alongside a Beatbox groove and a Humming drone with" in sung
 
 
 def test_a_hyphenated_judging_colour_is_cleaned_too():
