@@ -3,19 +3,16 @@
 Singing holds its words on steady notes: sung words last longer and come more slowly, and
 their pitch stays put, while speech glides (even espeak-ng's flat voice moves ~5 semitones a
 second) and runs at two to four words a second. The words are grouped into phrases (a pause
-of more than PHRASE_GAP seconds ends one), and each phrase gets a score:
+of more than PHRASE_GAP seconds ends one). Without the song's audio each phrase gets a
+timing score:
 
-    2 x steady + (1.8 - words per second) + (median word seconds - 0.45)
+    (1.8 - words per second) + (median word seconds - 0.45)
 
-where ``steady`` is the share of 120 ms stretches inside its words whose pitch (YIN, 70-600
-Hz) stays within 0.35 semitone. A phrase scoring SUNG_SCORE or more is sung. Measured here on
-the demo song (sung, +12 dB over the band) and the benchmark song (spoken lines, +6 dB): sung
-phrases scored 0.65 and up, spoken ones at most 0.45 (docs/voice.md). Word times come from the
-recogniser, so timing holds under music; the pitch term is what music disturbs, and it only
-adds. A window takes the mode of the phrase whose words it holds (the longer overlap when two
-meet); a voiced window without words takes that of a phrase within PHRASE_GAP, else none.
+and a phrase scoring SUNG_SCORE or more is sung. A window takes the mode of the phrase whose
+words it holds (the longer overlap when two meet); a voiced window without words takes that
+of a phrase within PHRASE_GAP, else none.
 
-With audio, the pitch alone decides instead: the share of frames of the words within CONTEXT s
+With audio, the pitch decides instead: the share of frames of the words within CONTEXT s
 of the window that lie on a steady pitch (compared octave-blind: under a band YIN jumps an
 octave inside a held note), SUNG_STEADY or more is sung. A frame is steady in a 120 ms stretch
 within 0.35 semitone, or in 240 ms of vibrato (no trend, a swing of 0.2-1.2 semitone: a real
@@ -52,8 +49,7 @@ VIBRATO_SWING = (0.2, 1.2)
 def _vibrato(seg: np.ndarray) -> np.ndarray:
     """Per frame of a word's pitch track (semitones, 10 ms frames): whether it lies in a
     stretch of VIBRATO_FRAMES with no trend and a vibrato's swing (compared octave-blind)."""
-    view = np.lib.stride_tricks.sliding_window_view(seg, VIBRATO_FRAMES)
-    view = (view - view[:, :1] + 6.0) % 12.0 - 6.0
+    view = _folded_stretches(seg, VIBRATO_FRAMES)
     x = np.arange(VIBRATO_FRAMES) - (VIBRATO_FRAMES - 1) / 2
     slope = (view * x).sum(axis=1) / (x * x).sum()  # semitones a frame
     resid = view - view.mean(axis=1, keepdims=True) - slope[:, None] * x
@@ -61,8 +57,19 @@ def _vibrato(seg: np.ndarray) -> np.ndarray:
     low, high = VIBRATO_SWING
     per_second = np.abs(slope) * (PITCH_RATE / PITCH_HOP)
     ok = (per_second < VIBRATO_SLOPE) & (swing >= low) & (swing < high)
-    covered = np.convolve(ok.astype(np.int32), np.ones(VIBRATO_FRAMES, np.int32))
-    return covered[: seg.shape[0]] > 0
+    return _covered(ok, VIBRATO_FRAMES, seg.shape[0])
+
+
+def _folded_stretches(seg: np.ndarray, width: int) -> np.ndarray:
+    """Every ``width``-frame stretch of a pitch track (semitones), each moved by octaves next
+    to its first frame: YIN's octave jumps inside a held note are no change of pitch."""
+    view = np.lib.stride_tricks.sliding_window_view(seg, width)
+    return (view - view[:, :1] + 6.0) % 12.0 - 6.0
+
+
+def _covered(ok: np.ndarray, width: int, frames: int) -> np.ndarray:
+    """Per frame: whether it lies in one of the ``width``-frame stretches marked ``ok``."""
+    return np.convolve(ok.astype(np.int32), np.ones(width, np.int32))[:frames] > 0
 
 
 CONTEXT = 3.0  # seconds: a window's mode pools the pitch of the words this close to it
@@ -103,37 +110,26 @@ def steady_frames(audio: np.ndarray, phrase: Sequence[Word]) -> list[tuple[int, 
         if seg.shape[0] < STEADY_FRAMES:
             out.append((0, 0))
             continue
-        view = np.lib.stride_tricks.sliding_window_view(seg, STEADY_FRAMES)
-        view = (view - view[:, :1] + 6.0) % 12.0 - 6.0  # pitch class, relative to the first
+        view = _folded_stretches(seg, STEADY_FRAMES)
         ok = (view.max(axis=1) - view.min(axis=1)) < STEADY_SEMITONES
-        covered = np.convolve(ok.astype(np.int32), np.ones(STEADY_FRAMES, np.int32))
-        held = covered[: seg.shape[0]] > 0
+        held = _covered(ok, STEADY_FRAMES, seg.shape[0])
         if seg.shape[0] >= VIBRATO_FRAMES:
             held |= _vibrato(seg)
         out.append((int(held.sum()), int(seg.shape[0])))
     return out
 
 
-def steadiness(audio: np.ndarray | None, phrase: Sequence[Word]) -> float:
-    """Share of the phrase's word frames on a steady pitch (0 without audio)."""
-    if audio is None or not phrase:
-        return 0.0
-    counts = steady_frames(audio, phrase)
-    total = sum(n for _, n in counts)
-    return sum(s for s, _ in counts) / total if total else 0.0
-
-
-def phrase_score(phrase: Sequence[Word], steady: float = 0.0) -> float:
-    """The sung score of one phrase (see the module docstring)."""
+def phrase_score(phrase: Sequence[Word]) -> float:
+    """The timing score of one phrase (see the module docstring)."""
     median = float(np.median([max(0.0, w.end - w.start) for w in phrase]))
     span = phrase[-1].end - phrase[0].start
     rate = len(phrase) / span if span > 0 else 10.0
-    return 2.0 * steady + (1.8 - rate) + (median - 0.45)
+    return (1.8 - rate) + (median - 0.45)
 
 
-def phrase_mode(phrase: Sequence[Word], steady: float = 0.0) -> str:
-    """ "sung" or "spoken" for one phrase."""
-    return "sung" if phrase_score(phrase, steady) >= SUNG_SCORE else "spoken"
+def phrase_mode(phrase: Sequence[Word]) -> str:
+    """ "sung" or "spoken" for one phrase, from its timing."""
+    return "sung" if phrase_score(phrase) >= SUNG_SCORE else "spoken"
 
 
 def window_modes(
