@@ -101,13 +101,18 @@ def has_words(text: str) -> bool:
     return any(not is_vocable(w) for w in words_of(text))
 
 
-def _is_acronym(token: str, text: str) -> bool:
-    """An acronym as sung: two to five capitals in a line that is not shouted in capitals
-    ("an MRI", not "an FIRE" from "SET THE FIRE"). A capitalised word is no name here: the
-    recogniser capitalises the first word of each of its segments, wherever a window cuts."""
+def _shouted(text: str) -> bool:
+    """Whether a line is written mostly in capitals ("SET THE FIRE"): its capitals say
+    nothing."""
     letters = [c for c in text if c.isalpha()]
-    shouted = sum(c.isupper() for c in letters) > 0.5 * len(letters)
-    return 2 <= len(token) <= 5 and token.isupper() and not shouted
+    return sum(c.isupper() for c in letters) > 0.5 * len(letters)
+
+
+def _is_acronym(token: str) -> bool:
+    """An acronym as sung, in a line not shouted: two to five capitals ("an MRI", not "an
+    FIRE"). A capitalised word is no name here: the recogniser capitalises the first word of
+    each of its segments, wherever a window cuts."""
+    return 2 <= len(token) <= 5 and token.isupper()
 
 
 def salient_word(text: str, *, language: str | None = None) -> str:
@@ -124,8 +129,10 @@ def salient_word(text: str, *, language: str | None = None) -> str:
     if not tokens:
         return ""
     shown = {}
+    shouted = _shouted(text)
     for token in tokens:
-        shown.setdefault(token.lower(), token if _is_acronym(token, text) else token.lower())
+        kept = not shouted and _is_acronym(token)
+        shown.setdefault(token.lower(), token if kept else token.lower())
     # a "word" longer than MAX_OBJECT_CHARS is a line in a script written without spaces
     content = [
         w
