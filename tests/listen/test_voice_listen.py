@@ -135,6 +135,24 @@ def test_language_is_detected_and_recorded(spoken):
     assert all(v.language is None for v in result.windows if not v.present)
 
 
+def test_detecting_the_language_costs_no_encoder_run_of_its_own(spoken, cache_dir):
+    """The window the language is heard in is the one transcribed next: encoded once."""
+    from aimv_backend.listen.voice import asr_faster_whisper
+    from aimv_backend.listen.voice.models import resolve_faster_whisper
+
+    path = spoken[0]
+    ref = resolve_faster_whisper("base", allow_download=False)
+    memo = asr_faster_whisper.load_model(ref, "int8").encode
+    runs = {}
+    for language in (None, "en"):
+        encoded, reused = memo.encoded, memo.reused
+        _, result = _analyse(path, VoiceOptions(language=language))
+        assert result.language == "en"
+        runs[language] = (memo.encoded - encoded, memo.reused - reused)
+    assert runs[None][1] == 1  # the voiced window's encoding served its transcription
+    assert runs[None][0] == runs["en"][0] >= 1  # no more encoder runs than with --language
+
+
 def test_windows_without_speech_have_no_voice(spoken):
     _, _, windows, result, _ = spoken
     # 0-0.9 s and 3.8-6 s hold only the pad.

@@ -126,15 +126,20 @@ def test_an_unsure_language_is_said_in_one_line_with_the_hint(monkeypatch):
     class Recogniser:
         engine = "fake"
 
-        def detect_language(self, audio):
-            self.seconds = audio.shape[0] / 16000
+        def detect_language(self, windows):
+            self.seconds = [w.shape[0] / 16000 for w in windows]
+            self.starts = [float(w[0]) for w in windows]
             return "th", 0.53
 
-    audio = np.zeros(16000 * 100, dtype=np.float32)
-    groups = [[(1.0, 41.0)], [(50.0, 90.0)]]  # 80 s of voice in two stretches
+    audio = np.arange(16000 * 200, dtype=np.float32) / 16000  # each sample says its time
+    # seven recogniser calls of 20 s: the language is heard in four, spread over the song
+    groups = [[(20.0 * k, 20.0 * k + 10.0), (20.0 * k + 12.0, 20.0 * k + 22.0)] for k in range(7)]
     recogniser = Recogniser()
     assert _detect_language(audio, groups, recogniser) == ("th", ("th", 0.53))
-    assert recogniser.seconds == pytest.approx(30.0, abs=0.01)  # a share from each stretch
+    assert recogniser.seconds == pytest.approx([20.0] * 4)
+    assert recogniser.starts == pytest.approx([0.0, 40.0, 80.0, 120.0])  # first to last
+    assert _detect_language(audio, groups[:2], recogniser)[0] == "th"
+    assert recogniser.seconds == pytest.approx([20.0, 20.0])  # both, when there are few
 
     # listen_voice says so in one line, and only when some words survive.
     def fake_recognise(audio, groups, regions, duration, language, rec, progress, **kw):

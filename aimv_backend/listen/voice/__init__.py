@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from aimv_backend.audio.io import AudioInfo, load_mono
 from aimv_backend.errors import ParameterError
 from aimv_backend.listen import checkpoint
@@ -56,7 +58,9 @@ MAX_TOKENS = 220  # Whisper's context is 448 tokens, half of it for the sample
 # run lower on sung or noisy speech: Spanish at 0 dB SNR decoded right at -1.04.
 GIVEN_LANGUAGE_LOGPROB = -1.2
 MUSIC_BEAM_SIZE = 1  # greedy: the music pass mostly hears instrumentals
-LANGUAGE_SECONDS = 30.0  # voiced audio the language is detected from (one Whisper window)
+# Recogniser calls (up to 28 s of voice each) the language is detected from, spread over the
+# song; their encodings serve their transcription too, so the detection costs no encoder run.
+LANGUAGE_WINDOWS = 4
 LOW_LANGUAGE_PROBABILITY = 0.7  # below this, the detected language is reported as unsure
 _OW_NAMES = (
     "tiny.en", "tiny", "base.en", "base", "small.en", "small", "medium.en", "medium",
@@ -253,24 +257,18 @@ def listen_voice(
 
 def _detect_language(audio, groups, recogniser):
     """(the song's language, None or (language, probability) when the detection is unsure),
-    detected once from voiced audio taken across the whole song; (None, None) when this
-    engine cannot tell before transcribing. Unsure: under LOW_LANGUAGE_PROBABILITY (the caller
+    detected once from up to LANGUAGE_WINDOWS of the ``groups`` (each one recogniser call,
+    packed), spread over the song; (None, None) when this engine cannot tell before
+    transcribing. The engine keeps these windows' encodings for their transcription, so the
+    detection costs no encoding of its own. Unsure: under LOW_LANGUAGE_PROBABILITY (the caller
     says so in one line when some words survive)."""
     from aimv_backend.listen.voice.regions import pack_regions
 
-    spans = [span for group in groups for span in group]
-    total = sum(b - a for a, b in spans)
-    if total <= 0 or not hasattr(recogniser, "detect_language"):
+    if not groups or not hasattr(recogniser, "detect_language"):
         return None, None
-    # Up to LANGUAGE_SECONDS of voice, an equal share from each voiced stretch of the song.
-    share = min(1.0, LANGUAGE_SECONDS / total)
-    picked = []
-    for a, b in spans:
-        length = (b - a) * share
-        middle = 0.5 * (a + b)
-        picked.append((middle - 0.5 * length, middle + 0.5 * length))
-    packed, _ = pack_regions(audio, picked, sample_rate=SAMPLE_RATE)
-    detected = recogniser.detect_language(packed)
+    picked = sorted({round(i) for i in np.linspace(0, len(groups) - 1, LANGUAGE_WINDOWS)})
+    windows = [pack_regions(audio, groups[i], sample_rate=SAMPLE_RATE)[0] for i in picked]
+    detected = recogniser.detect_language(windows)
     if detected is None:
         return None, None
     language, probability = detected
@@ -372,15 +370,16 @@ class _Recogniser:
             self.checkpoint = (str(path), name)
             self.engine = f"openai-whisper:{name or path.name}"
 
-    def detect_language(self, audio) -> tuple[str, float] | None:
-        """(ISO code, probability) of the language of mono 16 kHz ``audio``; None when this
-        engine cannot tell before transcribing (openai-whisper detects on its first call)."""
+    def detect_language(self, windows) -> tuple[str, float] | None:
+        """(ISO code, probability) of the language of ``windows`` (mono 16 kHz audio, each
+        transcribed next); None when this engine cannot tell before transcribing
+        (openai-whisper detects on its first call)."""
         if self.options.asr != "faster-whisper":
             return None
         from aimv_backend.listen.voice import asr_faster_whisper
 
         return asr_faster_whisper.detect_language(
-            ref=self.ref, audio=audio, compute_type=self.options.compute_type
+            ref=self.ref, windows=windows, compute_type=self.options.compute_type
         )
 
     def transcribe(self, audio, language: str | None, max_new_tokens: int, *, beam_size=5):
