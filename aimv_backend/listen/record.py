@@ -25,8 +25,9 @@ from typing import Any
 
 from aimv_timeline.schema import Timeline, timeline_to_dict
 
-LISTEN_REVISION = 2  # 2: 2026-12-03 (3/4 downbeats, tempo sections, quiet-song silence, octaves,
-# families, colour names)
+LISTEN_REVISION = 3  # 2: 2026-12-03 (3/4 downbeats, tempo sections, quiet-song silence, octaves,
+# families, colour names); 3: 2026-12-03 (the language heard on the recogniser's own windows,
+# the music pass's groups filled)
 RECORD_KEY = "listened"  # timeline.settings key
 _UNRECORDED_REVISION = 1  # every timeline written before the record existed
 _WINDOW_FIELDS = ("index", "start", "end", "volume", "colour", "instruments", "voice", "hits")

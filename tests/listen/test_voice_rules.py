@@ -189,6 +189,53 @@ def test_groups_stay_within_one_whisper_window():
     assert sum(b - a for g in groups for a, b in g) == pytest.approx(5 + 14 + 9 + 69)
 
 
+def test_filled_calls_cut_a_stretch_to_fill_each_whisper_window():
+    from aimv_backend.listen.voice.regions import fill_groups
+
+    # the benchmark song's music pass: 118 s between the sung lines, in 23 stretches
+    spans, t = [], 0.0
+    for length in (4.5, 1.5, 1.9, 2.8, 1.9, 16.5, 2.1, 1.4, 2.0, 2.2, 17.1, 1.7, 2.1, 1.5) + (
+        2.0,
+        16.5,
+        2.0,
+        11.6,
+        16.4,
+        2.2,
+        1.9,
+        1.8,
+        4.6,
+    ):
+        spans.append((t, t + length))
+        t += length + 2.5
+    assert len(group_spans(spans)) == 6
+    calls = fill_groups(spans)
+    assert len(calls) == 5  # one encoder run fewer
+    for call in calls:
+        assert sum(b - a for a, b in call.heard) <= 28 + 1e-9
+        assert all(b - a >= 3.0 - 1e-9 for a, b in call.owned if (a, b) not in spans)
+    # every moment of every stretch is answered for by exactly one call
+    for a, b in spans:
+        for t in np.linspace(a, b, 60, endpoint=False):
+            assert sum(call.owns(t) and _hears(call, t) for call in calls) == 1, t
+    # a cut is heard 1 s past on each side: a word across it is heard whole by one call
+    pieces = [(h, o) for c in calls for h, o in zip(c.heard, c.owned, strict=True)]
+    cut = next(o[1] for h, o in pieces if h[1] > o[1])
+    assert sum(_hears(c, cut - 0.9) and _hears(c, cut + 0.9) for c in calls) == 2
+
+
+def _hears(call, t):
+    return any(a <= t < b for a, b in call.heard)
+
+
+def test_a_stretch_longer_than_a_window_is_cut_with_context():
+    from aimv_backend.listen.voice.regions import fill_groups
+
+    calls = fill_groups([(0.0, 70.0)])
+    assert [c.owned for c in calls] == [((0.0, 27.0),), ((27.0, 53.0),), ((53.0, 70.0),)]
+    assert [c.heard for c in calls] == [((0.0, 28.0),), ((26.0, 54.0),), ((52.0, 70.0),)]
+    assert fill_groups([]) == []
+
+
 def test_words_snap_to_the_region_they_overlap_most():
     regions = [SpeechRegion(1.0, 2.0), SpeechRegion(3.3, 4.0)]
     assert snap_to_regions(2.9, 3.7, regions) == (3.3, 3.7)  # pause before "fire" trimmed

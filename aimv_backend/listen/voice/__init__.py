@@ -175,7 +175,12 @@ def listen_voice(
     Raises ParameterError for bad options, ModelUnavailableError when the chosen model's
     weights are missing and cannot be fetched, AudioInputError for unreadable audio.
     """
-    from aimv_backend.listen.voice.regions import group_spans, plan_regions
+    from aimv_backend.listen.voice.regions import (
+        RecogniserCall,
+        fill_groups,
+        group_spans,
+        plan_regions,
+    )
     from aimv_backend.listen.voice.vad import detect_speech, window_presence
 
     language = normalize_language(options.language)
@@ -200,9 +205,9 @@ def listen_voice(
     recogniser = _Recogniser(options, progress)
     engine = recogniser.engine
     voiced_spans = plan_regions(vad.regions, duration=duration)
-    groups = group_spans(voiced_spans)
+    groups = [RecogniserCall.of(g) for g in group_spans(voiced_spans)]
     audible = audible_spans(audio, sample_rate=SAMPLE_RATE) if options.music_pass else []
-    everything = group_spans(music_spans([], audible, duration=duration))
+    everything = fill_groups(music_spans([], audible, duration=duration))
     if not groups and not (options.music_pass and everything):  # nothing to recognise
         voices = build_voices(presence=presence, words=no_words, language=None, transcribed=False)
         return VoiceResult(engine, vad.engine, None, voices)
@@ -210,7 +215,8 @@ def listen_voice(
     given = language is not None
     unsure = None
     if language is None:
-        language, unsure = _detect_language(audio, groups or everything, recogniser)
+        calls = groups or everything
+        language, unsure = _detect_language(audio, [c.heard for c in calls], recogniser)
     min_avg_logprob = GIVEN_LANGUAGE_LOGPROB if given else MIN_AVG_LOGPROB
     words, language = _recognise(
         audio,
@@ -231,7 +237,7 @@ def listen_voice(
         for a, b in voiced_spans
         if any(a <= 0.5 * (w.start + w.end) < b for w in clean_words(words))
     ]
-    rest_groups = group_spans(music_spans(heard, audible, duration=duration))
+    rest_groups = fill_groups(music_spans(heard, audible, duration=duration))
     if options.music_pass and rest_groups:
         more, language = _recognise(
             audio, rest_groups, (), duration, language, recogniser, progress,
@@ -287,16 +293,18 @@ def token_budget(seconds: float) -> int:
 def _recognise(
     audio, groups, regions, duration, language, recogniser, progress, *, select, key, beam_size=5
 ):
-    """Recognise each group of spans; return (words in song time, language).
+    """Make each recogniser call (``groups``: RecogniserCall); return (words in song time,
+    language). A call keeps only the words whose middle lies in the part it answers for.
 
     select: the words kept from one transcript; key: the checkpoint prefix ("voice" for the
-    voiced regions, "music" for the music pass). The longest group goes first, so that with no
-    --language Whisper detects the language on the most voice, and the other groups reuse it.
+    voiced regions, "music" for the music pass). The longest call goes first, so that where the
+    language was not detected beforehand (openai-whisper) Whisper detects it on the most voice,
+    and the other calls reuse it.
     """
     from aimv_backend.listen.voice.regions import pack_regions, snap_to_regions
 
-    order = sorted(range(len(groups)), key=lambda i: -sum(b - a for a, b in groups[i]))
-    total = sum(b - a for group in groups for a, b in group)
+    order = sorted(range(len(groups)), key=lambda i: -sum(b - a for a, b in groups[i].heard))
+    total = sum(b - a for group in groups for a, b in group.heard)
     words: list[Word] = []
     label = "voice: transcribe" if key == "voice" else "voice: listen for singing"
     steps = max(1, int(math.ceil(total)))  # seconds of voice, rounded up
@@ -306,14 +314,14 @@ def _recognise(
         cp = checkpoint.current()  # finished groups of an interrupted run are not redone
         resumed = 0
         for i in order:
-            seconds = sum(b - a for a, b in groups[i])
+            seconds = sum(b - a for a, b in groups[i].heard)
             saved = cp.get(f"{key}:{i}") if cp is not None else None
             if saved is not None:
                 language = language or saved["language"]
                 words.extend(Word(**w) for w in saved["words"])
                 resumed += 1
             else:
-                packed, mapping = pack_regions(audio, groups[i], sample_rate=SAMPLE_RATE)
+                packed, mapping = pack_regions(audio, groups[i].heard, sample_rate=SAMPLE_RATE)
                 budget = token_budget(packed.shape[0] / SAMPLE_RATE)
                 transcript = recogniser.transcribe(packed, language, budget, beam_size=beam_size)
                 language = language or transcript.language
@@ -322,6 +330,8 @@ def _recognise(
                     start, end = mapping.span_to_song(w.start, max(w.start, w.end))
                     start, end = min(start, duration), min(end, duration)
                     start, end = snap_to_regions(start, max(start, end), regions)
+                    if not groups[i].owns(0.5 * (start + end)):
+                        continue  # heard past a cut: the call on the other side has it
                     mine.append(Word(text=w.text, start=start, end=end, probability=w.probability))
                 words.extend(mine)
                 if cp is not None:

@@ -18,6 +18,8 @@ from aimv_backend.listen.voice.vad import SpeechRegion
 PAD_SECONDS = 0.4  # context kept around each region (Whisper cuts words at hard edges)
 MERGE_GAP_SECONDS = 1.0  # regions closer than this are recognised as one
 CHUNK_SECONDS = 28.0  # one recogniser call: under Whisper's 30 s window, so one decode each
+CUT_CONTEXT_SECONDS = 1.0  # a span cut to fill a group is heard this far past the cut each side
+MIN_PIECE_SECONDS = 3.0  # no span is cut into a piece shorter than this
 
 
 def plan_regions(
@@ -62,6 +64,75 @@ def group_spans(
         groups[-1].append((a, b))
         total += b - a
     return groups
+
+
+@dataclass(frozen=True)
+class RecogniserCall:
+    """One recogniser call: the spans it hears (seconds of song, packed end to end) and the
+    parts of them it answers for (the same, less the context heard past a cut: see
+    :func:`fill_groups`)."""
+
+    heard: tuple[tuple[float, float], ...]
+    owned: tuple[tuple[float, float], ...]
+
+    @classmethod
+    def of(cls, spans: Sequence[tuple[float, float]]) -> RecogniserCall:
+        """A call that answers for all it hears."""
+        return cls(tuple(spans), tuple(spans))
+
+    def owns(self, t: float) -> bool:
+        """Whether song time ``t`` (s) is this call's to answer for: not in the context heard
+        past a cut, which the call on the other side of the cut answers for."""
+        for (h0, h1), (o0, o1) in zip(self.heard, self.owned, strict=True):
+            if h0 <= t < o0 or o1 <= t < h1:
+                return False
+        return True
+
+
+def fill_groups(
+    spans: Sequence[tuple[float, float]],
+    *,
+    max_seconds: float = CHUNK_SECONDS,
+    context: float = CUT_CONTEXT_SECONDS,
+    min_piece: float = MIN_PIECE_SECONDS,
+) -> list[RecogniserCall]:
+    """``spans`` packed into recogniser calls of ``max_seconds``, each group filled by cutting the span
+    that does not fit (``group_spans`` starts a new group instead): fewer recogniser calls, each
+    one encoder run, for the music pass's many stretches between the voiced ones.
+
+    A cut span is heard ``context`` seconds past the cut on both sides, so a word across the
+    cut is heard whole by one side; each side answers only for its own part. No piece is
+    shorter than ``min_piece`` seconds of its own.
+    """
+    calls: list[RecogniserCall] = []
+    heard: list[tuple[float, float]] = []
+    owned: list[tuple[float, float]] = []
+    total = 0.0
+
+    def close() -> None:
+        nonlocal heard, owned, total
+        if heard:
+            calls.append(RecogniserCall(tuple(heard), tuple(owned)))
+        heard, owned, total = [], [], 0.0
+
+    for a, b in spans:
+        start = a  # what the next piece answers for, from here
+        lead = 0.0  # context heard before ``start`` (after a cut)
+        while b > start:
+            room = max_seconds - total
+            if lead + (b - start) <= room + 1e-9:
+                heard.append((start - lead, b))
+                owned.append((start, b))
+                total += lead + b - start
+                break
+            cut = min(start + room - lead - context, b - min_piece)
+            if cut - start >= min_piece:
+                heard.append((start - lead, cut + context))
+                owned.append((start, cut))
+                start, lead = cut, context
+            close()
+    close()
+    return calls
 
 
 @dataclass(frozen=True)
