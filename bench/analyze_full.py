@@ -26,6 +26,13 @@ from aimv_backend.listen.analyze import AnalyzeOptions, analyze_song
 from aimv_backend.listen.instruments import InstrumentOptions
 from aimv_backend.listen.voice import VoiceOptions
 base = current_rss_mb()
+import faster_whisper.transcribe as fwt
+runs = [0]
+_encode = fwt.WhisperModel.encode
+def counted(self, features):  # the encoder, the recogniser's dearest step
+    runs[0] += 1
+    return _encode(self, features)
+fwt.WhisperModel.encode = counted
 language = sys.argv[2] or None
 options = AnalyzeOptions(instruments=InstrumentOptions(allow_download=False),
                          voice=VoiceOptions(language=language, allow_download=False))
@@ -35,7 +42,8 @@ elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
 voiced = sum(1 for w in timeline.windows if w.voice and w.voice.present)
 print(json.dumps({"elapsed": elapsed, "cpu": cpu, "duration": timeline.source.duration, "voiced": voiced,
                   "windows": len(timeline.windows), "words": len(timeline.words),
-                  "engines": timeline.engines, "base_mb": base, "peak_mb": peak_rss_mb()}))
+                  "engines": timeline.engines, "base_mb": base, "peak_mb": peak_rss_mb(),
+                  "encoder_runs": runs[0]}))
 """
 
 
@@ -72,6 +80,7 @@ def main() -> None:
         f"CPU time (all threads): {r['cpu']:.1f} s, {r['cpu'] / r['duration']:.3f} CPU-s per "
         "s of song (steadier than wall time on a loaded machine)"
     )
+    print(f"Whisper encoder runs (30 s windows): {r['encoder_runs']}")
     print(f"peak RSS: {r['peak_mb']:.0f} MB (goal <= 1536 MB; baseline {r['base_mb']:.0f} MB)")
 
 
