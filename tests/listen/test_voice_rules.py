@@ -216,7 +216,7 @@ def test_filled_calls_cut_a_stretch_to_fill_each_whisper_window():
     # every moment of every stretch is answered for by exactly one call
     for a, b in spans:
         for t in np.linspace(a, b, 60, endpoint=False):
-            assert sum(call.owns(t) and _hears(call, t) for call in calls) == 1, t
+            assert sum(call.keeps(t, margin=0.0) and _hears(call, t) for call in calls) == 1, t
     # a cut is heard 1 s past on each side: a word across it is heard whole by one call
     pieces = [(h, o) for c in calls for h, o in zip(c.heard, c.owned, strict=True)]
     cut = next(o[1] for h, o in pieces if h[1] > o[1])
@@ -234,6 +234,35 @@ def test_a_stretch_longer_than_a_window_is_cut_with_context():
     assert [c.owned for c in calls] == [((0.0, 27.0),), ((27.0, 53.0),), ((53.0, 70.0),)]
     assert [c.heard for c in calls] == [((0.0, 28.0),), ((26.0, 54.0),), ((52.0, 70.0),)]
     assert fill_groups([]) == []
+
+
+def test_the_music_pass_never_takes_more_calls_than_plain_groups():
+    from aimv_backend.listen.voice.regions import pack_calls
+
+    # one long stretch: 2 s of context a cut would make 56 s three calls; cut plainly, two
+    for length in (55.0, 56.0, 84.0, 112.0, 240.0):
+        assert len(pack_calls([(0.0, length)])) == len(group_spans([(0.0, length)]))
+    many = [(20.0 * k, 20.0 * k + 15.0) for k in range(8)]  # no two fit in one call uncut
+    assert len(group_spans(many)) == 8 and len(pack_calls(many)) == 5
+
+
+def test_a_word_both_calls_heard_across_a_cut_is_kept_once():
+    from aimv_backend.listen.voice.regions import RecogniserCall, join_at_cuts
+
+    cut = 26.107
+    a = RecogniserCall(((0.0, cut + 1.0),), ((0.0, cut),))
+    b = RecogniserCall(((cut - 1.0, 40.0),), ((cut, 40.0),))
+    # the two calls time "turtle" a little differently, on either side of the cut (heard so by
+    # faster-whisper base: a middle-of-word cut lost it from both calls)
+    heard_a = [W("the", 25.6, 25.8), W("turtle,", 25.98, 26.36)]
+    heard_b = [W("the", 25.5, 25.77), W("Turtle", 25.77, 26.35), W("sleeps", 26.5, 26.9)]
+    assert a.keeps(26.17) and b.keeps(26.06)  # both keep it, within the margin of the cut
+    assert not a.keeps(cut + 0.7) and not b.keeps(cut - 0.7)  # past it: the other side's
+    words = join_at_cuts([a, b], [heard_a, heard_b])
+    assert [w.text.strip(",").lower() for w in words] == ["the", "turtle", "sleeps"]
+    # the one heard with more context around it: b's, 0.95 s into its audio (a's is 0.94 s
+    # before its end)
+    assert words[1].text == "Turtle" and words[0].start == 25.6
 
 
 def test_words_snap_to_the_region_they_overlap_most():

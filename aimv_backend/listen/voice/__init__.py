@@ -177,8 +177,8 @@ def listen_voice(
     """
     from aimv_backend.listen.voice.regions import (
         RecogniserCall,
-        fill_groups,
         group_spans,
+        pack_calls,
         plan_regions,
     )
     from aimv_backend.listen.voice.vad import detect_speech, window_presence
@@ -207,7 +207,7 @@ def listen_voice(
     voiced_spans = plan_regions(vad.regions, duration=duration)
     groups = [RecogniserCall.of(g) for g in group_spans(voiced_spans)]
     audible = audible_spans(audio, sample_rate=SAMPLE_RATE) if options.music_pass else []
-    everything = fill_groups(music_spans([], audible, duration=duration))
+    everything = pack_calls(music_spans([], audible, duration=duration))
     if not groups and not (options.music_pass and everything):  # nothing to recognise
         voices = build_voices(presence=presence, words=no_words, language=None, transcribed=False)
         return VoiceResult(engine, vad.engine, None, voices)
@@ -237,7 +237,7 @@ def listen_voice(
         for a, b in voiced_spans
         if any(a <= 0.5 * (w.start + w.end) < b for w in clean_words(words))
     ]
-    rest_groups = fill_groups(music_spans(heard, audible, duration=duration))
+    rest_groups = pack_calls(music_spans(heard, audible, duration=duration))
     if options.music_pass and rest_groups:
         more, language = _recognise(
             audio, rest_groups, (), duration, language, recogniser, progress,
@@ -294,18 +294,19 @@ def _recognise(
     audio, groups, regions, duration, language, recogniser, progress, *, select, key, beam_size=5
 ):
     """Make each recogniser call (``groups``: RecogniserCall); return (words in song time,
-    language). A call keeps only the words whose middle lies in the part it answers for.
+    language). A call keeps only the words whose middle lies in the part it answers for (or
+    within JOIN_MARGIN_SECONDS past a cut; a word both sides of a cut heard is kept once).
 
     select: the words kept from one transcript; key: the checkpoint prefix ("voice" for the
     voiced regions, "music" for the music pass). The longest call goes first, so that where the
     language was not detected beforehand (openai-whisper) Whisper detects it on the most voice,
     and the other calls reuse it.
     """
-    from aimv_backend.listen.voice.regions import pack_regions, snap_to_regions
+    from aimv_backend.listen.voice.regions import join_at_cuts, pack_regions, snap_to_regions
 
     order = sorted(range(len(groups)), key=lambda i: -sum(b - a for a, b in groups[i].heard))
     total = sum(b - a for group in groups for a, b in group.heard)
-    words: list[Word] = []
+    words: list[list[Word]] = [[] for _ in groups]  # per call
     label = "voice: transcribe" if key == "voice" else "voice: listen for singing"
     steps = max(1, int(math.ceil(total)))  # seconds of voice, rounded up
     task = progress.task(label, steps)
@@ -318,7 +319,7 @@ def _recognise(
             saved = cp.get(f"{key}:{i}") if cp is not None else None
             if saved is not None:
                 language = language or saved["language"]
-                words.extend(Word(**w) for w in saved["words"])
+                words[i] = [Word(**w) for w in saved["words"]]
                 resumed += 1
             else:
                 packed, mapping = pack_regions(audio, groups[i].heard, sample_rate=SAMPLE_RATE)
@@ -330,10 +331,10 @@ def _recognise(
                     start, end = mapping.span_to_song(w.start, max(w.start, w.end))
                     start, end = min(start, duration), min(end, duration)
                     start, end = snap_to_regions(start, max(start, end), regions)
-                    if not groups[i].owns(0.5 * (start + end)):
+                    if not groups[i].keeps(0.5 * (start + end)):
                         continue  # heard past a cut: the call on the other side has it
                     mine.append(Word(text=w.text, start=start, end=end, probability=w.probability))
-                words.extend(mine)
+                words[i] = mine
                 if cp is not None:
                     block = {"language": language, "words": [asdict(w) for w in mine]}
                     cp.put(f"{key}:{i}", block)
@@ -346,7 +347,7 @@ def _recognise(
         progress.notice(
             f"voice: resumed {resumed} of {len(groups)} voiced parts from an interrupted run"
         )
-    return words, language
+    return join_at_cuts(groups, words), language
 
 
 class _Recogniser:

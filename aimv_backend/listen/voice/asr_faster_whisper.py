@@ -41,10 +41,10 @@ KEPT_ENCODINGS = 4  # windows encoded ahead and kept for their transcription (3 
 class EncodingMemo:
     """A model's ``encode``, which first looks for an encoding kept ahead for the same features.
 
-    faster-whisper's ``transcribe`` encodes each window itself; :meth:`keep` stores the encoder
-    output of a window the caller has already encoded (to detect the language), under a digest
-    of its features, and the next ``encode`` of exactly those features takes it instead of
-    encoding again. Keyed by content, so threads sharing the model cannot take each other's
+    faster-whisper's ``transcribe`` encodes each window itself; :meth:`encode_and_keep` stores
+    the encoder output of a window the caller has already encoded (to detect the language),
+    under a digest of its features, and the next ``encode`` of exactly those features takes it
+    instead of encoding again. Keyed by content, so threads sharing the model cannot take each other's
     encodings by mistake; bounded, so encodings never taken cost no more than ``size``.
     """
 

@@ -8,17 +8,20 @@ minute of recognition; :class:`OffsetMap` maps times in the packed audio back to
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from aimv_backend.listen.voice.vad import SpeechRegion
+from aimv_timeline.schema import Word
 
 PAD_SECONDS = 0.4  # context kept around each region (Whisper cuts words at hard edges)
 MERGE_GAP_SECONDS = 1.0  # regions closer than this are recognised as one
 CHUNK_SECONDS = 28.0  # one recogniser call: under Whisper's 30 s window, so one decode each
 CUT_CONTEXT_SECONDS = 1.0  # a span cut to fill a group is heard this far past the cut each side
+JOIN_MARGIN_SECONDS = 0.5  # both calls keep a word this close past a cut; join_at_cuts picks one
 MIN_PIECE_SECONDS = 3.0  # no span is cut into a piece shorter than this
 
 
@@ -80,13 +83,47 @@ class RecogniserCall:
         """A call that answers for all it hears."""
         return cls(tuple(spans), tuple(spans))
 
-    def owns(self, t: float) -> bool:
-        """Whether song time ``t`` (s) is this call's to answer for: not in the context heard
-        past a cut, which the call on the other side of the cut answers for."""
+    def keeps(self, t: float, *, margin: float = JOIN_MARGIN_SECONDS) -> bool:
+        """Whether a word whose middle is at song time ``t`` (s) is kept from this call: not
+        in the context heard past a cut, except within ``margin`` of the cut (the two calls
+        time a word at the cut a little differently; :func:`join_at_cuts` keeps one)."""
         for (h0, h1), (o0, o1) in zip(self.heard, self.owned, strict=True):
-            if h0 <= t < o0 or o1 <= t < h1:
+            if h0 <= t < o0 - margin or o1 + margin <= t < h1:
                 return False
         return True
+
+    def depth(self, t: float) -> float:
+        """Seconds from song time ``t`` to the nearest end of this call's audio that is a cut
+        (inf where the piece holding ``t`` was not cut): how much context the call heard on
+        that side of a word."""
+        for (h0, h1), (o0, o1) in zip(self.heard, self.owned, strict=True):
+            if h0 <= t <= h1:
+                ends = [e for e, cut in ((h0, h0 < o0), (h1, o1 < h1)) if cut]
+                return min((abs(t - e) for e in ends), default=math.inf)
+        return math.inf
+
+
+def join_at_cuts(calls: Sequence[RecogniserCall], words: Sequence[Sequence[Word]]) -> list[Word]:
+    """The words of every call (``words[i]``: call i's, song time), where two calls heard the
+    same word across a cut kept once: two words from different calls near a cut are one when
+    they overlap by at least half the shorter; the one its call heard with more context around
+    it stays. A word dropped so never removes another."""
+    entries = [
+        (w, i, calls[i].depth(0.5 * (w.start + w.end))) for i, ws in enumerate(words) for w in ws
+    ]
+    entries.sort(key=lambda e: e[0].start)
+    dropped: set[int] = set()
+    for k, (w, i, d) in enumerate(entries):
+        for m in range(k + 1, len(entries)):
+            v, j, e = entries[m]
+            if v.start >= w.end:
+                break
+            if i == j or math.isinf(d) or math.isinf(e) or k in dropped or m in dropped:
+                continue
+            shorter = max(min(w.end - w.start, v.end - v.start), 1e-3)
+            if min(w.end, v.end) - v.start >= 0.5 * shorter:
+                dropped.add(k if d < e else m)
+    return [e[0] for k, e in enumerate(entries) if k not in dropped]
 
 
 def fill_groups(
@@ -133,6 +170,15 @@ def fill_groups(
             close()
     close()
     return calls
+
+
+def pack_calls(spans: Sequence[tuple[float, float]]) -> list[RecogniserCall]:
+    """The recogniser calls for ``spans``: :func:`fill_groups`'s where they are fewer than
+    :func:`group_spans`'s (its context costs 2 s a cut, so one long stretch takes fewer calls
+    cut plainly at 28 s), else those."""
+    filled = fill_groups(spans)
+    plain = group_spans(spans)
+    return filled if len(filled) < len(plain) else [RecogniserCall.of(g) for g in plain]
 
 
 @dataclass(frozen=True)
