@@ -22,11 +22,11 @@ from aimv_testkit.instruments import get_instrument
 from aimv_testkit.midi import (
     ENV_SOUNDFONT,
     Track,
-    _sf2_id,
     check_rate,
     check_seconds,
     fluidsynth_version,
     render_tracks,
+    soundfont_id,
 )
 from aimv_testkit.patterns import NoteEvent, make_harmony, part_notes
 
@@ -90,7 +90,7 @@ def render_groove(
             "harmony": repr(harmony),
             "lead_in": float(lead_in),
             "fluidsynth": fluidsynth_version(),
-            "sf2": _sf2_id(),
+            "sf2": soundfont_id(),
         }
 
         def make() -> np.ndarray:
@@ -154,7 +154,7 @@ def render_tempo_map(
             "seed": int(seed),
             "quiet_drums": quiet_drums,
             "fluidsynth": fluidsynth_version(),
-            "sf2": _sf2_id(),
+            "sf2": soundfont_id(),
         }
 
         def make() -> np.ndarray:

@@ -215,7 +215,7 @@ def render_part(
         "harmony": repr(h),
         "reverb": bool(reverb),
         "fluidsynth": fluidsynth_version(),
-        "sf2": _sf2_id(),
+        "sf2": soundfont_id(),
     }
 
     def make() -> np.ndarray:
@@ -231,6 +231,7 @@ def render_part(
     return audio if stereo else np.ascontiguousarray(audio.mean(axis=1, dtype=np.float32))
 
 
-def _sf2_id() -> str:
+def soundfont_id() -> str:
+    """The soundfont in use, for cache keys: its file name and size."""
     p = soundfont_path()
     return f"{p.name}:{p.stat().st_size}"

@@ -25,6 +25,7 @@ from aimv_testkit.midi import (
     check_seconds,
     fluidsynth_version,
     render_tracks,
+    soundfont_id,
 )
 from aimv_testkit.mixing import Layer, _chmod_like_new_file, active_rms, db_to_gain, mix, rms
 from aimv_testkit.patterns import KEY_NAMES, NoteEvent, make_harmony, part_notes
@@ -288,6 +289,7 @@ def render_song(
         "spec": repr(spec),
         "rate": sample_rate,
         "fluidsynth": fluidsynth_version(),
+        "sf2": soundfont_id(),  # $AIMV_SOUNDFONT: the same spec sounds otherwise in another one
         "espeak": espeak_version() if spec.words else None,
     }
     audio = cached_array("song", params, make)

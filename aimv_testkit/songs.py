@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from aimv_testkit._cache import cache_dir, cache_key
-from aimv_testkit.midi import check_seconds
+from aimv_testkit.midi import check_seconds, soundfont_id
 from aimv_testkit.song import PartSpec, Section, SongSpec, render_song
 from aimv_testkit.voice import VocalWord, phrase
 
@@ -187,7 +187,10 @@ def render_bench_song(
 
     spec = bench_song_spec(seconds=seconds, seed=seed)
     if path is None:
-        key = cache_key("bench-song", {"spec": repr(spec), "rate": sample_rate})[:16]
+        key = cache_key(
+            "bench-song", {"spec": repr(spec), "rate": sample_rate, "sf2": soundfont_id()}
+        )
+        key = key[:16]
         target = cache_dir() / f"bench-song-{int(seconds)}s-{key}.wav"
         target.parent.mkdir(parents=True, exist_ok=True)
     else:

@@ -155,6 +155,21 @@ def test_song_from_cache_equals_fresh_render(monkeypatch, tmp_path, small_song):
     assert fresh.truth == small_song.truth
 
 
+def test_a_song_rendered_with_another_soundfont_is_not_taken_from_the_cache(
+    monkeypatch, tmp_path, small_song
+):
+    other = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
+    if not other.is_file():
+        pytest.skip(f"{other} is missing")
+    monkeypatch.setenv("AIMV_CACHE_DIR", str(tmp_path))
+    first = render_song(_small_spec(), sample_rate=RATE)  # FluidR3, now in this cache
+    monkeypatch.setenv("AIMV_SOUNDFONT", str(other))
+    again = render_song(_small_spec(), sample_rate=RATE)
+    assert again.audio.tobytes() != first.audio.tobytes()  # TimGM6mb's samples, not FluidR3's
+    monkeypatch.setenv("AIMV_SYNTH_NO_CACHE", "1")
+    assert render_song(_small_spec(), sample_rate=RATE).audio.tobytes() == again.audio.tobytes()
+
+
 def test_bad_arguments_raise_parameter_error():
     with pytest.raises(ParameterError, match="instrument.*'kazoo'"):
         render_part(instrument="kazoo", seconds=1.0)
