@@ -27,7 +27,7 @@ from aimv_timeline.schema import Timeline, timeline_to_dict
 
 LISTEN_REVISION = 3  # 2: 2026-12-03 (3/4 downbeats, tempo sections, quiet-song silence, octaves,
 # families, colour names); 3: 2026-12-03 (the language heard on the recogniser's own windows,
-# the music pass's groups filled)
+# the music pass's groups filled, drum pieces take one place of three in a band)
 RECORD_KEY = "listened"  # timeline.settings key
 _UNRECORDED_REVISION = 1  # every timeline written before the record existed
 _WINDOW_FIELDS = ("index", "start", "end", "volume", "colour", "instruments", "voice", "hits")

@@ -101,6 +101,28 @@ def test_without_a_confident_piece_the_window_keeps_drums():
     assert [g.word for g in out] == ["drums", "guitar", "tom"]
 
 
+def test_in_a_band_the_pieces_take_one_place_and_the_second_instrument_stays():
+    # "Band mixes never list piano": bass and piano over drums, where a runner-up kick used
+    # to push the piano out of the three places.
+    tagger = (
+        _guess("bass", "bass", 0.55),
+        _guess("piano", "keys", 0.3),
+        _guess("harp", "keys", 0.1),
+    )
+    out = merge_pieces(tagger, {"hi-hat": 0.6, "kick": 0.45}, confidence=0.7)
+    assert [g.word for g in out] == ["hi-hat", "bass", "piano"]
+
+
+def test_on_drums_alone_the_pieces_keep_two_places():
+    tagger = (
+        _guess("drums", "drum", 0.6),
+        _guess("bass", "bass", 0.15),
+        _guess("piano", "keys", 0.12),
+    )
+    out = merge_pieces(tagger, {"hi-hat": 0.6, "kick": 0.45}, confidence=0.7)
+    assert [g.word for g in out] == ["drums", "hi-hat", "kick"]
+
+
 # --------------------------------------------------------------------------------------------
 # Real (rendered) audio
 

@@ -34,6 +34,11 @@ from aimv_timeline.schema import Hit, InstrumentGuess
 ENGINE_NAME = f"kit-cnn:{MODEL_NAME}"
 GENERIC_DRUM_WORDS = frozenset({"drums", "drum", "drum kit"})
 MAX_PIECE_WORDS = 2  # slots of three a window's drum pieces may take
+# A non-drum guess scoring this much is an instrument playing, not noise. Where two or more
+# play (a band: bass, piano, a melody over the drums), the pieces take one place, not two, so
+# the second melodic instrument is not pushed out by a runner-up hi-hat or kick. On drums alone
+# the tagger and families hardly reach it, and the pieces keep their two places.
+BAND_FLOOR = 0.2
 # Which confident piece a window names first when several are struck: the rarer, more
 # telling sound (a crash over the hi-hat that plays all the time).
 SALIENCE = ("crash", "splash", "ride", "clap", "rimshot", "tom", "snare", "kick", "hi-hat")
@@ -125,14 +130,20 @@ def merge_pieces(
     """A window's instruments with its drum pieces in them (the design's 70 % rule again).
 
     The pieces (at most MAX_PIECE_WORDS words: confident ones by SALIENCE, then the best
-    runner-ups) join the tagger's guesses. When a piece is confident, the tagger's generic
-    "drums" goes: the piece says more. Without a confident piece, "drums" stays and pieces
-    are only runner-ups.
+    runner-ups; one word when two or more non-drum guesses score BAND_FLOOR or more) join the
+    tagger's guesses. When a piece is confident, the tagger's generic "drums" goes: the piece
+    says more. Without a confident piece, "drums" stays and pieces are only runner-ups.
     """
     confident = [w for w, s in piece_scores.items() if s >= confidence]
     confident.sort(key=lambda w: SALIENCE.index(w) if w in SALIENCE else len(SALIENCE))
     rest = sorted((w for w in piece_scores if w not in confident), key=lambda w: -piece_scores[w])
-    chosen = (confident + rest)[:MAX_PIECE_WORDS]
+    playing = sum(
+        1
+        for g in guesses
+        if g.word.strip().lower() not in GENERIC_DRUM_WORDS and g.score >= BAND_FLOOR
+    )
+    places = max(1, min(MAX_PIECE_WORDS, fill_to - playing))
+    chosen = (confident + rest)[:places]
     pool = [g for g in guesses if not (confident and g.word.strip().lower() in GENERIC_DRUM_WORDS)]
     words = {g.word for g in pool}
     for w in chosen:
