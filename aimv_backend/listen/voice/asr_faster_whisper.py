@@ -44,8 +44,8 @@ class EncodingMemo:
     faster-whisper's ``transcribe`` encodes each window itself; :meth:`encode_and_keep` stores
     the encoder output of a window the caller has already encoded (to detect the language),
     under a digest of its features, and the next ``encode`` of exactly those features takes it
-    instead of encoding again. Keyed by content, so threads sharing the model cannot take each other's
-    encodings by mistake; bounded, so encodings never taken cost no more than ``size``.
+    instead of encoding again. Keyed by content, so threads sharing the model cannot take each
+    other's encodings by mistake; bounded, so encodings never taken cost no more than ``size``.
     """
 
     def __init__(self, encode, *, size: int = KEPT_ENCODINGS):

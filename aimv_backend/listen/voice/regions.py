@@ -133,7 +133,7 @@ def fill_groups(
     context: float = CUT_CONTEXT_SECONDS,
     min_piece: float = MIN_PIECE_SECONDS,
 ) -> list[RecogniserCall]:
-    """``spans`` packed into recogniser calls of ``max_seconds``, each group filled by cutting the span
+    """``spans`` packed into recogniser calls of ``max_seconds``, each filled by cutting the span
     that does not fit (``group_spans`` starts a new group instead): fewer recogniser calls, each
     one encoder run, for the music pass's many stretches between the voiced ones.
 
