@@ -169,6 +169,30 @@ def test_an_unsure_language_is_said_in_one_line_with_the_hint(monkeypatch):
     assert "0.53" in notices.messages[0]
 
 
+def test_a_resumed_run_takes_the_language_from_the_checkpoint(tmp_path):
+    """An interrupted run detected the language; the re-run does not encode windows again."""
+    import numpy as np
+
+    from aimv_backend.listen import checkpoint
+    from aimv_backend.listen.voice import _song_language
+
+    class Recogniser:
+        calls = 0
+
+        def detect_language(self, windows):
+            Recogniser.calls += 1
+            return "th", 0.53
+
+    audio = np.zeros(16000 * 20, dtype=np.float32)
+    groups = [[(1.0, 11.0)]]
+    with pytest.raises(KeyboardInterrupt), checkpoint.active(tmp_path, "song-and-settings"):
+        assert _song_language(audio, groups, Recogniser()) == ("th", ("th", 0.53))
+        raise KeyboardInterrupt  # Ctrl-C while transcribing
+    with checkpoint.active(tmp_path, "song-and-settings"):  # the re-run
+        assert _song_language(audio, groups, Recogniser()) == ("th", ("th", 0.53))
+    assert Recogniser.calls == 1
+
+
 def test_a_given_language_relaxes_the_log_probability_cut_off():
     from aimv_backend.listen.voice import GIVEN_LANGUAGE_LOGPROB
     from aimv_backend.listen.voice.assign import AsrSegment, Transcript, usable_words

@@ -216,7 +216,7 @@ def listen_voice(
     unsure = None
     if language is None:
         calls = groups or everything
-        language, unsure = _detect_language(audio, [c.heard for c in calls], recogniser)
+        language, unsure = _song_language(audio, [c.heard for c in calls], recogniser)
     min_avg_logprob = GIVEN_LANGUAGE_LOGPROB if given else MIN_AVG_LOGPROB
     words, language = _recognise(
         audio,
@@ -259,6 +259,20 @@ def listen_voice(
     )
     voices = tuple(replace(v, mode=m) for v, m in zip(voices, modes, strict=True))
     return VoiceResult(engine, vad.engine, language, voices)
+
+
+def _song_language(audio, groups, recogniser):
+    """:func:`_detect_language`, kept in the listening checkpoint: a resumed run takes the
+    language (and whether it was unsure) from there instead of encoding windows again."""
+    cp = checkpoint.current()
+    saved = cp.get("voice:language") if cp is not None else None
+    if saved is not None:
+        unsure = saved["unsure"]
+        return saved["language"], (tuple(unsure) if unsure else None)
+    language, unsure = _detect_language(audio, groups, recogniser)
+    if cp is not None:
+        cp.put("voice:language", {"language": language, "unsure": list(unsure or ()) or None})
+    return language, unsure
 
 
 def _detect_language(audio, groups, recogniser):
