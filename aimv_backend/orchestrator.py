@@ -375,16 +375,15 @@ def _stage(run: _Run) -> None:
         write_record(record_path, output, fingerprint=fingerprint, options=request.stage)
     # after the video is recorded: a run stopped while saving the scene loses no video
     save_scene(
-        timeline_path=request.timeline_path.resolve(),
-        song=run.info.path.resolve(),
+        timeline_path=request.timeline_path,
+        song=run.info.path,
         settings=request.stage,
         seed=request.seed,
         scene=scene,
         video=request.output,
         progress=run.progress,
-    )
-    write_record(
-        record_path, request.output, fingerprint=fingerprint, options=request.stage, scene=scene
+        record_path=record_path,
+        fingerprint=fingerprint,
     )
     run.ran.append("stage")
 

@@ -115,16 +115,15 @@ def run(args: argparse.Namespace, progress) -> int:
             write_record(record_path, output, fingerprint=fingerprint, options=options)
         if work.scene:  # after the video is recorded: a stop here loses no video
             save_scene(
-                timeline_path=path.resolve(),
-                song=audio.resolve(),
+                timeline_path=path,
+                song=audio,
                 settings=options,
                 seed=seed,
                 scene=blend_out,
                 video=output,
                 progress=progress,
-            )
-            write_record(
-                record_path, output, fingerprint=fingerprint, options=options, scene=blend_out
+                record_path=record_path,
+                fingerprint=fingerprint,
             )
     if not args.quiet:
         print(f"wrote: {output}" if work.video else f"up to date: {output}")

@@ -3,8 +3,8 @@
 Listening to a 60-minute song takes tens of minutes, almost all of it in the speech recogniser.
 While ``aimv analyze``/``aimv render`` listens, each finished block is saved to
 ``.listen-checkpoint.json`` beside the timeline: the instrument tags (one block), the song's
-language once detected, and every group of voiced spans the recogniser has transcribed. An interrupted run resumes from there;
-the file is removed when the timeline is written. The checkpoint is keyed by the song's sha256
+language once detected, and every group of voiced spans the recogniser has transcribed. An
+interrupted run resumes from there; the file is removed when the timeline is written. The checkpoint is keyed by the song's sha256
 and the listening settings, so a checkpoint of another song or other settings is ignored.
 
 The stages find the active checkpoint through :func:`current` (set by :func:`active`), so no

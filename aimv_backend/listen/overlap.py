@@ -10,8 +10,8 @@ releases the GIL.
 Stopping: Ctrl-C and SIGTERM reach the main thread only, while it runs its part or waits for
 the side's. Each part gets a progress whose tasks raise :class:`Cancelled` at their next step
 once the other part has failed or been interrupted; the main thread waits for the side to
-stop, then raises the error that came first (the side's, when the side failed). The side part runs in
-a copy of the caller's context, so it sees the same listening checkpoint.
+stop, then raises the error that came first (the side's, when the side failed). The side part
+runs in a copy of the caller's context, so it sees the same listening checkpoint.
 """
 
 from __future__ import annotations

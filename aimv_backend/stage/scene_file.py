@@ -17,6 +17,7 @@ from aimv_backend.progress import Progress
 from aimv_backend.stage.blender_runner import run_headless
 from aimv_backend.stage.chunk_worker import staging_arguments
 from aimv_backend.stage.options import StageOptions
+from aimv_backend.stage.record import write_record
 from aimv_backend.util.workdir import encoding_partial, sweep_partials_of
 
 
@@ -29,9 +30,13 @@ def save_scene(
     scene: Path,
     video: Path,
     progress: Progress,
+    record_path: Path,
+    fingerprint: str,
 ) -> Path:
-    """Stage ``timeline_path`` in Blender and save it as ``scene`` (rendering to ``video``)."""
-    scene = scene.absolute()
+    """Stage ``timeline_path`` in Blender and save it as ``scene`` (rendering to ``video``),
+    then note it in ``record_path`` (render.json) beside the video as AIMV's own. Called once
+    the video is recorded: a run stopped while saving the scene loses no video."""
+    timeline_path, song, scene = timeline_path.resolve(), song.resolve(), scene.absolute()
     sweep_partials_of(scene)  # a killed save's temporary file
     temporary = encoding_partial(scene, suffix=".blend")
     arguments = [
@@ -50,6 +55,7 @@ def save_scene(
         task.close()
         temporary.unlink(missing_ok=True)
         temporary.with_name(temporary.name + "1").unlink(missing_ok=True)
+    write_record(record_path, video, fingerprint=fingerprint, options=settings, scene=scene)
     return scene
 
 

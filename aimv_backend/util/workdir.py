@@ -32,7 +32,8 @@ _PARTIAL = re.compile(r"^\..*\.partial-(\d+)(\.aimv-part-\d+)?\.mp4$")
 _PARTIAL_DIR = re.compile(r"^\..*\.partial-(\d+)$")
 # A segment or the soundtrack being encoded by process PID in WORK/chunks/<key>/
 # (stage/chunks.py): ".seg_000001-000024.h264.PID.partial", ".audio.m4a.PID.partial.m4a".
-# ... and a scene being saved by process PID (stage/scene_file.py): ".scene.blend.PID.partial.blend".
+# ... and a scene being saved by process PID (stage/scene_file.py):
+# ".scene.blend.PID.partial.blend".
 _PARTIAL_ENCODE = re.compile(r"^\..+\.(\d+)\.partial(\.m4a|\.blend)?$")
 
 
@@ -65,15 +66,28 @@ def encoding_partial(final: Path, *, suffix: str = "") -> Path:
     return final.with_name(f".{final.name}.{os.getpid()}.partial{suffix}")
 
 
+def _dead_encoding(name: str) -> bool:
+    """Whether ``name`` is an :func:`encoding_partial` of a process that is gone."""
+    m = _PARTIAL_ENCODE.match(name)
+    return m is not None and not pid_alive(int(m.group(1)))
+
+
+def _remove_file(entry: Path) -> bool:
+    """Unlink ``entry`` if it is a plain file (never through a link); whether it went."""
+    if not entry.is_file() or entry.is_symlink():
+        return False
+    with contextlib.suppress(OSError):
+        entry.unlink()
+        return True
+    return False
+
+
 def sweep_partials_of(final: Path) -> None:
     """Remove the files :func:`encoding_partial` left beside ``final`` for processes that are
     gone (a scene saved outside the work folder, which no other sweep visits)."""
     for entry in _entries(final.parent):
-        m = _PARTIAL_ENCODE.match(entry.name)
-        if m and entry.name.startswith(f".{final.name}.") and not pid_alive(int(m.group(1))):
-            if entry.is_file() and not entry.is_symlink():
-                with contextlib.suppress(OSError):
-                    entry.unlink()
+        if entry.name.startswith(f".{final.name}.") and _dead_encoding(entry.name):
+            _remove_file(entry)
 
 
 def partial_leftovers(partial: Path) -> list[Path]:
@@ -91,14 +105,9 @@ def sweep_stale(folders: Iterable[Path], *, video_dir: Path | None = None) -> li
     removed: list[Path] = []
     for folder in folders:
         for entry in _entries(folder):
-            encoding = _PARTIAL_ENCODE.match(entry.name)
-            stale = _ATOMIC_TMP.match(entry.name) or (
-                encoding is not None and not pid_alive(int(encoding.group(1)))
-            )
-            if stale and entry.is_file() and not entry.is_symlink():
-                with contextlib.suppress(OSError):
-                    entry.unlink()
-                    removed.append(entry)
+            stale = _ATOMIC_TMP.match(entry.name) or _dead_encoding(entry.name)
+            if stale and _remove_file(entry):
+                removed.append(entry)
     if video_dir is not None:
         for entry in _entries(video_dir):
             m = _PARTIAL.match(entry.name)
