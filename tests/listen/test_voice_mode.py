@@ -118,8 +118,6 @@ def test_speech_is_spoken_and_its_sentence_says_so(tmp_path, monkeypatch):
 
 
 def test_an_unsure_language_is_said_in_one_line_with_the_hint(monkeypatch):
-    import numpy as np
-
     import aimv_backend.listen.voice as voice
     from aimv_backend.listen.voice import _detect_language
 
@@ -171,8 +169,6 @@ def test_an_unsure_language_is_said_in_one_line_with_the_hint(monkeypatch):
 
 def test_a_resumed_run_takes_the_language_from_the_checkpoint(tmp_path):
     """An interrupted run detected the language; the re-run does not encode windows again."""
-    import numpy as np
-
     from aimv_backend.listen import checkpoint
     from aimv_backend.listen.voice import _song_language
 
