@@ -51,7 +51,8 @@ def _soundfont(soundfont: str | os.PathLike[str] | None):
 
 @dataclass(frozen=True)
 class Groove:
-    """Mono float32 audio and the beats the band played (seconds), bars in 4/4."""
+    """Mono float32 audio and the beats the band played (seconds), and the first beat of each
+    bar (4/4 unless rendered in 3/4)."""
 
     audio: np.ndarray
     sample_rate: int
@@ -69,17 +70,19 @@ def render_groove(
     sample_rate: int = 22050,
     lead_in: float = 0.0,
     soundfont: str | os.PathLike[str] | None = None,
+    beats_per_bar: int = 4,
 ) -> Groove:
     """Render ``parts`` together at ``bpm`` for ``seconds`` (after ``lead_in`` s of silence).
 
-    ``soundfont`` renders with another .sf2 (else $AIMV_SOUNDFONT or FluidR3_GM). Deterministic
-    and cached like :func:`aimv_testkit.render_part`.
+    ``soundfont`` renders with another .sf2 (else $AIMV_SOUNDFONT or FluidR3_GM);
+    ``beats_per_bar`` 3 plays it in 3/4. Deterministic and cached like
+    :func:`aimv_testkit.render_part`.
     """
     seconds = check_seconds(seconds)
     sample_rate = check_rate(sample_rate)
     if not (isinstance(lead_in, int | float) and math.isfinite(lead_in) and 0 <= lead_in < 10):
         raise ParameterError(f"lead_in must be in [0, 10) seconds, got {lead_in!r}")
-    harmony = make_harmony(seed=seed, bpm=bpm)
+    harmony = make_harmony(seed=seed, bpm=bpm, beats_per_bar=beats_per_bar)
     insts = [get_instrument(name) for name in parts]
     with _soundfont(soundfont):
         params = {
@@ -92,6 +95,8 @@ def render_groove(
             "fluidsynth": fluidsynth_version(),
             "sf2": soundfont_id(),
         }
+        if beats_per_bar != 4:  # 4/4 keeps the cache keys it always had
+            params["beats_per_bar"] = beats_per_bar
 
         def make() -> np.ndarray:
             tracks = []
@@ -116,7 +121,7 @@ def render_groove(
         sample_rate=sample_rate,
         bpm=harmony.bpm,
         beats=beats,
-        downbeats=beats[::4],
+        downbeats=beats[::beats_per_bar],
     )
 
 

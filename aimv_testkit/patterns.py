@@ -84,10 +84,17 @@ def make_harmony(
     bpm: float = 100.0,
     key: str | None = None,
     progression: tuple[int, ...] | None = None,
+    beats_per_bar: int = 4,
 ) -> Harmony:
-    """A Harmony; key and progression are drawn from ``seed`` when not given."""
+    """A Harmony; key and progression are drawn from ``seed`` when not given.
+
+    ``beats_per_bar``: 4 (4/4, the default) or 3 (3/4: every part plays its pattern in three
+    beats, the drums a waltz's kick on 1 and snare on 2 and 3).
+    """
     if not (isinstance(bpm, int | float) and math.isfinite(bpm) and 40 <= bpm <= 220):
         raise ParameterError(f"bpm must be between 40 and 220, got {bpm!r}")
+    if beats_per_bar not in (3, 4):
+        raise ParameterError(f"beats_per_bar must be 3 or 4, got {beats_per_bar!r}")
     rng = np.random.default_rng(int(seed))
     names = ("C", "D", "E", "F", "G", "A", "Bb", "Eb")
     key_name = key if key is not None else names[int(rng.integers(len(names)))]
@@ -100,7 +107,12 @@ def make_harmony(
     )
     if not prog or any(not 0 <= int(d) < 7 for d in prog):
         raise ParameterError(f"progression must be scale degrees 0-6, got {progression!r}")
-    return Harmony(key_root=KEYS[key_name], bpm=float(bpm), progression=tuple(int(d) for d in prog))
+    return Harmony(
+        key_root=KEYS[key_name],
+        bpm=float(bpm),
+        progression=tuple(int(d) for d in prog),
+        beats_per_bar=int(beats_per_bar),
+    )
 
 
 def _rng(seed: int, name: str) -> np.random.Generator:
@@ -139,7 +151,7 @@ def _arpeggio(inst, h, seconds, rng, velocity):
         out.append(NoteEvent(bass, t0, t0 + h.bar, _vel(rng, velocity - 10)))
         tones = sorted(_pitch(pc, inst.octave) for pc in (r, third, fifth))
         pattern = tones + [tones[0] + 12] + tones[::-1][:3] + [tones[1]]
-        for k, p in enumerate(pattern):
+        for k, p in enumerate(pattern[: 2 * h.beats_per_bar]):
             s = t0 + k * h.beat / 2
             out.append(NoteEvent(p, s, s + h.beat * 0.9, _vel(rng, velocity, 6 if k == 0 else 0)))
     return out
@@ -147,7 +159,8 @@ def _arpeggio(inst, h, seconds, rng, velocity):
 
 def _strum(inst, h, seconds, rng, velocity):
     out = []
-    rhythm = (0.0, 1.0, 1.5, 2.5, 3.0)  # beats: down, down-up, up, down
+    # beats: down, down-up, up, down (3/4: down, down-up, down)
+    rhythm = (0.0, 1.0, 1.5, 2.5, 3.0) if h.beats_per_bar == 4 else (0.0, 1.0, 1.5, 2.0)
     for b, t0 in _bars(h, seconds):
         r, third, fifth = h.chord(b)
         voicing = [_pitch(r, inst.octave), _pitch(fifth, inst.octave) + (12 if fifth < r else 0)]
@@ -179,6 +192,7 @@ def _pad(inst, h, seconds, rng, velocity):
 
 
 _RHYTHMS = ((1, 1, 2), (0.5, 0.5, 1, 2), (2, 2), (1.5, 0.5, 2), (1, 1, 1, 1), (3, 1))
+_RHYTHMS_3 = ((1, 1, 1), (0.5, 0.5, 1, 1), (2, 1), (1.5, 0.5, 1), (1, 2), (3,))
 
 
 def _melody(inst, h, seconds, rng, velocity):
@@ -186,7 +200,8 @@ def _melody(inst, h, seconds, rng, velocity):
     low, high = _pitch(h.key_root, inst.octave) - 3, _pitch(h.key_root, inst.octave) + 16
     scale = h.scale_pitches(low, high)
     idx = len(scale) // 2
-    phrase = [(_RHYTHMS[int(rng.integers(len(_RHYTHMS)))]) for _ in range(4)]
+    rhythms = _RHYTHMS if h.beats_per_bar == 4 else _RHYTHMS_3
+    phrase = [(rhythms[int(rng.integers(len(rhythms)))]) for _ in range(4)]
     for b, t0 in _bars(h, seconds):
         chord_pcs = h.chord(b)
         t = t0
@@ -224,7 +239,7 @@ def _root(inst, h, seconds, rng, velocity):
     out = []
     for b, t0 in _bars(h, seconds):
         r, _, fifth = h.chord(b)
-        half = h.bar / 2
+        half = h.beat * math.ceil(h.beats_per_bar / 2)  # 3/4: the fifth on beat 3
         out.append(NoteEvent(_pitch(r, inst.octave - 1), t0, t0 + half * 0.97, _vel(rng, velocity)))
         out.append(
             NoteEvent(
@@ -241,7 +256,7 @@ def _stabs(inst, h, seconds, rng, velocity):
     out = []
     for b, t0 in _bars(h, seconds):
         pcs = h.chord(b)
-        for beat in (0.0, 1.5, 3.0):
+        for beat in (0.0, 1.5, 3.0) if h.beats_per_bar == 4 else (0.0, 1.0, 2.0):
             s = t0 + beat * h.beat
             for pc in pcs:
                 out.append(
@@ -261,8 +276,20 @@ def _drums(inst, h, seconds, rng, velocity):
     def hit(p, s, accent=0):
         out.append(NoteEvent(p, s, s + 0.1, _vel(rng, velocity, accent)))
 
+    bpb = h.beats_per_bar
     for b, t0 in _bars(h, seconds):
-        if inst.name == "drum_kit":
+        if inst.name == "drum_kit" and bpb == 3:  # a waltz: kick on 1, snare on 2 and 3
+            if b % 4 == 0:
+                hit(CRASH, t0, 10)
+            hit(KICK, t0, 10)
+            for k in (1.0, 2.0) if b % 4 != 3 else (1.0,):
+                hit(SNARE, t0 + k * beat, 0)
+            for k in range(1, 6):
+                hit(HAT, t0 + k * beat / 2, -18 if k % 2 else -8)
+            if b % 4 == 3:
+                for k, p in enumerate((50, 48, 47, 45)):
+                    hit(p, t0 + 2 * beat + k * beat / 4, 4)
+        elif inst.name == "drum_kit":
             fill = b % 4 == 3
             if b % 4 == 0:
                 hit(CRASH, t0, 10)
@@ -281,16 +308,16 @@ def _drums(inst, h, seconds, rng, velocity):
             if h.bar > 1.6:
                 hit(inst.drum_notes[0], t0 + 2 * beat, 0)
         elif inst.name == "hihat":
-            for k in range(8):
+            for k in range(2 * bpb):
                 hit(HAT, t0 + k * beat / 2, 5 if k % 2 == 0 else -10)
         elif inst.name == "tom":
-            for k in range(8):
+            for k in range(2 * bpb):
                 hit(TOMS[k % len(TOMS)], t0 + k * beat / 2, 0)
         elif inst.name in ("snare", "rimshot"):
-            for k in range(4):
+            for k in range(bpb):
                 hit(inst.drum_notes[0], t0 + k * beat, 8 if k % 2 else 0)
         else:  # kick, ride: every beat
-            for k in range(4):
+            for k in range(bpb):
                 hit(inst.drum_notes[0], t0 + k * beat, 8 if k == 0 else 0)
     return out
 

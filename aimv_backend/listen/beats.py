@@ -238,7 +238,7 @@ def track_beats(envelope: np.ndarray, fps: float, bpm: float) -> np.ndarray:
     return beats[keep[0] : keep[-1] + 1] if keep.size else beats[:0]
 
 
-def _strength_at(signal: np.ndarray, frames: np.ndarray, radius: int = 2) -> np.ndarray:
+def strength_at(signal: np.ndarray, frames: np.ndarray, radius: int = 2) -> np.ndarray:
     """The largest value of ``signal`` within ``radius`` frames of each of ``frames``."""
     n = signal.shape[0]
     out = np.zeros(frames.shape[0])
@@ -256,8 +256,8 @@ def mid_ratios(features: OnsetFeatures, beats: np.ndarray) -> tuple[float, float
     mids = np.round(0.5 * (beats[:-1] + beats[1:])).astype(int)
     out = []
     for signal in (features.low, features.envelope):
-        on = float(_strength_at(signal, beats).mean())
-        out.append(float(_strength_at(signal, mids).mean()) / on if on > 0 else 0.0)
+        on = float(strength_at(signal, beats).mean())
+        out.append(float(strength_at(signal, mids).mean()) / on if on > 0 else 0.0)
     return out[0], out[1]
 
 

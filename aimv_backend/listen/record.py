@@ -25,9 +25,10 @@ from typing import Any
 
 from aimv_timeline.schema import Timeline, timeline_to_dict
 
-LISTEN_REVISION = 3  # 2: 2026-12-03 (3/4 downbeats, tempo sections, quiet-song silence, octaves,
+LISTEN_REVISION = 4  # 2: 2026-12-03 (3/4 downbeats, tempo sections, quiet-song silence, octaves,
 # families, colour names); 3: 2026-12-03 (the language heard on the recogniser's own windows,
-# the music pass's groups filled, drum pieces take one place of three in a band)
+# the music pass's groups filled, drum pieces take one place of three in a band); 4: 2026-12-03
+# (3 or 4 beats a bar heard from the song: a waltz's bars of three)
 RECORD_KEY = "listened"  # timeline.settings key
 _UNRECORDED_REVISION = 1  # every timeline written before the record existed
 _WINDOW_FIELDS = ("index", "start", "end", "volume", "colour", "instruments", "voice", "hits")

@@ -17,6 +17,9 @@ The default engine ("onset") is librosa's beat tracker, written out in numpy
   tempo each, and each is tracked at its own (:mod:`aimv_backend.listen.tempo_sections`); a
   steady, drifting or breathing tempo stays one section. ``tempo_bpm`` is then that of the
   section with the most beats.
+- **Beats in a bar.** Unless ``beats_per_bar`` is given, 3 or 4 is heard from the song: the
+  place in the bar where its chords change and its kick and bass lean
+  (:mod:`aimv_backend.listen.meter`).
 - **Downbeats.** Bars start where the chords change: for each of the ``beats_per_bar``
   phases, the chroma (pitch-class profile) change across its beats is set against that in the
   middle of the bar, inside a chord; the phase with the largest contrast starts the bars
@@ -42,6 +45,7 @@ from aimv_backend.listen.beats import (
     onset_features,
     track_beats,
 )
+from aimv_backend.listen.meter import MeterEstimate, estimate_beats_per_bar
 from aimv_backend.listen.tempo_sections import track_sections
 from aimv_timeline.schema import Rhythm
 
@@ -63,13 +67,14 @@ class RhythmOptions:
 
     engine: "onset" (default, numpy), "madmom" (opt-in; models CC BY-NC-SA 4.0,
         non-commercial) or "none".
-    beats_per_bar: beats in a bar, 2 to 12 (4 for 4/4).
+    beats_per_bar: beats in a bar, 2 to 12 (4 for 4/4); None (the default) hears 3 or 4 from
+        the song.
     min_bpm, max_bpm: the tempo range considered, beats per minute (30 <= min < max/1.5,
         max <= 300).
     """
 
     engine: str = "onset"
-    beats_per_bar: int = 4
+    beats_per_bar: int | None = None
     min_bpm: float = 60.0
     max_bpm: float = 200.0
 
@@ -79,10 +84,14 @@ class RhythmOptions:
 
 @dataclass(frozen=True)
 class RhythmResult:
-    """The song's pulse and the engine that found it ("onset", "madmom:DBN")."""
+    """The song's pulse, the engine that found it ("onset", "madmom:DBN") and the beats in its
+    bars (given, or heard; None without beats); ``meter``: the evidence when they were heard
+    by the onset engine."""
 
     rhythm: Rhythm
     engine: str
+    beats_per_bar: int | None = None
+    meter: MeterEstimate | None = None
 
 
 def check_rhythm_options(options: RhythmOptions) -> None:
@@ -92,8 +101,12 @@ def check_rhythm_options(options: RhythmOptions) -> None:
             f"--beats must be one of {', '.join(BEAT_ENGINES)}, got {options.engine!r}"
         )
     bpb = options.beats_per_bar
-    if isinstance(bpb, bool) or not isinstance(bpb, int) or not 2 <= bpb <= 12:
-        raise ParameterError(f"--beats-per-bar must be an integer from 2 to 12, got {bpb!r}")
+    if bpb is not None and (
+        isinstance(bpb, bool) or not isinstance(bpb, int) or not 2 <= bpb <= 12
+    ):
+        raise ParameterError(
+            f"--beats-per-bar must be auto or an integer from 2 to 12, got {bpb!r}"
+        )
     for name, value in (("min_bpm", options.min_bpm), ("max_bpm", options.max_bpm)):
         if (
             isinstance(value, bool)
@@ -149,11 +162,11 @@ def _tempo_of(beat_times: np.ndarray) -> float | None:
     return round(60.0 / slope, 2) if slope > 0 else None
 
 
-def onset_rhythm(audio: np.ndarray, sample_rate: int, options: RhythmOptions) -> Rhythm:
+def onset_rhythm(audio: np.ndarray, sample_rate: int, options: RhythmOptions) -> RhythmResult:
     """The default engine on mono ``audio`` (see the module docstring)."""
     features = onset_features(audio, sample_rate)
     if not features.envelope.any():  # silence, or a hum with no onset: no pulse
-        return Rhythm(tempo_bpm=None)
+        return RhythmResult(Rhythm(tempo_bpm=None), "onset")
     bpm = choose_tempo(features, min_bpm=options.min_bpm, max_bpm=options.max_bpm)
     frames = track_beats(beat_envelope(features), features.fps, bpm)
     sections = [
@@ -164,19 +177,26 @@ def onset_rhythm(audio: np.ndarray, sample_rate: int, options: RhythmOptions) ->
         if section.beats.size
     ]
     if sum(section.beats.size for section in sections) < 2:
-        return Rhythm(tempo_bpm=None)
+        return RhythmResult(Rhythm(tempo_bpm=None), "onset")
+    meter = None
+    if options.beats_per_bar is None:
+        meter = estimate_beats_per_bar(
+            features=features, sections=[section.beats for section in sections]
+        )
+    bpb = options.beats_per_bar or meter.beats_per_bar
     beats, downbeats = [], []
     for section in sections:  # bars restart in each tempo section
-        phase = downbeat_phase(features, section.beats, options.beats_per_bar)
+        phase = downbeat_phase(features, section.beats, bpb)
         beats.extend(section.beats / features.fps)
-        downbeats.extend(section.beats[phase :: options.beats_per_bar] / features.fps)
+        downbeats.extend(section.beats[phase::bpb] / features.fps)
     longest = max(sections, key=lambda section: section.beats.size)
     tempo = _tempo_of(longest.beats / features.fps) or _tempo_of(np.asarray(beats))
-    return Rhythm(
+    rhythm = Rhythm(
         tempo_bpm=tempo,
         beats=tuple(round(float(t), 4) for t in beats),
         downbeats=tuple(round(float(t), 4) for t in downbeats),
     )
+    return RhythmResult(rhythm, "onset", bpb, meter)
 
 
 def track_rhythm(
@@ -198,4 +218,4 @@ def track_rhythm(
         import soxr
 
         audio = soxr.resample(np.asarray(audio, dtype=np.float32), sample_rate, SAMPLE_RATE)
-    return RhythmResult(onset_rhythm(audio, SAMPLE_RATE, options), "onset")
+    return onset_rhythm(audio, SAMPLE_RATE, options)

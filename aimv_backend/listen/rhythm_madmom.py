@@ -69,7 +69,7 @@ def madmom_rhythm(*, audio: np.ndarray, sample_rate: int, options):
 
     activations = downbeats.RNNDownBeatProcessor()(Signal(signal, sample_rate=MADMOM_RATE))
     tracker = downbeats.DBNDownBeatTrackingProcessor(
-        beats_per_bar=[options.beats_per_bar],
+        beats_per_bar=[options.beats_per_bar] if options.beats_per_bar else [3, 4],
         min_bpm=options.min_bpm,
         max_bpm=options.max_bpm,
         fps=100,
@@ -85,4 +85,5 @@ def madmom_rhythm(*, audio: np.ndarray, sample_rate: int, options):
             downbeats=tuple(round(float(t), 4) for t in times[positions == 1]),
         ),
         "madmom:DBNDownBeatTracking",
+        int(positions.max()),
     )

@@ -331,6 +331,25 @@ def test_the_music_pass_can_be_switched_off_and_a_typo_is_one_line(tmp_path):
     assert stop.value.code == 2
 
 
+def test_beats_per_bar_is_heard_unless_given_and_a_typo_is_one_line(run_aimv, tmp_path):
+    """--beats-per-bar: auto (the default: 3 or 4 heard from the song) or a number of beats."""
+    from aimv_backend.cli.main import build_parser
+    from aimv_backend.cli.options import listen_options
+
+    parser = build_parser(load="listen")
+    song = str(tmp_path / "song.wav")
+
+    def bars(*extra):
+        args = parser.parse_args(["listen", song, "-o", str(tmp_path), *extra])
+        return listen_options(args).rhythm.beats_per_bar
+
+    assert bars() is None and bars("--beats-per-bar", "auto") is None
+    assert bars("--beats-per-bar", "3") == 3
+    for bad in ("three", "1", "13"):
+        _one_line_error(run_aimv("listen", tmp_path / "x.wav", "--beats-per-bar", bad),
+                        "--beats-per-bar", bad)  # fmt: skip
+
+
 @pytest.mark.parametrize("command", ["listen", "describe", "imagine", "stage", "render"])
 def test_every_command_takes_the_same_seeds(run_aimv, tmp_path, command):
     """One rule for --seed: an integer 0 to 2**63 - 1 (imagine and render refused -1 while

@@ -13,6 +13,7 @@ WEIGHTS = Path(__file__).resolve().parents[2] / "aimv_backend" / "data" / "liste
 AT_REVISION = {
     2: {"drum_pieces.npz": "b4247fafa08e87a4", "families.npz": "8ce18f243f2fb5d4"},
     3: {"drum_pieces.npz": "b4247fafa08e87a4", "families.npz": "8ce18f243f2fb5d4"},  # voice code
+    4: {"drum_pieces.npz": "b4247fafa08e87a4", "families.npz": "8ce18f243f2fb5d4"},  # meter heard
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -43,9 +44,47 @@ def test_tempo_is_the_played_one_not_its_half_or_double(bpm):
 @needs_fluidsynth
 def test_downbeats_fall_on_the_bar_starts():
     groove = _groove(150, seed=1)
-    rhythm = track_rhythm(audio=groove.audio, sample_rate=groove.sample_rate).rhythm
-    assert len(rhythm.downbeats) >= 8
-    assert f_measure(groove.downbeats, rhythm.downbeats) >= 0.9
+    result = track_rhythm(audio=groove.audio, sample_rate=groove.sample_rate)
+    assert result.beats_per_bar == 4  # heard, not assumed: the default is auto
+    assert len(result.rhythm.downbeats) >= 8
+    assert f_measure(groove.downbeats, result.rhythm.downbeats) >= 0.9
+
+
+@needs_fluidsynth
+@pytest.mark.parametrize("parts", [("drum_kit", "bass", "piano"), ("bass", "strings")])
+def test_a_song_in_three_gets_bars_of_three_without_a_flag(parts):
+    """A 3/4 band (the kick on 1, the snare on 2 and 3; or bass and strings alone) got bars of
+    four, so its cuts drifted across the bar; the meter is now heard from the song."""
+    from aimv_testkit.grooves import render_groove
+
+    groove = render_groove(bpm=110, seconds=24.0, seed=5, parts=parts, beats_per_bar=3)
+    result = track_rhythm(audio=groove.audio, sample_rate=groove.sample_rate)
+    assert result.beats_per_bar == 3
+    assert f_measure(groove.downbeats, result.rhythm.downbeats) >= 0.9
+    gaps = np.diff(result.rhythm.downbeats) / (60.0 / 110)
+    assert np.allclose(gaps, 3.0, atol=0.15), gaps
+    four = track_rhythm(
+        audio=groove.audio, sample_rate=groove.sample_rate, options=RhythmOptions(beats_per_bar=4)
+    )
+    assert four.beats_per_bar == 4 and f_measure(groove.downbeats, four.rhythm.downbeats) < 0.5
+
+
+LOOP = Path("/usr/share/sonic-pi/samples/loop_amen.flac")
+
+
+@pytest.mark.skipif(not LOOP.is_file(), reason="Sonic Pi's samples (Debian sonic-pi-samples)")
+def test_a_recorded_breakbeat_stays_in_four():
+    """A real recording, held out of the meter rule: the Amen break (one bar of 4/4, played
+    again and again for 30 s) is heard in four."""
+    import soundfile as sf
+
+    audio, rate = sf.read(LOOP, dtype="float32", always_2d=True)
+    loop = np.tile(audio.mean(axis=1), 18)
+    result = track_rhythm(audio=loop, sample_rate=rate)
+    assert result.beats_per_bar == 4
+    bar = audio.shape[0] / rate  # the loop is one bar
+    gaps = np.diff(result.rhythm.downbeats)  # whole loops, within 0.15 s
+    assert np.all(np.abs(gaps - bar * np.maximum(1, np.round(gaps / bar))) <= 0.15), gaps
 
 
 @needs_fluidsynth
@@ -141,6 +180,7 @@ def test_silence_has_no_tempo():
     [
         ({"engine": "aubio"}, "--beats must be one of"),
         ({"beats_per_bar": 1}, "--beats-per-bar"),
+        ({"beats_per_bar": 3.0}, "--beats-per-bar"),
         ({"min_bpm": 100, "max_bpm": 120}, "max_bpm"),
         ({"max_bpm": float("nan")}, "max_bpm"),
     ],

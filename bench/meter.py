@@ -1,0 +1,130 @@
+"""Beats in a bar heard from the song (3 or 4): how often each meter is named right.
+
+Rendered bands in 4/4 and 3/4 at 70-180 bpm (three bands with drums, two without), waltzes
+with the bass alone on beat 1, songs that change tempo, and, with ``--loops``, Sonic Pi's
+recorded drum loops (4/4), each repeated to 30 s. Prints, per case and meter, how many were
+named right, the scores behind the choice (summed F ratios of three and four beats a bar:
+``aimv_backend/listen/meter.py``) and the downbeat F-measure (+-70 ms) with the meter heard.
+The rule was set on FluidR3_GM; TimGM6mb and the loops are held out.
+
+    .venv/bin/python bench/meter.py [--soundfont SF2 ...] [--loops] [--verbose] [--beats-per-bar 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import machine_line  # noqa: E402
+
+FONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/TimGM6mb.sf2")
+TEMPI = tuple(range(70, 181, 10))
+BANDS = (
+    ("drum_kit", "bass", "piano"),
+    ("drum_kit", "bass", "acoustic_guitar", "strings"),
+    ("drum_kit", "bass", "electric_piano", "synth_pad"),
+    ("bass", "piano"),
+    ("bass", "strings", "electric_piano"),
+)
+TEMPO_MAPS = (((96,) * 40 + (128,) * 48), ((120,) * 40 + (90,) * 32), tuple(range(100, 116)) * 5)
+LOOPS = "/usr/share/sonic-pi/samples/loop_*.flac"
+SECONDS = 30.0
+
+
+def _cases(soundfont: str):
+    """(case, true beats per bar, audio, sample rate, true downbeats) for one soundfont."""
+    from aimv_testkit.grooves import render_groove, render_tempo_map, render_waltz
+
+    for meter in (4, 3):
+        for k, band in enumerate(BANDS):
+            for bpm in TEMPI:
+                groove = render_groove(
+                    bpm=bpm, seconds=SECONDS, seed=300 + bpm + k, parts=band,
+                    lead_in=round(0.37 * (k % 3), 2), soundfont=soundfont, beats_per_bar=meter,
+                )  # fmt: skip
+                kind = "band" if "drum_kit" in band else "no drums"
+                yield f"{meter}/4 {kind}", meter, groove
+    for octave in (1, 2):
+        for bpm in (100.0, 120.0, 150.0):
+            yield "waltz, bass alone on 1", 3, render_waltz(bpm=bpm, chord_octaves=octave)
+    for seed, tempi in enumerate(TEMPO_MAPS):
+        yield "4/4 tempo changes", 4, render_tempo_map(tempi=tempi, seed=seed, soundfont=soundfont)
+
+
+def _loops():
+    import numpy as np
+    import soundfile as sf
+
+    for path in sorted(glob.glob(LOOPS)):
+        audio, rate = sf.read(path, dtype="float32", always_2d=True)
+        mono = audio.mean(axis=1)
+        if mono.shape[0] < rate:
+            mono = np.tile(mono, int(np.ceil(rate / mono.shape[0])))
+        reps = int(np.ceil(SECONDS * rate / mono.shape[0]))
+        yield (
+            Path(path).stem,
+            mono if reps <= 1 else np.tile(mono, reps)[: int(SECONDS * rate)],
+            rate,
+        )
+
+
+def main() -> None:
+    from aimv_backend.listen.rhythm import RhythmOptions, track_rhythm
+    from aimv_testkit.grooves import beat_f_measure
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--soundfont", action="append", default=None)
+    parser.add_argument("--loops", action="store_true", help="also Sonic Pi's drum loops")
+    parser.add_argument("--verbose", action="store_true", help="a line per song")
+    parser.add_argument(
+        "--beats-per-bar", type=int, default=None,
+        help="bars of N beats, as with aimv's flag (the downbeats before the meter was heard: 4)",
+    )  # fmt: skip
+    args = parser.parse_args()
+
+    def heard(audio, rate, beats_per_bar=None):
+        options = RhythmOptions(beats_per_bar=beats_per_bar)
+        return track_rhythm(audio=audio, sample_rate=rate, options=options)
+
+    print(machine_line())
+    for font in args.soundfont or [f for f in FONTS if Path(f).is_file()]:
+        print(f"\n{Path(font).name}")
+        table: dict[str, list] = {}
+        t_all = 0.0
+        for case, meter, groove in _cases(font):
+            t0 = time.perf_counter()
+            result = heard(groove.audio, groove.sample_rate, args.beats_per_bar)
+            t_all += time.perf_counter() - t0
+            est = heard(groove.audio, groove.sample_rate).meter
+            down_f = beat_f_measure(groove.downbeats, result.rhythm.downbeats)
+            table.setdefault(case, []).append((result.beats_per_bar == meter, down_f))
+            if args.verbose:
+                print(f"  {case:24s} {groove.bpm:5.0f} bpm heard {result.beats_per_bar} "
+                      f"(three {est.score_three:6.2f}, four {est.score_four:6.2f}) "
+                      f"downbeat F {down_f:.2f}")  # fmt: skip
+        for case, rows in table.items():
+            right = sum(r for r, _ in rows)
+            mean_f = sum(f for _, f in rows) / len(rows)
+            print(f"  {case:24s} meter right {right:3d} / {len(rows):3d}   downbeat F {mean_f:.3f}")
+        print(f"  tracking time {t_all:.1f} s")
+    if args.loops:
+        print("\nSonic Pi loops (4/4), repeated to 30 s")
+        right = 0
+        rows = list(_loops())
+        for name, audio, rate in rows:
+            result = heard(audio, rate)
+            est = result.meter
+            right += est.beats_per_bar == 4
+            print(f"  {name:18s} heard {est.beats_per_bar} "
+                  f"(three {est.score_three:6.2f}, four {est.score_four:6.2f}), "
+                  f"{result.rhythm.tempo_bpm} bpm")  # fmt: skip
+        print(f"  heard as 4/4: {right} / {len(rows)}")
+
+
+if __name__ == "__main__":
+    main()
