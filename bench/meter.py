@@ -7,7 +7,7 @@ named right, the scores behind the choice (summed F ratios of three and four bea
 ``aimv_backend/listen/meter.py``) and the downbeat F-measure (+-70 ms) with the meter heard.
 The rule was set on FluidR3_GM; TimGM6mb and the loops are held out.
 
-    .venv/bin/python bench/meter.py [--soundfont SF2 ...] [--loops] [--verbose] [--beats-per-bar 4]
+    .venv/bin/python bench/meter.py [--soundfont SF2 ...] [--loops | --loops-only] [--verbose] [--beats-per-bar 4]
 """
 
 from __future__ import annotations
@@ -56,6 +56,23 @@ def _cases(soundfont: str):
         yield "4/4 tempo changes", 4, render_tempo_map(tempi=tempi, seed=seed, soundfont=soundfont)
 
 
+LOOP_SECONDS: dict[str, float] = {}
+
+
+def _fits(bpm: float, seconds: float) -> bool:
+    """Whether ``seconds`` holds a power of two of beats at ``bpm`` (within 2 %)."""
+    beats = bpm * seconds / 60.0
+    return any(abs(beats / 2**k - 1.0) <= 0.02 for k in range(6))
+
+
+def _librosa_tempo(audio, rate) -> float:
+    import librosa
+    import numpy as np
+
+    tempo, _ = librosa.beat.beat_track(y=librosa.resample(audio, orig_sr=rate, target_sr=22050))
+    return float(np.atleast_1d(tempo)[0])
+
+
 def _loops():
     import numpy as np
     import soundfile as sf
@@ -63,6 +80,7 @@ def _loops():
     for path in sorted(glob.glob(LOOPS)):
         audio, rate = sf.read(path, dtype="float32", always_2d=True)
         mono = audio.mean(axis=1)
+        LOOP_SECONDS[Path(path).stem] = mono.shape[0] / rate
         if mono.shape[0] < rate:
             mono = np.tile(mono, int(np.ceil(rate / mono.shape[0])))
         reps = int(np.ceil(SECONDS * rate / mono.shape[0]))
@@ -80,6 +98,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--soundfont", action="append", default=None)
     parser.add_argument("--loops", action="store_true", help="also Sonic Pi's drum loops")
+    parser.add_argument("--loops-only", action="store_true", help="Sonic Pi's loops alone")
     parser.add_argument("--verbose", action="store_true", help="a line per song")
     parser.add_argument(
         "--beats-per-bar", type=int, default=None,
@@ -92,7 +111,8 @@ def main() -> None:
         return track_rhythm(audio=audio, sample_rate=rate, options=options)
 
     print(machine_line())
-    for font in args.soundfont or [f for f in FONTS if Path(f).is_file()]:
+    fonts = args.soundfont or [f for f in FONTS if Path(f).is_file()]
+    for font in [] if args.loops_only else fonts:
         print(f"\n{Path(font).name}")
         table: dict[str, list] = {}
         t_all = 0.0
@@ -112,18 +132,25 @@ def main() -> None:
             mean_f = sum(f for _, f in rows) / len(rows)
             print(f"  {case:24s} meter right {right:3d} / {len(rows):3d}   downbeat F {mean_f:.3f}")
         print(f"  tracking time {t_all:.1f} s")
-    if args.loops:
-        print("\nSonic Pi loops (4/4), repeated to 30 s")
-        right = 0
+    if args.loops or args.loops_only:
+        print("\nSonic Pi loops (4/4), repeated to 30 s; a tempo 'fits' when the loop holds 1, 2,")
+        print("4, ... 32 of its beats (within 2 %); librosa.beat.beat_track's tempo beside ours")
+        right = fits = librosa_fits = 0
         rows = list(_loops())
         for name, audio, rate in rows:
             result = heard(audio, rate)
             est = result.meter
             right += est.beats_per_bar == 4
+            ours, theirs = result.rhythm.tempo_bpm or 0.0, _librosa_tempo(audio, rate)
+            seconds = LOOP_SECONDS[name]
+            fit = [_fits(t, seconds) for t in (ours, theirs)]
+            fits, librosa_fits = fits + fit[0], librosa_fits + fit[1]
             print(f"  {name:18s} heard {est.beats_per_bar} "
-                  f"(three {est.score_three:6.2f}, four {est.score_four:6.2f}), "
-                  f"{result.rhythm.tempo_bpm} bpm")  # fmt: skip
-        print(f"  heard as 4/4: {right} / {len(rows)}")
+                  f"(three {est.score_three:6.2f}, four {est.score_four:6.2f}); "
+                  f"{ours:6.1f} bpm {'fits' if fit[0] else '    '}, librosa {theirs:6.1f} "
+                  f"{'fits' if fit[1] else ''}")  # fmt: skip
+        print(f"  heard as 4/4: {right} / {len(rows)}; tempo fits the loop: ours {fits}, "
+              f"librosa {librosa_fits}")  # fmt: skip
 
 
 if __name__ == "__main__":
