@@ -122,15 +122,18 @@ def main() -> None:
             t_all += time.perf_counter() - t0
             est = heard(groove.audio, groove.sample_rate).meter
             down_f = beat_f_measure(groove.downbeats, result.rhythm.downbeats)
-            table.setdefault(case, []).append((result.beats_per_bar == meter, down_f))
+            beat_f = beat_f_measure(groove.beats, result.rhythm.beats)
+            table.setdefault(case, []).append((result.beats_per_bar == meter, down_f, beat_f))
             if args.verbose:
                 print(f"  {case:24s} {groove.bpm:5.0f} bpm heard {result.beats_per_bar} "
                       f"(three {est.score_three:6.2f}, four {est.score_four:6.2f}) "
-                      f"downbeat F {down_f:.2f}")  # fmt: skip
+                      f"downbeat F {down_f:.2f}, beat F {beat_f:.2f}")  # fmt: skip
         for case, rows in table.items():
-            right = sum(r for r, _ in rows)
-            mean_f = sum(f for _, f in rows) / len(rows)
-            print(f"  {case:24s} meter right {right:3d} / {len(rows):3d}   downbeat F {mean_f:.3f}")
+            right = sum(r for r, _, _ in rows)
+            down_f = sum(f for _, f, _ in rows) / len(rows)
+            beat_f = sum(f for _, _, f in rows) / len(rows)
+            print(f"  {case:24s} meter right {right:3d} / {len(rows):3d}   downbeat F {down_f:.3f}"
+                  f"   beat F {beat_f:.3f}")  # fmt: skip
         print(f"  tracking time {t_all:.1f} s")
     if args.loops or args.loops_only:
         print("\nSonic Pi loops (4/4), repeated to 30 s; a tempo 'fits' when the loop holds 1, 2,")

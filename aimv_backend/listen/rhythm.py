@@ -13,6 +13,12 @@ The default engine ("onset") is librosa's beat tracker, written out in numpy
   strength as the beats themselves (``DOUBLE_LOW_RATIO`` under ~180 Hz, ``DOUBLE_ALL_RATIO``
   in all bands), they are beats too, and the tempo doubles
   (:func:`~aimv_backend.listen.beats.choose_tempo`).
+- **A song in three at half tempo.** A 3/4 band at 120-180 bpm tracked at half tempo puts
+  every other bar's kick half-way between its beats, so the mid-points are as strong as the
+  beats under ~180 Hz (ratio 0.98-1.16, under the 1.2 that doubles a 4/4 groove). Where they
+  are at least ``THREE_DOUBLE_LOW_RATIO`` and the beats at twice the tempo make clear bars of
+  three (:mod:`~aimv_backend.listen.meter`), the tempo doubles (:func:`_double_for_three`); a
+  4/4 song's doubled beats make bars of four, so its tempo is never moved by this.
 - **Tempo changes.** A song that changes tempo (96 bpm, then 128) is cut into sections of one
   tempo each, and each is tracked at its own (:mod:`aimv_backend.listen.tempo_sections`); a
   steady, drifting or breathing tempo stays one section. ``tempo_bpm`` is then that of the
@@ -42,7 +48,9 @@ from aimv_backend.listen.beats import (
     OnsetFeatures,
     beat_envelope,
     choose_tempo,
+    mid_ratios,
     onset_features,
+    refine_tempo,
     track_beats,
 )
 from aimv_backend.listen.meter import MeterEstimate, estimate_beats_per_bar
@@ -59,6 +67,10 @@ __all__ = [
 ]
 
 BEAT_ENGINES = ("onset", "madmom", "none")
+# Mid-points this strong under ~180 Hz double the tempo when the doubled beats make bars of
+# three: 3/4 bands tracked at half tempo give 0.98-1.16, 4/4 grooves at their true 70-100 bpm
+# at most 0.82 (FluidR3_GM renders; docs/benchmarks.md).
+THREE_DOUBLE_LOW_RATIO = 0.9
 
 
 @dataclass(frozen=True)
@@ -162,12 +174,26 @@ def _tempo_of(beat_times: np.ndarray) -> float | None:
     return round(60.0 / slope, 2) if slope > 0 else None
 
 
+def _double_for_three(features: OnsetFeatures, bpm: float, options: RhythmOptions) -> bool:
+    """Whether a song in three was tracked at half its tempo (module docstring)."""
+    if options.beats_per_bar not in (None, 3) or 2 * bpm > options.max_bpm:
+        return False
+    pulse = beat_envelope(features)
+    low_ratio, _ = mid_ratios(features, track_beats(pulse, features.fps, bpm))
+    if low_ratio < THREE_DOUBLE_LOW_RATIO:
+        return False
+    doubled = track_beats(pulse, features.fps, 2 * bpm)
+    return estimate_beats_per_bar(features=features, sections=[doubled]).beats_per_bar == 3
+
+
 def onset_rhythm(audio: np.ndarray, sample_rate: int, options: RhythmOptions) -> RhythmResult:
     """The default engine on mono ``audio`` (see the module docstring)."""
     features = onset_features(audio, sample_rate)
     if not features.envelope.any():  # silence, or a hum with no onset: no pulse
         return RhythmResult(Rhythm(tempo_bpm=None), "onset")
     bpm = choose_tempo(features, min_bpm=options.min_bpm, max_bpm=options.max_bpm)
+    if _double_for_three(features, bpm, options):
+        bpm = refine_tempo(features.envelope, features.fps, 2 * bpm)
     frames = track_beats(beat_envelope(features), features.fps, bpm)
     sections = [
         section

@@ -69,6 +69,20 @@ def test_a_song_in_three_gets_bars_of_three_without_a_flag(parts):
     assert four.beats_per_bar == 4 and f_measure(groove.downbeats, four.rhythm.downbeats) < 0.5
 
 
+@needs_fluidsynth
+def test_a_fast_song_in_three_is_not_tracked_at_half_tempo():
+    """3/4 at 140 bpm was tracked at 70: every other bar's kick fell half-way between the
+    beats, under the 4/4 rule's bar for doubling, and the bars came out two at a time."""
+    from aimv_testkit.grooves import render_groove
+
+    groove = render_groove(bpm=140, seconds=30.0, seed=440, beats_per_bar=3)
+    result = track_rhythm(audio=groove.audio, sample_rate=groove.sample_rate)
+    assert result.rhythm.tempo_bpm == pytest.approx(140, rel=0.03)
+    assert result.beats_per_bar == 3
+    assert f_measure(groove.beats, result.rhythm.beats) >= 0.95
+    assert f_measure(groove.downbeats, result.rhythm.downbeats) >= 0.95
+
+
 LOOP = Path("/usr/share/sonic-pi/samples/loop_amen.flac")
 
 
