@@ -199,3 +199,24 @@ def test_a_given_language_relaxes_the_log_probability_cut_off():
     assert [w.text for w in usable_words(transcript, min_avg_logprob=GIVEN_LANGUAGE_LOGPROB)] == [
         "corazón"
     ]
+
+
+def test_a_window_is_given_the_mode_of_the_phrases_near_it_however_long_the_song():
+    """The windows of a long song look only at nearby phrases (an index, not a scan of every
+    word): the result is the scan's, a phrase an hour in still sets its own windows, and a
+    window far from any word gets no mode."""
+    rng = np.random.default_rng(7)
+    words, t = [], 0.0
+    for i in range(600):
+        held = i // 40 % 2 == 0  # 40 held (sung-timed) words, then 40 quick (spoken) ones
+        length = 0.9 if held else 0.15
+        words.append(Word("la", round(t, 3), round(t + length, 3), 0.9))
+        t += length + (0.15 if held else 0.12) + (3.0 if i % 40 == 39 else 0.0)
+        t += 0.02 * float(rng.random())
+    windows = make_windows(frames=int((t + 30) * 100), sample_rate=100, window_seconds=1.0)
+    modes = window_modes(words=words, windows=windows, voiced=[True] * len(windows))
+    for i in (5, 45, 405, 445, 595):
+        w = words[i]
+        index = int((w.start + w.end) / 2)
+        assert modes[index] == ("sung" if i // 40 % 2 == 0 else "spoken"), (i, index)
+    assert modes[-1] is None  # 30 s after the last word

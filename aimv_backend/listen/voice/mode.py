@@ -24,6 +24,7 @@ of 3 s keeps a phrase from flipping word by word (docs/benchmarks.md, "Sung or s
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 
 import numpy as np
@@ -132,6 +133,23 @@ def phrase_mode(phrase: Sequence[Word]) -> str:
     return "sung" if phrase_score(phrase) >= SUNG_SCORE else "spoken"
 
 
+class _TimeIndex:
+    """Items ``(start, end, ...)`` in start order, and which of them may reach into a span:
+    a long song's windows each look at their neighbourhood, not at every word (O(n log n))."""
+
+    def __init__(self, items: Sequence[tuple]) -> None:
+        self.items = list(items)
+        self.starts = [item[0] for item in self.items]
+        self.reach = list(np.maximum.accumulate([item[1] for item in self.items]))
+
+    def near(self, lo: float, hi: float) -> list[tuple]:
+        """The items that may lie within [lo, hi] (a superset: callers test each one): none
+        before the first whose running latest end reaches ``lo``, none starting after ``hi``."""
+        first = bisect.bisect_left(self.reach, lo - 1e-6)  # slack for rounding at the edges
+        last = bisect.bisect_right(self.starts, hi + 1e-6)
+        return self.items[first:last]
+
+
 def window_modes(
     *,
     words: Sequence[Word],
@@ -151,13 +169,14 @@ def window_modes(
             pitched += [
                 (w.start, w.end, s, n) for w, (s, n) in zip(p, steady_frames(audio, p), strict=True)
             ]
+    phrase_index, word_index = _TimeIndex(marked), _TimeIndex(pitched)
     out: list[str | None] = []
     for span, has_voice in zip(windows, voiced, strict=True):
         if not has_voice or not marked:
             out.append(None)
             continue
         best, best_key = None, None
-        for start, end, mode in marked:
+        for start, end, mode in phrase_index.near(span.start - PHRASE_GAP, span.end + PHRASE_GAP):
             overlap = min(end, span.end) - max(start, span.start)
             distance = max(0.0, start - span.end, span.start - end)
             if overlap <= 0 and distance > PHRASE_GAP:
@@ -168,7 +187,11 @@ def window_modes(
         # With audio, the pitch of the words within CONTEXT s decides (so neighbouring
         # windows share most of their evidence and a phrase does not flip word by word);
         # the timing score only where no word there is long enough for a pitch.
-        near = [(s, n) for a, b, s, n in pitched if max(a - span.end, span.start - b) <= CONTEXT]
+        near = [
+            (s, n)
+            for a, b, s, n in word_index.near(span.start - CONTEXT, span.end + CONTEXT)
+            if max(a - span.end, span.start - b) <= CONTEXT
+        ]
         frames = sum(n for _, n in near)
         if best is not None and frames:
             best = "sung" if sum(s for s, _ in near) / frames >= SUNG_STEADY else "spoken"
