@@ -152,6 +152,18 @@ def listen_settings(timeline: Timeline) -> Any:
     return None
 
 
+def _same_listen_settings(existing: Timeline, requested: Any) -> bool:
+    """Whether ``existing`` was listened to with the ``requested`` settings: as recorded, or
+    with the defaults of its time where a default has changed since (an older AIMV's plain
+    run matches today's plain run, and its listening revision then decides)."""
+    from aimv_backend.listen.record import recorded_revision, settings_with_todays_defaults
+
+    recorded = listen_settings(existing)
+    if recorded == requested:
+        return True
+    return settings_with_todays_defaults(recorded, recorded_revision(existing)) == requested
+
+
 def read_existing(path: Path) -> Timeline | None:
     """The timeline at ``path``, None if there is none; TimelineError if it is not one."""
     if not path.exists():
@@ -195,7 +207,7 @@ def _cached_timeline(run: _Run) -> Timeline | None:
     same_audio = existing.source.sha256 == sha256_file(run.info.path) and matches_audio(
         existing, run.info
     )
-    same_settings = listen_settings(existing) == _normalised(request.listen.settings())
+    same_settings = _same_listen_settings(existing, _normalised(request.listen.settings()))
     if same_audio and same_settings:
         try:  # refused before any work, not once the textures are made
             check_rewritable(existing, request.timeline_path)

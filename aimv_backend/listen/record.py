@@ -31,6 +31,10 @@ LISTEN_REVISION = 4  # 2: 2026-12-03 (3/4 downbeats, tempo sections, quiet-song 
 # (3 or 4 beats a bar heard from the song: a waltz's bars of three)
 RECORD_KEY = "listened"  # timeline.settings key
 _UNRECORDED_REVISION = 1  # every timeline written before the record existed
+# Listen options whose default changed: (path in the settings record, the old default, the new
+# one, the revision that changed it). A timeline listened to before then with the old default
+# was made "with the defaults", so a run with today's defaults may reuse (or re-listen) it.
+DEFAULT_CHANGES = ((("rhythm", "beats_per_bar"), 4, None, 4),)
 _WINDOW_FIELDS = ("index", "start", "end", "volume", "colour", "instruments", "voice", "hits")
 # the rhythm's onsets are the imagine stage's (written after listening): not in the hash
 _RHYTHM_FIELDS = ("tempo_bpm", "beats", "downbeats")
@@ -47,6 +51,21 @@ def listening_hash(timeline: Timeline) -> str:
     }
     text = json.dumps(heard, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def settings_with_todays_defaults(settings: Any, revision: int) -> Any:
+    """``settings`` (a timeline's recorded listen settings, listened at ``revision``) with
+    each old default of :data:`DEFAULT_CHANGES` that the revision predates put as today's."""
+    if not isinstance(settings, dict):
+        return settings
+    out = json.loads(json.dumps(settings))
+    for path, old, new, since in DEFAULT_CHANGES:
+        parent = out
+        for key in path[:-1]:
+            parent = parent.get(key) if isinstance(parent, dict) else None
+        if revision < since and isinstance(parent, dict) and parent.get(path[-1]) == old:
+            parent[path[-1]] = new
+    return out
 
 
 def listen_record(timeline: Timeline) -> dict[str, Any]:

@@ -31,12 +31,12 @@ def listened(run_aimv, write_wav, tmp_path):
     return song, path, read_timeline(path).windows[1].volume.level
 
 
-def _as_an_older_aimv_wrote_it(path, *, level: str, rehash: bool) -> None:
-    """Window 1 heard as ``level`` by revision 1; ``rehash``: the record matches the file
+def _as_an_older_aimv_wrote_it(path, *, level: str, rehash: bool, revision: int = 1) -> None:
+    """Window 1 heard as ``level`` by ``revision``; ``rehash``: the record matches the file
     (AIMV wrote it so), else the change is a person's edit."""
     data = json.loads(path.read_text())
     data["windows"][1]["volume"]["level"] = level
-    data["settings"][RECORD_KEY]["revision"] = 1
+    data["settings"][RECORD_KEY]["revision"] = revision
     path.write_text(json.dumps(data))
     if rehash:
         data["settings"][RECORD_KEY]["hash"] = listening_hash(read_timeline(path))
@@ -75,6 +75,26 @@ def test_an_older_listening_with_an_edit_is_kept_even_with_force(run_aimv, liste
     assert result.code == 0, result.err
     assert "it is kept because it may hold your edits" in result.err
     assert read_timeline(path).windows[1].volume.level == other
+
+
+@pytest.mark.parametrize("edited", [False, True])
+@pytest.mark.parametrize("flag", [(), ("--beats-per-bar", "4")])
+def test_an_older_plain_run_still_matches_after_a_default_changed(run_aimv, listened, edited, flag):
+    """Before revision 4 a plain run recorded --beats-per-bar 4, the default then; today's
+    default is auto. The upgrade must not call that "other settings" (whose only way out,
+    --force, lost the edits): an unedited timeline is listened to again, an edited one kept."""
+    song, path, level = listened
+    other = "loud" if level != "loud" else "quiet"
+    _as_an_older_aimv_wrote_it(path, level=other, rehash=not edited, revision=3)
+    data = json.loads(path.read_text())
+    assert data["settings"]["listen"]["rhythm"]["beats_per_bar"] is None  # today's record
+    data["settings"]["listen"]["rhythm"]["beats_per_bar"] = 4  # as revision 3 recorded it
+    path.write_text(json.dumps(data))
+    result = run_aimv("listen", song, "-o", path.parent, *FAST, *flag)
+    assert result.code == 0, result.err
+    assert "older AIMV (listening revision 3, now" in result.err
+    timeline = read_timeline(path)
+    assert timeline.windows[1].volume.level == (other if edited else level)
 
 
 def test_an_older_listening_with_an_edited_sentence_is_kept(run_aimv, listened):
