@@ -68,7 +68,10 @@ def _beat_features(features: OnsetFeatures, beats: np.ndarray) -> list[np.ndarra
     )
     norms = np.linalg.norm(chroma, axis=1)
     cosine = (chroma[1:] * chroma[:-1]).sum(axis=1) / np.maximum(norms[1:] * norms[:-1], 1e-12)
-    change = np.concatenate([[0.0], 1.0 - cosine])[1:]  # the first beat has no "before"
+    # Silence is no chord change (as in rhythm.downbeat_phase): a bar's stop would otherwise be
+    # the largest change of the song twice over and drown the bar's pattern.
+    silent = norms <= 1e-9
+    change = np.where(silent[1:] | silent[:-1], 0.0, 1.0 - cosine)  # from the second beat on
     return [
         change,
         strength_at(features.low, beats)[1:],

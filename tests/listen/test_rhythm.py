@@ -70,6 +70,23 @@ def test_a_song_in_three_gets_bars_of_three_without_a_flag(parts):
 
 
 @needs_fluidsynth
+def test_a_song_in_three_with_a_stop_is_still_heard_in_three():
+    """A bar of silence (the band stops) made two chord changes of 1.0 against a song's usual
+    0.1 and drowned the bar's pattern: the waltz was heard in four."""
+    from aimv_testkit.grooves import render_groove
+
+    groove = render_groove(
+        bpm=110, seconds=40.0, seed=9, parts=("drum_kit", "bass", "piano"), beats_per_bar=3
+    )
+    audio = groove.audio.copy()
+    bar = 3 * 60.0 / 110
+    start = int(groove.downbeats[16] * groove.sample_rate)
+    audio[start : start + int(bar * groove.sample_rate)] = 0.0
+    result = track_rhythm(audio=audio, sample_rate=groove.sample_rate)
+    assert result.beats_per_bar == 3, result.meter
+
+
+@needs_fluidsynth
 def test_a_fast_song_in_three_is_not_tracked_at_half_tempo():
     """3/4 at 140 bpm was tracked at 70: every other bar's kick fell half-way between the
     beats, under the 4/4 rule's bar for doubling, and the bars came out two at a time."""
