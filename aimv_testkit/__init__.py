@@ -12,7 +12,7 @@ Public API::
     render_part(*, instrument, seconds, sample_rate=22050, seed=0, velocity=90, bpm=100.0,
                 key=None, stereo=False, reverb=False, harmony=None) -> np.ndarray
     instrument_names() -> tuple[str, ...]; get_instrument(name) -> InstrumentDef (.labels)
-    make_harmony(*, seed=0, bpm=100.0, key=None, progression=None) -> Harmony
+    make_harmony(*, seed=0, bpm=100.0, key=None, progression=None, beats_per_bar=4) -> Harmony
     speak(*, text, sample_rate=22050, voice="en", speed=140, pitch=50, sing=False,
           note=None, hold=None) -> np.ndarray
     place_words(*, words=[("heart", 1.0), VocalWord("fire", None, note=62)], seconds,
@@ -32,8 +32,9 @@ Public API::
     demo_spec(); bench_song_spec(*, seconds=180.0, seed=0)
     render_bench_song(path=None, *, seconds=180.0, seed=0, sample_rate=44100) -> Path
     aimv_testkit.grooves: render_groove(*, bpm, seconds=20.0, seed=0, parts=("drum_kit", "bass",
-        "piano"), sample_rate=22050, lead_in=0.0, soundfont=None) -> Groove(audio, sample_rate,
-        bpm, beats, downbeats); beat_f_measure(truth, found, tolerance=0.07)
+        "piano"), sample_rate=22050, lead_in=0.0, soundfont=None, beats_per_bar=4) ->
+        Groove(audio, sample_rate, bpm, beats, downbeats); render_waltz(*, bpm, ...);
+        render_tempo_map(*, tempi, ...); beat_f_measure(truth, found, tolerance=0.07)
     aimv_testkit.scoring: EXPECTED_WORDS, part_heard, score_words, normalise_text
 
 Errors: ParameterError for bad arguments (unknown instrument, NaN seconds, overlapping words),

@@ -18,14 +18,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aimv_backend.listen.beats import OnsetFeatures, strength_at
+from aimv_backend.listen.beats import OnsetFeatures, mid_ratios, strength_at
 
-__all__ = ["MeterEstimate", "estimate_beats_per_bar", "periodicity"]
+__all__ = ["MeterEstimate", "estimate_beats_per_bar", "half_tempo_in_three", "periodicity"]
 
 # Set on FluidR3_GM renders (bench/meter.py); TimGM6mb renders and real drum loops held out.
 THREE_OVER_FOUR = 2.0  # three's score must be at least this multiple of four's ...
 MIN_F = 10.0  # ... and at least this (three features with no pattern sum to about 3)
 MIN_BEATS = 24  # fewer beats than this (six bars of four) say nothing: four
+PERFECT_F = 1e6  # the F ratio of a pattern with no variation within its places
+# Mid-points this strong under ~180 Hz double the tempo when the doubled beats make bars of
+# three: 3/4 bands tracked at half tempo give 0.98-1.16, 4/4 grooves at their true 70-100 bpm
+# at most 0.82 (FluidR3_GM renders; docs/benchmarks.md).
+THREE_DOUBLE_LOW_RATIO = 0.9
 
 
 @dataclass(frozen=True)
@@ -52,9 +57,11 @@ def periodicity(values: Sequence[np.ndarray], period: int) -> float:
         within += sum(float(((g - g.mean()) ** 2).sum()) for g in places)
         dof_between += period - 1
         dof_within += x.shape[0] - period
-    if dof_between == 0 or dof_within == 0 or within <= 0:
+    if dof_between == 0 or dof_within == 0 or between <= 0:
         return 0.0
-    return (between / dof_between) / (within / dof_within)
+    if within <= 0:  # every place exactly alike: as periodic as it gets (capped, not inf)
+        return PERFECT_F
+    return min(PERFECT_F, (between / dof_between) / (within / dof_within))
 
 
 def _beat_features(features: OnsetFeatures, beats: np.ndarray) -> list[np.ndarray]:
@@ -94,3 +101,15 @@ def estimate_beats_per_bar(
     four = sum(periodicity(values, 4) for values in per_feature)
     choose_three = three >= THREE_OVER_FOUR * four and three >= MIN_F
     return MeterEstimate(3 if choose_three else 4, round(three, 3), round(four, 3))
+
+
+def half_tempo_in_three(*, features: OnsetFeatures, beats: np.ndarray, doubled: np.ndarray) -> bool:
+    """Whether ``beats`` (frames) are a song in three tracked at half its tempo; ``doubled``:
+    the beats tracked at twice it. At half tempo every other bar's kick falls half-way between
+    the beats, so the mid-points are about as strong as the beats under ~180 Hz (ratio 0.98-1.16
+    against the 1.2 that doubles a 4/4 groove), and the doubled beats make clear bars of three;
+    a 4/4 song's doubled beats make bars of four, so its tempo is never moved by this."""
+    low_ratio, _ = mid_ratios(features, beats)
+    if low_ratio < THREE_DOUBLE_LOW_RATIO:
+        return False
+    return estimate_beats_per_bar(features=features, sections=[doubled]).beats_per_bar == 3

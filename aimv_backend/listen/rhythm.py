@@ -14,11 +14,10 @@ The default engine ("onset") is librosa's beat tracker, written out in numpy
   in all bands), they are beats too, and the tempo doubles
   (:func:`~aimv_backend.listen.beats.choose_tempo`).
 - **A song in three at half tempo.** A 3/4 band at 120-180 bpm tracked at half tempo puts
-  every other bar's kick half-way between its beats, so the mid-points are as strong as the
-  beats under ~180 Hz (ratio 0.98-1.16, under the 1.2 that doubles a 4/4 groove). Where they
-  are at least ``THREE_DOUBLE_LOW_RATIO`` and the beats at twice the tempo make clear bars of
-  three (:mod:`~aimv_backend.listen.meter`), the tempo doubles (:func:`_double_for_three`); a
-  4/4 song's doubled beats make bars of four, so its tempo is never moved by this.
+  every other bar's kick half-way between its beats, under the 4/4 rule's bar for doubling;
+  where the beats at twice the tempo make clear bars of three, the tempo doubles
+  (:func:`~aimv_backend.listen.meter.half_tempo_in_three`), for the song and for each of its
+  tempo sections. A 4/4 song's doubled beats make bars of four, so its tempo never moves.
 - **Tempo changes.** A song that changes tempo (96 bpm, then 128) is cut into sections of one
   tempo each, and each is tracked at its own (:mod:`aimv_backend.listen.tempo_sections`); a
   steady, drifting or breathing tempo stays one section. ``tempo_bpm`` is then that of the
@@ -48,12 +47,11 @@ from aimv_backend.listen.beats import (
     OnsetFeatures,
     beat_envelope,
     choose_tempo,
-    mid_ratios,
     onset_features,
     refine_tempo,
     track_beats,
 )
-from aimv_backend.listen.meter import MeterEstimate, estimate_beats_per_bar
+from aimv_backend.listen.meter import MeterEstimate, estimate_beats_per_bar, half_tempo_in_three
 from aimv_backend.listen.tempo_sections import track_sections
 from aimv_timeline.schema import Rhythm
 
@@ -67,10 +65,6 @@ __all__ = [
 ]
 
 BEAT_ENGINES = ("onset", "madmom", "none")
-# Mid-points this strong under ~180 Hz double the tempo when the doubled beats make bars of
-# three: 3/4 bands tracked at half tempo give 0.98-1.16, 4/4 grooves at their true 70-100 bpm
-# at most 0.82 (FluidR3_GM renders; docs/benchmarks.md).
-THREE_DOUBLE_LOW_RATIO = 0.9
 
 
 @dataclass(frozen=True)
@@ -79,8 +73,8 @@ class RhythmOptions:
 
     engine: "onset" (default, numpy), "madmom" (opt-in; models CC BY-NC-SA 4.0,
         non-commercial) or "none".
-    beats_per_bar: beats in a bar, 2 to 12 (4 for 4/4); None (the default) hears 3 or 4 from
-        the song.
+    beats_per_bar: beats in a bar, 2 to 12 (4 for 4/4); None or "auto" (the default) hears 3
+        or 4 from the song.
     min_bpm, max_bpm: the tempo range considered, beats per minute (30 <= min < max/1.5,
         max <= 300).
     """
@@ -91,6 +85,8 @@ class RhythmOptions:
     max_bpm: float = 200.0
 
     def __post_init__(self) -> None:
+        if isinstance(self.beats_per_bar, str) and self.beats_per_bar.strip().lower() == "auto":
+            object.__setattr__(self, "beats_per_bar", None)  # as the command line spells it
         check_rhythm_options(self)
 
 
@@ -179,11 +175,11 @@ def _double_for_three(features: OnsetFeatures, bpm: float, options: RhythmOption
     if options.beats_per_bar not in (None, 3) or 2 * bpm > options.max_bpm:
         return False
     pulse = beat_envelope(features)
-    low_ratio, _ = mid_ratios(features, track_beats(pulse, features.fps, bpm))
-    if low_ratio < THREE_DOUBLE_LOW_RATIO:
-        return False
-    doubled = track_beats(pulse, features.fps, 2 * bpm)
-    return estimate_beats_per_bar(features=features, sections=[doubled]).beats_per_bar == 3
+    return half_tempo_in_three(
+        features=features,
+        beats=track_beats(pulse, features.fps, bpm),
+        doubled=track_beats(pulse, features.fps, 2 * bpm),
+    )
 
 
 def onset_rhythm(audio: np.ndarray, sample_rate: int, options: RhythmOptions) -> RhythmResult:
@@ -198,7 +194,12 @@ def onset_rhythm(audio: np.ndarray, sample_rate: int, options: RhythmOptions) ->
     sections = [
         section
         for section in track_sections(
-            features, bpm=bpm, beats=frames, min_bpm=options.min_bpm, max_bpm=options.max_bpm
+            features,
+            bpm=bpm,
+            beats=frames,
+            min_bpm=options.min_bpm,
+            max_bpm=options.max_bpm,
+            maybe_three=options.beats_per_bar in (None, 3),
         )
         if section.beats.size
     ]

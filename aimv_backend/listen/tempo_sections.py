@@ -37,6 +37,7 @@ from aimv_backend.listen.beats import (
     refine_tempo,
     track_beats,
 )
+from aimv_backend.listen.meter import half_tempo_in_three
 
 WINDOW_SECONDS = 12.0  # the stretch each local tempo is estimated from
 HOP_SECONDS = 2.0
@@ -143,9 +144,12 @@ def track_sections(
     beats: np.ndarray,
     min_bpm: float,
     max_bpm: float,
+    maybe_three: bool = False,
 ) -> list[TempoSection]:
     """The song's tempo sections with their beats (frames). ``bpm`` and ``beats``: the global
-    tempo and the beats tracked at it. A steady song is one section holding ``beats``."""
+    tempo and the beats tracked at it. A steady song is one section holding ``beats``.
+    ``maybe_three``: a section may be in three, so one tracked at half its tempo doubles
+    (:func:`~aimv_backend.listen.meter.half_tempo_in_three`)."""
     n = features.envelope.shape[0]
     centres, curve = local_tempo_curve(
         features.envelope, features.fps, reference_bpm=bpm, min_bpm=min_bpm, max_bpm=max_bpm
@@ -181,7 +185,14 @@ def track_sections(
     for k, part in enumerate(tracked(tempi)):  # step 3, a section on its own
         if 2 * tempi[k] <= max_bpm:
             low_ratio, all_ratio = mid_ratios(features, part)
-            if low_ratio >= DOUBLE_LOW_RATIO or all_ratio >= DOUBLE_ALL_RATIO:
+            if (
+                low_ratio >= DOUBLE_LOW_RATIO
+                or all_ratio >= DOUBLE_ALL_RATIO
+                or maybe_three
+                and half_tempo_in_three(
+                    features=features, beats=part, doubled=track_one(k, float(2 * tempi[k]))
+                )
+            ):
                 tempi[k] *= 2
     peaks = _onset_peaks(beat_envelope(features))
     tolerance = int(round(ONSET_TOLERANCE * features.fps))

@@ -17,6 +17,9 @@ def test_a_pattern_repeating_every_three_beats_scores_for_three_not_four():
     assert periodicity([fours], 4) > 50 and periodicity([fours], 3) < 3
     # sections keep their own phase: two sections, the second shifted by a beat
     assert periodicity([accents[:30], accents[31:]], 3) > 50
+    # a pattern with no variation at all is as periodic as it gets, not "no pattern"
+    exact = np.tile([1.0, 0.0, 0.0], 10)
+    assert periodicity([exact], 3) > 1e5 and periodicity([exact], 4) < 3
 
 
 def _features(accents: np.ndarray, chords: np.ndarray, frames_per_beat: int = 20):

@@ -70,6 +70,24 @@ def test_a_song_in_three_gets_bars_of_three_without_a_flag(parts):
 
 
 @needs_fluidsynth
+@pytest.mark.slow
+def test_a_song_in_three_that_changes_tempo_is_not_tracked_at_half_tempo():
+    """3/4 at 130 bpm for 24 s, then at 160: each tempo section is checked for a song in three
+    at half tempo too (the sections were halved back to 65 bpm: beat F 0.66 and 0.36)."""
+    from aimv_testkit.grooves import render_groove
+
+    first = render_groove(bpm=130, seconds=24.0, seed=1, beats_per_bar=3)
+    then = render_groove(bpm=160, seconds=24.0, seed=2, beats_per_bar=3)
+    joint = first.audio.shape[0] / first.sample_rate
+    audio = np.concatenate([first.audio, then.audio])
+    rhythm = track_rhythm(audio=audio, sample_rate=first.sample_rate).rhythm
+    for truth, offset in ((first.beats, 0.0), (then.beats, joint)):  # each half on its own
+        truth = [t for t in truth if 1.0 <= t <= 23.0]
+        found = [t - offset for t in rhythm.beats if 1.0 <= t - offset <= 23.0]
+        assert f_measure(truth, found) >= 0.9, offset
+
+
+@needs_fluidsynth
 def test_a_song_in_three_with_a_stop_is_still_heard_in_three():
     """A bar of silence (the band stops) made two chord changes of 1.0 against a song's usual
     0.1 and drowned the bar's pattern: the waltz was heard in four."""
@@ -219,6 +237,13 @@ def test_silence_has_no_tempo():
 def test_bad_rhythm_options_are_refused_on_construction(changes, match):
     with pytest.raises(ParameterError, match=match):
         RhythmOptions(**changes)
+
+
+def test_beats_per_bar_auto_is_spelled_as_on_the_command_line():
+    assert RhythmOptions(beats_per_bar="auto").beats_per_bar is None
+    assert (
+        RhythmOptions().beats_per_bar is None and RhythmOptions(beats_per_bar=3).beats_per_bar == 3
+    )
 
 
 def test_windows_on_beats_need_a_beat_tracker():
