@@ -23,6 +23,8 @@ if [ "$dev" = 1 ]; then
   # Training and validating the drum-piece and family classifiers (tools/, bench/kit_accuracy.py)
   [ -f /usr/share/sounds/sf2/TimGM6mb.sf2 ] || missing+=("timgm6mb")
   [ -f /usr/share/sounds/sf3/MuseScore_General_Full.sf3 ] || missing+=("musescore-general")
+  # Real recordings for the rhythm and drum figures: Sonic Pi's CC0 loops and recorded kit
+  [ -d /usr/share/sonic-pi/samples ] || missing+=("sonic-pi-samples")
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "setup: installing Debian packages for the tests (missing: ${missing[*]})"
     sudo_cmd=()
@@ -30,7 +32,7 @@ if [ "$dev" = 1 ]; then
     "${sudo_cmd[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
       fluidsynth fluid-soundfont-gm timgm6mb-soundfont musescore-general-soundfont \
-      espeak-ng sox ffmpeg strace tesseract-ocr >/dev/null
+      espeak-ng sox ffmpeg strace tesseract-ocr sonic-pi-samples >/dev/null
   fi
 fi
 
