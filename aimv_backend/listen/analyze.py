@@ -490,6 +490,11 @@ def _track(audio: np.ndarray, options: RhythmOptions, progress: Progress) -> tup
         from aimv_backend.listen.rhythm_madmom import LICENCE_NOTICE
 
         progress.notice(LICENCE_NOTICE)
+    if options.beats_per_bar is None and result.beats_per_bar == 3:  # rare: say so, once
+        progress.notice(
+            "beats: heard in three (bars of 3 beats, as a waltz); if the song is in four, "
+            "give --beats-per-bar 4"
+        )
     return result.rhythm, result.engine
 
 

@@ -201,6 +201,35 @@ def test_windows_on_beats_start_on_beats(tmp_path):
     assert [w.start for w in seconds.windows] == [float(i) for i in range(10)]
 
 
+@needs_fluidsynth
+def test_a_waltz_listened_to_with_windows_on_bars_gets_windows_of_three_beats(tmp_path):
+    """The whole listening stage: bars of three beats, and one line saying the song was heard
+    in three (so a user whose 4/4 song was heard so knows the flag that puts it right)."""
+    from aimv_backend.progress import SilentProgress
+    from aimv_testkit.grooves import render_groove
+
+    class Notices(SilentProgress):
+        def __init__(self):
+            self.lines = []
+
+        def notice(self, message):
+            self.lines.append(message)
+
+    groove = render_groove(bpm=120, seconds=24.0, seed=4, beats_per_bar=3)
+    path = write_audio(tmp_path / "waltz.wav", groove.audio, groove.sample_rate)
+    notices = Notices()
+    timeline = analyze_song(
+        path, options=AnalyzeOptions(windows="bars", colour="spectrum"), progress=notices
+    )
+    last_bar = timeline.rhythm.downbeats[-1]  # after it, windows of --window seconds
+    inner = [w for w in timeline.windows[1:] if w.start < last_bar - 0.01]
+    assert len(inner) >= 8
+    assert all(abs((w.end - w.start) - 1.5) <= 0.07 for w in inner), [
+        w.end - w.start for w in inner
+    ]
+    assert sum("heard in three" in line for line in notices.lines) == 1, notices.lines
+
+
 def test_beat_windows_cover_the_song_without_gaps():
     rate = 1000
     marks = [0.5 + 0.4 * k for k in range(20)]
