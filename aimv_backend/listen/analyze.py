@@ -370,6 +370,7 @@ def _listen_to_music(
                 sample_rate=info.sample_rate,
                 window_seconds=window_seconds,
                 marks=rhythm.beats if options.windows == "beats" else rhythm.downbeats,
+                pulse=_pulse(rhythm),
             )
     measured = measure_windows(info, spans, volume_options=options.volume, progress=progress)
     silent = [volume.level == "silent" for volume, _ in measured]
@@ -475,6 +476,15 @@ def _notes_ready(progress: Progress) -> bool:
         "(pip install --no-deps basic-pitch==0.4.0)"
     )
     return False
+
+
+def _pulse(rhythm: Rhythm) -> tuple[float, float] | None:
+    """(first beat, end of the last beat) in seconds: the span the beat and bar windows cover
+    (the last beat ends a median beat after it)."""
+    if len(rhythm.beats) < 2:
+        return None
+    beat = float(np.median(np.diff(rhythm.beats)))
+    return rhythm.beats[0], rhythm.beats[-1] + beat
 
 
 def _track(audio: np.ndarray, options: RhythmOptions, progress: Progress) -> tuple[Rhythm, str]:

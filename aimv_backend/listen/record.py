@@ -28,7 +28,8 @@ from aimv_timeline.schema import Timeline, timeline_to_dict
 LISTEN_REVISION = 4  # 2: 2026-12-03 (3/4 downbeats, tempo sections, quiet-song silence, octaves,
 # families, colour names); 3: 2026-12-03 (the language heard on the recogniser's own windows,
 # the music pass's groups filled, drum pieces take one place of three in a band); 4: 2026-12-03
-# (3 or 4 beats a bar heard from the song: a waltz's bars of three)
+# (3 or 4 beats a bar heard from the song: a waltz's bars of three; with --windows bars the
+# last bar is one window)
 RECORD_KEY = "listened"  # timeline.settings key
 _UNRECORDED_REVISION = 1  # every timeline written before the record existed
 # Listen options whose default changed: (path in the settings record, the old default, the new

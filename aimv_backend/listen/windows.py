@@ -90,15 +90,18 @@ def make_beat_windows(
     sample_rate: int,
     window_seconds: float,
     marks: Sequence[float],
+    pulse: tuple[float, float] | None = None,
 ) -> list[WindowSpan]:
     """Windows whose boundaries lie on ``marks`` (beat or bar times, seconds, increasing).
 
     Each window spans as many consecutive marks as come closest to ``window_seconds`` (at
-    least one interval), so a 1 s window at 150 bpm holds 2 or 3 beats. Before the first mark
-    and after the last, where there is no pulse, the song is cut into ``window_seconds``
-    windows ending (starting) exactly on the mark; a remainder under a tenth of a window joins
-    its neighbour, as in :func:`make_windows`. With fewer than two marks the seconds grid is
-    used.
+    least one interval), so a 1 s window at 150 bpm holds 2 or 3 beats. ``pulse``: where the
+    beats start and where the last one ends (s); the pickup before the first bar and the last
+    beat or bar up to that end are windows of their own, so a song's last bar is not cut off
+    the beat. Before the pulse and after it (or, without ``pulse``, before the first mark and
+    after the last) the song is cut into ``window_seconds`` windows ending (starting) exactly
+    on the pulse; a remainder under a tenth of a window joins its neighbour, as in
+    :func:`make_windows`. With fewer than two marks the seconds grid is used.
     """
     window_seconds = check_window_seconds(window_seconds)
     if frames <= 0 or sample_rate <= 0:
@@ -113,13 +116,22 @@ def make_beat_windows(
     edges = points[::step]
     if edges[-1] != points[-1] and points[-1] - edges[-1] >= MIN_LAST_FRACTION * window_seconds:
         edges.append(points[-1])
-    head = _inner(0.0, edges[0], window_seconds, from_end=True)
-    tail = _inner(edges[-1], duration, window_seconds, from_end=False)
+    shortest = MIN_LAST_FRACTION * window_seconds
+    first, end = pulse if pulse is not None else (edges[0], edges[-1])
+    if first < edges[0] - shortest:  # the pickup: one window from the first beat to the bar
+        head = [*_inner(0.0, first, window_seconds, from_end=True), first]
+    else:
+        head = _inner(0.0, edges[0], window_seconds, from_end=True)
+    if end <= edges[-1] + shortest:
+        tail = _inner(edges[-1], duration, window_seconds, from_end=False)
+    elif end >= duration - shortest:  # the last beat or bar runs to the end of the song
+        tail = []
+    else:
+        tail = [end, *_inner(end, duration, window_seconds, from_end=False)]
     bounds = []
     for b in (0.0, *head, *edges, *tail, duration):
         if not bounds or b - bounds[-1] > 1e-6:
             bounds.append(b)
-    shortest = MIN_LAST_FRACTION * window_seconds
     if bounds[1] - bounds[0] < shortest:
         del bounds[1]
     if len(bounds) > 2 and bounds[-1] - bounds[-2] < shortest:

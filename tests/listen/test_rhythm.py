@@ -221,12 +221,8 @@ def test_a_waltz_listened_to_with_windows_on_bars_gets_windows_of_three_beats(tm
     timeline = analyze_song(
         path, options=AnalyzeOptions(windows="bars", colour="spectrum"), progress=notices
     )
-    last_bar = timeline.rhythm.downbeats[-1]  # after it, windows of --window seconds
-    inner = [w for w in timeline.windows[1:] if w.start < last_bar - 0.01]
-    assert len(inner) >= 8
-    assert all(abs((w.end - w.start) - 1.5) <= 0.07 for w in inner), [
-        w.end - w.start for w in inner
-    ]
+    lengths = [w.end - w.start for w in timeline.windows]  # the last bar too, whole
+    assert len(lengths) == 16 and all(abs(n - 1.5) <= 0.07 for n in lengths), lengths
     assert sum("heard in three" in line for line in notices.lines) == 1, notices.lines
 
 
@@ -239,6 +235,20 @@ def test_beat_windows_cover_the_song_without_gaps():
     assert spans[-1].end_frame == 10 * rate
     inner = [s.start for s in spans if 0.5 <= s.start <= 8.1]
     assert all(any(abs(s - m) < 1e-6 for m in marks) for s in inner)
+    # The pulse: a pickup beat before the first bar is a window of its own, the last bar runs
+    # to where its last beat ends (not cut into --window pieces off the beat), then seconds.
+    bars = [1.5 + 1.5 * k for k in range(5)]  # bars of 3 beats at 120 bpm, from 1.5 s to 7.5 s
+    spans = make_beat_windows(
+        frames=10 * rate, sample_rate=rate, window_seconds=1.0, marks=bars, pulse=(1.0, 9.0)
+    )
+    assert [(s.start, s.end) for s in spans] == [
+        (0.0, 1.0), (1.0, 1.5), (1.5, 3.0), (3.0, 4.5), (4.5, 6.0), (6.0, 7.5), (7.5, 9.0),
+        (9.0, 10.0),
+    ]  # fmt: skip
+    to_the_end = make_beat_windows(
+        frames=9 * rate, sample_rate=rate, window_seconds=1.0, marks=bars, pulse=(1.5, 9.0)
+    )
+    assert [(s.start, s.end) for s in to_the_end][-2:] == [(6.0, 7.5), (7.5, 9.0)]
     # Fewer than two marks: the seconds grid.
     plain = make_beat_windows(frames=3 * rate, sample_rate=rate, window_seconds=1.0, marks=[])
     assert [s.start for s in plain] == [0.0, 1.0, 2.0]
