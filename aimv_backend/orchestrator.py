@@ -164,6 +164,31 @@ def _same_listen_settings(existing: Timeline, requested: Any) -> bool:
     return settings_with_todays_defaults(recorded, recorded_revision(existing)) == requested
 
 
+def _settings_difference(recorded: Any, requested: Any, *, most: int = 3) -> str:
+    """`` (rhythm.beats_per_bar: auto there, 4 now)``: the listen settings that differ, so a
+    refused run says which flag to give or drop ("" when the record is not comparable)."""
+
+    def flat(value: Any, prefix: str = "") -> dict[str, Any]:
+        if not isinstance(value, dict):
+            return {prefix: value}
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(flat(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+
+    if not isinstance(recorded, dict):
+        return ""
+    before, now = flat(recorded), flat(_normalised(requested))
+    names_ = [k for k in sorted(before.keys() | now.keys()) if before.get(k) != now.get(k)]
+
+    def shown(value: Any) -> str:
+        return "auto" if value is None else json.dumps(value)
+
+    parts = [f"{k}: {shown(before.get(k))} there, {shown(now.get(k))} now" for k in names_[:most]]
+    more = f", and {len(names_) - most} more" if len(names_) > most else ""
+    return f" ({'; '.join(parts)}{more})" if parts else ""
+
+
 def read_existing(path: Path) -> Timeline | None:
     """The timeline at ``path``, None if there is none; TimelineError if it is not one."""
     if not path.exists():
@@ -218,7 +243,12 @@ def _cached_timeline(run: _Run) -> Timeline | None:
         return _current_listening(existing, run)
     if request.force:
         return None
-    what = "another song" if not same_audio else "other settings"
+    what = (
+        "another song"
+        if not same_audio
+        else "other settings"
+        + _settings_difference(listen_settings(existing), request.listen.settings())
+    )
     raise OutputError(
         f"{str(request.timeline_path)!r} exists and was made from {what}; "
         "use --force to overwrite it"

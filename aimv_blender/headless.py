@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("instruments", flags.INSTRUMENTS),
         ("asr", flags.ASR),
         ("language", flags.LANGUAGE),
+        ("beats_per_bar", flags.BEATS_PER_BAR),
         ("textures", TEXTURES),
     ):
         spec.add_to(backend, dest=name, shown=_backend_default(name))

@@ -26,6 +26,7 @@ class AIMV_PT_main(bpy.types.Panel):
         box.prop(s, "instruments")
         box.prop(s, "asr")
         box.prop(s, "language")
+        box.prop(s, "beats_per_bar")
         box.prop(s, "textures")
         box.prop(s, "seed")
 

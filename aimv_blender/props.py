@@ -109,6 +109,13 @@ class AIMV_PG_settings(bpy.types.PropertyGroup):
         default="",
         description="Lyrics language, e.g. en or Spanish (empty: detect)",
     )
+    beats_per_bar: EnumProperty(
+        name="Beats per bar",
+        default="auto",
+        items=[("auto", "Auto", "Heard from the song: 3 (a waltz) or 4")]
+        + [(str(n), str(n), f"Bars of {n} beats") for n in (2, 3, 4, 5, 6, 7)],
+        description="Beats in a bar, for the downbeats the pictures cut on",
+    )
     textures: EnumProperty(
         name="Textures",
         items=_items("auto:textures", *names.TEXTURE_ENGINES, names.VIDEO_ENGINE, "none:textures"),
@@ -155,6 +162,7 @@ class Snapshot:
     instruments: str
     asr: str
     language: str
+    beats_per_bar: str
     textures: str
     seed: int
     resolution: tuple[int, int]
@@ -174,6 +182,7 @@ SAME_NAMES = (
     "instruments",
     "asr",
     "language",
+    "beats_per_bar",
     "textures",
     "seed",
     "fps",

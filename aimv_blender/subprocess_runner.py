@@ -54,6 +54,7 @@ class BackendSettings:
     instruments: str = "auto"
     asr: str = "faster-whisper"
     language: str = ""
+    beats_per_bar: str = "auto"
     textures: str = "auto"
     texture_size: tuple[int, int] = (presets.DEFAULT.texture_size,) * 2
     seed: int = 0
@@ -67,14 +68,15 @@ class BackendSettings:
     @classmethod
     def from_choices(cls, choices, **given) -> BackendSettings:
         """Settings from ``choices`` (the panel's Snapshot or the headless script's arguments:
-        anything with window_seconds, instruments, asr, language, textures and seed; None
-        keeps the default here) plus ``given`` (command, audio, work_dir, force, online)."""
+        anything with window_seconds, instruments, asr, language, beats_per_bar, textures and
+        seed; None keeps the default here) plus ``given`` (command, audio, work_dir, force,
+        online)."""
         values = {name: getattr(choices, name) for name in CHOICES}
         picked = {name: value for name, value in values.items() if value is not None}
         return cls(**picked, **given)
 
 
-CHOICES = ("window_seconds", "instruments", "asr", "language", "textures", "seed")
+CHOICES = ("window_seconds", "instruments", "asr", "language", "beats_per_bar", "textures", "seed")
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,8 @@ def backend_steps(settings: BackendSettings, program: list[str]) -> list[Step]:
     ]
     if settings.language.strip():
         argv += ["--language", settings.language.strip()]
+    if str(settings.beats_per_bar) != "auto":  # auto is the backend's default: not recorded apart
+        argv += ["--beats-per-bar", str(settings.beats_per_bar)]
     if settings.textures != "none":
         w, h = settings.texture_size
         argv += ["--textures", settings.textures, "--texture-size", f"{w}x{h}"]

@@ -108,6 +108,18 @@ def add_preset(parser: argparse.ArgumentParser | Any) -> None:
 
 SEED = Flag(("--seed",), "random seed: the same seed gives the same result", seed)
 
+
+def beats_per_bar(text: str) -> int | None:
+    """``auto`` (None: heard from the song) or a whole number of beats (the options check
+    its range)."""
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected auto or a whole number, got {text!r}") from None
+
+
 # What the backend listens and imagines with.
 WINDOW = Flag(("--window",), "window length in seconds, 0.25 to 10", float, "SECONDS")
 INSTRUMENTS = Flag(
@@ -119,6 +131,13 @@ ASR = Flag(
     ("--asr",),
     "speech recogniser; none keeps voice detection only",
     choices=(*names.ASR_ENGINES, "none"),
+)
+BEATS_PER_BAR = Flag(
+    ("--beats-per-bar",),
+    "beats in a bar, 2-12; auto hears 3 or 4 from the song",
+    beats_per_bar,
+    "auto|N",
+    default_text="auto",
 )
 LANGUAGE = Flag(
     ("--language",),

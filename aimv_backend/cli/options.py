@@ -65,16 +65,6 @@ def on_off(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected on or off, got {text!r}")
 
 
-def auto_or_int(text: str) -> int | None:
-    """``auto`` (None: heard from the song) or a whole number (checked by the options)."""
-    if text.strip().lower() == "auto":
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected auto or a whole number, got {text!r}") from None
-
-
 def flag(options: type, field: str, *spec: Any, **more: Any) -> Flag:
     """A flag only ``aimv`` has (the shared ones are in :mod:`aimv_timeline.flags`)."""
     return Flag(options, field, shared.Flag(*spec, **more))
@@ -96,8 +86,7 @@ LISTEN = (
     flag(R, "engine", ("--beats",), "beat tracker: onset (built in), madmom (opt-in extra; its "
          "models are CC BY-NC-SA 4.0, NON-COMMERCIAL use only), none",
          choices=BEAT_ENGINES),
-    flag(R, "beats_per_bar", ("--beats-per-bar",), "beats in a bar, 2-12; auto hears 3 or 4 "
-         "from the song", auto_or_int, "auto|N", default_text="auto"),
+    Flag(R, "beats_per_bar", shared.BEATS_PER_BAR),
     flag(L, "colour", ("--colour",), "hue from the played note (basic-pitch; the spectrum where "
          "no note is heard) or from the spectrum alone", choices=COLOUR_MODES),
     Flag(N, "engine", shared.INSTRUMENTS),

@@ -503,7 +503,7 @@ def _track(audio: np.ndarray, options: RhythmOptions, progress: Progress) -> tup
     if options.beats_per_bar is None and result.beats_per_bar == 3:  # rare: say so, once
         progress.notice(
             "beats: heard in three (bars of 3 beats, as a waltz); if the song is in four, "
-            "give --beats-per-bar 4"
+            "listen again with --beats-per-bar 4 --force (in Blender: Beats per bar, Overwrite)"
         )
     return result.rhythm, result.engine
 

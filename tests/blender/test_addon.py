@@ -74,6 +74,7 @@ def test_panel_draws_existing_settings_and_buttons(session):
         "audio_path",
         "window_seconds",
         "instruments",
+        "beats_per_bar",
         "seed",
         "resolution_x",
         "fps",

@@ -105,6 +105,11 @@ def test_backend_flags_not_given_keep_the_backend_settings_defaults(tmp_path):
     assert given[given.index("--window") + 1] == "2.5"
     assert given[given.index("--asr") + 1] == "none" and "--textures" not in given
     assert given[given.index("--language") + 1] == "es"
+    assert "--beats-per-bar" not in plain and "--beats-per-bar" not in argv(
+        "--beats-per-bar", "auto"
+    )
+    three = argv("--beats-per-bar", "3")
+    assert three[three.index("--beats-per-bar") + 1] == "3"
 
 
 def test_layers_and_frames_are_checked_as_before():

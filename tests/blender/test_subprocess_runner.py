@@ -61,6 +61,11 @@ def test_the_generate_command_parses_in_the_real_cli(tmp_path):
     assert request.output is None and request.stages() == ("listen", "describe", "imagine")
     assert request.listen.window_seconds == 0.5 and request.listen.voice.language == "es"
     assert request.imagine.size == (512, 512) and request.force and request.seed == 7
+    assert request.listen.rhythm.beats_per_bar is None  # the panel's Auto: the backend's auto
+    four = settings(tmp_path, beats_per_bar="4")  # the panel's "Beats per bar" set to 4
+    argv = list(sr.backend_steps(four, ["aimv"])[0].argv[1:])
+    request = request_from_args(build_parser(load="render").parse_args(argv))
+    assert request.listen.rhythm.beats_per_bar == 4
 
 
 def test_the_panels_generated_clips_choice_asks_the_backend_for_clips(tmp_path):

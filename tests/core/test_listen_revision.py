@@ -168,3 +168,15 @@ def test_the_onsets_the_imagine_stage_adds_are_no_edit(listened):
     assert listening_unedited(imagined)
     moved = replace(timeline, rhythm=replace(timeline.rhythm, beats=(0.25, 1.25)))
     assert not listening_unedited(moved)
+
+
+def test_a_refusal_names_the_setting_that_differs(run_aimv, listened):
+    """A musician told "heard in three; give --beats-per-bar 4" met "made from other
+    settings" with no word of which: the refusal now names it, and the fix (--force)."""
+    song, path, _level = listened
+    before = path.read_bytes()
+    result = run_aimv("listen", song, "-o", path.parent, *FAST, "--beats-per-bar", "3")
+    assert result.code == 2
+    (line,) = [x for x in result.err.splitlines() if x.strip()]
+    assert "other settings (rhythm.beats_per_bar: auto there, 3 now)" in line
+    assert "--force" in line and path.read_bytes() == before
