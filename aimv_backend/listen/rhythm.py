@@ -170,17 +170,20 @@ def _tempo_of(beat_times: np.ndarray) -> float | None:
     return round(60.0 / slope, 2) if slope > 0 else None
 
 
-def _double_for_three(features: OnsetFeatures, bpm: float, options: RhythmOptions) -> bool:
-    """Whether a song in three was tracked at half its tempo (module docstring)."""
+def _double_for_three(
+    features: OnsetFeatures,
+    pulse: np.ndarray,
+    beats: np.ndarray,
+    bpm: float,
+    options: RhythmOptions,
+) -> bool:
+    """Whether a song in three was tracked at half its tempo (module docstring); ``pulse``:
+    its beat envelope, ``beats``: the frames tracked on it at ``bpm``."""
     # 2 % of slack: a 200 bpm waltz's half tempo is estimated at 100.4
     if options.beats_per_bar not in (None, 3) or 2 * bpm > 1.02 * options.max_bpm:
         return False
-    pulse = beat_envelope(features)
-    return half_tempo_in_three(
-        features=features,
-        beats=track_beats(pulse, features.fps, bpm),
-        doubled=track_beats(pulse, features.fps, 2 * bpm),
-    )
+    doubled = track_beats(pulse, features.fps, 2 * bpm)
+    return half_tempo_in_three(features=features, beats=beats, doubled=doubled)
 
 
 def onset_rhythm(audio: np.ndarray, sample_rate: int, options: RhythmOptions) -> RhythmResult:
@@ -189,9 +192,11 @@ def onset_rhythm(audio: np.ndarray, sample_rate: int, options: RhythmOptions) ->
     if not features.envelope.any():  # silence, or a hum with no onset: no pulse
         return RhythmResult(Rhythm(tempo_bpm=None), "onset")
     bpm = choose_tempo(features, min_bpm=options.min_bpm, max_bpm=options.max_bpm)
-    if _double_for_three(features, bpm, options):
+    pulse = beat_envelope(features)
+    frames = track_beats(pulse, features.fps, bpm)
+    if _double_for_three(features, pulse, frames, bpm, options):
         bpm = refine_tempo(features.envelope, features.fps, 2 * bpm)
-    frames = track_beats(beat_envelope(features), features.fps, bpm)
+        frames = track_beats(pulse, features.fps, bpm)
     sections = [
         section
         for section in track_sections(
