@@ -21,16 +21,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import machine_line  # noqa: E402
+from bench.beats_accuracy import BANDS as DRUM_BANDS  # noqa: E402
+from bench.beats_accuracy import TEMPI  # noqa: E402
 
 FONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/TimGM6mb.sf2")
-TEMPI = tuple(range(70, 181, 10))
-BANDS = (
-    ("drum_kit", "bass", "piano"),
-    ("drum_kit", "bass", "acoustic_guitar", "strings"),
-    ("drum_kit", "bass", "electric_piano", "synth_pad"),
-    ("bass", "piano"),
-    ("bass", "strings", "electric_piano"),
-)
+BANDS = (*DRUM_BANDS, ("bass", "piano"), ("bass", "strings", "electric_piano"))
 TEMPO_MAPS = (((96,) * 40 + (128,) * 48), ((120,) * 40 + (90,) * 32), tuple(range(100, 116)) * 5)
 LOOPS = "/usr/share/sonic-pi/samples/loop_*.flac"
 SECONDS = 30.0

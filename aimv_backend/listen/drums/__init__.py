@@ -137,14 +137,10 @@ def merge_pieces(
     confident = [w for w, s in piece_scores.items() if s >= confidence]
     confident.sort(key=lambda w: SALIENCE.index(w) if w in SALIENCE else len(SALIENCE))
     rest = sorted((w for w in piece_scores if w not in confident), key=lambda w: -piece_scores[w])
-    playing = sum(
-        1
-        for g in guesses
-        if g.word.strip().lower() not in GENERIC_DRUM_WORDS and g.score >= BAND_FLOOR
-    )
+    playing = sum(1 for g in guesses if not _generic_drums(g) and g.score >= BAND_FLOOR)
     places = max(1, min(MAX_PIECE_WORDS, fill_to - playing))
     chosen = (confident + rest)[:places]
-    pool = [g for g in guesses if not (confident and g.word.strip().lower() in GENERIC_DRUM_WORDS)]
+    pool = [g for g in guesses if not (confident and _generic_drums(g))]
     words = {g.word for g in pool}
     for w in chosen:
         if w not in words:
@@ -158,6 +154,11 @@ def merge_pieces(
         if not g.confident and g.score >= floor:
             out.append(g)
     return tuple(out)
+
+
+def _generic_drums(guess: InstrumentGuess) -> bool:
+    """Whether the tagger's guess is plain "drums" (no piece named)."""
+    return guess.word.strip().lower() in GENERIC_DRUM_WORDS
 
 
 def _label(word: str) -> str:

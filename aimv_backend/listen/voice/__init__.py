@@ -318,8 +318,8 @@ def _recognise(
     """
     from aimv_backend.listen.voice.regions import join_at_cuts, pack_regions, snap_to_regions
 
-    order = sorted(range(len(groups)), key=lambda i: -sum(b - a for a, b in groups[i].heard))
-    total = sum(b - a for group in groups for a, b in group.heard)
+    order = sorted(range(len(groups)), key=lambda i: -groups[i].seconds)
+    total = sum(group.seconds for group in groups)
     words: list[list[Word]] = [[] for _ in groups]  # per call
     label = "voice: transcribe" if key == "voice" else "voice: listen for singing"
     steps = max(1, int(math.ceil(total)))  # seconds of voice, rounded up
@@ -329,7 +329,7 @@ def _recognise(
         cp = checkpoint.current()  # finished groups of an interrupted run are not redone
         resumed = 0
         for i in order:
-            seconds = sum(b - a for a, b in groups[i].heard)
+            seconds = groups[i].seconds
             saved = cp.get(f"{key}:{i}") if cp is not None else None
             if saved is not None:
                 language = language or saved["language"]

@@ -78,6 +78,11 @@ class RecogniserCall:
     heard: tuple[tuple[float, float], ...]
     owned: tuple[tuple[float, float], ...]
 
+    @property
+    def seconds(self) -> float:
+        """Seconds of audio the call hears."""
+        return sum(b - a for a, b in self.heard)
+
     @classmethod
     def of(cls, spans: Sequence[tuple[float, float]]) -> RecogniserCall:
         """A call that answers for all it hears."""
@@ -114,15 +119,20 @@ def join_at_cuts(calls: Sequence[RecogniserCall], words: Sequence[Sequence[Word]
     entries.sort(key=lambda e: e[0].start)
     dropped: set[int] = set()
     for k, (w, i, d) in enumerate(entries):
+        if math.isinf(d) or k in dropped:  # not by a cut, or already gone
+            continue
         for m in range(k + 1, len(entries)):
             v, j, e = entries[m]
             if v.start >= w.end:
                 break
-            if i == j or math.isinf(d) or math.isinf(e) or k in dropped or m in dropped:
+            if i == j or math.isinf(e) or m in dropped:
                 continue
             shorter = max(min(w.end - w.start, v.end - v.start), 1e-3)
             if min(w.end, v.end) - v.start >= 0.5 * shorter:
-                dropped.add(k if d < e else m)
+                if d < e:
+                    dropped.add(k)
+                    break  # a dropped word removes no other
+                dropped.add(m)
     return [e[0] for k, e in enumerate(entries) if k not in dropped]
 
 
