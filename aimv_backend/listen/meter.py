@@ -20,7 +20,13 @@ import numpy as np
 
 from aimv_backend.listen.beats import OnsetFeatures, mid_ratios, strength_at
 
-__all__ = ["MeterEstimate", "estimate_beats_per_bar", "half_tempo_in_three", "periodicity"]
+__all__ = [
+    "MeterEstimate",
+    "estimate_beats_per_bar",
+    "half_tempo_in_three",
+    "may_double_in_three",
+    "periodicity",
+]
 
 # Set on FluidR3_GM renders (bench/meter.py); TimGM6mb renders and real drum loops held out.
 THREE_OVER_FOUR = 2.0  # three's score must be at least this multiple of four's ...
@@ -31,6 +37,9 @@ PERFECT_F = 1e6  # the F ratio of a pattern with no variation within its places
 # three: 3/4 bands tracked at half tempo give 0.98-1.16, 4/4 grooves at their true 70-100 bpm
 # at most 0.82 (FluidR3_GM renders; docs/benchmarks.md).
 THREE_DOUBLE_LOW_RATIO = 0.9
+# A song in three may double past the top of the tempo range by this much: a 200 bpm
+# waltz's half tempo is estimated at 100.4, and doubling it must not be refused.
+THREE_DOUBLE_SLACK = 1.02
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,12 @@ def estimate_beats_per_bar(
     four = sum(periodicity(values, 4) for values in per_feature)
     choose_three = three >= THREE_OVER_FOUR * four and three >= MIN_F
     return MeterEstimate(3 if choose_three else 4, round(three, 3), round(four, 3))
+
+
+def may_double_in_three(*, bpm: float, max_bpm: float) -> bool:
+    """Whether a tempo of ``bpm`` (beats per minute) may be doubled for a song in three within
+    the range's top ``max_bpm``, with :data:`THREE_DOUBLE_SLACK` for the tempo's estimate."""
+    return 2 * bpm <= THREE_DOUBLE_SLACK * max_bpm
 
 
 def half_tempo_in_three(*, features: OnsetFeatures, beats: np.ndarray, doubled: np.ndarray) -> bool:

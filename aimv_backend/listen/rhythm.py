@@ -51,7 +51,12 @@ from aimv_backend.listen.beats import (
     refine_tempo,
     track_beats,
 )
-from aimv_backend.listen.meter import MeterEstimate, estimate_beats_per_bar, half_tempo_in_three
+from aimv_backend.listen.meter import (
+    MeterEstimate,
+    estimate_beats_per_bar,
+    half_tempo_in_three,
+    may_double_in_three,
+)
 from aimv_backend.listen.tempo_sections import track_sections
 from aimv_timeline.schema import Rhythm
 
@@ -114,6 +119,11 @@ def check_rhythm_options(options: RhythmOptions) -> None:
     ):
         raise ParameterError(
             f"--beats-per-bar must be auto or an integer from 2 to 12, got {bpb!r}"
+        )
+    if bpb is not None and options.engine == "none":
+        raise ParameterError(
+            f"--beats-per-bar {bpb} needs beats, but --beats is 'none': leave"
+            " --beats-per-bar out, or choose a --beats engine"
         )
     for name, value in (("min_bpm", options.min_bpm), ("max_bpm", options.max_bpm)):
         if (
@@ -179,8 +189,9 @@ def _double_for_three(
 ) -> bool:
     """Whether a song in three was tracked at half its tempo (module docstring); ``pulse``:
     its beat envelope, ``beats``: the frames tracked on it at ``bpm``."""
-    # 2 % of slack: a 200 bpm waltz's half tempo is estimated at 100.4
-    if options.beats_per_bar not in (None, 3) or 2 * bpm > 1.02 * options.max_bpm:
+    if options.beats_per_bar not in (None, 3) or not may_double_in_three(
+        bpm=bpm, max_bpm=options.max_bpm
+    ):
         return False
     doubled = track_beats(pulse, features.fps, 2 * bpm)
     return half_tempo_in_three(features=features, beats=beats, doubled=doubled)

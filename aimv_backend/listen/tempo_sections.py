@@ -37,7 +37,7 @@ from aimv_backend.listen.beats import (
     refine_tempo,
     track_beats,
 )
-from aimv_backend.listen.meter import half_tempo_in_three
+from aimv_backend.listen.meter import half_tempo_in_three, may_double_in_three
 
 WINDOW_SECONDS = 12.0  # the stretch each local tempo is estimated from
 HOP_SECONDS = 2.0
@@ -185,15 +185,15 @@ def track_sections(
     for k, part in enumerate(tracked(tempi)):  # step 3, a section on its own
         if 2 * tempi[k] <= max_bpm:
             low_ratio, all_ratio = mid_ratios(features, part)
-            if (
-                low_ratio >= DOUBLE_LOW_RATIO
-                or all_ratio >= DOUBLE_ALL_RATIO
-                or maybe_three
-                and half_tempo_in_three(
-                    features=features, beats=part, doubled=track_one(k, float(2 * tempi[k]))
-                )
-            ):
-                tempi[k] *= 2
+            double = low_ratio >= DOUBLE_LOW_RATIO or all_ratio >= DOUBLE_ALL_RATIO
+        else:
+            double = False
+        if not double and maybe_three and may_double_in_three(bpm=float(tempi[k]), max_bpm=max_bpm):
+            double = half_tempo_in_three(
+                features=features, beats=part, doubled=track_one(k, float(2 * tempi[k]))
+            )
+        if double:
+            tempi[k] *= 2
     peaks = _onset_peaks(beat_envelope(features))
     tolerance = int(round(ONSET_TOLERANCE * features.fps))
     sections = []

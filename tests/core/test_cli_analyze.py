@@ -303,6 +303,15 @@ def test_windows_on_bars_without_a_beat_tracker_is_one_line(run_aimv, song, tmp_
     assert not (tmp_path / "out" / TIMELINE_FILE).exists()
 
 
+def test_beats_per_bar_without_a_beat_tracker_is_one_line(run_aimv, song, tmp_path):
+    """A bar length with no beats would be recorded and refuse later runs for nothing."""
+    result = run_aimv(
+        "listen", song, "-o", tmp_path / "out", "--beats", "none", "--beats-per-bar", "3", *FAST
+    )
+    _one_line_error(result, "--beats-per-bar 3 needs beats")
+    assert not (tmp_path / "out" / TIMELINE_FILE).exists()
+
+
 def test_rhythm_is_recorded_and_none_leaves_it_null(run_aimv, song, tmp_path):
     result = run_aimv("listen", song, "-o", tmp_path / "a", *FAST)
     assert result.code == 0, result.err

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from aimv_backend.listen.beats import OnsetFeatures
-from aimv_backend.listen.meter import MIN_BEATS, estimate_beats_per_bar, periodicity
+from aimv_backend.listen.meter import (
+    MIN_BEATS,
+    estimate_beats_per_bar,
+    may_double_in_three,
+    periodicity,
+)
 
 
 def test_a_pattern_repeating_every_three_beats_scores_for_three_not_four():
@@ -50,3 +55,12 @@ def test_no_pattern_or_too_few_beats_keeps_four():
     assert accents.shape[0] < MIN_BEATS
     features, beats = _features(accents, np.repeat([0, 5, 7, 9, 0, 5, 7], 3))
     assert estimate_beats_per_bar(features=features, sections=[beats]).beats_per_bar == 4
+
+
+def test_a_waltz_at_the_top_of_the_range_may_double_past_it_by_the_estimates_error():
+    """A 200 bpm waltz's half tempo is estimated at 100.4: whole song and tempo sections alike
+    may double it (the sections had no slack), but not a tempo well past the range."""
+    assert may_double_in_three(bpm=100.4, max_bpm=200.0)
+    assert may_double_in_three(bpm=90.0, max_bpm=200.0)
+    assert not may_double_in_three(bpm=104.0, max_bpm=200.0)
+    assert not may_double_in_three(bpm=80.0, max_bpm=150.0)
