@@ -24,6 +24,7 @@ children, events, flags, manifest, names, offline, paths, presets, schema, error
     )
 )  # fmt: skip
 AimvError = errors.AimvError
+Rhythm = schema.Rhythm
 Timeline = schema.Timeline
 TimelineFormatError = schema.TimelineFormatError
 Volume = schema.Volume
@@ -32,6 +33,7 @@ read_timeline = schema.read_timeline
 
 __all__ = [
     "AimvError",
+    "Rhythm",
     "Timeline",
     "TimelineFormatError",
     "Volume",

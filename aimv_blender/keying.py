@@ -233,7 +233,6 @@ def build_keys(timeline: Timeline, options: KeyingOptions) -> SceneKeys:
             keys_per_second=options.camera_keys_per_second / 2,
             seed=options.seed,
         )
-    beat = 60.0 / rhythm.tempo_bpm if rhythm is not None and rhythm.tempo_bpm else None
     channels += camera.camera_channels(
         drive_keys,
         frame_end,
@@ -243,7 +242,7 @@ def build_keys(timeline: Timeline, options: KeyingOptions) -> SceneKeys:
         push_in=options.push_in if moving else 0.0,
         distance=options.camera_distance,
         keys_per_second=options.camera_keys_per_second if moving else 1.0 / 3600,
-        beat_seconds=beat,
+        pulse=camera.sway_pulse(rhythm),
     )
     events: tuple[hits.Event, ...] = ()
     if "hits" in layers and options.hit_strength > 0:

@@ -263,3 +263,52 @@ def test_bad_options_are_refused():
         keying.KeyingOptions(fps=0)
     with pytest.raises(ValueError, match="crossfade"):
         keying.KeyingOptions(crossfade=-1)
+
+
+def _fast_sway(pulse, *, seconds=60.0, fps=24):
+    """The camera's sideways sway under a steady drive: the strongest rate above 0.5 Hz, and
+    the sway's part at that rate measured against a cosine peaking on ``pulse.peak``."""
+    import numpy as np
+
+    from aimv_blender.motion import camera
+
+    frame_end = int(seconds * fps)
+    channels = camera.camera_channels(
+        ((1.0, 1.0), (float(frame_end), 1.0)),
+        frame_end,
+        fps=fps,
+        seed=3,
+        sway=1.0,
+        push_in=0.0,
+        distance=10.0,
+        keys_per_second=fps,
+        pulse=pulse,
+    )
+    x = next(c for c in channels if c.name == "camera.location" and c.index == 0)
+    t = np.array([(f - 1) / fps for f, _ in x.keys])
+    v = np.array([value for _, value in x.keys])
+    rates = np.fft.rfftfreq(t.size, 1 / fps)
+    power = np.abs(np.fft.rfft(v - v.mean()))
+    fast = rates[rates > 0.5][np.argmax(power[rates > 0.5])]
+    on = float(np.mean(v * np.cos(2 * np.pi * fast * (t - pulse.peak)))) if pulse else 0.0
+    off = float(np.mean(v * np.sin(2 * np.pi * fast * (t - pulse.peak)))) if pulse else 0.0
+    return fast, on, off
+
+
+def test_the_camera_sways_once_a_bar_in_a_waltz_and_every_two_beats_in_four():
+    """A waltz's camera swung every two beats, across its bars; now it swings once a bar,
+    peaking on the downbeats, and a 4/4 song's swings every two beats as before."""
+    from aimv_blender.motion import camera
+
+    beat = 0.5  # 120 bpm
+    beats = tuple(0.25 + k * beat for k in range(120))
+    waltz = ts.Rhythm(tempo_bpm=120.0, beats=beats, downbeats=beats[::3])
+    four = ts.Rhythm(tempo_bpm=120.0, beats=beats, downbeats=beats[1::4])
+    assert camera.beats_in_a_bar(waltz) == 3 and camera.beats_in_a_bar(four) == 4
+    assert camera.sway_pulse(ts.Rhythm(tempo_bpm=None)) is None
+    for rhythm, period in ((waltz, 1.5), (four, 1.0)):
+        pulse = camera.sway_pulse(rhythm)
+        assert pulse.period == pytest.approx(period) and pulse.peak == rhythm.downbeats[0]
+        fast, on, off = _fast_sway(pulse)
+        assert fast == pytest.approx(1 / period, abs=0.02)
+        assert on > 0.15 and abs(off) < 0.2 * on  # the swing's far side on the downbeat
